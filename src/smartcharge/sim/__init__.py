@@ -1,0 +1,1 @@
+"""Simulation helpers shared by the demo, tests and benchmarks: clocks, EVs, fleets."""
