@@ -1,0 +1,436 @@
+"""The charge point's TOML file: `smartcharge chargepoint run --config cp.toml`.
+
+The file says who the charger is (identity, model, serial), where its management platform is
+(`csms_url`, security profile, password), where it keeps its data, and how the simulator runs.
+Everything the CSMS may change at run time lives in the OCPP configuration keys instead
+(`configuration_keys.py`); values here that have an OCPP key (e.g. `ocpp.heartbeat_interval`)
+are only that key's starting value.
+
+Bad input gives a `ConfigError` whose message names each bad key by its TOML path, e.g.
+`security.profile: must be one of 0, 1, 2, 3` (principle 6: no stack trace to a user). The
+password never appears in `repr()`, `str()` or any error message (R32).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from smartcharge import __version__
+
+__all__ = [
+    "ChargePointConfig",
+    "ConfigError",
+    "HardwareConfig",
+    "OcppConfig",
+    "SecurityConfig",
+    "SimulatorConfig",
+    "load_config",
+    "parse_config",
+]
+
+# OCPP 1.6 BootNotification.req field lengths (CiString20Type / 25 / 50).
+_MODEL_MAX = 20
+_VENDOR_MAX = 20
+_SERIAL_MAX = 25
+_FIRMWARE_MAX = 50
+_IDENTITY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, not TOML, or holds a bad value.
+
+    `str(error)` is one line per problem, each starting with the key's TOML path; `problems`
+    holds the same lines.
+    """
+
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems: tuple[str, ...] = (
+            (problems,) if isinstance(problems, str) else tuple(problems)
+        )
+        super().__init__("\n".join(self.problems))
+
+
+# --- small reusable checks (messages never include the value: it may be the password) ---------
+
+
+def _int_range(lo: int, hi: int) -> Callable[[int], int]:
+    def check(value: int) -> int:
+        if not lo <= value <= hi:
+            raise ValueError(f"must be between {lo} and {hi}")
+        return value
+
+    return check
+
+
+def _float_range(lo: float, hi: float, *, lo_open: bool = False) -> Callable[[float], float]:
+    def check(value: float) -> float:
+        low_ok = value > lo if lo_open else value >= lo
+        if not (low_ok and value <= hi):  # also rejects NaN
+            low = f"greater than {lo:g}" if lo_open else f"at least {lo:g}"
+            raise ValueError(f"must be {low} and at most {hi:g}")
+        return value
+
+    return check
+
+
+def _length(lo: int, hi: int, what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not lo <= len(value) <= hi:
+            raise ValueError(f"must be {lo} to {hi} characters{what}")
+        return value
+
+    return check
+
+
+def _ws_url(value: str) -> str:
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise ValueError("must be a ws:// or wss:// URL without spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # a port that is not a number in 0..65535 raises
+    except ValueError:
+        raise ValueError("must be a ws:// or wss:// URL with a valid host and port") from None
+    if parts.scheme not in ("ws", "wss"):
+        raise ValueError("must be a ws:// or wss:// URL")
+    if not parts.hostname:
+        raise ValueError("must be a ws:// or wss:// URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain credentials; set security.password instead")
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise ValueError("must not have a query or fragment (the identity is appended to its path)")
+    return value
+
+
+def _identity(value: str) -> str:
+    if not 1 <= len(value) <= 48:
+        raise ValueError("must be 1 to 48 characters")
+    if not set(value) <= _IDENTITY_CHARS:
+        raise ValueError("may only contain letters, digits and - _ . :")
+    return value
+
+
+def _is_identity(value: str) -> bool:
+    try:
+        _identity(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _host_port(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if (
+        not sep
+        or not host
+        or any(ch.isspace() for ch in host)
+        or not (port.isascii() and port.isdigit())
+        or int(port) > 65535
+    ):
+        raise ValueError("must be host:port with a port from 0 to 65535, e.g. 127.0.0.1:0")
+    return value
+
+
+def _aware_datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                "must be an ISO-8601 date and time with a UTC offset, "
+                "e.g. 2026-03-29T00:30:00+00:00"
+            ) from None
+    if not isinstance(value, datetime):  # a TOML date or time, a number, ...
+        raise ValueError("must be a date and time with a UTC offset, e.g. 2026-03-29T00:30:00Z")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a UTC offset, e.g. 2026-03-29T00:30:00+00:00")
+    return value
+
+
+def _printable_password(value: SecretStr) -> SecretStr:
+    secret = value.get_secret_value()
+    if not 16 <= len(secret) <= 40:
+        raise ValueError("must be 16 to 40 characters")
+    if not all(0x20 <= ord(ch) <= 0x7E for ch in secret):
+        raise ValueError("must be printable ASCII characters only")
+    return value
+
+
+def _profile(value: Any) -> Any:
+    if type(value) is not int or value not in (0, 1, 2, 3):
+        raise ValueError("must be one of 0, 1, 2, 3")
+    return value
+
+
+def _hardware_kind(value: str) -> str:
+    if value != "simulated":
+        raise ValueError('must be "simulated" (the only hardware supported so far)')
+    return value
+
+
+def _phases(value: Any) -> Any:
+    if type(value) is not int or value not in (1, 3):
+        raise ValueError("must be 1 or 3")
+    return value
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    if "\x00" in str(value):
+        raise ValueError("must be a path without NUL characters")
+    base = info.context.get("base_dir") if isinstance(info.context, Mapping) else None
+    if not value.is_absolute() and isinstance(base, Path):
+        value = base / value
+    return value
+
+
+Identity = Annotated[str, AfterValidator(_identity)]
+WsUrl = Annotated[str, AfterValidator(_ws_url)]
+
+
+def _path_input(value: Any) -> Any:
+    # Path's lax mode would take other types (e.g. os.PathLike); a TOML file only gives strings.
+    if not isinstance(value, str | Path):
+        raise ValueError("must be a string (a path)")
+    if str(value) == "":
+        raise ValueError("must not be empty")
+    return value
+
+
+ResolvedPath = Annotated[
+    Path, Field(strict=False), BeforeValidator(_path_input), AfterValidator(_resolve_path)
+]
+
+
+class _KeyProblem(ValueError):
+    """A check across keys; `key` is the TOML path, relative to the table that raised it."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class SecurityConfig(_Table):
+    """`[security]`: how the charger proves who it is to the CSMS (OCPP security profiles)."""
+
+    profile: Annotated[int, BeforeValidator(_profile)] = 1
+    password: Annotated[SecretStr, AfterValidator(_printable_password)] | None = None
+    ca_file: ResolvedPath | None = None
+
+
+class HardwareConfig(_Table):
+    """`[hardware]`: which hardware adapter drives the connectors."""
+
+    kind: Annotated[str, AfterValidator(_hardware_kind)] = "simulated"
+    meter_error_fraction: Annotated[float, AfterValidator(_float_range(-0.5, 0.5))] = 0.0
+
+
+class SimulatorConfig(_Table):
+    """`[simulator]`: the simulator's control socket and clock."""
+
+    control: Annotated[str, AfterValidator(_host_port)] = "127.0.0.1:0"
+    start_time: (
+        Annotated[datetime, Field(strict=False), BeforeValidator(_aware_datetime)] | None
+    ) = None
+    speed: Annotated[float, AfterValidator(_float_range(0, 3600, lo_open=True))] = 1.0
+
+    @property
+    def control_host(self) -> str:
+        host = self.control.rpartition(":")[0]
+        return host[1:-1] if host.startswith("[") else host
+
+    @property
+    def control_port(self) -> int:
+        return int(self.control.rpartition(":")[2])
+
+
+class OcppConfig(_Table):
+    """`[ocpp]`: timings of the OCPP link. `heartbeat_interval` seeds the HeartbeatInterval key."""
+
+    heartbeat_interval: Annotated[int, AfterValidator(_int_range(1, 86400))] = 300
+    connect_timeout: Annotated[float, AfterValidator(_float_range(0, 300, lo_open=True))] = 10.0
+    call_timeout: Annotated[float, AfterValidator(_float_range(0, 600, lo_open=True))] = 30.0
+    reconnect_min_s: Annotated[float, AfterValidator(_float_range(0, 3600, lo_open=True))] = 1.0
+    reconnect_max_s: Annotated[float, AfterValidator(_float_range(0, 3600, lo_open=True))] = 60.0
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> OcppConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise _KeyProblem("reconnect_max_s", "must be at least reconnect_min_s")
+        return self
+
+
+class ChargePointConfig(_Table):
+    """The whole file. Build it with `load_config` / `parse_config`, not directly."""
+
+    identity: Identity
+    csms_url: WsUrl
+    data_dir: ResolvedPath
+    connectors: Annotated[int, AfterValidator(_int_range(1, 8))] = 2
+    max_current_a: Annotated[float, AfterValidator(_float_range(6, 80))] = 32.0
+    phases: Annotated[int, BeforeValidator(_phases)] = 3
+    model: Annotated[str, AfterValidator(_length(1, _MODEL_MAX, " (OCPP chargePointModel)"))] = (
+        "smartcharge-sim"
+    )
+    vendor: Annotated[str, AfterValidator(_length(1, _VENDOR_MAX, " (OCPP chargePointVendor)"))] = (
+        "smartcharge"
+    )
+    serial_number: Annotated[
+        str,
+        AfterValidator(
+            _length(
+                1,
+                _SERIAL_MAX,
+                " (OCPP chargePointSerialNumber)",
+            )
+        ),
+    ]
+    firmware_version: Annotated[
+        str, AfterValidator(_length(1, _FIRMWARE_MAX, " (OCPP firmwareVersion)"))
+    ] = __version__
+    security: SecurityConfig = SecurityConfig()
+    hardware: HardwareConfig = HardwareConfig()
+    simulator: SimulatorConfig = SimulatorConfig()
+    ocpp: OcppConfig = OcppConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _serial_defaults_to_identity(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or "serial_number" in data:
+            return data
+        identity = data.get("identity")
+        if not isinstance(identity, str) or not _is_identity(identity):
+            return {**data, "serial_number": "-"}  # placeholder: only identity is reported
+        if len(identity) <= _SERIAL_MAX:
+            return {**data, "serial_number": identity}
+        return data  # a long identity: serial_number is reported as required
+
+    @model_validator(mode="after")
+    def _across_keys(self) -> ChargePointConfig:
+        profile = self.security.profile
+        scheme = urlsplit(self.csms_url).scheme
+        if profile >= 2 and scheme != "wss":
+            raise _KeyProblem("security.profile", f"profile {profile} requires a wss:// csms_url")
+        if profile <= 1 and scheme != "ws":
+            raise _KeyProblem(
+                "security.profile",
+                f"profile {profile} requires a ws:// csms_url (use profile 2 or 3 for wss://)",
+            )
+        password = self.security.password
+        if profile in (1, 2) and password is None:
+            raise _KeyProblem("security.password", f"required with security profile {profile}")
+        if profile == 0 and password is not None:
+            raise _KeyProblem("security.password", "must be absent with security profile 0")
+        if password is not None:
+            secret = password.get_secret_value().casefold()
+            for public in {self.identity.casefold(), self.serial_number.casefold()}:
+                # R28: never derived from a public value (short ones would match by chance).
+                if secret == public or (len(public) >= 6 and public in secret):
+                    raise _KeyProblem(
+                        "security.password", "must not contain the identity or serial number"
+                    )
+        if profile in (1, 2) and ":" in self.identity:
+            # RFC 7617: the Basic auth user-id (the identity) cannot contain a colon.
+            raise _KeyProblem(
+                "identity",
+                f"must not contain ':' with security profile {profile} (HTTP Basic auth)",
+            )
+        if self.security.ca_file is not None and scheme != "wss":
+            raise _KeyProblem("security.ca_file", "only used with a wss:// csms_url")
+        return self
+
+    @property
+    def connect_url(self) -> str:
+        """The websocket URL to dial: `csms_url` with the identity as its last path segment."""
+        return f"{self.csms_url.rstrip('/')}/{self.identity}"
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+_TYPE_MESSAGES = {
+    "missing": "required",
+    "extra_forbidden": "unknown key",
+    "int_type": "must be an integer",
+    "float_type": "must be a number",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "dict_type": "must be a table",
+    "datetime_type": "must be a date and time with a UTC offset, e.g. 2026-03-29T00:30:00+00:00",
+    "path_type": "must be a string (a path)",
+}
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    loc = [str(part) for part in error["loc"]]
+    kind = error["type"]
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, _KeyProblem):
+        loc.append(cause.key)
+    path = ".".join(loc)
+    if kind == "missing" and path == "serial_number":
+        text = "required when identity is longer than 25 characters (OCPP chargePointSerialNumber)"
+    elif kind in _TYPE_MESSAGES:
+        text = _TYPE_MESSAGES[kind]
+    elif kind == "value_error":
+        text = str(cause) if cause is not None else str(error["msg"])
+    else:
+        text = str(error["msg"]).replace("Input should be", "must be")
+    return f"{path}: {text}" if path else text
+
+
+def parse_config(data: dict[str, Any], *, base_dir: Path) -> ChargePointConfig:
+    """Validate the parsed TOML `data`; relative paths are resolved against `base_dir`."""
+    if not isinstance(data, Mapping):
+        raise ConfigError("the configuration must be a table of keys")
+    try:
+        return ChargePointConfig.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        raise ConfigError(list(dict.fromkeys(_problem(e) for e in errors))) from None
+    except (TypeError, ValueError, OverflowError) as exc:  # belt and braces: never a traceback
+        raise ConfigError(f"invalid configuration ({type(exc).__name__})") from None
+
+
+def load_config(path: Path) -> ChargePointConfig:
+    """Read and validate the TOML file at `path`."""
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a configuration file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: permission denied") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: invalid TOML: the file is not UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from None
+    return parse_config(data, base_dir=path.absolute().parent)

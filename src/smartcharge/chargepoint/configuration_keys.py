@@ -1,0 +1,774 @@
+"""The OCPP 1.6 configuration keys: what GetConfiguration reads and ChangeConfiguration writes.
+
+`STANDARD_KEYS` defines the keys of the Core, Local Auth List Management, Reservation and Smart
+Charging profiles (the Firmware Management and Remote Trigger profiles define no keys) and the
+two keys of the OCPP 1.6 Security Whitepaper we implement, `AuthorizationKey` and
+`SecurityProfile`. A `Configuration` holds their values on top of a `SettingsStore` (the charge
+point's SQLite store), so a value the CSMS changes survives a restart.
+
+Where a value comes from, strongest first:
+1. `overrides` (values fixed by the TOML file or the hardware, e.g. NumberOfConnectors): reported
+   read-only and never changeable;
+2. a value the CSMS changed, as saved in the store (read-write keys only);
+3. `defaults` (starting values from the TOML file, e.g. HeartbeatInterval), still changeable;
+4. the key's definition.
+
+Values are strings, as in OCPP. A change is validated completely before anything is saved: a value
+that fails is Rejected and changes nothing (R34).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeAlias
+
+from ocpp.v16.enums import Measurand
+
+__all__ = [
+    "FEATURE_PROFILES",
+    "MEASURANDS",
+    "STANDARD_KEYS",
+    "ChangeStatus",
+    "Configuration",
+    "KeyDef",
+    "KeyKind",
+    "SettingsStore",
+    "TooManyKeysError",
+    "Validator",
+]
+
+_log = logging.getLogger(__name__)
+
+KeyKind: TypeAlias = Literal["int", "bool", "str", "csl"]
+ChangeStatus: TypeAlias = Literal["Accepted", "Rejected", "RebootRequired", "NotSupported"]
+Validator: TypeAlias = Callable[[str], bool]
+"""An extra check on a value already valid for its key's type; gets the canonical value."""
+
+MEASURANDS: frozenset[str] = frozenset(m.value for m in Measurand)
+FEATURE_PROFILES: frozenset[str] = frozenset(
+    {
+        "Core",
+        "FirmwareManagement",
+        "LocalAuthListManagement",
+        "Reservation",
+        "SmartCharging",
+        "RemoteTrigger",
+    }
+)
+PHASE_ROTATIONS: frozenset[str] = frozenset(
+    {"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"}
+)
+
+MAX_VALUE_LENGTH = 500  # KeyValue.value is CiString500Type
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+class SettingsStore(Protocol):
+    """Where changed values persist (the charge point's SQLite store implements it)."""
+
+    def load_settings(self) -> dict[str, str]: ...
+
+    def save_setting(self, key: str, value: str) -> None: ...
+
+
+class TooManyKeysError(ValueError):
+    """A GetConfiguration asked for more keys than GetConfigurationMaxKeys.
+
+    The OCPP handler answers it with a CALLERROR (OccurenceConstraintViolation).
+    """
+
+
+@dataclass(frozen=True)
+class KeyDef:
+    """One configuration key.
+
+    `min`/`max` bound an int's value, and a str's length. `allowed` lists the values a str may
+    take, or the members a csl may hold. A csl holds at most `max_items` members, or the value of
+    the key `<name>MaxLength` when one is defined. A `secret` key is write-only: GetConfiguration
+    lists it without its value.
+    """
+
+    name: str
+    kind: KeyKind
+    default: str
+    readonly: bool = False
+    reboot_required: bool = False
+    min: int | None = None
+    max: int | None = None
+    allowed: frozenset[str] | None = None
+    max_items: int | None = None
+    secret: bool = False
+    profile: str = "Core"
+    description: str = ""
+
+
+def _int(
+    name: str,
+    default: int,
+    lo: int,
+    hi: int,
+    description: str,
+    *,
+    readonly: bool = False,
+    profile: str = "Core",
+) -> KeyDef:
+    return KeyDef(
+        name,
+        "int",
+        str(default),
+        readonly=readonly,
+        min=lo,
+        max=hi,
+        profile=profile,
+        description=description,
+    )
+
+
+def _bool(
+    name: str, default: bool, description: str, *, readonly: bool = False, profile: str = "Core"
+) -> KeyDef:
+    value = "true" if default else "false"
+    return KeyDef(name, "bool", value, readonly=readonly, profile=profile, description=description)
+
+
+def _measurands(name: str, default: str, max_items: int, description: str) -> KeyDef:
+    return KeyDef(
+        name, "csl", default, allowed=MEASURANDS, max_items=max_items, description=description
+    )
+
+
+_CSL_MAX = 10  # members of each measurand list; see the *MaxLength keys
+
+STANDARD_KEYS: tuple[KeyDef, ...] = (
+    # --- Core ---
+    _bool(
+        "AllowOfflineTxForUnknownId",
+        False,
+        "Offline, start a transaction for an idTag that is in neither the local list nor cache.",
+    ),
+    _bool("AuthorizationCacheEnabled", True, "Keep a cache of the idTags the CSMS accepted."),
+    _bool(
+        "AuthorizeRemoteTxRequests",
+        False,
+        "Authorize the idTag of a RemoteStartTransaction before starting it.",
+    ),
+    _int("BlinkRepeat", 3, 0, 100, "Times to blink the indicator when signalling."),
+    _int(
+        "ClockAlignedDataInterval",
+        900,
+        0,
+        86400,
+        "Seconds between clock-aligned meter values, from midnight; 0 = none.",
+    ),
+    _int(
+        "ConnectionTimeOut",
+        120,
+        1,
+        3600,
+        "Seconds from Preparing until an unplugged incipient transaction is cancelled.",
+    ),
+    KeyDef(
+        "ConnectorPhaseRotation",
+        "csl",
+        "0.Unknown",
+        max_items=9,
+        description=(
+            "Phase rotation per connector as <connectorId>.<rotation> (0 = the grid connection); "
+            "rotation is one of NotApplicable, Unknown, RST, RTS, SRT, STR, TRS, TSR."
+        ),
+    ),
+    _int(
+        "ConnectorPhaseRotationMaxLength",
+        9,
+        1,
+        9,
+        "Most members ConnectorPhaseRotation may hold.",
+        readonly=True,
+    ),
+    _int(
+        "GetConfigurationMaxKeys",
+        100,
+        1,
+        1000,
+        "Most keys one GetConfiguration may ask for.",
+        readonly=True,
+    ),
+    _int("HeartbeatInterval", 300, 1, 86400, "Seconds of inactivity before a Heartbeat is sent."),
+    _int("LightIntensity", 50, 0, 100, "Indicator brightness, percent."),
+    _bool(
+        "LocalAuthorizeOffline",
+        True,
+        "Offline, start transactions for idTags the local list or cache accepts.",
+    ),
+    _bool(
+        "LocalPreAuthorize",
+        False,
+        "Online, start at once for idTags the local list or cache accepts, not awaiting the CSMS.",
+    ),
+    _int(
+        "MaxEnergyOnInvalidId",
+        0,
+        0,
+        1_000_000,
+        "Wh still delivered after an idTag is found invalid during a transaction.",
+    ),
+    _measurands(
+        "MeterValuesAlignedData",
+        "Energy.Active.Import.Register",
+        _CSL_MAX,
+        "Measurands sent at each ClockAlignedDataInterval.",
+    ),
+    _int(
+        "MeterValuesAlignedDataMaxLength",
+        _CSL_MAX,
+        1,
+        len(MEASURANDS),
+        "Most members MeterValuesAlignedData may hold.",
+        readonly=True,
+    ),
+    _measurands(
+        "MeterValuesSampledData",
+        "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"
+        "Current.Offered,SoC",
+        _CSL_MAX,
+        "Measurands sampled during a transaction, sent every MeterValueSampleInterval.",
+    ),
+    _int(
+        "MeterValuesSampledDataMaxLength",
+        _CSL_MAX,
+        1,
+        len(MEASURANDS),
+        "Most members MeterValuesSampledData may hold.",
+        readonly=True,
+    ),
+    _int(
+        "MeterValueSampleInterval",
+        60,
+        0,
+        86400,
+        "Seconds between sampled meter values during a transaction; 0 = none; 1 s allowed (R11).",
+    ),
+    _int(
+        "MinimumStatusDuration",
+        0,
+        0,
+        3600,
+        "Seconds a status must hold before a StatusNotification is sent; 0 = send at once.",
+    ),
+    _int("NumberOfConnectors", 2, 1, 8, "Number of connectors (from the TOML).", readonly=True),
+    _int("ResetRetries", 3, 0, 100, "Times to retry a failed reset."),
+    _bool(
+        "StopTransactionOnEVSideDisconnect",
+        True,
+        "Stop the transaction when the cable is unplugged at the EV.",
+    ),
+    _bool(
+        "StopTransactionOnInvalidId",
+        True,
+        "Stop a transaction when its idTag is found invalid (else just stop energy).",
+    ),
+    _measurands(
+        "StopTxnAlignedData",
+        "",
+        _CSL_MAX,
+        "Clock-aligned measurands put in StopTransaction's transactionData.",
+    ),
+    _int(
+        "StopTxnAlignedDataMaxLength",
+        _CSL_MAX,
+        1,
+        len(MEASURANDS),
+        "Most members StopTxnAlignedData may hold.",
+        readonly=True,
+    ),
+    _measurands(
+        "StopTxnSampledData",
+        "Energy.Active.Import.Register",
+        _CSL_MAX,
+        "Sampled measurands put in StopTransaction's transactionData.",
+    ),
+    _int(
+        "StopTxnSampledDataMaxLength",
+        _CSL_MAX,
+        1,
+        len(MEASURANDS),
+        "Most members StopTxnSampledData may hold.",
+        readonly=True,
+    ),
+    KeyDef(
+        "SupportedFeatureProfiles",
+        "csl",
+        "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger",
+        readonly=True,
+        allowed=FEATURE_PROFILES,
+        max_items=len(FEATURE_PROFILES),
+        description="The OCPP feature profiles the charge point supports.",
+    ),
+    _int(
+        "SupportedFeatureProfilesMaxLength",
+        len(FEATURE_PROFILES),
+        1,
+        len(FEATURE_PROFILES),
+        "Most members SupportedFeatureProfiles may hold.",
+        readonly=True,
+    ),
+    _int(
+        "TransactionMessageAttempts",
+        3,
+        1,
+        100,
+        "Times to try a transaction message the CSMS failed to process.",
+    ),
+    _int(
+        "TransactionMessageRetryInterval",
+        60,
+        1,
+        3600,
+        "Seconds before retrying a transaction message, multiplied by the attempts so far.",
+    ),
+    _bool(
+        "UnlockConnectorOnEVSideDisconnect",
+        True,
+        "Unlock the cable at the charger when it is unplugged at the EV.",
+    ),
+    _int(
+        "WebSocketPingInterval",
+        60,
+        0,
+        3600,
+        "Seconds between websocket pings; 0 = none.",
+    ),
+    # --- Local Auth List Management ---
+    _bool(
+        "LocalAuthListEnabled",
+        True,
+        "Use the local authorization list.",
+        profile="LocalAuthListManagement",
+    ),
+    _int(
+        "LocalAuthListMaxLength",
+        1000,
+        0,
+        100_000,
+        "Most idTags the local authorization list may hold.",
+        readonly=True,
+        profile="LocalAuthListManagement",
+    ),
+    _int(
+        "SendLocalListMaxLength",
+        100,
+        0,
+        100_000,
+        "Most idTags one SendLocalList may carry.",
+        readonly=True,
+        profile="LocalAuthListManagement",
+    ),
+    # --- Reservation ---
+    _bool(
+        "ReserveConnectorZeroSupported",
+        False,
+        "Whether a reservation on connector 0 (any connector) is supported.",
+        readonly=True,
+        profile="Reservation",
+    ),
+    # --- Smart Charging ---
+    _int(
+        "ChargeProfileMaxStackLevel",
+        10,
+        0,
+        1000,
+        "Highest stackLevel a charging profile may have.",
+        readonly=True,
+        profile="SmartCharging",
+    ),
+    KeyDef(
+        "ChargingScheduleAllowedChargingRateUnit",
+        "csl",
+        "Current,Power",
+        readonly=True,
+        allowed=frozenset({"Current", "Power"}),
+        max_items=2,
+        profile="SmartCharging",
+        description="Units a charging schedule may use.",
+    ),
+    _int(
+        "ChargingScheduleMaxPeriods",
+        48,
+        1,
+        1000,
+        "Most periods one charging schedule may hold.",
+        readonly=True,
+        profile="SmartCharging",
+    ),
+    _bool(
+        "ConnectorSwitch3to1PhaseSupported",
+        False,
+        "Whether a charging schedule may switch between 3 and 1 phase during a transaction.",
+        readonly=True,
+        profile="SmartCharging",
+    ),
+    _int(
+        "MaxChargingProfilesInstalled",
+        20,
+        1,
+        1000,
+        "Most charging profiles installed at once.",
+        readonly=True,
+        profile="SmartCharging",
+    ),
+    # --- Security Whitepaper ---
+    KeyDef(
+        "AuthorizationKey",
+        "str",
+        "",
+        min=16,
+        max=40,
+        secret=True,
+        profile="Security",
+        description=(
+            "The HTTP Basic auth password for security profiles 1 and 2: write-only; 16 to 40 "
+            "printable ASCII characters, used as given (see docs/chargepoint.md)."
+        ),
+    ),
+    _int(
+        "SecurityProfile",
+        1,
+        0,
+        3,
+        "0 none, 1 Basic auth over ws, 2 Basic auth over wss, 3 mutual TLS; never lowered.",
+        profile="Security",
+    ),
+)
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+def _canonical(defn: KeyDef, value: str, max_items: int | None) -> str | None:
+    """The value as stored and reported, or None when it is not valid for `defn`."""
+    if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH:
+        return None
+    if defn.kind == "bool":
+        lowered = value.strip().lower()
+        return lowered if lowered in ("true", "false") else None
+    if defn.kind == "int":
+        text = value.strip()
+        if not _INT.fullmatch(text):
+            return None
+        number = int(text)
+        if (defn.min is not None and number < defn.min) or (
+            defn.max is not None and number > defn.max
+        ):
+            return None
+        return str(number)
+    if defn.kind == "str":
+        if (defn.min is not None and len(value) < defn.min) or (
+            defn.max is not None and len(value) > defn.max
+        ):
+            return None
+        if defn.allowed is not None and value not in defn.allowed:
+            return None
+        return value
+    # csl: members separated by commas, spaces around them ignored ("0.RST, 1.RST" in the spec)
+    if not value.strip():
+        return ""
+    members = [member.strip() for member in value.split(",")]
+    if any(not member for member in members) or len(set(members)) != len(members):
+        return None
+    if max_items is not None and len(members) > max_items:
+        return None
+    if defn.allowed is not None and not set(members) <= defn.allowed:
+        return None
+    return ",".join(members)
+
+
+def _printable_ascii(value: str) -> bool:
+    return all(0x20 <= ord(ch) <= 0x7E for ch in value)
+
+
+class Configuration:
+    """The configuration keys' values, validated, persisted, and observable.
+
+    `defaults` (keyword-only) are starting values that stay changeable; `overrides` are fixed
+    truths, reported read-only. Both must name defined keys and hold valid values, else
+    ValueError: they come from our own code, not from the CSMS.
+    """
+
+    def __init__(
+        self,
+        store: SettingsStore,
+        definitions: Iterable[KeyDef] = STANDARD_KEYS,
+        overrides: Mapping[str, str] | None = None,
+        *,
+        defaults: Mapping[str, str] | None = None,
+    ) -> None:
+        self._store = store
+        self._defs: dict[str, KeyDef] = {}  # by casefolded name: keys are CiString (OCPP 1.6)
+        self._effective: dict[str, str] = {}
+        self._pending: dict[str, str] = {}  # saved, waiting for a reboot to take effect
+        self._fixed: set[str] = set()
+        self._validators: dict[str, list[Validator]] = {}
+        self._listeners: dict[str, list[Callable[[str], None]]] = {}
+        self._saved = {str(k).casefold(): v for k, v in store.load_settings().items()}
+        self._defaults = {k.casefold(): v for k, v in (defaults or {}).items()}
+        for definition in definitions:
+            self._add(definition)
+        for name in self._defaults:
+            if name not in self._defs:
+                raise ValueError(f"default for an undefined configuration key: {name}")
+        for name, value in (overrides or {}).items():
+            defn = self._lookup(name)
+            if defn is None:
+                raise ValueError(f"override for an undefined configuration key: {name}")
+            canonical = self._check_type(defn, value)
+            if canonical is None:
+                raise ValueError(f"override for {defn.name} is not a valid {defn.kind}")
+            self._effective[defn.name.casefold()] = canonical
+            self._fixed.add(defn.name.casefold())
+        if "securityprofile" in self._defs:
+            self.add_validator("SecurityProfile", self._not_lower_profile)
+        if "authorizationkey" in self._defs:
+            self.add_validator("AuthorizationKey", _printable_ascii)
+        if "connectorphaserotation" in self._defs:
+            self.add_validator("ConnectorPhaseRotation", self._phase_rotation)
+
+    # --- definitions ---
+
+    def register(self, definition: KeyDef, validator: Validator | None = None) -> None:
+        """Add a key (e.g. RandomisedDelayMaxSeconds), with an optional extra check.
+
+        A value saved for it before (a previous run) is picked up. ValueError for a duplicate
+        name or a definition whose default is not valid.
+        """
+        self._add(definition)
+        if validator is not None:
+            self.add_validator(definition.name, validator)
+
+    def add_validator(self, name: str, validator: Validator) -> None:
+        """Add a check a new value must also pass (all checks must pass). KeyError if unknown."""
+        self._validators.setdefault(self._require(name).name.casefold(), []).append(validator)
+
+    def definition(self, name: str) -> KeyDef:
+        """The definition of `name` (any case). KeyError if unknown."""
+        return self._require(name)
+
+    @property
+    def definitions(self) -> tuple[KeyDef, ...]:
+        return tuple(self._defs.values())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.casefold() in self._defs
+
+    def is_readonly(self, name: str) -> bool:
+        defn = self._require(name)
+        return defn.readonly or defn.name.casefold() in self._fixed
+
+    # --- OCPP ---
+
+    def get(self, keys: list[str] | None = None) -> tuple[list[dict[str, str | bool]], list[str]]:
+        """GetConfiguration: (configurationKey, unknownKey).
+
+        No keys (None or empty) means all of them. A secret key is listed without a value. A
+        key awaiting a reboot shows its new value. TooManyKeysError when more keys are asked
+        for than GetConfigurationMaxKeys allows.
+        """
+        if not keys:
+            wanted = list(self._defs.values())
+            unknown: list[str] = []
+        else:
+            limit = self._limit("GetConfigurationMaxKeys")
+            if limit is not None and len(keys) > limit:
+                raise TooManyKeysError(
+                    f"{len(keys)} keys requested; GetConfigurationMaxKeys is {limit}"
+                )
+            wanted, unknown = [], []
+            seen: set[str] = set()
+            for key in dict.fromkeys(keys):
+                defn = self._lookup(key)
+                if defn is None:
+                    unknown.append(key)
+                elif defn.name not in seen:
+                    seen.add(defn.name)
+                    wanted.append(defn)
+        entries: list[dict[str, str | bool]] = []
+        for defn in wanted:
+            entry: dict[str, str | bool] = {
+                "key": defn.name,
+                "readonly": self.is_readonly(defn.name),
+            }
+            if not defn.secret:
+                folded = defn.name.casefold()
+                entry["value"] = self._pending.get(folded, self._effective[folded])
+            entries.append(entry)
+        return entries, unknown
+
+    def change(self, key: str, value: str) -> ChangeStatus:
+        """ChangeConfiguration. Anything but Accepted / RebootRequired changes nothing."""
+        defn = self._lookup(key)
+        if defn is None:
+            return "NotSupported"
+        if self.is_readonly(defn.name) or not isinstance(value, str):
+            return "Rejected"
+        folded = defn.name.casefold()
+        canonical = self._check_type(defn, value)
+        if canonical is None or not self._passes_validators(defn, canonical):
+            _log.info("configuration key %s: value rejected", defn.name)
+            return "Rejected"
+        try:
+            self._store.save_setting(defn.name, canonical)
+        except Exception:
+            _log.exception("configuration key %s: could not be saved", defn.name)
+            return "Rejected"
+        shown = "<secret>" if defn.secret else canonical
+        if defn.reboot_required:
+            self._pending[folded] = canonical
+            _log.info("configuration key %s set to %s after a reboot", defn.name, shown)
+            return "RebootRequired"
+        self._effective[folded] = canonical
+        _log.info("configuration key %s set to %s", defn.name, shown)
+        for listener in list(self._listeners.get(folded, [])):
+            try:
+                listener(canonical)
+            except Exception:
+                _log.exception("configuration key %s: a change listener failed", defn.name)
+        return "Accepted"
+
+    # --- typed values (the values in effect now) ---
+
+    def str_value(self, name: str) -> str:
+        """The value in effect, as its string, for a key of any kind but a secret one."""
+        defn = self._require(name)
+        if defn.secret:
+            raise TypeError(f"configuration key {defn.name} is secret: use secret_value()")
+        return self._effective[defn.name.casefold()]
+
+    def secret_value(self, name: str) -> str:
+        """The value of a secret key (e.g. AuthorizationKey); "" while it was never set."""
+        defn = self._require(name)
+        if not defn.secret:
+            raise TypeError(f"configuration key {defn.name} is not secret: use str_value()")
+        return self._effective[defn.name.casefold()]
+
+    def int_value(self, name: str) -> int:
+        return int(self._typed(name, "int"))
+
+    def bool_value(self, name: str) -> bool:
+        return self._typed(name, "bool") == "true"
+
+    def csl_value(self, name: str) -> list[str]:
+        text = self._typed(name, "csl")
+        return text.split(",") if text else []
+
+    def on_change(self, name: str, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call `callback(new_value)` after each Accepted change of `name`; returns a remover.
+
+        Not called for a RebootRequired change (it takes effect at the next start).
+        """
+        callbacks = self._listeners.setdefault(self._require(name).name.casefold(), [])
+        callbacks.append(callback)
+
+        def remove() -> None:
+            if callback in callbacks:
+                callbacks.remove(callback)
+
+        return remove
+
+    # --- internals ---
+
+    def _add(self, defn: KeyDef) -> None:
+        folded = defn.name.casefold()
+        if not defn.name or folded in self._defs:
+            raise ValueError(f"configuration key defined twice or unnamed: {defn.name!r}")
+        if len(defn.name) > 50:
+            raise ValueError(f"configuration key name longer than 50 characters: {defn.name}")
+        if defn.kind not in ("int", "bool", "str", "csl"):
+            raise ValueError(f"configuration key {defn.name}: unknown kind {defn.kind!r}")
+        self._defs[folded] = defn
+        try:
+            start = self._initial(defn)
+        except ValueError:
+            del self._defs[folded]
+            raise
+        self._effective[folded] = start
+
+    def _initial(self, defn: KeyDef) -> str:
+        folded = defn.name.casefold()
+        default = self._check_type(defn, defn.default)
+        if default is None and not (defn.secret and defn.default == ""):  # "" = secret not set
+            raise ValueError(f"configuration key {defn.name}: default is not a valid {defn.kind}")
+        value = defn.default if default is None else default
+        if folded in self._defaults:
+            given = self._check_type(defn, self._defaults[folded])
+            if given is None:
+                raise ValueError(f"default for {defn.name} is not a valid {defn.kind}")
+            value = given
+        if not defn.readonly and folded in self._saved:
+            saved = self._check_type(defn, self._saved[folded])
+            if saved is None:
+                _log.warning("configuration key %s: saved value is not valid, ignored", defn.name)
+            else:
+                value = saved
+        return value
+
+    def _check_type(self, defn: KeyDef, value: str) -> str | None:
+        try:
+            return _canonical(defn, value, self._max_items(defn))
+        except Exception:  # a malformed value must never escape as an exception
+            return None
+
+    def _passes_validators(self, defn: KeyDef, canonical: str) -> bool:
+        for validator in self._validators.get(defn.name.casefold(), []):
+            try:
+                if not validator(canonical):
+                    return False
+            except Exception:
+                _log.exception("configuration key %s: a validator failed", defn.name)
+                return False
+        return True
+
+    def _max_items(self, defn: KeyDef) -> int | None:
+        if defn.kind != "csl":
+            return None
+        limit = self._limit(f"{defn.name}MaxLength")
+        return limit if limit is not None else defn.max_items
+
+    def _limit(self, name: str) -> int | None:
+        folded = name.casefold()
+        defn = self._defs.get(folded)
+        if defn is None or defn.kind != "int" or folded not in self._effective:
+            return None
+        return int(self._effective[folded])
+
+    def _lookup(self, name: object) -> KeyDef | None:
+        return self._defs.get(name.casefold()) if isinstance(name, str) else None
+
+    def _require(self, name: str) -> KeyDef:
+        defn = self._lookup(name)
+        if defn is None:
+            raise KeyError(name)
+        return defn
+
+    def _typed(self, name: str, kind: KeyKind) -> str:
+        defn = self._require(name)
+        if defn.kind != kind:
+            raise TypeError(f"configuration key {defn.name} is a {defn.kind}, not a {kind}")
+        return self._effective[defn.name.casefold()]
+
+    # built-in checks that need the current values
+
+    def _not_lower_profile(self, value: str) -> bool:
+        # Security Whitepaper: the security profile may be raised, never lowered.
+        return int(value) >= self.int_value("SecurityProfile")
+
+    def _phase_rotation(self, value: str) -> bool:
+        connectors = self.int_value("NumberOfConnectors") if "NumberOfConnectors" in self else 8
+        for member in value.split(",") if value else []:
+            connector, _, rotation = member.partition(".")
+            if not (connector.isascii() and connector.isdigit()) or rotation not in PHASE_ROTATIONS:
+                return False
+            if int(connector) > connectors:
+                return False
+        return True
