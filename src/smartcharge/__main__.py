@@ -1,0 +1,3 @@
+from smartcharge.cli import app
+
+app(prog_name="smartcharge")

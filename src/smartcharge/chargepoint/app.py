@@ -1,0 +1,201 @@
+"""The charge point's composition root: builds every part from the config and runs them.
+
+The hardware (and the simulator's control API) outlive a reboot, as a real charger's hardware
+outlives its software restarting; everything else (store, configuration, station, link) is built
+anew on each boot, exactly as after a power cycle, so a Reset exercises the real start-up path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl
+from typing import Any
+
+from smartcharge import __version__
+from smartcharge.chargepoint.authorization import Authorizer
+from smartcharge.chargepoint.config import ChargePointConfig
+from smartcharge.chargepoint.configuration_keys import Configuration
+from smartcharge.chargepoint.diagnostics import Diagnostics
+from smartcharge.chargepoint.firmware import FirmwareManager
+from smartcharge.chargepoint.handlers import Handlers
+from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
+from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
+from smartcharge.chargepoint.link import Link
+from smartcharge.chargepoint.station import Station
+from smartcharge.chargepoint.store import Store
+from smartcharge.sim.clock import Clock, SimulatedClock
+
+log = logging.getLogger("smartcharge.chargepoint")
+
+# What this build implements; SmartCharging joins when the smart charging engine lands.
+FEATURE_PROFILES = "Core,FirmwareManagement,LocalAuthListManagement,Reservation,RemoteTrigger"
+
+
+class ChargePointApp:
+    def __init__(
+        self,
+        config: ChargePointConfig,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        sim = config.simulator
+        self.clock: Clock = clock or SimulatedClock(sim.start_time, sim.speed)
+        self.rng = rng or random.SystemRandom()
+        self.hardware = SimulatedHardware(
+            self.clock,
+            connectors=config.connectors,
+            max_current_a=config.max_current_a,
+            phases=config.phases,
+            meter_error_fraction=config.hardware.meter_error_fraction,
+        )
+        self.control = ControlApi(self.hardware, state_provider=self._state)
+        # Hardware outlives reboots, so its events are wired once and reach the current boot.
+        self.hardware.rfid.on_card(self._on_card)
+        self.hardware.network.on_change(self._on_network)
+        self.station: Station | None = None
+        self.link: Link | None = None
+        self.boots = 0
+        self.started = asyncio.Event()
+
+    def _on_card(self, id_tag: str) -> None:
+        if self.station is not None:
+            self.station.on_card(id_tag)
+
+    def _on_network(self, up: bool) -> None:
+        if self.link is not None:
+            self.link.on_network(up)
+
+    def _state(self) -> dict[int, dict[str, Any]]:
+        return self.station.state() if self.station is not None else {}
+
+    @property
+    def control_port(self) -> int:
+        return self.control.port
+
+    async def run(self) -> None:
+        """Run until cancelled; a Reset or a firmware install reboots the software in place."""
+        await self.control.start(
+            self.config.simulator.control_host, self.config.simulator.control_port
+        )
+        log.info("simulator control API on port %s", self.control.port)
+        try:
+            while True:
+                await self._boot_once()
+        finally:
+            await self.control.stop()
+
+    async def _boot_once(self) -> None:
+        cfg = self.config
+        self.boots += 1
+        store = Store(cfg.data_dir / "chargepoint.sqlite")
+        self.hardware.restore_registers(
+            {n: float(store.last_register(n)) for n in self.hardware.connectors}
+        )
+        configuration = Configuration(
+            store,
+            overrides={
+                "NumberOfConnectors": str(cfg.connectors),
+                "SupportedFeatureProfiles": FEATURE_PROFILES,
+            },
+        )
+        station = Station(
+            hardware=self.hardware,
+            store=store,
+            settings=configuration,
+            authorizer=Authorizer(store, configuration, self.clock),
+            clock=self.clock,
+            max_current_a=cfg.max_current_a,
+            phases=cfg.phases,
+        )
+        firmware = FirmwareManager(station, cfg.data_dir, cfg.model)
+        diagnostics = Diagnostics(station, configuration, cfg.data_dir / "logs", cfg.identity)
+
+        def boot_payload() -> dict[str, Any]:
+            return {
+                "chargePointVendor": cfg.vendor,
+                "chargePointModel": cfg.model,
+                "chargePointSerialNumber": cfg.serial_number,
+                "firmwareVersion": firmware.installed_version or cfg.firmware_version,
+            }
+
+        link = Link(
+            url=cfg.connect_url,
+            identity=cfg.identity,
+            password=lambda: self._password(configuration),
+            ssl_context=self._ssl_context(),
+            station=station,
+            settings=configuration,
+            clock=self.clock,
+            network=self.hardware.network,
+            boot_payload=boot_payload,
+            register_handlers=lambda ep: handlers.register(ep),
+            call_timeout=cfg.ocpp.call_timeout,
+            connect_timeout=cfg.ocpp.connect_timeout,
+            backoff=(cfg.ocpp.reconnect_min_s, cfg.ocpp.reconnect_max_s),
+            rng=self.rng,
+        )
+
+        async def send_boot() -> None:
+            await link.call("BootNotification", boot_payload())
+
+        async def send_heartbeat() -> None:
+            await link.call("Heartbeat", {})
+
+        handlers = Handlers(
+            station, configuration, firmware, diagnostics, send_boot, send_heartbeat
+        )
+        station.online = link
+        self.station, self.link = station, link
+        log.info(
+            "charge point %s booting (boot %s, software %s)", cfg.identity, self.boots, __version__
+        )
+        tasks = [
+            asyncio.ensure_future(station.run()),
+            asyncio.ensure_future(link.run()),
+        ]
+        station.spawn(self._after_accept(link, firmware))
+        self.started.set()
+        reboot = asyncio.ensure_future(station.reboot_requested.wait())
+        try:
+            done, _ = await asyncio.wait({reboot, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if t is not reboot and not t.cancelled() and t.exception() is not None:
+                    raise t.exception()  # type: ignore[misc]
+            log.info("rebooting (%s reset)", station.reboot_kind)
+        finally:
+            reboot.cancel()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(reboot, *tasks, return_exceptions=True)
+            await station.shutdown()
+            store.close()
+            self.station = None
+            self.link = None
+
+    @staticmethod
+    async def _after_accept(link: Link, firmware: FirmwareManager) -> None:
+        await link.connected_once.wait()
+        firmware.after_boot()
+
+    def _password(self, configuration: Configuration) -> str | None:
+        if self.config.security.profile == 0:
+            return None
+        # A key set by the central system (AuthorizationKey) replaces the provisioned one.
+        changed = configuration.secret_value("AuthorizationKey")
+        if changed:
+            return changed
+        pw = self.config.security.password
+        return pw.get_secret_value() if pw is not None else None
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if not self.config.csms_url.startswith("wss://"):
+            return None
+        ctx = ssl.create_default_context(
+            cafile=str(self.config.security.ca_file) if self.config.security.ca_file else None
+        )
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # R33
+        return ctx

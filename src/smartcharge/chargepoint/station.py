@@ -1,0 +1,582 @@
+"""The station: connectors, transactions and status, driven by one tick per simulated second.
+
+It owns the charging logic of the core profile: authorise, start and stop transactions, drive
+the pilot and contactor, sample the meters (R9, R11), report status (MinimumStatusDuration
+honoured) and queue every transaction message in the durable outbox before anything is sent.
+It never talks to the network itself: `online` gives it the current connection, if any.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from smartcharge.chargepoint.authorization import Authorizer, IdTagInfo
+from smartcharge.chargepoint.connector import MIN_OFFERED_A, ConnectorFacts, ocpp_status
+from smartcharge.chargepoint.hardware.ports import ConnectorHardware, Hardware, PilotState
+from smartcharge.chargepoint.metering import aligned_slot, meter_value, sampled_values
+from smartcharge.chargepoint.store import Reservation, Store
+from smartcharge.sim.clock import Clock
+
+log = logging.getLogger("smartcharge.chargepoint.station")
+
+SAMPLE_FLUSH_EVERY_S = 10  # per-second samples are history, not transaction data: batch them
+
+
+class Settings(Protocol):
+    def int_value(self, name: str) -> int: ...
+
+    def bool_value(self, name: str) -> bool: ...
+
+    def csl_value(self, name: str) -> list[str]: ...
+
+
+class Online(Protocol):
+    """The current OCPP connection, as the station sees it."""
+
+    @property
+    def ready(self) -> bool:
+        """Connected and BootNotification accepted."""
+        ...
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+
+    def wake_outbox(self) -> None: ...
+
+
+@dataclass
+class Connector:
+    id: int
+    hw: ConnectorHardware
+    operative: bool = True
+    scheduled_operative: bool | None = None  # ChangeAvailability answered Scheduled
+    tx_local_id: int | None = None
+    tx_id_tag: str | None = None
+    tx_info: IdTagInfo | None = None
+    tx_started_mono: float = 0.0
+    tx_begin_values: list[dict[str, Any]] = field(default_factory=list)
+    next_sample_mono: float = 0.0
+    authorized: tuple[str, IdTagInfo, float] | None = None  # id tag, info, deadline (monotonic)
+    finishing: bool = False
+    reported: str | None = None  # last status sent to the central system
+    candidate: tuple[str, float] | None = None  # status waiting out MinimumStatusDuration
+    status: str = "Available"
+    limit_a: float = 0.0
+
+
+class Station:
+    def __init__(
+        self,
+        *,
+        hardware: Hardware,
+        store: Store,
+        settings: Settings,
+        authorizer: Authorizer,
+        clock: Clock,
+        max_current_a: float,
+        phases: int,
+    ) -> None:
+        self.hw = hardware
+        self.store = store
+        self.settings = settings
+        self.auth = authorizer
+        self.clock = clock
+        self.max_current_a = max_current_a
+        self.phases = phases
+        self.online: Online | None = None
+        self.connectors = {
+            n: Connector(n, hw, operative=store.setting(f"availability.{n}") != "Inoperative")
+            for n, hw in sorted(hardware.connectors.items())
+        }
+        self.operative = store.setting("availability.0") != "Inoperative"
+        self._scheduled_station: bool | None = None  # ChangeAvailability(0) answered Scheduled
+        self._samples: list[tuple[datetime, int, float, float]] = []
+        self._last_flush = clock.monotonic()
+        self._aligned_slot: int | None = None
+        self._poke = asyncio.Event()
+        self.reboot_requested: asyncio.Event = asyncio.Event()
+        self.reboot_kind = ""
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def recover(self) -> None:
+        """After a restart: sessions left open by a crash or power cut are closed as PowerLoss.
+
+        The meter register reported then is at least the last one queued, so the central system
+        never sees energy go backwards."""
+        for s in self.store.open_sessions():
+            c = self.connectors.get(s.connector_id)
+            reading = c.hw.meter.read() if c else None
+            register = max(
+                self.store.last_register(s.connector_id),
+                round(reading.energy_import_wh) if reading else 0,
+                s.meter_start_wh,
+            )
+            log.warning("closing session %s left open by a restart", s.local_id)
+            self.store.stop_transaction(
+                s.local_id, meter_stop_wh=register, now=self.clock.now(), reason="PowerLoss"
+            )
+
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Run background work owned by this station (cancelled on reboot)."""
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    async def run(self) -> None:
+        """The tick loop: one pass a simulated second, sooner when something happens."""
+        self.recover()
+        self.poke()
+        while True:
+            self._tick()
+            await self._wait(1.0)
+
+    async def _wait(self, seconds: float) -> None:
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        poked = asyncio.ensure_future(self._poke.wait())
+        try:
+            await asyncio.wait({sleeper, poked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            poked.cancel()
+        self._poke.clear()
+
+    def poke(self) -> None:
+        """Something changed (a card, a command, a plug): evaluate now rather than next tick."""
+        self._poke.set()
+
+    async def shutdown(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.flush_samples()
+
+    # --- the tick ------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        now = self.clock.now()
+        mono = self.clock.monotonic()
+        self._expire_reservations(now)
+        slot = aligned_slot(now, self.settings.int_value("ClockAlignedDataInterval"))
+        aligned_due = (
+            slot is not None and self._aligned_slot is not None and slot != self._aligned_slot
+        )
+        self._aligned_slot = slot
+        for c in self.connectors.values():
+            self._evaluate(c, mono)
+            reading = c.hw.meter.read()
+            self._samples.append((now, c.id, reading.power_w, reading.energy_import_wh))
+            if c.tx_local_id is not None and mono >= c.next_sample_mono:
+                self._periodic_sample(c, now, mono)
+            if aligned_due:
+                self._aligned_sample(c, now)
+        if mono - self._last_flush >= SAMPLE_FLUSH_EVERY_S:
+            self.flush_samples()
+        self._report_statuses(mono)
+
+    def flush_samples(self) -> None:
+        batch, self._samples = self._samples, []
+        self.store.add_samples(batch)
+        self._last_flush = self.clock.monotonic()
+
+    def _evaluate(self, c: Connector, mono: float) -> None:
+        pilot = c.hw.pilot_state()
+        plugged = pilot in (PilotState.B, PilotState.C, PilotState.D)
+        if c.authorized and mono > c.authorized[2] and not plugged:
+            log.info("connector %s: authorisation timed out (ConnectionTimeOut)", c.id)
+            c.authorized = None
+        if pilot is PilotState.A:
+            c.finishing = False
+        if c.tx_local_id is None and c.authorized and plugged and self._available(c):
+            tag, info, _ = c.authorized
+            c.authorized = None
+            self.start_transaction(c, tag, info)
+        if (
+            c.tx_local_id is not None
+            and pilot is PilotState.A
+            and self.settings.bool_value("StopTransactionOnEVSideDisconnect")
+        ):
+            self.stop_transaction(c, "EVDisconnected")
+        faulted = c.hw.error_code() != "NoError" or pilot in (PilotState.E, PilotState.F)
+        limit = self.max_current_a if c.tx_local_id is not None and not faulted else 0.0
+        if limit != c.limit_a:
+            c.limit_a = limit
+            if c.tx_local_id is not None:
+                self.store.record_rate_change(
+                    c.tx_local_id, at=self.clock.now(), limit_a=limit, cause="csms_profile"
+                )
+        if c.hw.offered_current() != limit:
+            c.hw.set_offered_current(limit)
+        want_closed = limit >= MIN_OFFERED_A and pilot in (PilotState.C, PilotState.D)
+        if c.hw.contactor_closed() != want_closed:
+            c.hw.set_contactor(want_closed)
+        c.status = ocpp_status(
+            ConnectorFacts(
+                pilot=pilot,
+                error_code=c.hw.error_code(),
+                operative=c.operative and self.operative,
+                transaction=c.tx_local_id is not None,
+                authorized_waiting=c.authorized is not None,
+                reserved=self.reservation_for(c.id) is not None,
+                offered_a=c.hw.offered_current(),
+                finishing=c.finishing,
+            )
+        )
+        self.hw.indicator.show(c.id, c.status)
+
+    def _available(self, c: Connector) -> bool:
+        return c.operative and self.operative and c.hw.error_code() == "NoError"
+
+    # --- status notifications ------------------------------------------------------------------
+    def _report_statuses(self, mono: float) -> None:
+        online = self.online
+        if online is None or not online.ready:
+            return
+        minimum = self.settings.int_value("MinimumStatusDuration")
+        for c in self.connectors.values():
+            if c.status == c.reported:
+                c.candidate = None
+                continue
+            if c.candidate is None or c.candidate[0] != c.status:
+                c.candidate = (c.status, mono)
+            if mono - c.candidate[1] >= minimum:
+                c.reported = c.status
+                c.candidate = None
+                self.spawn(self.send_status(c.id, c.status, c.hw.error_code()))
+
+    async def send_status(
+        self, connector_id: int, status: str, error_code: str = "NoError"
+    ) -> None:
+        online = self.online
+        if online is None or not online.ready:
+            return
+        payload = {
+            "connectorId": connector_id,
+            "status": status,
+            "errorCode": error_code,
+            "timestamp": _iso(self.clock.now()),
+        }
+        try:
+            await online.call("StatusNotification", payload)
+        except Exception as exc:  # status is not transaction data; it is resent on reconnect
+            log.info("StatusNotification not delivered: %s", type(exc).__name__)
+            if connector_id in self.connectors:
+                self.connectors[connector_id].reported = None
+
+    def resend_all_statuses(self) -> None:
+        """After (re)connecting: tell the central system where every connector stands."""
+        self.spawn(self.send_status(0, "Available" if self.operative else "Unavailable"))
+        for c in self.connectors.values():
+            c.reported = None
+            c.candidate = None
+        self.poke()
+
+    # --- authorisation and transactions --------------------------------------------------------
+    def _online_authorize(self) -> Callable[[str], Awaitable[IdTagInfo]] | None:
+        online = self.online
+        if online is None or not online.ready:
+            return None
+
+        async def authorize(id_tag: str) -> IdTagInfo:
+            result = await online.call("Authorize", {"idTag": id_tag})
+            info: IdTagInfo = result["idTagInfo"]
+            return info
+
+        return authorize
+
+    def on_card(self, id_tag: str) -> None:
+        self.spawn(self.present_card(id_tag))
+
+    async def present_card(self, id_tag: str) -> None:
+        """A card at the reader: stop the session it started, or authorise a new one."""
+        for c in self.connectors.values():
+            started_by = c.tx_id_tag
+            if started_by is not None and self.auth.may_stop(started_by, c.tx_info, id_tag):
+                self.stop_transaction(c, "Local", id_tag=id_tag)
+                return
+        target = self._connector_for_card(id_tag)
+        if target is None:
+            log.info("card presented but no connector can take it")
+            return
+        info = await self.auth.authorize(id_tag, self._online_authorize())
+        if info.get("status") != "Accepted":
+            log.info("card rejected: %s", info.get("status"))
+            return
+        self.authorize_connector(target, id_tag, info)
+
+    def _connector_for_card(self, id_tag: str) -> Connector | None:
+        # A connector reserved for this card first, then one with a car waiting, then any free.
+        for r in self.store.reservations():
+            if r.id_tag == id_tag and r.connector_id in self.connectors:
+                return self.connectors[r.connector_id]
+        free = [
+            c
+            for c in self.connectors.values()
+            if c.tx_local_id is None
+            and self._available(c)
+            and not self._reserved_for_other(c, id_tag)
+        ]
+        plugged = [c for c in free if c.hw.pilot_state() != PilotState.A and not c.finishing]
+        choice = plugged or free
+        return choice[0] if choice else None
+
+    def _reserved_for_other(self, c: Connector, id_tag: str, parent: str | None = None) -> bool:
+        r = self.reservation_for(c.id)
+        if r is None:
+            return False
+        return not (id_tag == r.id_tag or (parent is not None and parent == r.parent_id_tag))
+
+    def authorize_connector(self, c: Connector, id_tag: str, info: IdTagInfo) -> None:
+        timeout = self.settings.int_value("ConnectionTimeOut")
+        c.authorized = (id_tag, info, self.clock.monotonic() + timeout)
+        self.poke()
+
+    def start_transaction(self, c: Connector, id_tag: str, info: IdTagInfo) -> None:
+        reading = c.hw.meter.read()
+        now = self.clock.now()
+        reservation = self.reservation_for(c.id)
+        reservation_id = reservation.reservation_id if reservation else None
+        c.tx_local_id = self.store.start_transaction(
+            connector_id=c.id,
+            id_tag=id_tag,
+            meter_start_wh=round(reading.energy_import_wh),
+            now=now,
+            reservation_id=reservation_id,
+            export_start_wh=round(reading.energy_export_wh),
+        )
+        c.tx_id_tag = id_tag
+        c.tx_info = info
+        c.tx_started_mono = self.clock.monotonic()
+        c.next_sample_mono = c.tx_started_mono + self._sample_interval()
+        c.tx_begin_values = [
+            meter_value(now, self._stop_txn_values(c, reading, "Transaction.Begin"))
+        ]
+        c.limit_a = 0.0
+        log.info("connector %s: transaction %s started for a card", c.id, c.tx_local_id)
+        self._wake_outbox()
+        self.poke()
+
+    def stop_transaction(self, c: Connector, reason: str, id_tag: str | None = None) -> None:
+        if c.tx_local_id is None:
+            return
+        reading = c.hw.meter.read()
+        now = self.clock.now()
+        data = [
+            *c.tx_begin_values,
+            meter_value(now, self._stop_txn_values(c, reading, "Transaction.End")),
+        ]
+        data = [d for d in data if d["sampledValue"]]
+        self.store.stop_transaction(
+            c.tx_local_id,
+            meter_stop_wh=max(round(reading.energy_import_wh), 0),
+            now=now,
+            reason=reason,
+            id_tag=id_tag,
+            transaction_data=data or None,
+            export_stop_wh=round(reading.energy_export_wh),
+        )
+        log.info("connector %s: transaction %s stopped (%s)", c.id, c.tx_local_id, reason)
+        c.tx_local_id = None
+        c.tx_id_tag = None
+        c.tx_info = None
+        c.tx_begin_values = []
+        c.limit_a = 0.0
+        c.finishing = c.hw.pilot_state() != PilotState.A
+        c.hw.set_offered_current(0.0)
+        c.hw.set_contactor(False)
+        if c.scheduled_operative is not None:
+            self.set_availability(c.id, c.scheduled_operative)
+        elif self._scheduled_station is not None and not self._busy():
+            self.set_availability(0, self._scheduled_station)
+        self._wake_outbox()
+        self.poke()
+
+    def on_start_result(self, local_id: int, info: IdTagInfo) -> None:
+        """StartTransaction.conf: a card the central system no longer accepts may end it."""
+        tag = self._tag_of(local_id)
+        if tag is not None:
+            self.auth.remember(tag, info)
+        if info.get("status") == "Accepted":
+            return
+        for c in self.connectors.values():
+            if c.tx_local_id == local_id:
+                c.tx_info = info
+                if self.settings.bool_value("StopTransactionOnInvalidId"):
+                    self.stop_transaction(c, "DeAuthorized")
+
+    def _tag_of(self, local_id: int) -> str | None:
+        s = self.store.session(local_id)
+        return s.id_tag if s else None
+
+    def connector_by_transaction(self, transaction_id: int) -> Connector | None:
+        for c in self.connectors.values():
+            if (
+                c.tx_local_id is not None
+                and self.store.transaction_id(c.tx_local_id) == transaction_id
+            ):
+                return c
+        return None
+
+    def _busy(self) -> bool:
+        return any(c.tx_local_id is not None for c in self.connectors.values())
+
+    # --- availability and reservations ---------------------------------------------------------
+    def set_availability(self, connector_id: int, operative: bool) -> None:
+        self.store.save_setting(
+            f"availability.{connector_id}", "Operative" if operative else "Inoperative"
+        )
+        if connector_id == 0:
+            self.operative = operative
+            self._scheduled_station = None
+            self.spawn(self.send_status(0, "Available" if operative else "Unavailable"))
+        else:
+            c = self.connectors[connector_id]
+            c.operative = operative
+            c.scheduled_operative = None
+        self.poke()
+
+    def change_availability(self, connector_id: int, operative: bool) -> str:
+        if connector_id == 0:
+            if self._busy() and not operative:
+                self._scheduled_station = operative
+                return "Scheduled"
+            self.set_availability(0, operative)
+            return "Accepted"
+        c = self.connectors[connector_id]
+        if c.tx_local_id is not None and not operative:
+            c.scheduled_operative = operative
+            return "Scheduled"
+        self.set_availability(connector_id, operative)
+        return "Accepted"
+
+    def reservation_for(self, connector_id: int) -> Reservation | None:
+        for r in self.store.reservations():
+            if r.connector_id == connector_id:
+                return r
+        return None
+
+    def _expire_reservations(self, now: datetime) -> None:
+        for r in self.store.reservations():
+            if r.expires_at <= now:
+                log.info("reservation %s expired", r.reservation_id)
+                self.store.remove_reservation(r.reservation_id)
+
+    # --- meter values --------------------------------------------------------------------------
+    def _sample_interval(self) -> float:
+        interval = self.settings.int_value("MeterValueSampleInterval")
+        return float(interval) if interval > 0 else float("inf")
+
+    def _stop_txn_values(self, c: Connector, reading: Any, context: str) -> list[dict[str, Any]]:
+        return sampled_values(
+            reading,
+            self.settings.csl_value("StopTxnSampledData"),
+            context=context,
+            offered_a=c.hw.offered_current(),
+            phases=self.phases,
+        )
+
+    def _periodic_sample(self, c: Connector, now: datetime, mono: float) -> None:
+        assert c.tx_local_id is not None
+        c.next_sample_mono = max(c.next_sample_mono + self._sample_interval(), mono)
+        self._queue_values(c, now, "Sample.Periodic", "MeterValuesSampledData")
+
+    def _aligned_sample(self, c: Connector, now: datetime) -> None:
+        if c.tx_local_id is not None:
+            self._queue_values(c, now, "Sample.Clock", "MeterValuesAlignedData")
+            return
+        reading = c.hw.meter.read()
+        values = sampled_values(
+            reading,
+            self.settings.csl_value("MeterValuesAlignedData"),
+            context="Sample.Clock",
+            offered_a=c.hw.offered_current(),
+            phases=self.phases,
+        )
+        if values and self.online is not None and self.online.ready:
+            payload = {"connectorId": c.id, "meterValue": [meter_value(now, values)]}
+            self.spawn(self._best_effort("MeterValues", payload))
+
+    def _queue_values(self, c: Connector, now: datetime, context: str, key: str) -> None:
+        assert c.tx_local_id is not None
+        reading = c.hw.meter.read()
+        values = sampled_values(
+            reading,
+            self.settings.csl_value(key),
+            context=context,
+            offered_a=c.hw.offered_current(),
+            phases=self.phases,
+        )
+        if not values:
+            return
+        self.store.queue_transaction_meter_values(
+            c.tx_local_id,
+            c.id,
+            [meter_value(now, values)],
+            now=now,
+            register_wh=round(reading.energy_import_wh),
+        )
+        self._wake_outbox()
+
+    def trigger_meter_values(self, connector_id: int | None) -> None:
+        """TriggerMessage(MeterValues): current values now, outside any transaction queue."""
+        now = self.clock.now()
+        for c in self.connectors.values():
+            if connector_id not in (None, 0, c.id):
+                continue
+            values = sampled_values(
+                c.hw.meter.read(),
+                self.settings.csl_value("MeterValuesSampledData"),
+                context="Trigger",
+                offered_a=c.hw.offered_current(),
+                phases=self.phases,
+            )
+            payload: dict[str, Any] = {
+                "connectorId": c.id,
+                "meterValue": [meter_value(now, values)],
+            }
+            if c.tx_local_id is not None:
+                tx = self.store.transaction_id(c.tx_local_id)
+                if tx is not None:
+                    payload["transactionId"] = tx
+            self.spawn(self._best_effort("MeterValues", payload))
+
+    async def _best_effort(self, action: str, payload: dict[str, Any]) -> None:
+        online = self.online
+        if online is None or not online.ready:
+            return
+        try:
+            await online.call(action, payload)
+        except Exception as exc:
+            log.info("%s not delivered: %s", action, type(exc).__name__)
+
+    def _wake_outbox(self) -> None:
+        if self.online is not None:
+            self.online.wake_outbox()
+
+    # --- what the simulator and the owner see ---------------------------------------------------
+    def state(self) -> dict[int, dict[str, Any]]:
+        out: dict[int, dict[str, Any]] = {}
+        for c in self.connectors.values():
+            tx = self.store.transaction_id(c.tx_local_id) if c.tx_local_id is not None else None
+            out[c.id] = {
+                "status": c.status,
+                "transaction_id": tx,
+                "local_transaction_id": c.tx_local_id,
+                "id_tag": c.tx_id_tag,
+                "limit_a": c.limit_a,
+                "operative": c.operative and self.operative,
+            }
+        return out
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")

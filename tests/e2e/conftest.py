@@ -1,0 +1,53 @@
+"""Whole-charge-point fixtures (see tests/support/cp_harness.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cp_harness import MakeCP, Running
+from csms_peer import CentralSystemPeer
+
+from smartcharge.chargepoint.app import ChargePointApp
+from smartcharge.chargepoint.config import parse_config
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[CentralSystemPeer]:
+    p = CentralSystemPeer()
+    await p.start()
+    yield p
+    await p.stop()
+    # Every message our charge point sent was valid for the independent implementation.
+    assert p.errors == []
+
+
+@pytest.fixture
+async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[MakeCP]:
+    running: list[Running] = []
+
+    async def make(identity: str = "CP1", speed: float = 20.0, **extra: Any) -> Running:
+        data = {
+            "identity": identity,
+            "csms_url": peer.url,
+            "data_dir": str(tmp_path / identity),
+            "security": {"profile": 0},
+            "simulator": {"speed": speed, "start_time": "2026-06-01T10:00:00+00:00"},
+            "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
+            **extra,
+        }
+        app = ChargePointApp(parse_config(data, base_dir=tmp_path), rng=random.Random(7))
+        task = asyncio.ensure_future(app.run())
+        await asyncio.wait_for(app.started.wait(), 10)
+        r = Running(app, task, peer)
+        running.append(r)
+        return r
+
+    yield make
+    for r in running:
+        r.task.cancel()
+    await asyncio.gather(*(r.task for r in running), return_exceptions=True)

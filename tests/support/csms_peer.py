@@ -1,0 +1,208 @@
+"""An independent central system for tests, built on the `ocpp` package's own ChargePoint class.
+
+It validates every message our charge point sends against the official schemas (the `ocpp`
+package does that on receipt) and records each one, with its message id, in arrival order. A
+StartTransaction sent again with the same message id (a resend after a crash) gets the same
+answer, as a careful central system would; `duplicates` lists such resends so tests can check
+they only ever carry an id already seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.exceptions import OCPPError
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.typing import Subprotocol
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Received:
+    action: str
+    unique_id: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class Behaviour:
+    """How the peer answers; tests change it while running."""
+
+    boot_status: str = "Accepted"
+    boot_interval: int = 300
+    accepted_tags: set[str] | None = None  # None: every tag
+    fail_start_transaction: int = 0  # answer the next N StartTransaction with a CALLERROR
+    answer_delay: float = 0.0  # seconds before answering a transaction message (crash windows)
+
+
+class PeerChargePoint(ChargePoint):
+    """The central-system side of one connected charge point."""
+
+    def __init__(self, id: str, connection: Any, system: CentralSystemPeer) -> None:
+        super().__init__(id, connection, response_timeout=10)
+        self.system = system
+
+    async def route_message(self, raw_msg: str) -> None:  # type: ignore[override]
+        self.system.frames.append(raw_msg)
+        await super().route_message(raw_msg)
+
+    async def _handle_call(self, msg: Any) -> Any:  # type: ignore[override]
+        try:
+            return await super()._handle_call(msg)
+        except OCPPError as exc:
+            # The ocpp package found our message invalid: that is a test failure.
+            self.system.errors.append(f"{msg.action}: {exc}")
+            raise
+
+    def _record(self, action: str, uid: str, **payload: Any) -> bool:
+        """Record a message; False when this exact message id was seen before (a resend)."""
+        seen = (action, uid) in self.system.seen_ids
+        self.system.seen_ids.add((action, uid))
+        if seen:
+            self.system.duplicates.append(Received(action, uid, payload))
+            return False
+        self.system.received.append(Received(action, uid, payload))
+        return True
+
+    @on("BootNotification")
+    def on_boot(self, call_unique_id: str, **p: Any) -> call_result.BootNotification:
+        self._record("BootNotification", call_unique_id, **p)
+        b = self.system.behaviour
+        return call_result.BootNotification(
+            current_time=now_iso(), interval=b.boot_interval, status=b.boot_status
+        )
+
+    @on("Heartbeat")
+    def on_heartbeat(self, call_unique_id: str) -> call_result.Heartbeat:
+        self._record("Heartbeat", call_unique_id)
+        return call_result.Heartbeat(current_time=now_iso())
+
+    @on("StatusNotification")
+    def on_status(self, call_unique_id: str, **p: Any) -> call_result.StatusNotification:
+        self._record("StatusNotification", call_unique_id, **p)
+        self.system.status[(self.id, p["connector_id"])] = p["status"]
+        return call_result.StatusNotification()
+
+    def _tag_info(self, tag: str) -> dict[str, Any]:
+        tags = self.system.behaviour.accepted_tags
+        return {"status": "Accepted" if tags is None or tag in tags else "Invalid"}
+
+    @on("Authorize")
+    def on_authorize(self, call_unique_id: str, id_tag: str) -> call_result.Authorize:
+        self._record("Authorize", call_unique_id, id_tag=id_tag)
+        return call_result.Authorize(id_tag_info=self._tag_info(id_tag))
+
+    @on("StartTransaction")
+    async def on_start(self, call_unique_id: str, **p: Any) -> call_result.StartTransaction:
+        b = self.system.behaviour
+        if b.fail_start_transaction > 0:
+            b.fail_start_transaction -= 1
+            raise RuntimeError("central system busy")  # becomes a CALLERROR InternalError
+        if self._record("StartTransaction", call_unique_id, **p):
+            self.system.tx_by_uid[call_unique_id] = next(self.system.tx_ids)
+        await asyncio.sleep(b.answer_delay)
+        tx = self.system.tx_by_uid[call_unique_id]
+        return call_result.StartTransaction(
+            transaction_id=tx, id_tag_info=self._tag_info(p["id_tag"])
+        )
+
+    @on("StopTransaction")
+    async def on_stop(self, call_unique_id: str, **p: Any) -> call_result.StopTransaction:
+        self._record("StopTransaction", call_unique_id, **p)
+        await asyncio.sleep(self.system.behaviour.answer_delay)
+        return call_result.StopTransaction(id_tag_info={"status": "Accepted"})
+
+    @on("MeterValues")
+    async def on_meter_values(self, call_unique_id: str, **p: Any) -> call_result.MeterValues:
+        self._record("MeterValues", call_unique_id, **p)
+        await asyncio.sleep(self.system.behaviour.answer_delay)
+        return call_result.MeterValues()
+
+    @on("DiagnosticsStatusNotification")
+    def on_diag(self, call_unique_id: str, **p: Any) -> call_result.DiagnosticsStatusNotification:
+        self._record("DiagnosticsStatusNotification", call_unique_id, **p)
+        return call_result.DiagnosticsStatusNotification()
+
+    @on("FirmwareStatusNotification")
+    def on_fw(self, call_unique_id: str, **p: Any) -> call_result.FirmwareStatusNotification:
+        self._record("FirmwareStatusNotification", call_unique_id, **p)
+        return call_result.FirmwareStatusNotification()
+
+    @on("DataTransfer")
+    def on_data(self, call_unique_id: str, **p: Any) -> call_result.DataTransfer:
+        self._record("DataTransfer", call_unique_id, **p)
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+
+@dataclass
+class CentralSystemPeer:
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    received: list[Received] = field(default_factory=list)
+    duplicates: list[Received] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)
+    status: dict[tuple[str, int], str] = field(default_factory=dict)
+    seen_ids: set[tuple[str, str]] = field(default_factory=set)
+    tx_by_uid: dict[str, int] = field(default_factory=dict)
+    tx_ids: Any = field(default_factory=lambda: itertools.count(1))
+    connected: dict[str, PeerChargePoint] = field(default_factory=dict)
+    server: Server | None = None
+    passwords: dict[str, str] | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(self.server.sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ocpp"
+
+    async def start(self) -> None:
+        self.server = await serve(
+            self._handle, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp1.6")]
+        )
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        assert ws.request is not None
+        identity = ws.request.path.rstrip("/").rsplit("/", 1)[-1]
+        cp = PeerChargePoint(identity, ws, self)
+        self.connected[identity] = cp
+        try:
+            await cp.start()
+        except Exception:
+            pass
+        finally:
+            if self.connected.get(identity) is cp:
+                del self.connected[identity]
+
+    # --- what tests ask --------------------------------------------------------------------
+    def of(self, action: str) -> list[Received]:
+        return [r for r in self.received if r.action == action]
+
+    async def wait_for(self, predicate: Any, timeout: float = 20.0, what: str = "") -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.sleep(0.02)
+
+    async def wait_connected(self, identity: str, timeout: float = 20.0) -> PeerChargePoint:
+        await self.wait_for(lambda: identity in self.connected, timeout)
+        return self.connected[identity]
+
+    async def call(self, identity: str, request: Any) -> Any:
+        cp = await self.wait_connected(identity)
+        return await cp.call(request, suppress=False)
