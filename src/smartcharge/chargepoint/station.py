@@ -25,6 +25,7 @@ from smartcharge.sim.clock import Clock
 log = logging.getLogger("smartcharge.chargepoint.station")
 
 SAMPLE_FLUSH_EVERY_S = 10  # per-second samples are history, not transaction data: batch them
+PRUNE_EVERY_S = 3600  # history past its retention (store.SESSION/SAMPLE_RETENTION) goes hourly
 
 
 class Settings(Protocol):
@@ -136,9 +137,14 @@ class Station:
     async def run(self) -> None:
         """The tick loop: one pass a simulated second, sooner when something happens."""
         self.recover()
+        self.store.prune(self.clock.now())
+        last_prune = self.clock.monotonic()
         self.poke()
         while True:
             self._tick()
+            if self.clock.monotonic() - last_prune >= PRUNE_EVERY_S:
+                self.store.prune(self.clock.now())
+                last_prune = self.clock.monotonic()
             await self._wait(1.0)
 
     async def _wait(self, seconds: float) -> None:
@@ -211,8 +217,11 @@ class Station:
         if limit != c.limit_a:
             c.limit_a = limit
             if c.tx_local_id is not None:
+                # Until the smart charging engine decides limits, a session runs at the
+                # installation limit from plug-in, and only a fault takes it to zero.
+                cause = "fault" if faulted else "plug_in"
                 self.store.record_rate_change(
-                    c.tx_local_id, at=self.clock.now(), limit_a=limit, cause="csms_profile"
+                    c.tx_local_id, at=self.clock.now(), limit_a=limit, cause=cause
                 )
         if c.hw.offered_current() != limit:
             c.hw.set_offered_current(limit)

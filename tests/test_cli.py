@@ -1,0 +1,56 @@
+"""The `smartcharge` CLI as a user runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from smartcharge import __version__
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smartcharge", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"COLUMNS": "120", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_version() -> None:
+    out = run("version")
+    assert out.returncode == 0 and out.stdout.strip() == __version__
+
+
+def test_demo_charges_simulated_cars() -> None:
+    out = run("demo", "--chargers", "1", "--duration", "4", "--speed", "30")
+    assert out.returncode == 0, out.stderr
+    assert "Charging" in out.stdout
+    assert "1 connected" in out.stdout
+
+
+def test_bad_config_names_the_key_and_starts_nothing(tmp_path: Path) -> None:
+    cfg = tmp_path / "cp.toml"
+    cfg.write_text(
+        'identity = "CP1"\ncsms_url = "ws://127.0.0.1:9/ocpp"\ndata_dir = "data"\n'
+        "[security]\nprofile = 7\n"
+    )
+    out = run("chargepoint", "run", "--config", str(cfg))
+    assert out.returncode == 2
+    assert "security.profile" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "data").exists()  # nothing was created
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    out = run("chargepoint", "run", "--config", str(tmp_path / "nope.toml"))
+    assert out.returncode == 2
+    assert "nope.toml" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_bad_flag_is_refused() -> None:
+    out = run("demo", "--chargers", "0")
+    assert out.returncode == 2
+    assert "--chargers" in out.stderr
