@@ -1,0 +1,57 @@
+"""A real charge point process, at debug level, never writes its password or a new
+AuthorizationKey into its logs (R32; DESIGN: logs never contain passwords or keys)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from csms_peer import CentralSystemPeer
+from ocpp.v16 import call
+
+PASSWORD = "Pr0visioned-Secret-4711"
+NEW_KEY = "Rotated-Key-0815-abcdef"
+
+
+async def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:
+    peer = CentralSystemPeer()
+    await peer.start()
+    cfg = tmp_path / "cp.toml"
+    cfg.write_text(
+        f'identity = "SECRET1"\ncsms_url = "{peer.url}"\ndata_dir = "{tmp_path / "data"}"\n'
+        f'[security]\nprofile = 1\npassword = "{PASSWORD}"\n'
+    )
+    stderr = tmp_path / "stderr.log"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "smartcharge",
+        "chargepoint",
+        "run",
+        "--config",
+        str(cfg),
+        "-v",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=stderr.open("wb"),
+    )
+    try:
+        await peer.wait_connected("SECRET1", timeout=30)
+        res = await peer.call(
+            "SECRET1", call.ChangeConfiguration(key="AuthorizationKey", value=NEW_KEY)
+        )
+        assert res.status == "Accepted"
+        got = await peer.call("SECRET1", call.GetConfiguration(key=["AuthorizationKey"]))
+        assert NEW_KEY not in str(got)  # write-only
+        await asyncio.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await proc.wait()
+        await peer.stop()
+    logs = stderr.read_text() + "".join(
+        p.read_text() for p in (tmp_path / "data" / "logs").glob("*.log*")
+    )
+    assert "boot accepted" in logs  # the logs were written
+    assert PASSWORD not in logs
+    assert NEW_KEY not in logs
