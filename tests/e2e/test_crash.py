@@ -17,10 +17,10 @@ import os
 import random
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import aiohttp
+from cp_harness import start_process
 from csms_peer import CentralSystemPeer
 from ocpp.v16 import call
 
@@ -55,20 +55,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-async def start_process(config: Path, log: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "smartcharge",
-        "chargepoint",
-        "run",
-        "--config",
-        str(config),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=log.open("ab"),
-    )
 
 
 async def control(port: int, method: str, path: str, body: dict | None = None) -> None:

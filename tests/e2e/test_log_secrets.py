@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from pathlib import Path
 
+from cp_harness import start_process
 from csms_peer import CentralSystemPeer
 from ocpp.v16 import call
 
@@ -24,18 +24,7 @@ async def test_secrets_never_reach_the_logs(tmp_path: Path) -> None:
         f'[security]\nprofile = 1\npassword = "{PASSWORD}"\n'
     )
     stderr = tmp_path / "stderr.log"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "smartcharge",
-        "chargepoint",
-        "run",
-        "--config",
-        str(cfg),
-        "-v",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=stderr.open("wb"),
-    )
+    proc = await start_process(cfg, stderr, "-v")
     try:
         await peer.wait_connected("SECRET1", timeout=30)
         res = await peer.call(

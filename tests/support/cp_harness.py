@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from csms_peer import CentralSystemPeer
@@ -42,3 +44,19 @@ class Running:
 
 
 MakeCP = Callable[..., Awaitable[Running]]
+
+
+async def start_process(config: Path, stderr: Path, *args: str) -> asyncio.subprocess.Process:
+    """`smartcharge chargepoint run --config CONFIG` as a real process; stderr goes to a file."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "smartcharge",
+        "chargepoint",
+        "run",
+        "--config",
+        str(config),
+        *args,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=stderr.open("ab"),
+    )

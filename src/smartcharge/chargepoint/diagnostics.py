@@ -90,10 +90,6 @@ class Diagnostics:
         await self.send_status()
 
     async def send_status(self) -> None:
-        online = self.station.online
-        if online is None or not online.ready:
-            return
-        try:
-            await online.call("DiagnosticsStatusNotification", {"status": self.status})
-        except Exception as exc:
-            log.info("DiagnosticsStatusNotification not delivered: %s", type(exc).__name__)
+        await self.station.send_best_effort(
+            "DiagnosticsStatusNotification", {"status": self.status}
+        )

@@ -115,16 +115,7 @@ class FirmwareManager:
 
     async def _report(self, status: str) -> None:
         self.status = status
-        await self._send("FirmwareStatusNotification", {"status": status})
+        await self.station.send_best_effort("FirmwareStatusNotification", {"status": status})
 
     async def send_firmware_status(self) -> None:
-        await self._send("FirmwareStatusNotification", {"status": self.status})
-
-    async def _send(self, action: str, payload: dict[str, Any]) -> None:
-        online = self.station.online
-        if online is None or not online.ready:
-            return
-        try:
-            await online.call(action, payload)
-        except Exception as exc:
-            log.info("%s not delivered: %s", action, type(exc).__name__)
+        await self.station.send_best_effort("FirmwareStatusNotification", {"status": self.status})

@@ -512,7 +512,7 @@ class Station:
         )
         if values and self.online is not None and self.online.ready:
             payload = {"connectorId": c.id, "meterValue": [meter_value(now, values)]}
-            self.spawn(self._best_effort("MeterValues", payload))
+            self.spawn(self.send_best_effort("MeterValues", payload))
 
     def _queue_values(self, c: Connector, now: datetime, context: str, key: str) -> None:
         assert c.tx_local_id is not None
@@ -556,9 +556,10 @@ class Station:
                 tx = self.store.transaction_id(c.tx_local_id)
                 if tx is not None:
                     payload["transactionId"] = tx
-            self.spawn(self._best_effort("MeterValues", payload))
+            self.spawn(self.send_best_effort("MeterValues", payload))
 
-    async def _best_effort(self, action: str, payload: dict[str, Any]) -> None:
+    async def send_best_effort(self, action: str, payload: dict[str, Any]) -> None:
+        """Send what is not transaction data: offline or failing, it is dropped and logged."""
         online = self.online
         if online is None or not online.ready:
             return
