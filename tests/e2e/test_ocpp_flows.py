@@ -408,3 +408,50 @@ async def test_meter_values_every_second(make_cp: MakeCP) -> None:
         if v["measurand"] == "Current.Import"
     }
     assert phases == {"L1", "L2", "L3"}
+
+
+async def test_minimum_status_duration_hides_short_blips(make_cp: MakeCP) -> None:
+    cp = await booted(make_cp)
+    await cp.call(call.ChangeConfiguration(key="MinimumStatusDuration", value="60"))
+    before = len(cp.peer.of("StatusNotification"))
+    plug(cp)  # Preparing for about a second of real time = 20 simulated seconds < 60
+    await asyncio.sleep(1.0)
+    cp.hw.unplug(1)
+    await asyncio.sleep(4.0)  # 80 simulated seconds: anything due would have been sent
+    assert len(cp.peer.of("StatusNotification")) == before
+    plug(cp)  # this time it stays
+    await cp.until_status(1, "Preparing", timeout=10)
+
+
+async def test_clock_aligned_meter_values(make_cp: MakeCP) -> None:
+    cp = await booted(make_cp)
+    await cp.call(call.ChangeConfiguration(key="MeterValueSampleInterval", value="0"))
+    await cp.call(call.ChangeConfiguration(key="ClockAlignedDataInterval", value="60"))
+    plug(cp)
+    await cp.call(call.RemoteStartTransaction(id_tag="AL", connector_id=1))
+    await cp.peer.wait_for(lambda: len(cp.peer.of("MeterValues")) >= 2, timeout=20)
+    aligned = [
+        mv.payload["meter_value"][0]
+        for mv in cp.peer.of("MeterValues")
+        if mv.payload.get("transaction_id") is not None
+    ]
+    assert aligned
+    for mv in aligned:
+        assert {v["context"] for v in mv["sampled_value"]} == {"Sample.Clock"}
+        assert mv["timestamp"].endswith(":00Z")  # on the minute: aligned to the clock
+
+
+async def test_session_history_records_energy_and_rate_changes(make_cp: MakeCP) -> None:
+    cp = await booted(make_cp)
+    plug(cp)
+    await cp.call(call.RemoteStartTransaction(id_tag="HIST", connector_id=1))
+    await cp.until_status(1, "Charging")
+    await asyncio.sleep(1.0)
+    cp.hw.present_card("HIST")
+    await cp.peer.wait_for(lambda: cp.peer.of("StopTransaction"))
+    store = cp.app.station.store  # type: ignore[union-attr]
+    (session,) = store.sessions()
+    assert session.id_tag == "HIST" and session.stop_reason == "Local"
+    assert session.energy_wh is not None and session.energy_wh > 0
+    causes = [(limit, cause) for _, limit, cause in store.rate_changes(session.local_id)]
+    assert causes[0] == (32.0, "plug_in")
