@@ -32,6 +32,16 @@ def require_aware(name: str, when: datetime) -> datetime:
     return when
 
 
+def to_utc(name: str, when: datetime) -> datetime:
+    """``when`` as UTC; ValueError naming ``name`` if it is naive.
+
+    Convert before any arithmetic or comparison: Python compares and adds datetimes that share a
+    tzinfo by their wall-clock reading, ignoring ``fold``, which is wrong across a clock change
+    (01:30 BST and 01:30 GMT on the last Sunday of October would compare equal).
+    """
+    return require_aware(name, when).astimezone(UTC)
+
+
 def to_uk(when: datetime) -> datetime:
     """The UK clock reading of an aware instant."""
     return require_aware("when", when).astimezone(UK_TZ)

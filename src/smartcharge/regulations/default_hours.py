@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from itertools import pairwise
 
-from smartcharge.regulations.calendar import require_aware, uk_dates, uk_wall_to_utc
+from smartcharge.regulations.calendar import to_utc, uk_dates, uk_wall_to_utc
 from smartcharge.regulations.peak import PEAK_DAYS, PEAK_PERIODS
 from smartcharge.regulations.random_delay import validate_max
 
@@ -29,8 +29,9 @@ DAY_S = 86_400
 WEEK_S = 7 * DAY_S
 NEXT_CHANGE_HORIZON = timedelta(days=15)
 """How far :func:`next_change` looks. A weekly schedule that is neither always nor never allowed
-flips at least once a week; a clock change can hide one week's flip (a window boundary inside the
-skipped hour), so two weeks and a day always find the next flip if there is one."""
+flips at least once a week, except that the hour skipped in March can hide one week's flips (when
+everything allowed, or everything not allowed, lies in that hour). So no run between flips lasts
+as long as 14 days and 1 hour, and 15 days always finds the next flip if there is one."""
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -232,16 +233,14 @@ def intervals(
     are converted to UTC on their own day, so clock changes shorten or lengthen windows that
     cross them.
     """
-    require_aware("start", start)
-    require_aware("end", end)
-    if end < start:
+    lo, hi = to_utc("start", start), to_utc("end", end)
+    if hi < lo:
         raise ValueError("end must not be before start")
-    lo, hi = start.astimezone(UTC), end.astimezone(UTC)
     by_day: dict[int, list[Window]] = {}
     for w in schedule.windows:
         by_day.setdefault(w.weekday, []).append(w)
     raw: list[tuple[datetime, datetime]] = []
-    for day in uk_dates(start, end):
+    for day in uk_dates(lo, hi):
         for w in by_day.get(day.weekday(), ()):
             wall_start = datetime.combine(day, w.start)
             wall_end = wall_start + timedelta(seconds=w.duration_s)  # naive: wall-clock sum
@@ -261,18 +260,20 @@ def intervals(
 
 def allowed(schedule: WeeklySchedule, when: datetime) -> bool:
     """Whether ``schedule`` allows charging at the aware instant ``when``."""
-    return bool(intervals(schedule, when, when + _MICROSECOND))
+    at = to_utc("when", when)
+    return bool(intervals(schedule, at, at + _MICROSECOND))
 
 
 def next_change(schedule: WeeklySchedule, when: datetime) -> datetime | None:
     """The first instant after ``when`` at which :func:`allowed` flips, in UTC; None if never."""
-    horizon = require_aware("when", when) + NEXT_CHANGE_HORIZON
-    ivs = intervals(schedule, when, horizon)
+    at = to_utc("when", when)
+    horizon = at + NEXT_CHANGE_HORIZON
+    ivs = intervals(schedule, at, horizon)
     if not ivs:
         return None
     first_start, first_end = ivs[0]
-    if first_start > when:  # not allowed now: it flips where the first interval starts
+    if first_start > at:  # not allowed now: it flips where the first interval starts
         return first_start
-    if first_end < horizon or not allowed(schedule, horizon):
-        return first_end
-    return None  # allowed for the whole horizon: allowed always
+    # A run longer than the horizon means no flip ever (see NEXT_CHANGE_HORIZON); no run of a
+    # weekly schedule lasts exactly the horizon, so an interval clipped there never ends there.
+    return first_end if first_end < horizon else None

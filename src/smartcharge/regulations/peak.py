@@ -7,13 +7,13 @@ wall-clock length in real time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from smartcharge.regulations.calendar import (
     BANK_HOLIDAYS_ARE_WEEKDAYS,
     HolidayCalendar,
-    require_aware,
     to_uk,
+    to_utc,
     uk_dates,
     uk_wall_to_utc,
 )
@@ -43,14 +43,12 @@ def peak_windows(
     start: datetime, end: datetime, calendar: HolidayCalendar | None = None
 ) -> list[tuple[datetime, datetime]]:
     """The peak windows that meet [start, end), clipped to it, as sorted UTC pairs (R13)."""
-    require_aware("start", start)
-    require_aware("end", end)
-    if end < start:
+    lo, hi = to_utc("start", start), to_utc("end", end)
+    if hi < lo:
         raise ValueError("end must not be before start")
     cal = BANK_HOLIDAYS_ARE_WEEKDAYS if calendar is None else calendar
-    lo, hi = start.astimezone(UTC), end.astimezone(UTC)
     out: list[tuple[datetime, datetime]] = []
-    for day in uk_dates(start, end):
+    for day in uk_dates(lo, hi):
         if day.weekday() not in PEAK_DAYS or cal.is_non_peak(day):
             continue
         for p_start, p_end in PEAK_PERIODS:
