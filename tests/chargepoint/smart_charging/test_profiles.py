@@ -198,6 +198,6 @@ def test_transaction_rules() -> None:
 
 def test_not_an_object() -> None:
     with pytest.raises(ProfileError, match="chargingProfile: must be an object"):
-        parse_profile([])  # type: ignore[arg-type]
+        parse_profile([])
     with pytest.raises(ProfileError, match=r"chargingSchedulePeriod\[0\]: must be an object"):
         parse_profile(edit(f"{PERIODS}.0", 5))
