@@ -4,6 +4,7 @@ Periods are written (offset from the window start in s, limit). Unless said othe
 in A and numberPhases is the default 3.
 """
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -23,6 +24,7 @@ from smartcharge.chargepoint.smart_charging import (
     composite_schedule,
     limit_at,
     parse_profile,
+    share,
 )
 from smartcharge.ocpp.schemas import validate_response
 
@@ -442,3 +444,30 @@ def test_accepts_an_installed_collection() -> None:
     inst = Installed()
     inst.install(0, OFF_PEAK)
     assert limit_at(inst, 1, utc(2026, 3, 28, 23, 30)) == 32
+
+
+def test_the_worked_example_in_the_docs() -> None:
+    # docs/smart-charging.md, "Worked example": keep the two in step.
+    inst = Installed()
+    inst.install(
+        0, prof(1, [(0, 32)], purpose="ChargePointMaxProfile", start="2026-03-01T00:00:00Z")
+    )
+    inst.install(0, dataclasses.replace(OFF_PEAK, id=2))
+    tx_profile = prof(
+        3, [(0, 11000)], purpose="TxProfile", kind="Relative", unit="W", duration=H, tx=42
+    )
+    inst.install(1, tx_profile, transaction_running=True)
+    tx = utc(2026, 3, 28, 23, 30)
+    s = composite_schedule(inst, 1, utc(2026, 3, 28, 22), 12 * H, "A", tx, 42)
+    assert pairs(s) == [(0, 6), (3600, 32), (5400, 15.9), (9000, 32), (32400, 6)]
+    assert pairs(composite_schedule(inst, 2, utc(2026, 3, 28, 22), 12 * H)) == [
+        (0, 6),
+        (3600, 32),
+        (32400, 6),
+    ]
+    assert [e.profile.id for e in inst] == [1, 2, 3]
+    midnight = utc(2026, 3, 29)
+    assert charge_point_cap(inst, midnight) == 32
+    demands = {1: limit_at(inst, 1, midnight, tx, 42), 2: limit_at(inst, 2, midnight)}
+    assert demands == {1: 15.9, 2: 32}
+    assert share(32, demands) == {1: 15.9, 2: 16.1}
