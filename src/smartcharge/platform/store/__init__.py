@@ -1,0 +1,70 @@
+"""The platform's store: SQLAlchemy 2 (async) on a SQLite file or PostgreSQL, Alembic migrations.
+
+```python
+store = Store("sqlite+aiosqlite:///data/platform.db")   # or "postgresql+asyncpg://..."
+await store.migrate()                                   # at start-up: newest schema
+tx = await store.transactions.start(charger_id, connector_id=1, ...)
+await store.meter_values.append(rows)                   # returns once the batch is committed
+await store.close()
+```
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from smartcharge.platform.store import migrate as _migrate
+from smartcharge.platform.store.chargers import ChargerExists, Chargers, Credentials
+from smartcharge.platform.store.database import create_engine, sqlite_url
+from smartcharge.platform.store.events import Events
+from smartcharge.platform.store.id_tags import IdTags
+from smartcharge.platform.store.meter_values import MeterValueWriter
+from smartcharge.platform.store.people import People
+from smartcharge.platform.store.transactions import Stopped, Transactions
+
+__all__ = [
+    "ChargerExists",
+    "Credentials",
+    "Stopped",
+    "Store",
+    "sqlite_url",
+]
+
+
+class Store:
+    def __init__(
+        self,
+        url: str,
+        *,
+        meter_batch_rows: int = 500,
+        meter_batch_delay: float = 0.05,
+        echo: bool = False,
+    ) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_engine(url, echo=echo)
+        self.chargers = Chargers(self.engine)
+        self.people = People(self.engine)
+        self.id_tags = IdTags(self.engine)
+        self.transactions = Transactions(self.engine)
+        self.events = Events(self.engine)
+        self.meter_values = MeterValueWriter(
+            self.engine, max_rows=meter_batch_rows, max_delay=meter_batch_delay
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def migrate(self) -> None:
+        """Bring the database to the newest schema (Alembic; safe to run every start-up)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_migrate.upgrade)
+
+    async def revision(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_migrate.current)
+
+    async def close(self) -> None:
+        """Write buffered meter values, then close every connection."""
+        await self.meter_values.flush()
+        await self.engine.dispose()

@@ -1,0 +1,136 @@
+"""Chargers: registry rows, credentials, boot information, presence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from smartcharge.platform.store.models import Charger
+
+BOOT_FIELDS = {
+    "chargePointVendor": "vendor",
+    "chargePointModel": "model",
+    "chargePointSerialNumber": "serial_number",
+    "chargeBoxSerialNumber": "charge_box_serial_number",
+    "firmwareVersion": "firmware_version",
+    "iccid": "iccid",
+    "imsi": "imsi",
+    "meterType": "meter_type",
+    "meterSerialNumber": "meter_serial_number",
+}
+"""BootNotification field -> column."""
+
+
+class ChargerExists(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    id: int
+    identity: str
+    password_hash: str | None
+
+
+class Chargers:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(
+        self,
+        identity: str,
+        password_hash: str | None,
+        *,
+        at: datetime,
+        owner_id: int | None = None,
+        site_id: int | None = None,
+    ) -> int:
+        """A new charger; `ChargerExists` when the identity is taken."""
+        try:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    insert(Charger)
+                    .values(
+                        identity=identity,
+                        password_hash=password_hash,
+                        password_changed_at=at if password_hash else None,
+                        owner_id=owner_id,
+                        site_id=site_id,
+                        created_at=at,
+                    )
+                    .returning(Charger.id)
+                )
+                return int(result.scalar_one())
+        except IntegrityError:
+            raise ChargerExists(f"a charger {identity!r} already exists") from None
+
+    async def set_password(self, identity: str, password_hash: str, *, at: datetime) -> bool:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(Charger)
+                .where(Charger.identity == identity)
+                .values(password_hash=password_hash, password_changed_at=at)
+            )
+            return bool(result.rowcount)
+
+    async def credentials(self, identity: str) -> Credentials | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(Charger.id, Charger.identity, Charger.password_hash).where(
+                        Charger.identity == identity
+                    )
+                )
+            ).first()
+        return None if row is None else Credentials(row.id, row.identity, row.password_hash)
+
+    async def get(self, identity: str) -> RowMapping | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(Charger).where(Charger.identity == identity))).first()
+        return None if row is None else row._mapping
+
+    async def record_boot(self, charger_id: int, boot: Mapping[str, Any], *, at: datetime) -> None:
+        values: dict[str, Any] = {column: boot.get(key) for key, column in BOOT_FIELDS.items()}
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(Charger)
+                .where(Charger.id == charger_id)
+                .values(**values, booted_at=at, last_seen_at=at)
+            )
+
+    async def connected(self, charger_id: int, node: str, *, at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(Charger)
+                .where(Charger.id == charger_id)
+                .values(connected_node=node, connected_at=at, last_seen_at=at)
+            )
+
+    async def disconnected(self, charger_id: int, node: str, *, at: datetime) -> None:
+        """Clear the node, unless the charger has meanwhile connected to another node."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(Charger)
+                .where(Charger.id == charger_id, Charger.connected_node == node)
+                .values(connected_node=None, last_seen_at=at)
+            )
+
+    async def seen(self, last_seen: Mapping[int, datetime]) -> None:
+        """Record last-seen times for many chargers in one transaction."""
+        if not last_seen:
+            return
+        stmt = (
+            update(Charger)
+            .where(Charger.id == bindparam("cid"))
+            .values(last_seen_at=bindparam("seen"))
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                stmt, [{"cid": cid, "seen": seen} for cid, seen in last_seen.items()]
+            )

@@ -1,0 +1,189 @@
+"""Platform fixtures: a store on SQLite and on PostgreSQL, a running platform, peers.
+
+PostgreSQL: each test gets a fresh database on 127.0.0.1:5432 (`SMARTCHARGE_TEST_PG` overrides
+the server URL), dropped afterwards. Without `CI` in the environment an unreachable server skips
+the PostgreSQL cases; in CI it fails them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from websockets.asyncio.client import ClientConnection, connect
+
+from smartcharge.platform.app import PlatformApp
+from smartcharge.platform.config import PlatformSettings
+from smartcharge.platform.registry import add_charger
+from smartcharge.platform.store import Store
+
+PG_SERVER = os.environ.get("SMARTCHARGE_TEST_PG", "postgres@127.0.0.1:5432")
+
+
+async def _pg_admin() -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(f"postgresql://{PG_SERVER}/test", timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        if os.environ.get("CI"):
+            raise RuntimeError(f"PostgreSQL at {PG_SERVER} is unreachable in CI: {exc}") from exc
+        pytest.skip(f"PostgreSQL at {PG_SERVER} unreachable: {exc}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'platform.db'}"
+        return
+    admin = await _pg_admin()
+    name = f"smartcharge_test_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://{PG_SERVER}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    s = Store(database_url, meter_batch_delay=0.02)
+    await s.migrate()
+    yield s
+    await s.close()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@dataclass
+class Platform:
+    app: PlatformApp
+    clock: FakeClock
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def store(self) -> Store:
+        return self.app.store
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.app.ocpp.port}/ocpp"
+
+    async def add(self, identity: str, **kw: Any) -> str:
+        new = await add_charger(self.store, identity, **kw)
+        self.passwords[identity] = new.password
+        return new.password
+
+    async def charger_id(self, identity: str) -> int:
+        creds = await self.store.chargers.credentials(identity)
+        assert creds is not None
+        return creds.id
+
+
+def basic(identity: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{identity}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+MakePlatform = Callable[..., Awaitable[Platform]]
+
+
+@pytest.fixture
+async def make_platform(tmp_path: Path) -> AsyncIterator[MakePlatform]:
+    apps: list[PlatformApp] = []
+
+    async def make(**settings: Any) -> Platform:
+        clock = FakeClock()
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / f"platform{len(apps)}",
+            "host": "127.0.0.1",
+            "port": 0,
+            "security_profile": 1,
+            "node_id": "test-node",
+            "meter_batch_ms": 20,
+            "lockout_failures": 3,
+            "lockout_s": 60,
+            **settings,
+        }
+        app = PlatformApp(PlatformSettings(**values), clock=clock)
+        await app.start()
+        apps.append(app)
+        return Platform(app, clock)
+
+    yield make
+    for app in apps:
+        await app.stop()
+
+
+@pytest.fixture
+async def platform(make_platform: MakePlatform) -> Platform:
+    return await make_platform()
+
+
+class PeerChargePoint(ChargePoint):
+    """The `ocpp` package's charge point: it validates every CALLRESULT it receives."""
+
+    def __init__(self, id: str, connection: Any) -> None:
+        super().__init__(id, connection, response_timeout=10)
+        self.silent = False
+
+    @on("GetConfiguration")
+    async def on_get_configuration(self, **_: Any) -> call_result.GetConfiguration:
+        if self.silent:
+            await asyncio.sleep(30)
+        return call_result.GetConfiguration(
+            configuration_key=[{"key": "HeartbeatInterval", "readonly": False, "value": "300"}]
+        )
+
+
+@dataclass
+class Peer:
+    cp: PeerChargePoint
+    ws: ClientConnection
+    task: asyncio.Task[None]
+
+    async def call(self, request: Any) -> Any:
+        return await self.cp.call(request, suppress=False)
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[Callable[..., Awaitable[Peer]]]:
+    opened: list[Peer] = []
+
+    async def open_peer(platform: Platform, identity: str, password: str | None = None) -> Peer:
+        pw = platform.passwords[identity] if password is None else password
+        ws = await connect(
+            f"{platform.url}/{identity}",
+            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            additional_headers=basic(identity, pw),
+        )
+        cp = PeerChargePoint(identity, ws)
+        peer = Peer(cp, ws, asyncio.create_task(cp.start()))
+        opened.append(peer)
+        return peer
+
+    yield open_peer
+    for peer in opened:
+        await peer.ws.close()
+        peer.task.cancel()
+    await asyncio.gather(*(p.task for p in opened), return_exceptions=True)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,175 @@
+"""The store on SQLite and PostgreSQL: migrations, registry, idempotent starts, unknown stops,
+meter values in batches."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from smartcharge.platform.registry import add_charger, verify_password
+from smartcharge.platform.store import ChargerExists, Store
+from smartcharge.platform.store import migrate as migrations
+from smartcharge.platform.store.models import Charger, MeterValue, User
+
+T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+
+
+async def test_migrate_is_idempotent_and_at_head(store: Store) -> None:
+    assert await store.revision() == migrations.head()
+    await store.migrate()
+    assert await store.revision() == migrations.head()
+
+
+async def test_add_charger_stores_only_an_argon2_hash(store: Store) -> None:
+    new = await add_charger(store, "CP-1", owner="Owner@Example.org", site="Depot")
+    assert 16 <= len(new.password) <= 40 and "cp-1" not in new.password.lower()
+    row = await store.chargers.get("CP-1")
+    assert row is not None
+    assert row["password_hash"].startswith("$argon2id$")
+    assert new.password not in row["password_hash"]
+    assert verify_password(row["password_hash"], new.password)
+    assert not verify_password(row["password_hash"], new.password + "x")
+    async with store.engine.connect() as conn:
+        owner = (await conn.execute(select(User).where(User.id == row["owner_id"]))).one()
+    assert owner.email == "owner@example.org" and owner.role == "owner"
+    with pytest.raises(ChargerExists):
+        await add_charger(store, "CP-1")
+    other = await add_charger(store, "CP-2")
+    assert other.password != new.password
+
+
+async def test_times_come_back_aware_utc(store: Store) -> None:
+    bst = datetime(2026, 6, 1, 11, 0, tzinfo=UTC).astimezone()  # any offset in, UTC out
+    cid = await store.chargers.add("CP", None, at=bst)
+    async with store.engine.connect() as conn:
+        created = await conn.scalar(select(Charger.created_at).where(Charger.id == cid))
+    assert created == bst and created.tzinfo == UTC
+    with pytest.raises(Exception, match="aware"):
+        await store.chargers.add("CP2", None, at=datetime(2026, 6, 1))  # naive: refused
+
+
+async def test_start_sent_again_gets_the_same_transaction_id(store: Store) -> None:
+    cid = await store.chargers.add("CP", None, at=T0)
+    other = await store.chargers.add("CP-B", None, at=T0)
+    start: dict[str, Any] = {
+        "connector_id": 1,
+        "id_tag": "TAG",
+        "meter_start": 1200,
+        "started_at": T0,
+        "at": T0,
+    }
+    first = await store.transactions.start(cid, **start)
+    again = await store.transactions.start(cid, **{**start, "at": T0 + timedelta(minutes=3)})
+    assert again == first
+    # Concurrent resends too.
+    both = await asyncio.gather(*(store.transactions.start(cid, **start) for _ in range(5)))
+    assert set(both) == {first}
+    # Any difference is a new transaction, with an id unique across the platform.
+    later = await store.transactions.start(cid, **{**start, "meter_start": 1201})
+    elsewhere = await store.transactions.start(other, **start)
+    assert len({first, later, elsewhere}) == 3
+
+
+async def test_stop_of_an_unknown_transaction_is_kept_and_flagged(store: Store) -> None:
+    cid = await store.chargers.add("CP", None, at=T0)
+    other = await store.chargers.add("CP-B", None, at=T0)
+    tx = await store.transactions.start(
+        other, connector_id=1, id_tag="T", meter_start=0, started_at=T0, at=T0
+    )
+    stop: dict[str, Any] = {"meter_stop": 500, "stopped_at": T0 + timedelta(hours=1), "at": T0}
+    unknown = await store.transactions.stop(cid, 4242, reason="PowerLoss", **stop)
+    assert unknown.unknown
+    assert (await store.transactions.stop(cid, 4242, reason="PowerLoss", **stop)) == unknown
+    # Another charger's transaction is not this charger's to stop.
+    assert (await store.transactions.stop(cid, tx, **stop)).unknown
+    row = await store.transactions.get(unknown.row_id)
+    assert row is not None
+    assert row["unknown_transaction"] and row["reported_id"] == 4242
+    assert row["meter_stop"] == 500 and row["stop_reason"] == "PowerLoss"
+    known = await store.transactions.stop(other, tx, reason="Local", **stop)
+    assert not known.unknown and known.row_id == tx and known.connector_id == 1
+    assert (await store.transactions.get(tx))["stopped_at"] == T0 + timedelta(hours=1)  # type: ignore[index]
+
+
+async def test_id_tag_info(store: Store) -> None:
+    await store.id_tags.put("OK", at=T0)
+    await store.id_tags.put("OLD", at=T0, expiry_date=T0 - timedelta(days=1))
+    await store.id_tags.put("CHILD", at=T0, parent_id_tag="OK", status="Blocked")
+    assert await store.id_tags.info("OK", now=T0) == {"status": "Accepted"}
+    assert (await store.id_tags.info("OLD", now=T0))["status"] == "Expired"
+    assert await store.id_tags.info("CHILD", now=T0) == {
+        "status": "Blocked",
+        "parentIdTag": "OK",
+    }
+    assert await store.id_tags.info("NOPE", now=T0) == {"status": "Invalid"}
+    await store.id_tags.put("CHILD", at=T0)  # replaced
+    assert await store.id_tags.info("CHILD", now=T0) == {"status": "Accepted"}
+
+
+def _row(cid: int, n: int) -> dict[str, Any]:
+    return {
+        "charger_id": cid,
+        "connector_id": 1,
+        "transaction_id": 7,
+        "timestamp": T0 + timedelta(seconds=n),
+        "value": str(n),
+        "measurand": "Power.Active.Import",
+        "phase": None,
+        "unit": "W",
+        "context": "Sample.Periodic",
+        "location": None,
+        "format": None,
+        "received_at": T0,
+    }
+
+
+async def test_meter_values_are_written_in_batches(store: Store) -> None:
+    cid = await store.chargers.add("CP", None, at=T0)
+    commits = 0
+
+    def count(_conn: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(store.engine.sync_engine, "commit", count)
+    # 60 messages of 3 rows from 60 chargers at once: a handful of commits, not 60.
+    await asyncio.gather(
+        *(store.meter_values.append([_row(cid, 3 * i + k) for k in range(3)]) for i in range(60))
+    )
+    event.remove(store.engine.sync_engine, "commit", count)
+    async with store.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 180
+    assert 1 <= commits <= 5, commits
+    assert store.meter_values.rows_written == 180
+
+
+async def test_meter_value_batch_flushes_at_max_rows(database_url: str) -> None:
+    store = Store(database_url, meter_batch_rows=10, meter_batch_delay=3600)
+    await store.migrate()
+    try:
+        cid = await store.chargers.add("CP", None, at=T0)
+        # The delay is an hour: only the row count can flush these.
+        await asyncio.wait_for(
+            asyncio.gather(*(store.meter_values.append([_row(cid, i)]) for i in range(20))), 10
+        )
+        assert store.meter_values.batches == 2
+    finally:
+        await store.close()
+
+
+async def test_a_failed_batch_fails_every_waiter(store: Store) -> None:
+    bad = {**_row(999_999, 0)}  # no such charger: the foreign key fails the whole batch
+    cid = await store.chargers.add("CP", None, at=T0)
+    results = await asyncio.gather(
+        store.meter_values.append([_row(cid, 1)]),
+        store.meter_values.append([bad]),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, Exception) for r in results)
+    async with store.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 0
+    await store.meter_values.append([_row(cid, 2)])  # and the writer goes on
