@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -17,6 +19,8 @@ app = typer.Typer(
 )
 chargepoint_app = typer.Typer(no_args_is_help=True, help="The charge point software.")
 app.add_typer(chargepoint_app, name="chargepoint")
+platform_app = typer.Typer(no_args_is_help=True, help="The management platform (central system).")
+app.add_typer(platform_app, name="platform")
 console = Console(stderr=True)
 
 
@@ -57,13 +61,94 @@ def demo(
     data_dir: Path | None = typer.Option(
         None, help="Where the chargers keep their data (default: a fresh temporary folder)."
     ),
+    start: datetime | None = typer.Option(
+        None,
+        formats=["%Y-%m-%dT%H:%M:%S%z"],
+        help="Simulated start, e.g. 2026-11-23T21:50:00+0000 (default: now).",
+    ),
+    random_delay_max: int = typer.Option(
+        600, min=0, max=1800, help="RandomisedDelayMaxSeconds of the chargers (R22)."
+    ),
 ) -> None:
-    """A built-in central system and simulated chargers charging simulated EVs, live."""
+    """A built-in central system and simulated chargers charging simulated EVs, live.
+
+    The UK rules are on: outside the default charging hours the cars wait, and each start and
+    change of rate waits a random delay (up to --random-delay-max seconds).
+    """
     from smartcharge.demo import run_demo
 
     logs.setup(None, level=logging.WARNING, console=False)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_demo(chargers=chargers, speed=speed, duration=duration, data_dir=data_dir))
+        asyncio.run(
+            run_demo(
+                chargers=chargers,
+                speed=speed,
+                duration=duration,
+                data_dir=data_dir,
+                start=start,
+                random_delay_max_s=random_delay_max,
+            )
+        )
+
+
+if TYPE_CHECKING:
+    from smartcharge.platform.config import PlatformSettings
+
+_PLATFORM_CONFIG = typer.Option(
+    None, "--config", "-c", help="The platform's TOML file (environment variables override it)."
+)
+
+
+def _platform_settings(config: Path | None) -> PlatformSettings:
+    from smartcharge.platform.config import SettingsError, load_settings
+
+    try:
+        return load_settings(config)
+    except SettingsError as exc:
+        console.print(f"[red]error in the platform settings:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@platform_app.command("serve")
+def platform_serve(
+    config: Path | None = _PLATFORM_CONFIG,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+) -> None:
+    """Run the platform: the OCPP 1.6J endpoint at ws(s)://host:port/ocpp/{identity}."""
+    from smartcharge.platform.app import PlatformApp, ssl_context
+    from smartcharge.platform.config import SettingsError
+
+    settings = _platform_settings(config)
+    try:
+        ssl_context(settings)
+    except (SettingsError, OSError) as exc:
+        console.print(f"[red]error in the platform settings:[/red] {exc}")
+        raise typer.Exit(2) from None
+    logs.setup(settings.data_dir / "logs", level=logging.DEBUG if verbose else logging.INFO)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(PlatformApp(settings).run())
+
+
+@platform_app.command("add-charger")
+def platform_add_charger(
+    identity: str = typer.Option(..., "--identity", help="The charger's OCPP identity."),
+    owner: str | None = typer.Option(None, help="The owner's e-mail address."),
+    site: str | None = typer.Option(None, help="The workplace site's name."),
+    config: Path | None = _PLATFORM_CONFIG,
+) -> None:
+    """Register a charger and print its password, once: only its hash is stored."""
+    from smartcharge.platform.app import provision_charger
+    from smartcharge.platform.registry import RegistryError
+    from smartcharge.platform.store import ChargerExists
+
+    settings = _platform_settings(config)
+    try:
+        new = asyncio.run(provision_charger(settings, identity, owner=owner, site=site))
+    except (RegistryError, ChargerExists) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"Charger [bold]{new.identity}[/bold] added. Its password (shown only once):")
+    print(new.password)
 
 
 # --- security: provisioning and the manufacturer's firmware tools (docs/security.md) ----------

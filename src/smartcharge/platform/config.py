@@ -1,0 +1,106 @@
+"""Platform settings: a TOML file, overridden by environment variables.
+
+Every key can be set in the file (`platform.toml`, flat keys) or as an environment variable
+`SMARTCHARGE_PLATFORM_<KEY>` (upper case), which wins over the file. See docs/platform.md.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from smartcharge.platform.store import sqlite_url
+
+ENV_PREFIX = "SMARTCHARGE_PLATFORM_"
+
+
+class SettingsError(ValueError):
+    """A bad setting; the message names the key, never its value."""
+
+
+class PlatformSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("platform-data"), description="Where the SQLite file lives."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: sqlite+aiosqlite:///<data_dir>/platform.db",
+    )
+    host: str = "0.0.0.0"
+    port: int = Field(default=9000, ge=0, le=65535)
+    security_profile: Literal[1, 2, 3] = 2
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None  # profile 3: the CA that signed the chargers' certificates
+    lockout_failures: int = Field(default=5, ge=1)
+    lockout_window_s: float = Field(default=60.0, gt=0)
+    lockout_s: float = Field(default=300.0, ge=0)
+    heartbeat_interval_s: int = Field(default=300, ge=1)
+    call_timeout_s: float = Field(default=30.0, gt=0)
+    meter_batch_rows: int = Field(default=500, ge=1)
+    meter_batch_ms: float = Field(default=50.0, ge=0)
+    last_seen_flush_s: float = Field(default=30.0, gt=0)
+    node_id: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
+
+    def check_tls(self) -> None:
+        """Profiles 2 and 3 need a certificate (checked when serving: provisioning does not)."""
+        if self.security_profile >= 2 and (self.tls_cert is None or self.tls_key is None):
+            raise SettingsError(
+                f"security_profile {self.security_profile} needs tls_cert and tls_key"
+            )
+        if self.security_profile == 3 and self.tls_client_ca is None:
+            raise SettingsError("security_profile 3 needs tls_client_ca")
+
+    @property
+    def database(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir / "platform.db")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Arguments, then the environment, then the TOML file (when `load_settings` gave one).
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(path: Path | None = None, **overrides: object) -> PlatformSettings:
+    """Settings from `path` (TOML; optional), the environment and `overrides`.
+
+    Raises `SettingsError` naming each bad key.
+    """
+    if path is not None and not path.is_file():
+        raise SettingsError(f"{path}: no such file")
+
+    class _FromFile(PlatformSettings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return _FromFile(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    except ValueError as exc:  # a TOML syntax error
+        raise SettingsError(f"{path}: {exc}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        key = ".".join(str(part) for part in error["loc"]) or "settings"
+        lines.append(f"{key}: {error['msg']}")
+    return "; ".join(lines)

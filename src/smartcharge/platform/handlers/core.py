@@ -1,0 +1,51 @@
+"""BootNotification, Heartbeat, StatusNotification, Authorize, DataTransfer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from smartcharge.platform.handlers.context import ChargerContext, iso, parse_time
+
+log = logging.getLogger("smartcharge.platform.handlers")
+
+
+async def boot_notification(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+    now = ctx.now()
+    await ctx.store.chargers.record_boot(ctx.charger_id, p, at=now)
+    log.info("boot identity=%s firmware=%s", ctx.identity, p.get("firmwareVersion"))
+    return {"status": "Accepted", "currentTime": iso(now), "interval": ctx.heartbeat_interval}
+
+
+async def heartbeat(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+    return {"currentTime": iso(ctx.now())}  # last seen is kept by the server, in batches
+
+
+async def status_notification(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+    await ctx.store.events.status(
+        ctx.charger_id,
+        connector_id=p["connectorId"],
+        status=p["status"],
+        error_code=p["errorCode"],
+        info=p.get("info"),
+        vendor_id=p.get("vendorId"),
+        vendor_error_code=p.get("vendorErrorCode"),
+        timestamp=parse_time(p["timestamp"]) if "timestamp" in p else None,
+        received_at=ctx.now(),
+    )
+    return {}
+
+
+async def authorize(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+    return {"idTagInfo": await ctx.store.id_tags.info(p["idTag"], now=ctx.now())}
+
+
+async def data_transfer(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+    await ctx.store.events.data_transfer(
+        ctx.charger_id,
+        vendor_id=p["vendorId"],
+        message_id=p.get("messageId"),
+        data=p.get("data"),
+        received_at=ctx.now(),
+    )
+    return {"status": "UnknownVendorId"}  # stored; no vendor extension is understood yet

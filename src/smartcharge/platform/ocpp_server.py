@@ -1,0 +1,356 @@
+"""The OCPP 1.6J endpoint: `ws(s)://host:port/ocpp/{identity}`, subprotocol `ocpp1.6`.
+
+Credentials are checked before the WebSocket upgrade (websockets' `process_request`): an unknown
+identity or a wrong password gets HTTP 401, an address with too many recent failures HTTP 429,
+and each refusal is logged (identity, address, reason; never the password or the header).
+
+- Profile 1: basic auth over ws://. For local tests and a charger on the same trusted network.
+- Profile 2 (the default): basic auth over TLS (wss://).
+- Profile 3: TLS with a client certificate signed by `tls_client_ca`; its common name must be
+  the identity. No password. A charger must still be registered.
+
+Each connected charger gets one `RpcEndpoint` (role CentralSystem) with the handlers of
+`platform.handlers`; `send()` calls a charger and returns its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from smartcharge.logs import redact
+from smartcharge.ocpp.errors import EndpointClosed
+from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.platform import handlers
+from smartcharge.platform.lockout import Lockout
+from smartcharge.platform.registry import IDENTITY, verify_password_async
+from smartcharge.platform.store import Credentials, Store
+
+log = logging.getLogger("smartcharge.platform.ocpp")
+
+
+class _NoCredentials(logging.Filter):
+    """websockets logs request headers at DEBUG level: mask the Authorization header."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "authorization" in message.lower():
+            record.msg, record.args = redact(message), None
+        return True
+
+
+ws_log = logging.getLogger("smartcharge.platform.websockets")
+ws_log.addFilter(_NoCredentials())
+
+SUBPROTOCOL = "ocpp1.6"
+PATH_PREFIX = "/ocpp/"
+
+
+class ChargerOffline(ConnectionError):
+    """The charger has no connection to this node (or lost it during the call)."""
+
+    def __init__(self, identity: str) -> None:
+        super().__init__(f"charger {identity!r} is offline")
+        self.identity = identity
+
+
+@dataclass
+class Connection:
+    identity: str
+    charger_id: int
+    endpoint: RpcEndpoint
+    address: str
+    since: datetime
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OcppServer:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        security_profile: int = 2,
+        ssl_context: ssl.SSLContext | None = None,
+        lockout: Lockout | None = None,
+        heartbeat_interval: int = 300,
+        call_timeout: float = 30.0,
+        last_seen_flush: float = 30.0,
+        node_id: str = "node",
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if security_profile not in (1, 2, 3):
+            raise ValueError("security_profile must be 1, 2 or 3")
+        if security_profile >= 2 and ssl_context is None:
+            raise ValueError(f"security profile {security_profile} needs a TLS context")
+        self.store = store
+        self.host = host
+        self._port = port
+        self.security_profile = security_profile
+        self._ssl = ssl_context
+        self.lockout = lockout or Lockout()
+        self.heartbeat_interval = heartbeat_interval
+        self.call_timeout = call_timeout
+        self.node_id = node_id
+        self._now = now
+        self._last_seen_flush = last_seen_flush
+        self._server: Server | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._accepted: dict[ServerConnection, Credentials] = {}
+        self._seen: dict[int, datetime] = {}
+        self.connections: dict[str, Connection] = {}
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._server = await serve(
+            self._serve_charger,
+            self.host,
+            self._port,
+            ssl=self._ssl,
+            subprotocols=[Subprotocol(SUBPROTOCOL)],
+            process_request=self._check_request,
+            server_header="smartcharge",
+            logger=ws_log,
+        )
+        self._flusher = asyncio.create_task(self._flush_last_seen_forever())
+        log.info(
+            "OCPP server listening host=%s port=%s profile=%s node=%s",
+            self.host,
+            self.port,
+            self.security_profile,
+            self.node_id,
+        )
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self._flush_last_seen()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start() first"
+        return int(self._server.sockets[0].getsockname()[1])
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def is_connected(self, identity: str) -> bool:
+        return identity in self.connections
+
+    async def send(
+        self,
+        identity: str,
+        action: str,
+        payload: dict[str, Any],
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Call `action` on the charger and return its CALLRESULT payload.
+
+        Raises `ChargerOffline` (not connected here, or the connection closed during the call),
+        `smartcharge.ocpp.CallTimeout` (no answer within `timeout`, default `call_timeout`),
+        `smartcharge.ocpp.CallError` (the charger answered CALLERROR) or
+        `InvalidResponse`; an invalid `payload` raises its `OcppError` and nothing is sent.
+        """
+        conn = self.connections.get(identity)
+        if conn is None:
+            raise ChargerOffline(identity)
+        try:
+            return await conn.endpoint.call_raw(
+                action, payload, timeout=self.call_timeout if timeout is None else timeout
+            )
+        except EndpointClosed:
+            raise ChargerOffline(identity) from None
+
+    async def wait_connected(self, identity: str, timeout: float = 10.0) -> Connection:
+        async with asyncio.timeout(timeout):
+            while identity not in self.connections:
+                await asyncio.sleep(0.01)
+        return self.connections[identity]
+
+    # --- before the upgrade: who is it? -------------------------------------------------------
+
+    async def _check_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        address = _address(connection)
+        identity = _identity(request.path)
+        if identity is None:
+            return connection.respond(HTTPStatus.NOT_FOUND, "Not Found: use /ocpp/{identity}\n")
+        locked = self.lockout.remaining(address)
+        if locked > 0:
+            log.warning(
+                "charger refused identity=%r address=%s reason=locked out", identity, address
+            )
+            response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests\n")
+            response.headers["Retry-After"] = str(int(locked) + 1)
+            return response
+        offered = {
+            p.strip()
+            for value in request.headers.get_all("Sec-WebSocket-Protocol")
+            for p in value.split(",")
+        }
+        if SUBPROTOCOL not in offered:
+            return connection.respond(HTTPStatus.BAD_REQUEST, "Subprotocol ocpp1.6 required\n")
+
+        credentials = await self.store.chargers.credentials(identity)
+        reason = await self._refusal(connection, request, identity, credentials)
+        if reason is not None:
+            locked_now = self.lockout.failure(address)
+            log.warning(
+                "charger refused identity=%r address=%s reason=%s%s",
+                identity,
+                address,
+                reason,
+                " (address now locked out)" if locked_now else "",
+            )
+            response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
+            if self.security_profile < 3:
+                response.headers["WWW-Authenticate"] = 'Basic realm="smartcharge", charset="UTF-8"'
+            return response
+        assert credentials is not None
+        self.lockout.success(address)
+        self._accepted[connection] = credentials
+        return None
+
+    async def _refusal(
+        self,
+        connection: ServerConnection,
+        request: Request,
+        identity: str,
+        credentials: Credentials | None,
+    ) -> str | None:
+        """Why this request is refused, or None when it may connect."""
+        if self.security_profile == 3:
+            if credentials is None:
+                return "unknown identity"
+            common_name = _client_common_name(connection)
+            if common_name != identity:
+                return "client certificate does not name the identity"
+            return None
+        password = _basic_password(request.headers.get("Authorization"), identity)
+        # Verified even for an unknown identity (against a dummy hash): same work, same time.
+        ok = await verify_password_async(
+            credentials.password_hash if credentials else None, password or ""
+        )
+        if credentials is None:
+            return "unknown identity"
+        if password is None:
+            return "no basic auth for this identity"
+        return None if ok else "wrong password"
+
+    # --- after the upgrade: serve it ----------------------------------------------------------
+
+    async def _serve_charger(self, ws: ServerConnection) -> None:
+        credentials = self._accepted.pop(ws, None)
+        if credentials is None:  # pragma: no cover - process_request always runs first
+            await ws.close(1008, "not authenticated")
+            return
+        identity, charger_id = credentials.identity, credentials.id
+        if ws.subprotocol != SUBPROTOCOL:  # pragma: no cover - checked before the upgrade
+            await ws.close(1002, "ocpp1.6 required")
+            return
+
+        def seen(direction: str, _text: str) -> None:
+            if direction == "in":
+                self._seen[charger_id] = self._now()
+
+        endpoint = RpcEndpoint(
+            ws, role="CentralSystem", timeout=self.call_timeout, on_frame=seen, name=identity
+        )
+        ctx = handlers.ChargerContext(
+            self.store, charger_id, identity, self.heartbeat_interval, self._now
+        )
+        handlers.install(endpoint, ctx)
+        conn = Connection(identity, charger_id, endpoint, _address(ws), self._now())
+        previous = self.connections.get(identity)
+        self.connections[identity] = conn
+        if previous is not None:
+            log.info("charger reconnected: closing its previous connection identity=%s", identity)
+            await previous.endpoint.close()
+        await self.store.chargers.connected(charger_id, self.node_id, at=conn.since)
+        log.info("charger connected identity=%s address=%s", identity, conn.address)
+        try:
+            await endpoint.serve()
+        finally:
+            if self.connections.get(identity) is conn:
+                del self.connections[identity]
+                try:
+                    await self.store.chargers.disconnected(charger_id, self.node_id, at=self._now())
+                except Exception:
+                    log.exception("disconnection not recorded identity=%s", identity)
+            log.info("charger disconnected identity=%s code=%s", identity, ws.close_code)
+
+    # --- last seen, in batches ---------------------------------------------------------------
+
+    async def _flush_last_seen_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._last_seen_flush)
+            try:
+                await self._flush_last_seen()
+            except Exception:
+                log.exception("last-seen times not written")
+
+    async def _flush_last_seen(self) -> None:
+        seen, self._seen = self._seen, {}
+        await self.store.chargers.seen(seen)
+
+
+def _identity(path: str) -> str | None:
+    if not path.startswith(PATH_PREFIX):
+        return None
+    identity = unquote(path[len(PATH_PREFIX) :].split("?", 1)[0])
+    return identity if IDENTITY.fullmatch(identity) else None
+
+
+def _address(connection: ServerConnection) -> str:
+    remote = connection.remote_address
+    return str(remote[0]) if remote else "unknown"
+
+
+def _basic_password(header: str | None, identity: str) -> str | None:
+    """The password of a `Basic` Authorization header for `identity`, else None."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    if not sep or user != identity:
+        return None
+    return password
+
+
+def _client_common_name(connection: ServerConnection) -> str | None:
+    cert = connection.transport.get_extra_info("peercert")
+    if not cert:
+        return None
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None

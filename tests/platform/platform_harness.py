@@ -1,0 +1,89 @@
+"""Helpers for the platform tests (imported by name: conftest puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call_result
+from websockets.asyncio.client import ClientConnection
+
+from smartcharge.platform.app import PlatformApp
+from smartcharge.platform.registry import add_charger
+from smartcharge.platform.store import Store
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@dataclass
+class Platform:
+    app: PlatformApp
+    clock: FakeClock
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def store(self) -> Store:
+        return self.app.store
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.app.ocpp.port}/ocpp"
+
+    async def add(self, identity: str, **kw: Any) -> str:
+        new = await add_charger(self.store, identity, **kw)
+        self.passwords[identity] = new.password
+        return new.password
+
+    async def charger_id(self, identity: str) -> int:
+        creds = await self.store.chargers.credentials(identity)
+        assert creds is not None
+        return creds.id
+
+
+def basic(identity: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{identity}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+MakePlatform = Callable[..., Awaitable[Platform]]
+
+
+class PeerChargePoint(ChargePoint):
+    """The `ocpp` package's charge point: it validates every CALLRESULT it receives."""
+
+    def __init__(self, id: str, connection: Any) -> None:
+        super().__init__(id, connection, response_timeout=10)
+        self.silent = False
+
+    @on("GetConfiguration")
+    async def on_get_configuration(self, **_: Any) -> call_result.GetConfiguration:
+        if self.silent:
+            await asyncio.sleep(30)
+        return call_result.GetConfiguration(
+            configuration_key=[{"key": "HeartbeatInterval", "readonly": False, "value": "300"}]
+        )
+
+
+@dataclass
+class Peer:
+    cp: PeerChargePoint
+    ws: ClientConnection
+    task: asyncio.Task[None]
+
+    async def call(self, request: Any) -> Any:
+        return await self.cp.call(request, suppress=False)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
