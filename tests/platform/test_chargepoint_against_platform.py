@@ -1,0 +1,73 @@
+"""Our own charge point (`ChargePointApp`, in-process, security profile 1 with the password the
+platform gave it) runs a session against the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from platform_harness import Platform
+from sqlalchemy import select
+
+from smartcharge.chargepoint.app import ChargePointApp
+from smartcharge.chargepoint.config import parse_config
+from smartcharge.platform.store.models import MeterValue, StatusEvent, Transaction
+
+
+async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await predicate():
+            await asyncio.sleep(0.05)
+
+
+async def test_our_charge_point_completes_a_session(platform: Platform, tmp_path: Path) -> None:
+    password = await platform.add("SC-1")
+    await platform.store.id_tags.put("CARD", at=datetime.now(UTC))
+    config = parse_config(
+        {
+            "identity": "SC-1",
+            "csms_url": platform.url,
+            "data_dir": str(tmp_path / "cp"),
+            "security": {"profile": 1, "password": password},
+            "simulator": {"speed": 20, "start_time": "2026-06-01T12:00:00+00:00"},
+            "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
+        },
+        base_dir=tmp_path,
+    )
+    app = ChargePointApp(config, rng=random.Random(7))
+    task = asyncio.ensure_future(app.run())
+    store = platform.store
+
+    async def rows(model: type, *where: object) -> list[object]:
+        async with store.engine.connect() as conn:
+            return list((await conn.execute(select(model).where(*where))).all())  # type: ignore[call-overload]
+
+    try:
+        await platform.app.ocpp.wait_connected("SC-1", timeout=15)
+        await until(lambda: _booted(platform))
+        await until(lambda: _nonempty(rows(StatusEvent, StatusEvent.status == "Available")))
+        app.hardware.plug(1, battery_kwh=50.0, soc=30.0, max_power_w=11000.0)
+        app.hardware.present_card("CARD")
+        await until(lambda: _nonempty(rows(Transaction)))
+        app.hardware.present_card("CARD")  # the same card stops it
+        await until(lambda: _nonempty(rows(Transaction, Transaction.stopped_at.is_not(None))), 30)
+        (tx,) = await rows(Transaction)
+        assert tx.id_tag == "CARD" and tx.id_tag_status == "Accepted"  # type: ignore[attr-defined]
+        assert tx.stop_reason == "Local" and not tx.unknown_transaction  # type: ignore[attr-defined]
+        assert tx.meter_stop >= tx.meter_start  # type: ignore[attr-defined]
+        assert await rows(MeterValue, MeterValue.transaction_id == tx.id)  # type: ignore[attr-defined]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _booted(platform: Platform) -> bool:
+    charger = await platform.store.chargers.get("SC-1")
+    return charger is not None and charger["booted_at"] is not None
+
+
+async def _nonempty(rows: Awaitable[list[object]]) -> bool:
+    return bool(await rows)
