@@ -45,8 +45,9 @@ def test_settings_from_file_and_environment(
     config = tmp_path / "platform.toml"
     config.write_text('port = 9100\nsecurity_profile = 1\nnode_id = "a"\n')
     monkeypatch.setenv("SMARTCHARGE_PLATFORM_NODE_ID", "from-env")
+    monkeypatch.setenv("SMARTCHARGE_PLATFORM_SECURITY_PROFILE", "3")
     settings = load_settings(config)
-    assert (settings.port, settings.security_profile, settings.node_id) == (9100, 1, "from-env")
+    assert (settings.port, settings.security_profile, settings.node_id) == (9100, 3, "from-env")
     assert settings.database.startswith("sqlite+aiosqlite:///")
     config.write_text("port = 70000\nsurprise = 1\n")
     with pytest.raises(SettingsError) as err:

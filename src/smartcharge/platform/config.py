@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -39,7 +38,7 @@ class PlatformSettings(BaseSettings):
     )
     host: str = "0.0.0.0"
     port: int = Field(default=9000, ge=0, le=65535)
-    security_profile: Literal[1, 2, 3] = 2
+    security_profile: int = Field(default=2, ge=1, le=3)
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_client_ca: Path | None = None  # profile 3: the CA that signed the chargers' certificates
