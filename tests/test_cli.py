@@ -15,7 +15,7 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={"COLUMNS": "120", "PATH": "/usr/bin:/bin"},
+        env={"COLUMNS": "250", "PATH": "/usr/bin:/bin"},
     )
 
 
@@ -25,10 +25,31 @@ def test_version() -> None:
 
 
 def test_demo_charges_simulated_cars() -> None:
-    out = run("demo", "--chargers", "1", "--duration", "4", "--speed", "30")
+    # A Saturday (default hours all day) and no random delay: the cars charge at once.
+    saturday = "2026-06-06T12:00:00+0000"
+    out = run(
+        "demo",
+        "--chargers",
+        "1",
+        "--duration",
+        "4",
+        "--speed",
+        "30",
+        "--start",
+        saturday,
+        "--random-delay-max",
+        "0",
+    )
     assert out.returncode == 0, out.stderr
     assert "Charging" in out.stdout
     assert "1 connected" in out.stdout
+
+
+def test_demo_shows_the_uk_rules() -> None:
+    # A Monday at 17:00 UK time (peak): the cars wait for the default charging hours.
+    out = run("demo", "--chargers", "1", "--duration", "3", "--start", "2026-06-01T16:00:00+0000")
+    assert out.returncode == 0, out.stderr
+    assert "waiting for the default charging hours" in out.stdout
 
 
 def test_bad_config_names_the_key_and_starts_nothing(tmp_path: Path) -> None:

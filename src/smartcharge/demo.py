@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Group
@@ -19,29 +20,52 @@ from rich.text import Text
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import ChargePointConfig, parse_config
+from smartcharge.regulations import UK_TZ
 from smartcharge.sim.central_system import CentralSystem
 
 
-def demo_config(identity: str, port: int, data_dir: Path, speed: float) -> ChargePointConfig:
+def demo_config(
+    identity: str,
+    port: int,
+    data_dir: Path,
+    speed: float,
+    start: datetime | None = None,
+    random_delay_max_s: int = 600,
+) -> ChargePointConfig:
+    simulator: dict[str, object] = {"speed": speed}
+    if start is not None:
+        simulator["start_time"] = start.isoformat()
     return parse_config(
         {
             "identity": identity,
             "csms_url": f"ws://127.0.0.1:{port}/ocpp",
             "data_dir": str(data_dir / identity),
             "security": {"profile": 0},
-            "simulator": {"speed": speed},
+            "simulator": simulator,
+            "charging": {"random_delay_max_s": random_delay_max_s},
         },
         base_dir=data_dir,
     )
 
 
-async def run_demo(*, chargers: int, speed: float, duration: float, data_dir: Path | None) -> None:
+async def run_demo(
+    *,
+    chargers: int,
+    speed: float,
+    duration: float,
+    data_dir: Path | None,
+    start: datetime | None = None,
+    random_delay_max_s: int = 600,
+) -> None:
     with contextlib.ExitStack() as stack:
-        root = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sc-demo-")))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="sc-demo-"))
+        root = data_dir or Path(tmp)
         csms = CentralSystem(heartbeat_interval=60)
         await csms.start()
         apps = [
-            ChargePointApp(demo_config(f"demo-{i + 1:02d}", csms.port, root, speed))
+            ChargePointApp(
+                demo_config(f"demo-{i + 1:02d}", csms.port, root, speed, start, random_delay_max_s)
+            )
             for i in range(chargers)
         ]
         tasks = [asyncio.ensure_future(a.run()) for a in apps]
@@ -71,14 +95,23 @@ async def run_demo(*, chargers: int, speed: float, duration: float, data_dir: Pa
             await csms.stop()
 
 
+def _why(state: dict[str, object]) -> str:
+    """What the charger is doing and why, in the owner's words."""
+    delay = state.get("random_delay_remaining_s")
+    if isinstance(delay, int | float) and delay > 0:
+        minutes, seconds = divmod(int(delay), 60)
+        return f"random delay: {minutes} min {seconds:02d} s left"
+    return str(state.get("limit_reason") or "")
+
+
 def _view(csms: CentralSystem, apps: list[ChargePointApp], root: Path) -> Group:
     table = Table(title="smartcharge demo: simulated chargers")
-    for col in ("charger", "conn", "status", "kW", "kWh", "SoC %", "tx", "simulated time (UTC)"):
+    for col in ("charger", "conn", "status", "kW", "kWh", "SoC %", "tx", "why", "UK time"):
         table.add_column(col)
     for a in apps:
         snap = a.hardware.snapshot()["connectors"]
         state = a.station.state() if a.station else {}
-        when = a.clock.now().strftime("%Y-%m-%d %H:%M:%S")
+        when = a.clock.now().astimezone(UK_TZ).strftime("%a %d %b %H:%M:%S")
         for n, hw in snap.items():
             st = state.get(int(n), {})
             soc = hw.get("soc")
@@ -90,6 +123,7 @@ def _view(csms: CentralSystem, apps: list[ChargePointApp], root: Path) -> Group:
                 f"{(hw.get('energy_wh', 0.0)) / 1000:.2f}",
                 "-" if soc is None else f"{soc:.0f}",
                 str(st.get("transaction_id") or "-"),
+                _why(st),
                 when,
             )
     summary = Text(

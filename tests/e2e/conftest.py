@@ -38,6 +38,8 @@ async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[Make
             "security": {"profile": 0},
             "simulator": {"speed": speed, "start_time": "2026-06-01T10:00:00+00:00"},
             "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
+            # The core OCPP flows are not about the UK rules: no random delay unless a test asks.
+            "charging": {"random_delay_max_s": 0},
             **extra,
         }
         app = ChargePointApp(parse_config(data, base_dir=tmp_path), rng=random.Random(7))

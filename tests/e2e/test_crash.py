@@ -96,6 +96,18 @@ async def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
                     await cp.call(
                         call.ChangeConfiguration(key="AllowOfflineTxForUnknownId", value="true")
                     )
+                    # Real time may be peak time: the owner removes the default hours (R15) so
+                    # that every round charges, and wants no random delay.
+                    await cp.call(
+                        call.ChangeConfiguration(key="RandomisedDelayMaxSeconds", value="0")
+                    )
+                    await cp.call(
+                        call.DataTransfer(
+                            vendor_id="org.smartcharge.uk",
+                            message_id="SetDefaultHours",
+                            data='{"mode": "removed"}',
+                        )
+                    )
                     configured = True
                 offline = rng.random() < 0.4
                 if offline:

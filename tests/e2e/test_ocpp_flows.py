@@ -454,4 +454,5 @@ async def test_session_history_records_energy_and_rate_changes(make_cp: MakeCP) 
     assert session.id_tag == "HIST" and session.stop_reason == "Local"
     assert session.energy_wh is not None and session.energy_wh > 0
     causes = [(limit, cause) for _, limit, cause in store.rate_changes(session.local_id)]
-    assert causes[0] == (32.0, "plug_in")
+    # Plugged in on a Monday at 11:00 UK time: inside the default charging hours (R14).
+    assert causes[0] == (32.0, "default_hours")

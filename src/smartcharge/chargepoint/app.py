@@ -16,21 +16,24 @@ from typing import Any
 from smartcharge import __version__
 from smartcharge.chargepoint.authorization import Authorizer
 from smartcharge.chargepoint.config import ChargePointConfig
-from smartcharge.chargepoint.configuration_keys import Configuration
+from smartcharge.chargepoint.configuration_keys import STANDARD_KEYS, UK_KEYS, Configuration
 from smartcharge.chargepoint.diagnostics import Diagnostics
 from smartcharge.chargepoint.firmware import FirmwareManager
 from smartcharge.chargepoint.handlers import Handlers
 from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.chargepoint.link import Link
+from smartcharge.chargepoint.owner_controls import OwnerControls
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
 from smartcharge.sim.clock import Clock, SimulatedClock
 
 log = logging.getLogger("smartcharge.chargepoint")
 
-# What this build implements; SmartCharging joins when the smart charging engine lands.
-FEATURE_PROFILES = "Core,FirmwareManagement,LocalAuthListManagement,Reservation,RemoteTrigger"
+# What this build implements.
+FEATURE_PROFILES = (
+    "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"
+)
 
 
 class ChargePointApp:
@@ -97,12 +100,17 @@ class ChargePointApp:
         )
         configuration = Configuration(
             store,
+            (*STANDARD_KEYS, *UK_KEYS),
             overrides={
                 "NumberOfConnectors": str(cfg.connectors),
                 "SupportedFeatureProfiles": FEATURE_PROFILES,
             },
+            defaults={"RandomisedDelayMaxSeconds": str(cfg.charging.random_delay_max_s)},
         )
         station = Station(
+            controls=OwnerControls(store, workplace=cfg.charging.workplace),
+            rng=self.rng,
+            site_limit_a=cfg.charging.site_limit_a,
             hardware=self.hardware,
             store=store,
             settings=configuration,

@@ -281,6 +281,19 @@ class OcppConfig(_Table):
         return self
 
 
+class ChargingConfig(_Table):
+    """`[charging]`: the installation and the UK rules' starting values.
+
+    `random_delay_max_s` seeds the RandomisedDelayMaxSeconds key (R22, R23); the central system
+    and the owner change it later. `site_limit_a` is the supply limit shared by all connectors
+    (load balancing); `workplace` lets only the administrator change the default hours.
+    """
+
+    site_limit_a: Annotated[float, AfterValidator(_float_range(6, 1000))] | None = None
+    workplace: bool = False
+    random_delay_max_s: Annotated[int, AfterValidator(_int_range(0, 1800))] = 600
+
+
 class ChargePointConfig(_Table):
     """The whole file. Build it with `load_config` / `parse_config`, not directly."""
 
@@ -313,6 +326,7 @@ class ChargePointConfig(_Table):
     hardware: HardwareConfig = HardwareConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     ocpp: OcppConfig = OcppConfig()
+    charging: ChargingConfig = ChargingConfig()
 
     @model_validator(mode="before")
     @classmethod

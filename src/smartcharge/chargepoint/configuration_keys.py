@@ -443,6 +443,18 @@ STANDARD_KEYS: tuple[KeyDef, ...] = (
     ),
 )
 
+# The UK extension (docs/ocpp-extensions.md): keys a central system may use to act for the owner.
+UK_KEYS: tuple[KeyDef, ...] = (
+    _int(
+        "RandomisedDelayMaxSeconds",
+        600,
+        0,
+        1800,
+        "Maximum randomised delay in whole seconds (R21-R23); 0 means no delay",
+        profile="UK",
+    ),
+)
+
 
 # --- values -------------------------------------------------------------------------------------
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from ocpp.charge_point import snake_to_camel_case
 from ocpp.v16 import call, call_result
 
 from smartcharge.chargepoint.configuration_keys import Configuration, TooManyKeysError
 from smartcharge.chargepoint.diagnostics import Diagnostics
 from smartcharge.chargepoint.firmware import FirmwareManager
 from smartcharge.chargepoint.hardware.ports import PilotState
+from smartcharge.chargepoint.smart_charging.composite import composite_response, composite_schedule
+from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_profile
 from smartcharge.chargepoint.station import Connector, Station
 from smartcharge.chargepoint.store import Reservation
+from smartcharge.chargepoint.uk_extension import UkExtension
 from smartcharge.ocpp.errors import OccurenceConstraintViolation, PropertyConstraintViolation
 from smartcharge.ocpp.rpc import RpcEndpoint
 
@@ -47,6 +51,8 @@ class Handlers:
         self.config = configuration
         self.firmware = firmware
         self.diagnostics = diagnostics
+        self.uk = UkExtension(station)
+        self._remote_profile: dict[str, Any] | None = None
         self._send_boot = send_boot
         self._send_heartbeat = send_heartbeat
 
@@ -54,7 +60,7 @@ class Handlers:
         ep.route("ChangeAvailability", self.change_availability)
         ep.route("ChangeConfiguration", self.change_configuration)
         ep.route("ClearCache", self.clear_cache)
-        ep.route("DataTransfer", self.data_transfer)
+        ep.route("DataTransfer", self.uk.data_transfer, raw=True)
         ep.route("GetConfiguration", self.get_configuration)
         ep.route("RemoteStartTransaction", self.remote_start, after=self.after_remote_start)
         ep.route("RemoteStopTransaction", self.remote_stop)
@@ -67,6 +73,9 @@ class Handlers:
         ep.route("TriggerMessage", self.trigger_message, after=self.after_trigger)
         ep.route("UpdateFirmware", self.update_firmware)
         ep.route("GetDiagnostics", self.get_diagnostics)
+        ep.route("SetChargingProfile", self.set_charging_profile, raw=True)
+        ep.route("ClearChargingProfile", self.clear_charging_profile)
+        ep.route("GetCompositeSchedule", self.get_composite_schedule, raw=True)
 
     def _connector(self, connector_id: int) -> Connector:
         c = self.station.connectors.get(connector_id)
@@ -92,9 +101,6 @@ class Handlers:
         self.station.store.cache_clear()
         return call_result.ClearCache(status="Accepted")
 
-    async def data_transfer(self, req: call.DataTransfer) -> call_result.DataTransfer:
-        return call_result.DataTransfer(status="UnknownVendorId")
-
     async def get_configuration(self, req: call.GetConfiguration) -> call_result.GetConfiguration:
         try:
             known, unknown = self.config.get(req.key)
@@ -107,10 +113,17 @@ class Handlers:
     async def remote_start(
         self, req: call.RemoteStartTransaction
     ) -> call_result.RemoteStartTransaction:
+        self._remote_profile = None
         if req.charging_profile is not None:
-            # Smart charging profiles arrive with the smart charging engine; until then a start
-            # that asks for one is refused rather than silently charged at full power.
-            return call_result.RemoteStartTransaction(status="Rejected")
+            profile = snake_to_camel_case(req.charging_profile)
+            try:
+                parsed = parse_profile(profile, remote_start=True)
+            except ProfileError as exc:
+                log.info("remote start refused: %s", exc)
+                return call_result.RemoteStartTransaction(status="Rejected")
+            if parsed.purpose != "TxProfile":
+                return call_result.RemoteStartTransaction(status="Rejected")
+            self._remote_profile = profile
         target = self._remote_target(req.connector_id, req.id_tag)
         return call_result.RemoteStartTransaction(
             status="Accepted" if target is not None else "Rejected"
@@ -152,6 +165,8 @@ class Handlers:
             if info.get("status") != "Accepted":
                 log.info("remote start refused: id tag %s", info.get("status"))
                 return
+        if self._remote_profile is not None:
+            c.pending_profile, self._remote_profile = self._remote_profile, None
         self.station.authorize_connector(c, req.id_tag, info)
 
     async def remote_stop(
@@ -178,6 +193,66 @@ class Handlers:
         self.station.stop_transaction(c, "UnlockCommand")
         ok = c.hw.unlock()
         return call_result.UnlockConnector(status="Unlocked" if ok else "UnlockFailed")
+
+    # --- Smart Charging ------------------------------------------------------------------------
+    async def set_charging_profile(self, req: dict[str, Any]) -> dict[str, Any]:
+        st = self.station
+        connector_id = int(req["connectorId"])
+        try:
+            profile = parse_profile(req["csChargingProfiles"])
+            running = (
+                connector_id in st.connectors
+                and st.connectors[connector_id].tx_local_id is not None
+            )
+            if profile.purpose == "TxProfile" and profile.transaction_id is not None and running:
+                local = st.connectors[connector_id].tx_local_id
+                assert local is not None
+                if st.store.transaction_id(local) != profile.transaction_id:
+                    raise ProfileError("transactionId: not the transaction on that connector")
+            st.profiles.install(connector_id, profile, transaction_running=running)
+        except ProfileError as exc:
+            log.info("charging profile rejected: %s", exc)
+            return {"status": "Rejected"}
+        st.save_profiles()
+        return {"status": "Accepted"}
+
+    async def clear_charging_profile(
+        self, req: call.ClearChargingProfile
+    ) -> call_result.ClearChargingProfile:
+        st = self.station
+        cleared = st.profiles.clear(
+            id=req.id,
+            connector_id=req.connector_id,
+            purpose=req.charging_profile_purpose,
+            stack_level=req.stack_level,
+        )
+        if cleared:
+            st.save_profiles()
+        return call_result.ClearChargingProfile(status="Accepted" if cleared else "Unknown")
+
+    async def get_composite_schedule(self, req: dict[str, Any]) -> dict[str, Any]:
+        st = self.station
+        connector_id = int(req["connectorId"])
+        if connector_id != 0 and connector_id not in st.connectors:
+            return {"status": "Rejected"}
+        unit: Literal["A", "W"] = "W" if req.get("chargingRateUnit") == "W" else "A"
+        c = st.connectors.get(connector_id)
+        tx_id = None
+        if c is not None and c.tx_local_id is not None:
+            tx_id = st.store.transaction_id(c.tx_local_id)
+        hardware_max = st.max_current_a if unit == "A" else st.max_current_a * 230.0 * st.phases
+        schedule = composite_schedule(
+            st.profiles,
+            connector_id,
+            st.clock.now(),
+            int(req["duration"]),
+            unit,
+            c.tx_started_at if c is not None else None,
+            tx_id,
+            phases=st.phases,
+            max_limit=hardware_max,
+        )
+        return composite_response(schedule, no_limit=hardware_max)
 
     # --- Local Auth List Management ------------------------------------------------------------
     async def get_local_list_version(

@@ -10,21 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import orjson
+
 from smartcharge.chargepoint.authorization import Authorizer, IdTagInfo
 from smartcharge.chargepoint.connector import MIN_OFFERED_A, ConnectorFacts, ocpp_status
+from smartcharge.chargepoint.delay import DelayedRate
 from smartcharge.chargepoint.hardware.ports import ConnectorHardware, Hardware, PilotState
+from smartcharge.chargepoint.limits import IDLE, ConnectorInput, Decision, ProfileFlags, decide
 from smartcharge.chargepoint.metering import aligned_slot, meter_value, sampled_values
+from smartcharge.chargepoint.owner_controls import OwnerControls
+from smartcharge.chargepoint.smart_charging.composite import charge_point_cap, limit_at
+from smartcharge.chargepoint.smart_charging.installed import Installed, Limits, allowed_units
+from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_profile
 from smartcharge.chargepoint.store import Reservation, Store
+from smartcharge.regulations import DEFAULT_MAX_S, Cause, RandomDelay
 from smartcharge.sim.clock import Clock
 
 log = logging.getLogger("smartcharge.chargepoint.station")
 
 SAMPLE_FLUSH_EVERY_S = 10  # per-second samples are history, not transaction data: batch them
+PROFILES_KEY = "smart_charging.profiles"
 PRUNE_EVERY_S = 3600  # history past its retention (store.SESSION/SAMPLE_RETENTION) goes hourly
 
 
@@ -34,6 +46,8 @@ class Settings(Protocol):
     def bool_value(self, name: str) -> bool: ...
 
     def csl_value(self, name: str) -> list[str]: ...
+
+    def str_value(self, name: str) -> str: ...
 
 
 class Online(Protocol):
@@ -59,6 +73,7 @@ class Connector:
     tx_id_tag: str | None = None
     tx_info: IdTagInfo | None = None
     tx_started_mono: float = 0.0
+    tx_started_at: datetime | None = None
     tx_begin_values: list[dict[str, Any]] = field(default_factory=list)
     next_sample_mono: float = 0.0
     authorized: tuple[str, IdTagInfo, float] | None = None  # id tag, info, deadline (monotonic)
@@ -67,6 +82,8 @@ class Connector:
     candidate: tuple[str, float] | None = None  # status waiting out MinimumStatusDuration
     status: str = "Available"
     limit_a: float = 0.0
+    rate: DelayedRate = field(default_factory=lambda: DelayedRate(IDLE))
+    pending_profile: dict[str, Any] | None = None  # a RemoteStart's TxProfile, for its session
 
 
 class Station:
@@ -80,6 +97,9 @@ class Station:
         clock: Clock,
         max_current_a: float,
         phases: int,
+        controls: OwnerControls | None = None,
+        rng: random.Random | None = None,
+        site_limit_a: float | None = None,
     ) -> None:
         self.hw = hardware
         self.store = store
@@ -89,11 +109,15 @@ class Station:
         self.max_current_a = max_current_a
         self.phases = phases
         self.online: Online | None = None
+        self.controls = controls or OwnerControls(store)
+        self.rng = rng or secrets.SystemRandom()  # R22: a CSPRNG unless a test seeds one
+        self.site_limit_a = site_limit_a
         self.connectors = {
             n: Connector(n, hw, operative=store.setting(f"availability.{n}") != "Inoperative")
             for n, hw in sorted(hardware.connectors.items())
         }
         self.operative = store.setting("availability.0") != "Inoperative"
+        self.profiles = Installed.loads(store.setting(PROFILES_KEY) or "[]", self._profile_limits())
         self._scheduled_station: bool | None = None  # ChangeAvailability(0) answered Scheduled
         self._samples: list[tuple[datetime, int, float, float]] = []
         self._last_flush = clock.monotonic()
@@ -178,7 +202,10 @@ class Station:
         )
         self._aligned_slot = slot
         for c in self.connectors.values():
-            self._evaluate(c, mono)
+            self._session_changes(c, mono)
+        decisions = self._decide(now)
+        for c in self.connectors.values():
+            self._drive(c, decisions[c.id], mono)
             reading = c.hw.meter.read()
             self._samples.append((now, c.id, reading.power_w, reading.energy_import_wh))
             if c.tx_local_id is not None and mono >= c.next_sample_mono:
@@ -194,7 +221,7 @@ class Station:
         self.store.add_samples(batch)
         self._last_flush = self.clock.monotonic()
 
-    def _evaluate(self, c: Connector, mono: float) -> None:
+    def _session_changes(self, c: Connector, mono: float) -> None:
         pilot = c.hw.pilot_state()
         plugged = pilot in (PilotState.B, PilotState.C, PilotState.D)
         if c.authorized and mono > c.authorized[2] and not plugged:
@@ -212,22 +239,100 @@ class Station:
             and self.settings.bool_value("StopTransactionOnEVSideDisconnect")
         ):
             self.stop_transaction(c, "EVDisconnected")
-        faulted = c.hw.error_code() != "NoError" or pilot in (PilotState.E, PilotState.F)
-        limit = self.max_current_a if c.tx_local_id is not None and not faulted else 0.0
-        if limit != c.limit_a:
-            c.limit_a = limit
-            if c.tx_local_id is not None:
-                # Until the smart charging engine decides limits, a session runs at the
-                # installation limit from plug-in, and only a fault takes it to zero.
-                cause = "fault" if faulted else "plug_in"
-                self.store.record_rate_change(
-                    c.tx_local_id, at=self.clock.now(), limit_a=limit, cause=cause
+
+    def _faulted(self, c: Connector) -> bool:
+        return c.hw.error_code() != "NoError" or c.hw.pilot_state() in (PilotState.E, PilotState.F)
+
+    def _decide(self, now: datetime) -> dict[int, Decision]:
+        """The limit decision for every connector now (limits.py), from everything in force."""
+        opted_out = self.controls.opted_out()
+        inputs: dict[int, ConnectorInput] = {}
+        for c in self.connectors.values():
+            charging = c.tx_local_id is not None and not self._faulted(c)
+            profile_limit: float | None = None
+            flags = ProfileFlags()
+            charge_now = False
+            if charging and c.tx_local_id is not None:
+                profile_limit = limit_at(
+                    self.profiles,
+                    c.id,
+                    now,
+                    c.tx_started_at,
+                    self.store.transaction_id(c.tx_local_id),
+                    phases=self.phases,
                 )
+                flags = self._flags_for(c.id)
+                charge_now = self.controls.charge_now(c.tx_local_id)
+            inputs[c.id] = ConnectorInput(
+                charging=charging,
+                hardware_max_a=self.max_current_a,
+                profile_limit_a=profile_limit,
+                profile_flags=flags,
+                charge_now=charge_now,
+                dsr_opted_out=opted_out,
+            )
+        return decide(
+            now,
+            inputs,
+            default_hours=self.controls.default_hours(self.random_delay_max()),
+            dsr_events=self.controls.dsr_events(),
+            charge_point_cap_a=charge_point_cap(self.profiles, now, phases=self.phases),
+            site_limit_a=self.site_limit_a,
+        )
+
+    def _flags_for(self, connector_id: int) -> ProfileFlags:
+        # The flags of the most specific profile that can apply: a TxProfile before a
+        # TxDefaultProfile, the connector's own before connector 0's, then the stack level.
+        rank = {"TxProfile": 2, "TxDefaultProfile": 1}
+        best = max(
+            (
+                (
+                    rank.get(e.profile.purpose, 0),
+                    e.connector_id == connector_id,
+                    e.profile.stack_level,
+                    e,
+                )
+                for e in self.profiles
+                if e.connector_id in (0, connector_id) and e.profile.purpose in rank
+            ),
+            default=None,
+            key=lambda t: t[:3],
+        )
+        return ProfileFlags() if best is None else self.controls.profile_flags(best[3].profile.id)
+
+    def _drive(self, c: Connector, decision: Decision, mono: float) -> None:
+        """Apply a decision to the pilot and contactor, through the randomised delay."""
+        pilot = c.hw.pilot_state()
+        if c.tx_local_id is None:
+            c.rate = DelayedRate(IDLE)
+            limit = 0.0
+        else:
+            was_waiting = c.rate.deadline is not None
+            changed = c.rate.step(
+                decision,
+                mono,
+                RandomDelay(self.random_delay_max(), self.rng),
+                skip=self.controls.no_delay_session(c.tx_local_id),
+                hardware_max_a=self.max_current_a,
+            )
+            if c.rate.deadline is not None and not was_waiting:
+                log.info("connector %s: random delay of %s s", c.id, c.rate.drawn_s)
+                self._announce_delay(c)
+            # R8: whatever was decided, never above the hardware and installation limit.
+            limit = 0.0 if self._faulted(c) else min(c.rate.applied.limit_a, self.max_current_a)
+            if changed or limit != c.limit_a:
+                self.store.record_rate_change(
+                    c.tx_local_id, at=self.clock.now(), limit_a=limit, cause=c.rate.applied.cause
+                )
+        c.limit_a = limit
         if c.hw.offered_current() != limit:
             c.hw.set_offered_current(limit)
         want_closed = limit >= MIN_OFFERED_A and pilot in (PilotState.C, PilotState.D)
         if c.hw.contactor_closed() != want_closed:
             c.hw.set_contactor(want_closed)
+        self._show(c, pilot)
+
+    def _show(self, c: Connector, pilot: PilotState) -> None:
         c.status = ocpp_status(
             ConnectorFacts(
                 pilot=pilot,
@@ -365,6 +470,11 @@ class Station:
         c.tx_id_tag = id_tag
         c.tx_info = info
         c.tx_started_mono = self.clock.monotonic()
+        c.tx_started_at = now
+        # Plug-in with charging allowed is a relevant time (R24): from 0 A, through the delay.
+        c.rate = DelayedRate(Decision(0.0, Cause.PLUG_IN, "session starting"))
+        if c.pending_profile is not None:
+            self._install_pending(c)
         c.next_sample_mono = c.tx_started_mono + self._sample_interval()
         c.tx_begin_values = [
             meter_value(now, self._stop_txn_values(c, reading, "Transaction.Begin"))
@@ -394,9 +504,14 @@ class Station:
             export_stop_wh=round(reading.energy_export_wh),
         )
         log.info("connector %s: transaction %s stopped (%s)", c.id, c.tx_local_id, reason)
+        self.controls.end_session(c.tx_local_id)
+        if self.profiles.end_transaction(c.id):
+            self.save_profiles()
+        c.rate = DelayedRate(IDLE)
         c.tx_local_id = None
         c.tx_id_tag = None
         c.tx_info = None
+        c.tx_started_at = None
         c.tx_begin_values = []
         c.limit_a = 0.0
         c.finishing = c.hw.pilot_state() != PilotState.A
@@ -572,6 +687,76 @@ class Station:
         if self.online is not None:
             self.online.wake_outbox()
 
+    # --- smart charging and the owner's controls -----------------------------------------------
+    def random_delay_max(self) -> int:
+        try:
+            return self.settings.int_value("RandomisedDelayMaxSeconds")
+        except KeyError:
+            return DEFAULT_MAX_S
+
+    def _profile_limits(self) -> Limits:
+        try:
+            return Limits(
+                max_stack_level=self.settings.int_value("ChargeProfileMaxStackLevel"),
+                max_profiles=self.settings.int_value("MaxChargingProfilesInstalled"),
+                max_periods=self.settings.int_value("ChargingScheduleMaxPeriods"),
+                units=allowed_units(
+                    self.settings.str_value("ChargingScheduleAllowedChargingRateUnit")
+                ),
+                connectors=len(self.connectors),
+            )
+        except KeyError:
+            return Limits(connectors=len(self.connectors))
+
+    def save_profiles(self) -> None:
+        self.store.save_setting(PROFILES_KEY, self.profiles.dumps())
+        self.poke()
+
+    def _install_pending(self, c: Connector) -> None:
+        profile_dict, c.pending_profile = c.pending_profile, None
+        assert profile_dict is not None and c.tx_local_id is not None
+        try:
+            profile = parse_profile(profile_dict, remote_start=True)
+            self.profiles.install(c.id, profile, transaction_running=True)
+        except ProfileError as exc:
+            log.warning("the remote start's charging profile was refused: %s", exc)
+            return
+        self.save_profiles()
+
+    def skip_delay(self, connector_id: int, *, session: bool = False) -> bool:
+        """The owner skips the random delay now, or for the rest of the session (R25)."""
+        c = self.connectors.get(connector_id)
+        if c is None or c.tx_local_id is None:
+            return False
+        if session:
+            self.controls.set_no_delay_session(c.tx_local_id)
+        c.rate.skip()
+        self.poke()
+        return True
+
+    def charge_now(self, connector_id: int) -> bool:
+        """The owner overrides the default charging hours for this session (R18)."""
+        c = self.connectors.get(connector_id)
+        if c is None or c.tx_local_id is None:
+            return False
+        self.controls.set_charge_now(c.tx_local_id)
+        self.poke()
+        return True
+
+    def _announce_delay(self, c: Connector) -> None:
+        """Tell the central system a delay started, so the owner sees the countdown (R25)."""
+        data = {
+            "connectorId": c.id,
+            "remainingS": c.rate.drawn_s,
+            "cause": c.rate.pending.cause.value if c.rate.pending else None,
+        }
+        payload = {
+            "vendorId": "org.smartcharge.uk",
+            "messageId": "RandomDelay",
+            "data": orjson.dumps(data).decode(),
+        }
+        self.spawn(self.send_best_effort("DataTransfer", payload))
+
     # --- what the simulator and the owner see ---------------------------------------------------
     def state(self) -> dict[int, dict[str, Any]]:
         out: dict[int, dict[str, Any]] = {}
@@ -583,6 +768,9 @@ class Station:
                 "local_transaction_id": c.tx_local_id,
                 "id_tag": c.tx_id_tag,
                 "limit_a": c.limit_a,
+                "limit_cause": c.rate.applied.cause.value if c.tx_local_id is not None else None,
+                "limit_reason": (c.rate.pending or c.rate.applied).reason,
+                "random_delay_remaining_s": round(c.rate.remaining_s(self.clock.monotonic())),
                 "operative": c.operative and self.operative,
             }
         return out

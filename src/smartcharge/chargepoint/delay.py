@@ -1,0 +1,78 @@
+"""The randomised delay as it runs on one connector (R21-R26).
+
+`regulations.random_delay.decide` says whether a change is a relevant time; this holds the
+previous rate while the delay runs (R24), retargets a running delay without a new draw when
+another change arrives (our decision), lets an undelayed change (response DSR, an override, an
+already-randomised profile) through at once, and lets the owner skip it (R25). Time is the
+station's monotonic clock (DESIGN principle 4).
+
+One safety exception (R8 over R24): a *decrease* forced by the site supply limit or the charge
+point's total (load balancing) is applied at once, because holding the higher rate could exceed
+the installation's supply; so is any decrease to below what the hardware allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smartcharge.chargepoint.limits import Decision
+from smartcharge.regulations import Cause, RandomDelay, RateChange, decide
+
+
+@dataclass
+class DelayedRate:
+    applied: Decision
+    pending: Decision | None = None
+    deadline: float | None = None  # monotonic seconds
+    drawn_s: int = 0
+
+    def remaining_s(self, mono: float) -> float:
+        return 0.0 if self.deadline is None else max(0.0, self.deadline - mono)
+
+    def step(
+        self,
+        target: Decision,
+        mono: float,
+        delay: RandomDelay,
+        *,
+        skip: bool = False,
+        hardware_max_a: float | None = None,
+    ) -> bool:
+        """Move towards `target`; True when the applied rate changed."""
+        current = self.applied
+        if abs(target.limit_a - current.limit_a) < 0.1:
+            # Back where we are: nothing to wait for (a change below 0.1 A is noise, R24).
+            self.pending, self.deadline = None, None
+            if target.cause != current.cause:
+                self.applied = target
+            return False
+        change = RateChange(
+            old_a=current.limit_a,
+            new_a=target.limit_a,
+            cause=target.cause,
+            already_randomised=target.already_randomised,
+            dsr_kind=target.dsr_kind if target.cause is Cause.DSR else None,
+            delay_overridden=skip,
+        )
+        safety = target.limit_a < current.limit_a and (
+            target.cause is Cause.LOAD_BALANCING
+            or (hardware_max_a is not None and current.limit_a > hardware_max_a)
+        )
+        if safety or not decide(change).applies:
+            return self._apply(target)
+        if self.deadline is None:
+            self.drawn_s = delay.draw()
+            self.deadline = mono + self.drawn_s
+        self.pending = target  # a running delay is retargeted, not drawn again
+        if mono >= self.deadline:
+            return self._apply(target)
+        return False
+
+    def skip(self) -> None:
+        """The owner skips the delay running now (R25): the next step applies the target."""
+        if self.deadline is not None:
+            self.deadline = float("-inf")
+
+    def _apply(self, target: Decision) -> bool:
+        self.applied, self.pending, self.deadline = target, None, None
+        return True

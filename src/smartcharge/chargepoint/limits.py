@@ -1,0 +1,140 @@
+"""One limit decision for every connector: "connector n may draw X A now, because Y".
+
+A pure function of the inputs at one instant (DESIGN principle 1). The precedence, each step able
+only to lower what the step before allowed:
+
+1. the hardware and installation limit (R8: nothing anyone asks can exceed it);
+2. the default charging hours (R14, R17), unless the owner said "charge now" for this session
+   (R18) or removed the defaults (R15, R16);
+3. the central system's charging profile for the connector (TxProfile / TxDefaultProfile), whose
+   cause is `csms_profile` or, when the central system marked it so, `tariff`;
+4. a DSR event in force that the owner has not opted out of (R4, R19);
+5. the charge point's total (ChargePointMaxProfile) and the site supply limit, shared between the
+   charging connectors (load balancing).
+
+Whether the change that results is delayed is decided afterwards by `delay.py` (R24-R26).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from smartcharge.chargepoint.smart_charging.sharing import share
+from smartcharge.regulations import Cause, WeeklySchedule, allowed, next_change
+from smartcharge.regulations.calendar import UK_TZ
+from smartcharge.regulations.random_delay import DsrKind
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFlags:
+    """What the central system told us about a profile through the UK extension."""
+
+    cause: Cause = Cause.CSMS_PROFILE
+    already_randomised: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DsrEvent:
+    event_id: str
+    kind: DsrKind
+    limit_a: float
+    start: datetime
+    end: datetime
+    already_randomised: bool = False
+
+    def active(self, when: datetime) -> bool:
+        return self.start <= when < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorInput:
+    charging: bool  # a transaction runs and nothing forbids energy
+    hardware_max_a: float
+    profile_limit_a: float | None = None
+    profile_flags: ProfileFlags = ProfileFlags()
+    charge_now: bool = False  # the owner overrode the default hours for this session (R18)
+    dsr_opted_out: frozenset[str] = frozenset()  # DSR events the owner opted out of (R19)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    limit_a: float
+    cause: Cause
+    reason: str
+    already_randomised: bool = False
+    dsr_kind: DsrKind | None = None
+
+
+IDLE = Decision(0.0, Cause.PLUG_IN, "no session")
+
+
+def _local(when: datetime) -> str:
+    return when.astimezone(UK_TZ).strftime("%a %H:%M")
+
+
+def decide(
+    now: datetime,
+    connectors: Mapping[int, ConnectorInput],
+    *,
+    default_hours: WeeklySchedule | None,
+    dsr_events: tuple[DsrEvent, ...] = (),
+    charge_point_cap_a: float | None = None,
+    site_limit_a: float | None = None,
+) -> dict[int, Decision]:
+    """The decision for every connector at `now` (UTC-aware)."""
+    out: dict[int, Decision] = {}
+    for n, c in connectors.items():
+        out[n] = _one(now, c, default_hours, dsr_events) if c.charging else IDLE
+    caps = [cap for cap in (charge_point_cap_a, site_limit_a) if cap is not None]
+    if caps:
+        cap = min(caps)
+        demands = {n: d.limit_a for n, d in out.items() if connectors[n].charging}
+        shared = share(cap, demands)
+        for n, amps in shared.items():
+            if amps < out[n].limit_a - 0.05:
+                out[n] = Decision(
+                    amps,
+                    Cause.LOAD_BALANCING,
+                    f"sharing {cap:g} A between the charging connectors",
+                )
+    return out
+
+
+def _one(
+    now: datetime,
+    c: ConnectorInput,
+    default_hours: WeeklySchedule | None,
+    dsr_events: tuple[DsrEvent, ...],
+) -> Decision:
+    d = Decision(c.hardware_max_a, Cause.PLUG_IN, f"charging at the {c.hardware_max_a:g} A limit")
+    if default_hours is not None and not allowed(default_hours, now):
+        if c.charge_now:
+            # The owner's "charge now" is what lets energy flow: an override, so no delay (R26).
+            d = Decision(c.hardware_max_a, Cause.OWNER_OVERRIDE, "charging now: owner override")
+        else:
+            until = next_change(default_hours, now)
+            when = f": charging starts at {_local(until)}" if until else ""
+            d = Decision(0.0, Cause.DEFAULT_HOURS, f"waiting for the default charging hours{when}")
+    elif default_hours is not None:
+        d = Decision(
+            c.hardware_max_a, Cause.DEFAULT_HOURS, "charging in the default charging hours"
+        )
+    if c.profile_limit_a is not None and c.profile_limit_a < d.limit_a:
+        d = Decision(
+            max(0.0, c.profile_limit_a),
+            c.profile_flags.cause,
+            f"limited to {c.profile_limit_a:g} A by the central system's schedule",
+            already_randomised=c.profile_flags.already_randomised,
+        )
+    for ev in dsr_events:
+        if ev.active(now) and ev.event_id not in c.dsr_opted_out and ev.limit_a < d.limit_a:
+            d = Decision(
+                max(0.0, ev.limit_a),
+                Cause.DSR,
+                f"reduced by a grid event until {_local(ev.end)}",
+                already_randomised=ev.already_randomised,
+                dsr_kind=ev.kind,
+            )
+    return d

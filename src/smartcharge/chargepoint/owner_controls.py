@@ -1,0 +1,188 @@
+"""What the owner (and the central system on the owner's behalf) has decided, persisted.
+
+- The default charging hours (R14-R16): until the owner answers the first-use offer the defaults
+  apply; the answer (accept, remove, or custom hours) is recorded with its time, and can be
+  changed at any time. In workplace mode only the administrator may change them.
+- Per-session overrides: "charge now" (R18) and "no delay this session" (R25).
+- DSR events received (R4) and the ones the owner opted out of (R19).
+- Flags a central system sent for its profiles (already randomised; tariff rather than a plain
+  profile), so its changes get the right cause (R26).
+
+Everything is in the store's settings table, so it survives a restart and needs no network (R7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from smartcharge.chargepoint.limits import DsrEvent, ProfileFlags
+from smartcharge.chargepoint.store import Store
+from smartcharge.regulations import Cause, WeeklySchedule, default_schedule
+
+MODES = ("default", "custom", "removed")
+
+
+class NotPermitted(Exception):
+    """The requester may not make this change (workplace mode: administrators only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultHoursState:
+    mode: str  # default | custom | removed
+    answered_at: datetime | None  # None: the first-use offer is not answered yet
+    answered_by: str | None
+    custom: WeeklySchedule | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "answeredAt": self.answered_at.isoformat() if self.answered_at else None,
+            "answeredBy": self.answered_by,
+            "windows": self.custom.to_records() if self.custom else None,
+        }
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat()
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class OwnerControls:
+    def __init__(self, store: Store, *, workplace: bool = False) -> None:
+        self.store = store
+        self.workplace = workplace
+
+    def _get(self, key: str, default: Any) -> Any:
+        raw = self.store.setting(key)
+        return default if raw is None else orjson.loads(raw)
+
+    def _put(self, key: str, value: Any) -> None:
+        self.store.save_setting(key, orjson.dumps(value).decode())
+
+    # --- default charging hours ----------------------------------------------------------------
+    def default_hours_state(self) -> DefaultHoursState:
+        d = self._get("owner.default_hours", None)
+        if d is None:
+            return DefaultHoursState("default", None, None, None)
+        custom = WeeklySchedule.from_records(d["windows"]) if d.get("windows") else None
+        answered = _dt(d["answeredAt"]) if d.get("answeredAt") else None
+        return DefaultHoursState(d["mode"], answered, d.get("answeredBy"), custom)
+
+    def default_hours(self, random_delay_max_s: int) -> WeeklySchedule | None:
+        """The schedule in force; None when the owner removed the default hours."""
+        state = self.default_hours_state()
+        if state.mode == "removed":
+            return None
+        if state.mode == "custom" and state.custom is not None:
+            return state.custom
+        return default_schedule(random_delay_max_s)
+
+    def set_default_hours(
+        self,
+        mode: str,
+        *,
+        now: datetime,
+        by: str,
+        windows: list[dict[str, Any]] | None = None,
+    ) -> DefaultHoursState:
+        """Accept ("default"), remove, or set custom hours; ValueError for bad windows."""
+        if mode not in MODES:
+            raise ValueError(f"mode: must be one of {', '.join(MODES)}")
+        if self.workplace and by != "administrator":
+            raise NotPermitted("on a workplace charger only the administrator may change this")
+        custom = None
+        if mode == "custom":
+            if not windows:
+                raise ValueError("windows: custom hours need at least one window")
+            custom = WeeklySchedule.from_records(windows)  # ValueError names the field
+        state = DefaultHoursState(mode, now, by, custom)
+        self._put("owner.default_hours", state.to_json())
+        return state
+
+    # --- per-session overrides -----------------------------------------------------------------
+    def _session_set(self, key: str) -> set[int]:
+        return set(self._get(key, []))
+
+    def charge_now(self, local_id: int) -> bool:
+        return local_id in self._session_set("owner.charge_now")
+
+    def set_charge_now(self, local_id: int) -> None:
+        self._put("owner.charge_now", sorted(self._session_set("owner.charge_now") | {local_id}))
+
+    def no_delay_session(self, local_id: int) -> bool:
+        return local_id in self._session_set("owner.no_delay")
+
+    def set_no_delay_session(self, local_id: int) -> None:
+        self._put("owner.no_delay", sorted(self._session_set("owner.no_delay") | {local_id}))
+
+    def end_session(self, local_id: int) -> None:
+        for key in ("owner.charge_now", "owner.no_delay"):
+            ids = self._session_set(key)
+            if local_id in ids:
+                self._put(key, sorted(ids - {local_id}))
+
+    # --- DSR events ----------------------------------------------------------------------------
+    def dsr_events(self) -> tuple[DsrEvent, ...]:
+        return tuple(
+            DsrEvent(
+                e["id"],
+                "response" if e["kind"] == "response" else "scheduled",
+                float(e["limitA"]),
+                _dt(e["start"]),
+                _dt(e["end"]),
+                bool(e.get("alreadyRandomised", False)),
+            )
+            for e in self._get("dsr.events", [])
+        )
+
+    def add_dsr_event(self, ev: DsrEvent) -> None:
+        events = [e for e in self._get("dsr.events", []) if e["id"] != ev.event_id]
+        events.append(
+            {
+                "id": ev.event_id,
+                "kind": ev.kind,
+                "limitA": ev.limit_a,
+                "start": _iso(ev.start),
+                "end": _iso(ev.end),
+                "alreadyRandomised": ev.already_randomised,
+            }
+        )
+        self._put("dsr.events", events)
+
+    def opted_out(self) -> frozenset[str]:
+        return frozenset(self._get("dsr.opted_out", []))
+
+    def opt_out(self, event_id: str) -> bool:
+        if event_id not in {e.event_id for e in self.dsr_events()}:
+            return False
+        self._put("dsr.opted_out", sorted(self.opted_out() | {event_id}))
+        return True
+
+    def prune_dsr(self, now: datetime) -> None:
+        live = [e for e in self._get("dsr.events", []) if _dt(e["end"]) > now]
+        if len(live) != len(self._get("dsr.events", [])):
+            ids = {e["id"] for e in live}
+            self._put("dsr.events", live)
+            self._put("dsr.opted_out", sorted(self.opted_out() & ids))
+
+    # --- flags for central-system profiles -----------------------------------------------------
+    def profile_flags(self, profile_id: int) -> ProfileFlags:
+        d = self._get("profile.flags", {}).get(str(profile_id))
+        if d is None:
+            return ProfileFlags()
+        return ProfileFlags(Cause(d["cause"]), bool(d["alreadyRandomised"]))
+
+    def set_profile_flags(self, profile_id: int, flags: ProfileFlags) -> None:
+        all_flags = self._get("profile.flags", {})
+        all_flags[str(profile_id)] = {
+            "cause": flags.cause.value,
+            "alreadyRandomised": flags.already_randomised,
+        }
+        self._put("profile.flags", all_flags)

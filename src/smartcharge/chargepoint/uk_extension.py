@@ -1,0 +1,179 @@
+"""The UK owner controls over OCPP 1.6: DataTransfer with vendorId `org.smartcharge.uk`.
+
+`data` is a JSON object in a string (DataTransfer's `data` is a string); every message is
+validated by a model below and a bad one is Rejected with `{"error": "..."}` naming the field,
+changing nothing. A central system that knows nothing of this still works with the charger: its
+profiles are then plain `csms_profile` changes and are delayed (R26). docs/ocpp-extensions.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from smartcharge.chargepoint.limits import DsrEvent, ProfileFlags
+from smartcharge.chargepoint.owner_controls import NotPermitted
+from smartcharge.chargepoint.station import Station
+from smartcharge.regulations import Cause
+
+log = logging.getLogger("smartcharge.chargepoint.uk_extension")
+
+VENDOR_ID = "org.smartcharge.uk"
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SetDefaultHours(_Msg):
+    mode: Literal["default", "custom", "removed"]
+    windows: list[dict[str, Any]] | None = None
+    by: Literal["owner", "administrator"] = "owner"
+
+
+class ConnectorMsg(_Msg):
+    connectorId: Annotated[int, Field(ge=1)]
+
+
+class SkipDelay(ConnectorMsg):
+    session: bool = False
+
+
+class DsrEventMsg(_Msg):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: Literal["response", "scheduled"]
+    limitA: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+    start: datetime
+    durationS: Annotated[int, Field(gt=0, le=7 * 86400)]
+    alreadyRandomised: bool = False
+
+
+class DsrOptOut(_Msg):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ProfileFlagsMsg(_Msg):
+    chargingProfileId: int
+    cause: Literal["csms_profile", "tariff"] = "csms_profile"
+    alreadyRandomised: bool = False
+
+
+class Empty(_Msg):
+    pass
+
+
+MODELS: dict[str, type[_Msg]] = {
+    "GetDefaultHours": Empty,
+    "SetDefaultHours": SetDefaultHours,
+    "ChargeNow": ConnectorMsg,
+    "SkipDelay": SkipDelay,
+    "DsrEvent": DsrEventMsg,
+    "DsrOptOut": DsrOptOut,
+    "ProfileFlags": ProfileFlagsMsg,
+    "GetChargingState": Empty,
+}
+
+
+def _answer(status: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": status}
+    if data is not None:
+        out["data"] = orjson.dumps(data).decode()
+    return out
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "data"
+    return f"{where}: {err['msg']}"
+
+
+class UkExtension:
+    def __init__(self, station: Station) -> None:
+        self.station = station
+
+    async def data_transfer(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Raw DataTransfer handler (camelCase dict in, dict out)."""
+        if req.get("vendorId") != VENDOR_ID:
+            return {"status": "UnknownVendorId"}
+        message = req.get("messageId")
+        model = MODELS.get(message or "")
+        if model is None:
+            return {"status": "UnknownMessageId"}
+        try:
+            raw = orjson.loads(req.get("data") or "{}")
+            if not isinstance(raw, dict):
+                return _answer("Rejected", {"error": "data: must be a JSON object"})
+            msg = model.model_validate(raw, strict=False)
+        except orjson.JSONDecodeError:
+            return _answer("Rejected", {"error": "data: not JSON"})
+        except ValidationError as exc:
+            return _answer("Rejected", {"error": _first_error(exc)})
+        try:
+            return self._handle(msg)
+        except NotPermitted as exc:
+            return _answer("Rejected", {"error": str(exc)})
+        except ValueError as exc:
+            return _answer("Rejected", {"error": str(exc)})
+
+    def _handle(self, msg: _Msg) -> dict[str, Any]:
+        st = self.station
+        controls = st.controls
+        now = st.clock.now()
+        if isinstance(msg, SetDefaultHours):
+            state = controls.set_default_hours(msg.mode, now=now, by=msg.by, windows=msg.windows)
+            log.info("default hours set to %s by %s", state.mode, msg.by)
+            st.poke()
+            return _answer("Accepted", self._default_hours())
+        if isinstance(msg, SkipDelay):
+            ok = st.skip_delay(msg.connectorId, session=msg.session)
+            return _answer("Accepted" if ok else "Rejected")
+        if isinstance(msg, ConnectorMsg):
+            ok = st.charge_now(msg.connectorId)
+            return _answer("Accepted" if ok else "Rejected")
+        if isinstance(msg, DsrEventMsg):
+            start = msg.start
+            if start.tzinfo is None:
+                raise ValueError("start: needs a UTC offset")
+            controls.add_dsr_event(
+                DsrEvent(
+                    msg.id,
+                    msg.kind,
+                    msg.limitA,
+                    start,
+                    start + timedelta(seconds=msg.durationS),
+                    msg.alreadyRandomised,
+                )
+            )
+            log.info("DSR event %s (%s) received", msg.id, msg.kind)
+            st.poke()
+            return _answer("Accepted")
+        if isinstance(msg, DsrOptOut):
+            ok = controls.opt_out(msg.id)
+            st.poke()
+            return _answer("Accepted" if ok else "Rejected")
+        if isinstance(msg, ProfileFlagsMsg):
+            controls.set_profile_flags(
+                msg.chargingProfileId, ProfileFlags(Cause(msg.cause), msg.alreadyRandomised)
+            )
+            return _answer("Accepted")
+        if isinstance(msg, Empty):
+            return _answer("Accepted", self._state())
+        raise AssertionError(f"unhandled {type(msg).__name__}")
+
+    def _default_hours(self) -> dict[str, Any]:
+        st = self.station
+        state = st.controls.default_hours_state().to_json()
+        schedule = st.controls.default_hours(st.random_delay_max())
+        state["inForce"] = schedule.to_records() if schedule else None
+        return state
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "defaultHours": self._default_hours(),
+            "randomisedDelayMaxSeconds": self.station.random_delay_max(),
+            "connectors": {str(n): s for n, s in self.station.state().items()},
+        }
