@@ -1,0 +1,202 @@
+"""The UK rules in the whole charge point, on the simulated clock, against the `ocpp` package's
+central system: default hours (R14, R17), charge now (R18), the random delay and its exceptions
+(R24-R26), DSR (R4), load balancing, and all of it with no network (R7).
+
+Times: Monday 1 June 2026 is in BST (UTC+1), so 16:00Z is 17:00 UK time (peak).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import orjson
+from cp_harness import MakeCP, Running
+from ocpp.v16 import call
+
+from smartcharge.regulations import UK_TZ
+
+MONDAY_17_00_UK = "2026-06-01T16:00:00+00:00"
+SATURDAY_NOON_UK = "2026-06-06T11:00:00+00:00"
+
+
+async def uk(cp: Running, message: str, data: dict[str, object]) -> tuple[str, dict[str, object]]:
+    res = await cp.call(
+        call.DataTransfer(
+            vendor_id="org.smartcharge.uk", message_id=message, data=orjson.dumps(data).decode()
+        )
+    )
+    return res.status, orjson.loads(res.data) if res.data else {}
+
+
+async def start_session(cp: Running, n: int = 1, battery_kwh: float = 200.0) -> None:
+    cp.hw.plug(n, battery_kwh=battery_kwh, soc=10.0, max_power_w=11000.0)
+    res = await cp.call(call.RemoteStartTransaction(id_tag=f"UK{n}", connector_id=n))
+    assert res.status == "Accepted"
+    await cp.until(lambda: cp.state(n)["transaction_id"] is not None)
+
+
+def changes(cp: Running, n: int = 1) -> list[tuple[datetime, float, str]]:
+    st = cp.app.station
+    assert st is not None
+    local = st.connectors[n].tx_local_id
+    assert local is not None
+    return st.store.rate_changes(local)
+
+
+def uk_time(when: datetime) -> datetime:
+    return when.astimezone(UK_TZ)
+
+
+async def test_R17_evening_plug_in_charges_from_22_with_delay_and_stops_before_08(
+    make_cp: MakeCP,
+) -> None:
+    cp = await make_cp(
+        simulator={"speed": 2400.0, "start_time": MONDAY_17_00_UK},
+        charging={"random_delay_max_s": 600},
+    )
+    await cp.until_status(1, "Available")
+    await start_session(cp)
+    # R7: the rest of the night runs with no network at all.
+    cp.hw.set_network(False)
+    await cp.until(lambda: cp.state(1)["limit_cause"] == "default_hours")
+    assert cp.state(1)["limit_a"] == 0.0
+    assert "charging starts at Mon 22:00" in cp.state(1)["limit_reason"]
+    # Let the simulated night pass, to 08:30 UK time on Tuesday.
+    morning = datetime.fromisoformat("2026-06-02T07:30:00+00:00")  # 08:30 UK time
+    await cp.until(lambda: cp.app.clock.now() >= morning, timeout=60)
+    log = changes(cp)
+    on = [uk_time(t) for t, a, _ in log if a > 0]
+    off = [uk_time(t) for t, a, _ in log if a == 0 and uk_time(t).hour < 12]
+    assert on, log
+    first_on = on[0]
+    assert first_on.date().isoformat() == "2026-06-01"
+    start = first_on.replace(hour=22, minute=0, second=0, microsecond=0)
+    assert start <= first_on <= start + timedelta(seconds=600 + 10)  # 22:00 + delay <= max
+    # A delay really ran (R24): the tests' seeded source draws well above zero here.
+    assert first_on >= start + timedelta(seconds=30), first_on
+    assert off, log
+    # The window ends at 08:00 - 600 s; the stop is delayed by at most 600 s: before 08:00.
+    assert off[-1].date().isoformat() == "2026-06-02"
+    assert off[-1].replace(hour=7, minute=50, second=0, microsecond=0) <= off[-1]
+    assert off[-1] < off[-1].replace(hour=8, minute=0, second=0, microsecond=0)
+
+
+async def test_R18_charge_now_starts_at_once(make_cp: MakeCP) -> None:
+    cp = await make_cp(
+        simulator={"speed": 20.0, "start_time": MONDAY_17_00_UK},
+        charging={"random_delay_max_s": 1800},
+    )
+    await cp.until_status(1, "Available")
+    await start_session(cp)
+    await cp.until(lambda: cp.state(1)["limit_cause"] == "default_hours")
+    status, _ = await uk(cp, "ChargeNow", {"connectorId": 1})
+    assert status == "Accepted"
+    # No delay (an owner override, R26): well within one second of simulated... real time.
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0, timeout=3)
+    assert cp.state(1)["limit_cause"] == "owner_override"
+    assert cp.state(1)["random_delay_remaining_s"] == 0
+
+
+async def test_R26_response_dsr_at_once_scheduled_dsr_delayed(make_cp: MakeCP) -> None:
+    cp = await make_cp(
+        simulator={"speed": 20.0, "start_time": SATURDAY_NOON_UK},
+        charging={"random_delay_max_s": 0},
+    )
+    await cp.until_status(1, "Available")
+    await start_session(cp)
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
+    await cp.call(call.ChangeConfiguration(key="RandomisedDelayMaxSeconds", value="1800"))
+    now = cp.app.clock.now()
+    status, _ = await uk(
+        cp,
+        "DsrEvent",
+        {"id": "fr-1", "kind": "response", "limitA": 6, "start": now.isoformat(), "durationS": 600},
+    )
+    assert status == "Accepted"
+    await cp.until(lambda: cp.state(1)["limit_a"] == 6.0, timeout=3)
+    assert cp.state(1)["limit_cause"] == "dsr"
+    # The owner opts out (R19): back up, and that rise is a relevant time (delayed).
+    assert (await uk(cp, "DsrOptOut", {"id": "fr-1"}))[0] == "Accepted"
+    await cp.until(lambda: cp.state(1)["random_delay_remaining_s"] > 0, timeout=3)
+    assert cp.state(1)["limit_a"] == 6.0  # the previous rate is held during the delay (R24)
+    await uk(cp, "SkipDelay", {"connectorId": 1})
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0, timeout=3)
+    # A scheduled DSR event is a relevant time like any other: delayed.
+    now = cp.app.clock.now()
+    await uk(
+        cp,
+        "DsrEvent",
+        {
+            "id": "sched-1",
+            "kind": "scheduled",
+            "limitA": 10,
+            "start": now.isoformat(),
+            "durationS": 3600,
+        },
+    )
+    await cp.until(lambda: cp.state(1)["random_delay_remaining_s"] > 0, timeout=3)
+    assert cp.state(1)["limit_a"] == 32.0
+
+
+async def test_R26_tariff_change_is_delayed(make_cp: MakeCP) -> None:
+    cp = await make_cp(
+        simulator={"speed": 20.0, "start_time": SATURDAY_NOON_UK},
+        charging={"random_delay_max_s": 0},
+    )
+    await cp.until_status(1, "Available")
+    await start_session(cp)
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
+    await cp.call(call.ChangeConfiguration(key="RandomisedDelayMaxSeconds", value="1800"))
+    assert (await uk(cp, "ProfileFlags", {"chargingProfileId": 5, "cause": "tariff"}))[
+        0
+    ] == "Accepted"
+    profile = {
+        "charging_profile_id": 5,
+        "stack_level": 1,
+        "charging_profile_purpose": "TxDefaultProfile",
+        "charging_profile_kind": "Absolute",
+        "charging_schedule": {
+            "start_schedule": "2026-06-01T00:00:00Z",
+            "charging_rate_unit": "A",
+            "charging_schedule_period": [{"start_period": 0, "limit": 10.0}],
+        },
+    }
+    res = await cp.call(call.SetChargingProfile(connector_id=1, cs_charging_profiles=profile))
+    assert res.status == "Accepted"
+    await cp.until(lambda: cp.state(1)["random_delay_remaining_s"] > 0, timeout=3)
+    assert cp.state(1)["limit_a"] == 32.0
+    res2 = await cp.call(call.GetCompositeSchedule(connector_id=1, duration=3600))
+    assert res2.status == "Accepted"
+    assert res2.charging_schedule["charging_schedule_period"][0]["limit"] == 10.0
+
+
+async def test_charge_point_max_profile_32a_shared_by_two_cars(make_cp: MakeCP) -> None:
+    cp = await make_cp(
+        simulator={"speed": 20.0, "start_time": SATURDAY_NOON_UK},
+        charging={"random_delay_max_s": 0},
+    )
+    await cp.until_status(1, "Available")
+    await start_session(cp, 1)
+    await start_session(cp, 2)
+    profile = {
+        "charging_profile_id": 1,
+        "stack_level": 0,
+        "charging_profile_purpose": "ChargePointMaxProfile",
+        "charging_profile_kind": "Absolute",
+        "charging_schedule": {
+            "start_schedule": "2026-06-01T00:00:00Z",
+            "charging_rate_unit": "A",
+            "charging_schedule_period": [{"start_period": 0, "limit": 32.0}],
+        },
+    }
+    res = await cp.call(call.SetChargingProfile(connector_id=0, cs_charging_profiles=profile))
+    assert res.status == "Accepted"
+    await cp.until(lambda: cp.state(1)["limit_a"] == 16.0 and cp.state(2)["limit_a"] == 16.0)
+    assert cp.state(1)["limit_cause"] == "load_balancing"
+    total = sum(c["offered_current_a"] for c in cp.hw.snapshot()["connectors"].values())
+    assert total <= 32.0
+    # Cleared: both back to the hardware limit (an increase: with delay max 0, at once).
+    assert (await cp.call(call.ClearChargingProfile(id=1))).status == "Accepted"
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0 and cp.state(2)["limit_a"] == 32.0)
+    await asyncio.sleep(0)
