@@ -1,3 +1,3 @@
-from smartcharge.cli import app
+from smartcharge.entry import main
 
-app(prog_name="smartcharge")
+main()

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from smartcharge import __version__, logs
 
@@ -19,9 +18,19 @@ app = typer.Typer(
 )
 chargepoint_app = typer.Typer(no_args_is_help=True, help="The charge point software.")
 app.add_typer(chargepoint_app, name="chargepoint")
+
+
+def _out(message: str) -> None:
+    """Human messages go to stderr, so stdout carries only what a script may capture."""
+    typer.echo(message, err=True)
+
+
+def _err(message: str) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+
+
 platform_app = typer.Typer(no_args_is_help=True, help="The management platform (central system).")
 app.add_typer(platform_app, name="platform")
-console = Console(stderr=True)
 
 
 @app.command()
@@ -36,17 +45,9 @@ def chargepoint_run(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
 ) -> None:
     """Run the charge point (OCPP 1.6J client, simulated hardware and its control API)."""
-    from smartcharge.chargepoint.app import ChargePointApp
-    from smartcharge.chargepoint.config import ConfigError, load_config
+    from smartcharge.chargepoint.daemon import run
 
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        console.print(f"[red]error in {config}:[/red] {exc}")
-        raise typer.Exit(2) from None
-    logs.setup(cfg.data_dir / "logs", level=logging.DEBUG if verbose else logging.INFO)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(ChargePointApp(cfg).run())
+    raise typer.Exit(run(config, verbose=verbose))
 
 
 @app.command()
@@ -105,7 +106,7 @@ def _platform_settings(config: Path | None) -> PlatformSettings:
     try:
         return load_settings(config)
     except SettingsError as exc:
-        console.print(f"[red]error in the platform settings:[/red] {exc}")
+        _err(f"error in the platform settings: {exc}")
         raise typer.Exit(2) from None
 
 
@@ -122,7 +123,7 @@ def platform_serve(
     try:
         ssl_context(settings)
     except (SettingsError, OSError) as exc:
-        console.print(f"[red]error in the platform settings:[/red] {exc}")
+        _err(f"error in the platform settings: {exc}")
         raise typer.Exit(2) from None
     logs.setup(settings.data_dir / "logs", level=logging.DEBUG if verbose else logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
@@ -145,9 +146,9 @@ def platform_add_charger(
     try:
         new = asyncio.run(provision_charger(settings, identity, owner=owner, site=site))
     except (RegistryError, ChargerExists) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _err(f"error: {exc}")
         raise typer.Exit(2) from None
-    console.print(f"Charger [bold]{new.identity}[/bold] added. Its password (shown only once):")
+    _out(f"Charger {new.identity} added. Its password (shown only once):")
     print(new.password)
 
 
@@ -160,7 +161,7 @@ app.add_typer(firmware_app, name="firmware")
 
 
 def _fail(message: object) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    _err(f"error: {message}")
     return typer.Exit(2)
 
 
@@ -203,8 +204,8 @@ def chargepoint_provision(
         )
     except (ValueError, OSError) as exc:
         raise _fail(exc) from None
-    console.print(
-        f"Provisioned [bold]{made.identity}[/bold] in {out} (CSR: {out / CSR_FILE}). "
+    _out(
+        f"Provisioned {made.identity} in {out} (CSR: {out / CSR_FILE}). "
         "Its Basic auth password, shown only this once, to register with the platform:"
     )
     print(made.password)
@@ -233,11 +234,11 @@ def firmware_keys(
         )
     except (ValueError, OSError) as exc:
         raise _fail(exc) from None
-    console.print(f"Root certificate (install on every charger): {files.root_cert}")
-    console.print(f"Signing certificate and key: {files.signing_cert}, {files.signing_key}")
+    _out(f"Root certificate (install on every charger): {files.root_cert}")
+    _out(f"Signing certificate and key: {files.signing_cert}, {files.signing_key}")
     if files.model_key is not None:
-        console.print(f"Model image encryption key: {files.model_key}")
-    console.print(f"Keep {files.root_key} offline.")
+        _out(f"Model image encryption key: {files.model_key}")
+    _out(f"Keep {files.root_key} offline.")
 
 
 @firmware_app.command("sign")
@@ -265,7 +266,7 @@ def firmware_sign(
         )
     except (ValueError, OSError) as exc:
         raise _fail(exc) from None
-    console.print(f"Publish {release.image}; signature and certificate in {release.info}.")
+    _out(f"Publish {release.image}; signature and certificate in {release.info}.")
 
 
 @firmware_app.command("manifest")
@@ -292,4 +293,4 @@ def firmware_manifest(
         )
     except (ValueError, OSError) as exc:
         raise _fail(exc) from None
-    console.print(f"Signed manifest of {count} files of {folder} ({version}): {out}")
+    _out(f"Signed manifest of {count} files of {folder} ({version}): {out}")

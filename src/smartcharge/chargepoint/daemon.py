@@ -1,0 +1,46 @@
+"""`smartcharge chargepoint run`: the charge point as a long-lived process.
+
+The daemon runs for months on a small board, so its process does not load the interactive CLI
+framework (Typer, Click, Rich: about 4 MB of memory it would never use); `smartcharge.entry`
+routes `chargepoint run` here before anything else is imported. The Typer command of the same
+name calls `run` too, so both paths behave the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+
+def run(config: Path, *, verbose: bool = False) -> int:
+    """Load the config and run the charge point until interrupted; 2 for a bad config."""
+    from smartcharge import logs
+    from smartcharge.chargepoint.app import ChargePointApp
+    from smartcharge.chargepoint.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        print(f"error in {config}: {exc}", file=sys.stderr)
+        return 2
+    logs.setup(cfg.data_dir / "logs", level=logging.DEBUG if verbose else logging.INFO)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(ChargePointApp(cfg).run())
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="smartcharge chargepoint run",
+        description="Run the charge point (OCPP 1.6J client, hardware and its control API).",
+    )
+    parser.add_argument(
+        "--config", "-c", type=Path, required=True, help="The charge point's TOML file."
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="Debug logging.")
+    args = parser.parse_args(argv)
+    return run(args.config, verbose=args.verbose)
