@@ -18,3 +18,9 @@ def pki(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def ec_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyFiles]:
     yield create_keys(tmp_path_factory.mktemp("pki") / "ec", organization="Acme Chargers")
+
+
+@pytest.fixture(scope="session")
+def rsa_pki(tmp_path_factory: pytest.TempPathFactory) -> KeyFiles:
+    out = tmp_path_factory.mktemp("pki") / "rsa-only"
+    return create_keys(out, organization="Acme Chargers", algorithm="rsa", model="AC-7")
