@@ -36,6 +36,23 @@ async def start_session(cp: Running, n: int = 1, battery_kwh: float = 200.0) -> 
     await cp.until(lambda: cp.state(n)["transaction_id"] is not None)
 
 
+def absolute_profile(
+    profile_id: int, stack: int, purpose: str, limit_a: float
+) -> dict[str, object]:
+    """A flat charging profile in amps, from before the tests' dates (ocpp package field names)."""
+    return {
+        "charging_profile_id": profile_id,
+        "stack_level": stack,
+        "charging_profile_purpose": purpose,
+        "charging_profile_kind": "Absolute",
+        "charging_schedule": {
+            "start_schedule": "2026-06-01T00:00:00Z",
+            "charging_rate_unit": "A",
+            "charging_schedule_period": [{"start_period": 0, "limit": limit_a}],
+        },
+    }
+
+
 def changes(cp: Running, n: int = 1) -> list[tuple[datetime, float, str]]:
     st = cp.app.station
     assert st is not None
@@ -151,17 +168,7 @@ async def test_R26_tariff_change_is_delayed(make_cp: MakeCP) -> None:
     assert (await uk(cp, "ProfileFlags", {"chargingProfileId": 5, "cause": "tariff"}))[
         0
     ] == "Accepted"
-    profile = {
-        "charging_profile_id": 5,
-        "stack_level": 1,
-        "charging_profile_purpose": "TxDefaultProfile",
-        "charging_profile_kind": "Absolute",
-        "charging_schedule": {
-            "start_schedule": "2026-06-01T00:00:00Z",
-            "charging_rate_unit": "A",
-            "charging_schedule_period": [{"start_period": 0, "limit": 10.0}],
-        },
-    }
+    profile = absolute_profile(5, 1, "TxDefaultProfile", 10.0)
     res = await cp.call(call.SetChargingProfile(connector_id=1, cs_charging_profiles=profile))
     assert res.status == "Accepted"
     await cp.until(lambda: cp.state(1)["random_delay_remaining_s"] > 0, timeout=3)
@@ -179,17 +186,7 @@ async def test_charge_point_max_profile_32a_shared_by_two_cars(make_cp: MakeCP) 
     await cp.until_status(1, "Available")
     await start_session(cp, 1)
     await start_session(cp, 2)
-    profile = {
-        "charging_profile_id": 1,
-        "stack_level": 0,
-        "charging_profile_purpose": "ChargePointMaxProfile",
-        "charging_profile_kind": "Absolute",
-        "charging_schedule": {
-            "start_schedule": "2026-06-01T00:00:00Z",
-            "charging_rate_unit": "A",
-            "charging_schedule_period": [{"start_period": 0, "limit": 32.0}],
-        },
-    }
+    profile = absolute_profile(1, 0, "ChargePointMaxProfile", 32.0)
     res = await cp.call(call.SetChargingProfile(connector_id=0, cs_charging_profiles=profile))
     assert res.status == "Accepted"
     await cp.until(lambda: cp.state(1)["limit_a"] == 16.0 and cp.state(2)["limit_a"] == 16.0)
