@@ -13,7 +13,7 @@ the installation's supply; so is any decrease to below what the hardware allows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smartcharge.chargepoint.limits import Decision
 from smartcharge.regulations import Cause, RandomDelay, RateChange, decide
@@ -44,7 +44,8 @@ class DelayedRate:
             # Back where we are: nothing to wait for (a change below 0.1 A is noise, R24).
             self.pending, self.deadline = None, None
             if target.cause != current.cause:
-                self.applied = target
+                # The reason changed, the rate did not: keep the rate, show the new reason.
+                self.applied = replace(target, limit_a=current.limit_a)
             return False
         change = RateChange(
             old_a=current.limit_a,

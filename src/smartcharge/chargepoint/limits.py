@@ -18,10 +18,10 @@ Whether the change that results is delayed is decided afterwards by `delay.py` (
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from smartcharge.chargepoint.smart_charging.sharing import share
+from smartcharge.chargepoint.smart_charging.sharing import MIN_CHARGING_A, share
 from smartcharge.regulations import Cause, WeeklySchedule, allowed, next_change
 from smartcharge.regulations.calendar import UK_TZ
 from smartcharge.regulations.random_delay import DsrKind
@@ -86,7 +86,11 @@ def decide(
     """The decision for every connector at `now` (UTC-aware)."""
     out: dict[int, Decision] = {}
     for n, c in connectors.items():
-        out[n] = _one(now, c, default_hours, dsr_events) if c.charging else IDLE
+        d = _one(now, c, default_hours, dsr_events) if c.charging else IDLE
+        if 0 < d.limit_a < MIN_CHARGING_A:
+            # Below 6 A the pilot cannot offer energy at all (IEC 61851-1): say 0, same cause.
+            d = replace(d, limit_a=0.0)
+        out[n] = d
     caps = [cap for cap in (charge_point_cap_a, site_limit_a) if cap is not None]
     if caps:
         cap = min(caps)

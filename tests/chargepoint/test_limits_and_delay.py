@@ -1,0 +1,106 @@
+"""Properties of the per-tick limit decision (R8, load balancing) and of the delay (R24-R26)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smartcharge.chargepoint.delay import DelayedRate
+from smartcharge.chargepoint.limits import IDLE, ConnectorInput, Decision, DsrEvent, decide
+from smartcharge.regulations import Cause, RandomDelay, default_schedule
+
+T0 = datetime(2026, 10, 19, 0, 0, tzinfo=UTC)  # a Monday, the week before the clocks go back
+amps = st.floats(min_value=0, max_value=80, allow_nan=False)
+
+
+@given(
+    when=st.integers(0, 14 * 86400).map(lambda s: T0 + timedelta(seconds=s)),
+    hw=st.floats(min_value=6, max_value=80),
+    profiles=st.lists(st.none() | amps, min_size=1, max_size=4),
+    cap=st.none() | st.floats(min_value=0, max_value=120),
+    site=st.none() | st.floats(min_value=6, max_value=120),
+    dsr=st.none() | amps,
+    default_hours=st.booleans(),
+)
+def test_R8_never_above_the_hardware_limit_and_shares_never_above_the_cap(
+    when: datetime,
+    hw: float,
+    profiles: list[float | None],
+    cap: float | None,
+    site: float | None,
+    dsr: float | None,
+    default_hours: bool,
+) -> None:
+    events = () if dsr is None else (DsrEvent("e", "response", dsr, T0, T0 + timedelta(days=30)),)
+    inputs = {
+        n + 1: ConnectorInput(charging=True, hardware_max_a=hw, profile_limit_a=p)
+        for n, p in enumerate(profiles)
+    }
+    out = decide(
+        when,
+        inputs,
+        default_hours=default_schedule(600) if default_hours else None,
+        dsr_events=events,
+        charge_point_cap_a=cap,
+        site_limit_a=site,
+    )
+    assert all(0 <= d.limit_a <= hw for d in out.values())
+    caps = [c for c in (cap, site) if c is not None]
+    if caps:
+        assert sum(d.limit_a for d in out.values()) <= min(caps) + 1e-6
+
+
+def test_not_charging_means_zero() -> None:
+    out = decide(T0, {1: ConnectorInput(charging=False, hardware_max_a=32)}, default_hours=None)
+    assert out[1] == IDLE
+
+
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=32),
+            st.sampled_from([Cause.DEFAULT_HOURS, Cause.CSMS_PROFILE, Cause.TARIFF]),
+            st.floats(min_value=0.5, max_value=300),
+        ),
+        min_size=1,
+        max_size=15,
+    ),
+    seed=st.integers(0, 2**32),
+)
+def test_R24_the_previous_rate_is_held_until_the_delay_ends(
+    steps: list[tuple[float, Cause, float]], seed: int
+) -> None:
+    rate = DelayedRate(Decision(0.0, Cause.PLUG_IN, "start"))
+    delay = RandomDelay(600, random.Random(seed))
+    mono = 0.0
+    for limit, cause, dt in steps:
+        before = rate.applied.limit_a
+        deadline_before = rate.deadline
+        changed = rate.step(Decision(limit, cause, "x"), mono, delay)
+        if changed:
+            # A delayed change only lands once its deadline has passed (no new draw meanwhile).
+            assert rate.deadline is None
+            if abs(limit - before) >= 0.1 and deadline_before is not None:
+                assert mono >= deadline_before
+        else:
+            assert rate.applied.limit_a == before
+        assert 0 <= rate.remaining_s(mono) <= 600
+        mono += dt
+
+
+def test_R26_response_dsr_decrease_is_at_once() -> None:
+    rate = DelayedRate(Decision(32.0, Cause.DEFAULT_HOURS, "x"))
+    dsr = Decision(6.0, Cause.DSR, "grid", dsr_kind="response")
+    assert rate.step(dsr, 0.0, RandomDelay(1800, random.Random(1)))
+    assert rate.applied.limit_a == 6.0
+
+
+def test_load_balancing_decrease_is_at_once_but_its_increase_waits() -> None:
+    delay = RandomDelay(1800, random.Random(3))
+    rate = DelayedRate(Decision(32.0, Cause.DEFAULT_HOURS, "x"))
+    assert rate.step(Decision(16.0, Cause.LOAD_BALANCING, "share"), 0.0, delay)
+    assert not rate.step(Decision(32.0, Cause.LOAD_BALANCING, "share"), 1.0, delay)
+    assert rate.applied.limit_a == 16.0 and rate.remaining_s(1.0) > 0

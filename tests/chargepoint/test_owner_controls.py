@@ -1,0 +1,169 @@
+"""The owner's controls (R15, R16, R18, R19, R25) persist, and bad input changes nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smartcharge.chargepoint.limits import DsrEvent
+from smartcharge.chargepoint.owner_controls import NotPermitted, OwnerControls
+from smartcharge.chargepoint.store import Store
+from smartcharge.chargepoint.uk_extension import VENDOR_ID, UkExtension
+from smartcharge.regulations import default_schedule
+
+T0 = datetime(2026, 3, 28, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "cp.sqlite")
+
+
+def test_R15_until_answered_the_defaults_apply(store: Store) -> None:
+    c = OwnerControls(store)
+    state = c.default_hours_state()
+    assert state.mode == "default" and state.answered_at is None
+    assert c.default_hours(600) == default_schedule(600)
+
+
+def test_R15_R16_answer_is_recorded_and_survives_a_restart(tmp_path: Path) -> None:
+    store = Store(tmp_path / "cp.sqlite")
+    c = OwnerControls(store)
+    windows = [{"weekday": 0, "start": "01:00", "end": "05:00"}]
+    c.set_default_hours("custom", now=T0, by="owner", windows=windows)
+    store.close()
+    again = OwnerControls(Store(tmp_path / "cp.sqlite"))
+    state = again.default_hours_state()
+    assert state.mode == "custom" and state.answered_at == T0 and state.answered_by == "owner"
+    assert again.default_hours(600) == state.custom
+    again.set_default_hours("removed", now=T0 + timedelta(days=1), by="owner")
+    assert again.default_hours(600) is None
+
+
+def test_workplace_only_the_administrator_changes_default_hours(store: Store) -> None:
+    c = OwnerControls(store, workplace=True)
+    with pytest.raises(NotPermitted):
+        c.set_default_hours("removed", now=T0, by="owner")
+    assert c.default_hours_state().answered_at is None
+    c.set_default_hours("removed", now=T0, by="administrator")
+    assert c.default_hours_state().mode == "removed"
+
+
+def test_R19_dsr_events_opt_out_and_expiry(store: Store) -> None:
+    c = OwnerControls(store)
+    ev = DsrEvent("e1", "response", 6.0, T0, T0 + timedelta(minutes=30))
+    c.add_dsr_event(ev)
+    assert c.dsr_events() == (ev,)
+    assert not c.opt_out("nope")
+    assert c.opt_out("e1") and c.opted_out() == frozenset({"e1"})
+    c.prune_dsr(T0 + timedelta(hours=1))
+    assert c.dsr_events() == () and c.opted_out() == frozenset()
+
+
+def test_R18_R25_session_overrides_end_with_the_session(store: Store) -> None:
+    c = OwnerControls(store)
+    c.set_charge_now(7)
+    c.set_no_delay_session(7)
+    assert c.charge_now(7) and c.no_delay_session(7) and not c.charge_now(8)
+    c.end_session(7)
+    assert not c.charge_now(7) and not c.no_delay_session(7)
+
+
+class _Station:
+    """Just what UkExtension touches, over a real store."""
+
+    def __init__(self, store: Store) -> None:
+        self.controls = OwnerControls(store)
+        self.store = store
+
+        class _Clock:
+            def now(self) -> datetime:
+                return T0
+
+        self.clock = _Clock()
+
+    def poke(self) -> None:
+        pass
+
+    def random_delay_max(self) -> int:
+        return 600
+
+    def state(self) -> dict[int, dict[str, Any]]:
+        return {}
+
+    def skip_delay(self, n: int, *, session: bool = False) -> bool:
+        return False
+
+    def charge_now(self, n: int) -> bool:
+        return False
+
+
+def _dt(message: str, data: Any) -> dict[str, Any]:
+    raw = data if isinstance(data, str) else json.dumps(data)
+    return {"vendorId": VENDOR_ID, "messageId": message, "data": raw}
+
+
+async def test_extension_round_trip(store: Store) -> None:
+    ext = UkExtension(_Station(store))  # type: ignore[arg-type]
+    res = await ext.data_transfer(_dt("SetDefaultHours", {"mode": "removed"}))
+    assert res["status"] == "Accepted"
+    assert orjson.loads(res["data"])["mode"] == "removed"
+    assert (await ext.data_transfer({"vendorId": "other", "messageId": "x"}))["status"] == (
+        "UnknownVendorId"
+    )
+    assert (await ext.data_transfer(_dt("Nope", {})))["status"] == "UnknownMessageId"
+    bad = await ext.data_transfer(_dt("DsrEvent", {"id": "x", "kind": "maybe"}))
+    assert bad["status"] == "Rejected" and "kind" in orjson.loads(bad["data"])["error"]
+
+
+MESSAGES = ["SetDefaultHours", "DsrEvent", "DsrOptOut", "ProfileFlags", "ChargeNow", "SkipDelay"]
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+FIELDS = st.sampled_from(
+    [
+        "mode",
+        "windows",
+        "by",
+        "id",
+        "kind",
+        "limitA",
+        "start",
+        "durationS",
+        "connectorId",
+        "chargingProfileId",
+        "cause",
+        "session",
+        "zz",
+    ]
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    message=st.sampled_from(MESSAGES),
+    data=st.one_of(st.text(max_size=30), JUNK, st.dictionaries(FIELDS, JUNK, max_size=5)),
+)
+async def test_garbage_is_rejected_and_changes_nothing(
+    tmp_path: Path, message: str, data: Any
+) -> None:
+    store = Store(tmp_path / f"fz-{abs(hash((message, repr(data))))}.sqlite")
+    before = store.load_settings()
+    res = await UkExtension(_Station(store)).data_transfer(_dt(message, data))  # type: ignore[arg-type]
+    if res["status"] != "Accepted":
+        assert res["status"] == "Rejected"
+        assert store.load_settings() == before
+    store.close()
