@@ -53,6 +53,20 @@ def absolute_profile(
     }
 
 
+async def charging_on_saturday_then_delay_1800(make_cp: MakeCP) -> Running:
+    """A car charging at 32 A on a Saturday (started with no delay), then the delay maximum at
+    1800 s, so every later relevant time is visibly delayed."""
+    cp = await make_cp(
+        simulator={"speed": 20.0, "start_time": SATURDAY_NOON_UK},
+        charging={"random_delay_max_s": 0},
+    )
+    await cp.until_status(1, "Available")
+    await start_session(cp)
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
+    await cp.call(call.ChangeConfiguration(key="RandomisedDelayMaxSeconds", value="1800"))
+    return cp
+
+
 def changes(cp: Running, n: int = 1) -> list[tuple[datetime, float, str]]:
     st = cp.app.station
     assert st is not None
@@ -109,21 +123,14 @@ async def test_R18_charge_now_starts_at_once(make_cp: MakeCP) -> None:
     await cp.until(lambda: cp.state(1)["limit_cause"] == "default_hours")
     status, _ = await uk(cp, "ChargeNow", {"connectorId": 1})
     assert status == "Accepted"
-    # No delay (an owner override, R26): well within one second of simulated... real time.
+    # No delay (an owner override, R26): the limit rises within seconds of real time.
     await cp.until(lambda: cp.state(1)["limit_a"] == 32.0, timeout=3)
     assert cp.state(1)["limit_cause"] == "owner_override"
     assert cp.state(1)["random_delay_remaining_s"] == 0
 
 
 async def test_R26_response_dsr_at_once_scheduled_dsr_delayed(make_cp: MakeCP) -> None:
-    cp = await make_cp(
-        simulator={"speed": 20.0, "start_time": SATURDAY_NOON_UK},
-        charging={"random_delay_max_s": 0},
-    )
-    await cp.until_status(1, "Available")
-    await start_session(cp)
-    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
-    await cp.call(call.ChangeConfiguration(key="RandomisedDelayMaxSeconds", value="1800"))
+    cp = await charging_on_saturday_then_delay_1800(make_cp)
     now = cp.app.clock.now()
     status, _ = await uk(
         cp,
@@ -157,14 +164,7 @@ async def test_R26_response_dsr_at_once_scheduled_dsr_delayed(make_cp: MakeCP) -
 
 
 async def test_R26_tariff_change_is_delayed(make_cp: MakeCP) -> None:
-    cp = await make_cp(
-        simulator={"speed": 20.0, "start_time": SATURDAY_NOON_UK},
-        charging={"random_delay_max_s": 0},
-    )
-    await cp.until_status(1, "Available")
-    await start_session(cp)
-    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
-    await cp.call(call.ChangeConfiguration(key="RandomisedDelayMaxSeconds", value="1800"))
+    cp = await charging_on_saturday_then_delay_1800(make_cp)
     assert (await uk(cp, "ProfileFlags", {"chargingProfileId": 5, "cause": "tariff"}))[
         0
     ] == "Accepted"
