@@ -7,6 +7,11 @@ made of the `ocpp` package's own ChargePoint class, sending the same MeterValues
 and measures it the same way. See bench/README.md for how to read the figures.
 
     .venv/bin/python bench/chargepoint_resources.py --simulated-minutes 10 --speed 10
+
+Exit status: 1 when the bench could not do what it set out to (setup failed, or the central
+system did not receive about 2 MeterValues per simulated second); with --strict, 2 when
+smartcharge misses a target. Diagnosis runs, whose figures are perturbed and not to be recorded:
+--trace-memory FILE (tracemalloc, see traced_chargepoint.py) and --profile-cpu FILE (py-spy).
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ import asyncio
 import contextlib
 import json
 import platform
+import shutil
 import signal
 import socket
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +54,8 @@ MB = 1024 * 1024
 BENCH_DIR = Path(__file__).resolve().parent
 SC_IDENTITY = "BENCH-SC"
 BASE_IDENTITY = "BENCH-BASELINE"
+WHY_NOT_CHARGING = ("status", "transaction_id", "limit_a", "limit_cause", "limit_reason")
+WHY_NOT_CHARGING += ("random_delay_remaining_s", "pilot", "error_code")
 MEASURANDS = (
     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,Current.Offered,SoC"
 )
@@ -70,6 +79,7 @@ class Measurement:
     simulated_s: float = 0.0
     startup_cpu_s: float = 0.0  # from exec until the window opens (imports, boot, setup)
     cpu_s: float = 0.0  # user + system, inside the window
+    cpu_system_s: float = 0.0  # of which in the kernel (system calls: socket I/O, fsync…)
     rss_peak_mb: float = 0.0  # kernel high-water mark (VmHWM) over the process's life
     rss_peak_sampled_mb: float = 0.0
     rss_mean_mb: float = 0.0
@@ -113,13 +123,15 @@ def _tree(proc: psutil.Process) -> list[psutil.Process]:
     return [proc, *proc.children(recursive=True)]
 
 
-def _cpu_s(proc: psutil.Process) -> float:
-    total = 0.0
+def _cpu_s(proc: psutil.Process) -> tuple[float, float]:
+    """User and system CPU seconds of the process and its children."""
+    user = system = 0.0
     for p in _tree(proc):
         with contextlib.suppress(psutil.NoSuchProcess):
             t = p.cpu_times()
-            total += t.user + t.system
-    return total
+            user += t.user
+            system += t.system
+    return user, system
 
 
 def _memory(proc: psutil.Process) -> tuple[float, float | None]:
@@ -157,11 +169,12 @@ async def measure(
 ) -> None:
     """Sample `proc` every SAMPLE_EVERY_S for `real_s` real seconds into `m`."""
     ps = psutil.Process(proc.pid)
-    m.startup_cpu_s = _cpu_s(ps)
+    user0, system0 = _cpu_s(ps)
+    m.startup_cpu_s = user0 + system0
     rss: list[float] = []
     uss: list[float] = []
     t0 = time.monotonic()
-    cpu0, mv0 = m.startup_cpu_s, meter_values()
+    mv0 = meter_values()
     next_at = t0
     while True:
         r, u = _memory(ps)
@@ -175,10 +188,11 @@ async def measure(
             break
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
     await asyncio.sleep(max(0.0, t0 + real_s - time.monotonic()))
-    cpu1, mv1, t1 = _cpu_s(ps), meter_values(), time.monotonic()
+    (user1, system1), mv1, t1 = _cpu_s(ps), meter_values(), time.monotonic()
     m.real_s = t1 - t0
     m.simulated_s = m.real_s * m.speed
-    m.cpu_s = cpu1 - cpu0
+    m.cpu_system_s = system1 - system0
+    m.cpu_s = user1 - user0 + m.cpu_system_s
     m.meter_values = mv1 - mv0
     m.samples = len(rss)
     m.rss_series_mb = [round(x, 2) for x in rss]
@@ -198,6 +212,64 @@ def check_work_done(m: Measurement) -> None:
             f"{EXPECTED_MV_PER_SIM_S:.1f}/s (one per connector per second): the figures would "
             "not describe the intended work"
         )
+
+
+# --- CPU profile (diagnosis) ---------------------------------------------------------------------
+def py_spy() -> str:
+    found = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(found).exists():
+        raise BenchError("--profile-cpu needs py-spy: .venv/bin/pip install py-spy")
+    return found
+
+
+# Frames every sample goes through (the process's entry and the event loop), left out of the
+# inclusive ranking, where they would only fill the top with 100 % rows.
+LOOP_SKELETON = (
+    "runpy>",
+    "smartcharge/__main__.py",
+    "smartcharge/entry.py",
+    "smartcharge/chargepoint/daemon.py",
+    "asyncio/runners.py",
+    "asyncio/base_events.py",
+    "asyncio/events.py",
+)
+
+
+def summarise_profile(raw: str, top: int = 20) -> str:
+    """Top costs from py-spy's raw output (`frame;frame;... count`, outermost frame first)."""
+    self_cost: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        self_cost[frames[-1]] += n
+        for function in {f.rsplit(":", 1)[0] + ")" for f in frames}:  # once per stack
+            if not any(s in function for s in LOOP_SKELETON):
+                inclusive[function] += n
+        mine = [f for f in frames if "smartcharge/" in f]
+        ours[mine[-1] if mine else "<no smartcharge frame>"] += n
+
+    def block(title: str, counts: Counter[str]) -> list[str]:
+        rows = [f"{100 * n / total:6.1f} %  {what}" for what, n in counts.most_common(top)]
+        return [title, *rows, ""]
+
+    return "\n".join(
+        [
+            f"{total} samples of the charge point while active (py-spy, idle time left out)",
+            "py-spy counts a thread blocked in the kernel (fsync in an SQLite COMMIT) as active:",
+            "compare with the user/system CPU split before reading those rows as CPU.",
+            "",
+            *block("Self time by line (the frame on CPU):", self_cost),
+            *block("Inclusive time by function (the event loop's own frames left out):", inclusive),
+            *block("By the innermost smartcharge frame (what smartcharge asked for):", ours),
+        ]
+    )
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -261,9 +333,16 @@ connectors = 2
 [security]
 profile = 0
 
+# No randomised delay (R21-R23) before charging starts: it would only hold the start back by a
+# random draw of up to 10 simulated minutes (longer than a whole run at speed 1), and costs
+# nothing in the steady state measured here.
+[charging]
+random_delay_max_s = 0
+
 [simulator]
 control = "127.0.0.1:{control_port}"
 speed = {speed}
+# A Saturday: the default charging hours (R14) allow charging all day.
 start_time = 2026-11-21T10:00:00+00:00
 """
     )
@@ -271,7 +350,12 @@ start_time = 2026-11-21T10:00:00+00:00
 
 # --- the two subjects --------------------------------------------------------------------------
 async def bench_smartcharge(
-    cs: CentralSystem, work: Path, speed: float, real_s: float, trace: Path | None = None
+    cs: CentralSystem,
+    work: Path,
+    speed: float,
+    real_s: float,
+    trace: Path | None = None,
+    profile: Path | None = None,
 ) -> Measurement:
     cfg, log, control_port = work / "cp.toml", work / "smartcharge.log", free_port()
     write_config(cfg, cs.port, control_port, speed)
@@ -325,16 +409,40 @@ async def bench_smartcharge(
                 if result.get("status") != "Accepted":
                     raise BenchError(f"RemoteStartTransaction on {n}: {result}")
 
+            seen: dict[str, Any] = {}
+
             async def both_charging() -> bool:
-                conns = (await state())["connectors"]
+                seen.update((await state())["connectors"])
                 return all(
-                    conns[n]["status"] == "Charging" and conns[n]["transaction_id"] is not None
+                    seen[n]["status"] == "Charging" and seen[n]["transaction_id"] is not None
                     for n in ("1", "2")
                 )
 
-            await until("both connectors Charging", both_charging, setup_s)
+            try:
+                await until("both connectors Charging", both_charging, setup_s)
+            except BenchError:
+                for n, c in sorted(seen.items()):
+                    why = {k: c.get(k) for k in WHY_NOT_CHARGING if c.get(k) is not None}
+                    console.print(f"connector {n}: {why}", markup=False, highlight=False)
+                raise
             rec = cs.chargers[SC_IDENTITY]
+            spy = None
+            if profile is not None:
+                raw = work / "profile.raw"
+                spy = await asyncio.create_subprocess_exec(
+                    *(py_spy(), "record", "--pid", str(proc.pid), "--format", "raw"),
+                    *("--output", str(raw), "--rate", "1000", "--nonblocking"),
+                    *("--duration", str(max(1, round(real_s)))),
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                )
             await measure(m, proc, lambda: len(rec.meter_values), real_s)
+            if spy is not None and profile is not None:
+                if await asyncio.wait_for(spy.wait(), 60) != 0:
+                    raise BenchError("py-spy failed (it needs ptrace rights on the process)")
+                text = await asyncio.to_thread(raw.read_text)
+                await asyncio.to_thread(profile.write_text, summarise_profile(text) + "\n")
+                console.print(f"CPU profile in {profile}")
             conns = (await state())["connectors"]
             if not all(conns[n]["status"] == "Charging" for n in ("1", "2")):
                 raise BenchError(f"a connector stopped charging during the run: {conns}")
@@ -347,7 +455,8 @@ async def bench_smartcharge(
                 await until("the memory report", written, 600)
                 console.print(f"memory report in {trace}")
     except BaseException:
-        console.print(f"[red]smartcharge log (last lines):[/red]\n{tail(log)}")
+        console.print("[red]smartcharge log (last lines):[/red]")
+        console.print(tail(log), markup=False, highlight=False, soft_wrap=True)
         raise
     finally:
         await stop(proc)
@@ -374,7 +483,8 @@ async def bench_baseline(cs: CentralSystem, work: Path, speed: float, real_s: fl
         await until("the baseline's first MeterValues", sending, SETUP_TIMEOUT_S)
         await measure(m, proc, lambda: len(rec.meter_values), real_s)
     except BaseException:
-        console.print(f"[red]baseline log (last lines):[/red]\n{tail(log)}")
+        console.print("[red]baseline log (last lines):[/red]")
+        console.print(tail(log), markup=False, highlight=False, soft_wrap=True)
         raise
     finally:
         await stop(proc)
@@ -435,6 +545,12 @@ def report(sc: Measurement, base: Measurement, args: argparse.Namespace) -> dict
     )
     row("CPU ms per MeterValues", sc.cpu_ms_per_meter_value, base.cpu_ms_per_meter_value, ".2f")
     row(
+        "of the CPU, % in the kernel (system)",
+        100 * sc.cpu_system_s / sc.cpu_s if sc.cpu_s else None,
+        100 * base.cpu_system_s / base.cpu_s if base.cpu_s else None,
+        ".0f",
+    )
+    row(
         "MeterValues per simulated s",
         sc.meter_values_per_simulated_s,
         base.meter_values_per_simulated_s,
@@ -449,6 +565,27 @@ def report(sc: Measurement, base: Measurement, args: argparse.Namespace) -> dict
         f"{sc.samples} + {base.samples} samples every {SAMPLE_EVERY_S} s real"
     )
     return {"rss": rss_ok, "cpu": cpu_ok}
+
+
+def _git() -> dict[str, Any]:
+    """The commit measured, and whether the tree had changes on top of it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=BENCH_DIR, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "-s"))}
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def _versions() -> dict[str, str]:
@@ -471,7 +608,9 @@ async def run(args: argparse.Namespace) -> tuple[Measurement, Measurement]:
     try:
         with tempfile.TemporaryDirectory(prefix="sc-bench-") as tmp:
             work = Path(tmp)
-            sc = await bench_smartcharge(cs, work, args.speed, real_s, args.trace_memory)
+            sc = await bench_smartcharge(
+                cs, work, args.speed, real_s, args.trace_memory, args.profile_cpu
+            )
             base = await bench_baseline(cs, work, args.speed, real_s)
     finally:
         await cs.stop()
@@ -491,9 +630,10 @@ def write_json(
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "simulated_minutes": args.simulated_minutes,
         "speed": args.speed,
+        "git": _git(),
         "machine": {
             "cores": psutil.cpu_count(),
-            "cpu": platform.processor() or platform.machine(),
+            "cpu": _cpu_model(),
             "python": platform.python_version(),
             "system": platform.platform(),
             "packages": _versions(),
@@ -529,6 +669,13 @@ def main() -> None:
         "(diagnosis only: tracing inflates the figures)",
     )
     parser.add_argument(
+        "--profile-cpu",
+        metavar="FILE",
+        type=Path,
+        help="sample smartcharge with py-spy during the measurement and write its top costs to "
+        "FILE (diagnosis only)",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="exit 2 when smartcharge misses a target"
     )
     args = parser.parse_args()
@@ -554,6 +701,8 @@ def main() -> None:
     if args.trace_memory:
         console.print("[yellow]traced run: tracemalloc inflates every smartcharge figure[/yellow]")
         return  # a diagnosis run; its figures and checks mean nothing
+    if args.profile_cpu:
+        console.print("[yellow]profiled run: py-spy's sampling perturbs the figures[/yellow]")
     for f in failures:
         console.print(f"[red bold]SANITY CHECK FAILED:[/red bold] {f}")
     if failures:

@@ -13,40 +13,53 @@ what is left between that total and the benchmark's peak RSS is run-time state, 
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from pathlib import Path
-
-# (label, modules), in the order `python -m smartcharge chargepoint run` first imports them.
-GROUPS: list[tuple[str, list[str]]] = [
-    ("asyncio, ssl, socket (cli.py:5)", ["asyncio", "ssl"]),
-    ("typer, click (cli.py:10)", ["typer"]),
-    ("rich (cli.py:11)", ["rich.console"]),
-    ("orjson, logging.handlers (logs.py)", ["orjson", "logging.handlers", "smartcharge.logs"]),
-    (
-        "pydantic, pydantic-core (typer's parameter adapters, then config.py:23)",
-        ["pydantic", "pydantic.main", "pydantic.fields", "pydantic.type_adapter"],
-    ),
-    (
-        "jsonschema, referencing, rpds, attrs (ocpp/messages.py:13; smartcharge never calls it)",
-        ["jsonschema"],
-    ),
-    ("ocpp (configuration_keys.py:28, ocpp/rpc.py:30)", ["ocpp.v16", "ocpp.v16.enums"]),
-    ("aiohttp client (transfer.py:14)", ["aiohttp"]),
-    ("aiohttp.web server (control_api.py:19)", ["aiohttp.web"]),
-    ("websockets (link.py:24, ocpp/rpc.py:38)", ["websockets.asyncio.client"]),
-    ("fastjsonschema (ocpp/schemas.py:30)", ["fastjsonschema"]),
-    ("sqlite3 (store.py:14)", ["sqlite3"]),
-    ("smartcharge's own modules", ["smartcharge.cli", "smartcharge.chargepoint.app"]),
-]
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no /proc/self/status: this tool needs Linux")
+    with open("/proc/self/status") as status:  # Linux only
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+BARE_MB, BARE_MODULES = rss_mb(), len(sys.modules)  # before this tool imports anything
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+# (label, modules), in the order `python -m smartcharge chargepoint run` (the lean daemon entry,
+# smartcharge/chargepoint/daemon.py) first imports them; "where" names the first importer.
+GROUPS: list[tuple[str, list[str]]] = [
+    ("asyncio, ssl, socket (daemon.py:12)", ["asyncio", "ssl"]),
+    ("orjson, logging.handlers (logs.py:11-17)", ["orjson", "logging.handlers"]),
+    (
+        "pydantic, pydantic-core (config.py:23; also control_api.py:20)",
+        ["pydantic", "pydantic.main", "pydantic.fields", "pydantic.type_adapter"],
+    ),
+    (
+        "jsonschema, referencing, rpds, attrs (ocpp/messages.py:13, reached from "
+        "configuration_keys.py:28 through ocpp/v16/__init__.py; smartcharge never calls it)",
+        ["jsonschema"],
+    ),
+    ("ocpp (configuration_keys.py:28; also ocpp/rpc.py:30)", ["ocpp.v16", "ocpp.v16.enums"]),
+    ("aiohttp client (transfer.py:14, via diagnostics.py)", ["aiohttp"]),
+    ("aiohttp.web server (control_api.py:19)", ["aiohttp.web"]),
+    ("websockets (link.py:24; also ocpp/rpc.py:38)", ["websockets.asyncio.client"]),
+    ("fastjsonschema (ocpp/schemas.py:30)", ["fastjsonschema"]),
+    ("sqlite3 (store.py:14)", ["sqlite3"]),
+    (
+        "smartcharge's own modules",
+        [
+            "smartcharge.chargepoint.daemon",
+            "smartcharge.logs",
+            "smartcharge.chargepoint.config",
+            "smartcharge.chargepoint.app",
+        ],
+    ),
+]
 
 
 def main() -> None:
@@ -57,9 +70,12 @@ def main() -> None:
     if args.modules:
         names = args.modules.read_text().split()
         groups.append(("everything else the running charge point loaded", names))
-    start = before = rss_mb()
+    start = BARE_MB
     print(f"{'RSS, MB':>8} {'added':>7} {'modules':>7}  group")
-    print(f"{start:8.1f} {'':>7} {len(sys.modules):7d}  bare interpreter")
+    print(f"{start:8.1f} {'':>7} {BARE_MODULES:7d}  bare interpreter")
+    before = rss_mb()
+    tool = "argparse, pathlib, importlib (this tool; the daemon loads them too)"
+    print(f"{before:8.1f} {before - start:+7.1f} {len(sys.modules) - BARE_MODULES:+7d}  {tool}")
     for label, modules in groups:
         loaded = len(sys.modules)
         for name in modules:
