@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import secrets
 from collections.abc import Awaitable, Callable
@@ -164,12 +165,18 @@ class Station:
         self.store.prune(self.clock.now())
         last_prune = self.clock.monotonic()
         self.poke()
+        next_tick = self.clock.monotonic()
         while True:
             self._tick()
-            if self.clock.monotonic() - last_prune >= PRUNE_EVERY_S:
+            mono = self.clock.monotonic()
+            if mono - last_prune >= PRUNE_EVERY_S:
                 self.store.prune(self.clock.now())
-                last_prune = self.clock.monotonic()
-            await self._wait(1.0)
+                last_prune = mono
+            # Ticks keep to a fixed one-second grid (R11: a reading every second): a late tick
+            # does not push the schedule back; a tick missed entirely is skipped, not repeated.
+            if next_tick <= mono:
+                next_tick += math.floor(mono - next_tick) + 1.0
+            await self._wait(next_tick - mono)
 
     async def _wait(self, seconds: float) -> None:
         sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
