@@ -58,7 +58,11 @@ async def test_our_charge_point_completes_a_session(platform: Platform, tmp_path
         assert tx.id_tag == "CARD" and tx.id_tag_status == "Accepted"  # type: ignore[attr-defined]
         assert tx.stop_reason == "Local" and not tx.unknown_transaction  # type: ignore[attr-defined]
         assert tx.meter_stop >= tx.meter_start  # type: ignore[attr-defined]
-        assert await rows(MeterValue, MeterValue.transaction_id == tx.id)  # type: ignore[attr-defined]
+        # The stop's transactionData goes through the batched meter-value writer, which may
+        # commit a moment after the stop row itself becomes visible: wait for it, don't race it.
+        await until(
+            lambda: _nonempty(rows(MeterValue, MeterValue.transaction_id == tx.id))  # type: ignore[attr-defined]
+        )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
