@@ -8,7 +8,6 @@ accepts the charger's boot, then sends the generated frames one by one.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import random
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ocpp_fuzz import JUNK, example_dir
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Subprotocol
 
@@ -50,15 +50,6 @@ REQUIRED = {
     "ClearCache": set(),
     "Reset": {"type"},
 }
-JUNK = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=False),
-    st.text(max_size=30),
-    st.lists(st.integers(), max_size=3),
-    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
-)
 
 
 @st.composite
@@ -193,9 +184,6 @@ async def run_frames(tmp: Path, frames: list[tuple[str, set[str]]]) -> None:
         await server.wait_closed()
 
 
-_counter = itertools.count()
-
-
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -203,4 +191,4 @@ _counter = itertools.count()
 def test_bad_frames_get_the_right_callerror_and_change_nothing(
     tmp_path: Path, frames: list[tuple[str, set[str]]]
 ) -> None:
-    asyncio.run(run_frames(tmp_path / f"ex{next(_counter)}", frames))
+    asyncio.run(run_frames(example_dir(tmp_path), frames))

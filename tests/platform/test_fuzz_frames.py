@@ -4,7 +4,6 @@ usable: a valid CALL afterwards is answered normally."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ocpp_fuzz import JUNK, example_dir
 from platform_harness import basic
 from sqlalchemy import func, select
 from websockets.asyncio.client import connect
@@ -35,15 +35,6 @@ VALID: dict[str, dict[str, Any]] = {
     },
     "StopTransaction": {"meterStop": 5, "timestamp": "2026-06-01T11:00:00Z", "transactionId": 1},
 }
-JUNK = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=False),
-    st.text(max_size=30),
-    st.lists(st.integers(), max_size=3),
-    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
-)
 SHAPE = {"FormationViolation", "ProtocolError"}
 FIELD = {"TypeConstraintViolation", "PropertyConstraintViolation", "FormationViolation"}
 
@@ -114,9 +105,6 @@ async def run_frames(data_dir: Path, frames: list[tuple[str, set[str]]]) -> None
         await app.stop()
 
 
-_counter = itertools.count()
-
-
 @settings(
     max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -124,4 +112,4 @@ _counter = itertools.count()
 def test_bad_frames_get_the_right_callerror_and_store_nothing(
     tmp_path: Path, frames: list[tuple[str, set[str]]]
 ) -> None:
-    asyncio.run(run_frames(tmp_path / f"ex{next(_counter)}", frames))
+    asyncio.run(run_frames(example_dir(tmp_path), frames))

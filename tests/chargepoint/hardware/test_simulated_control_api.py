@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -18,19 +17,6 @@ from smartcharge.chargepoint.hardware.simulated.control_api import (
     ControlApi,
     parse_control_address,
 )
-from smartcharge.sim.clock import ManualClock
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    # Time stands still unless a test advances it (the fixtures are per module, not in a
-    # conftest, so no module named `conftest` of ours can shadow another test folder's).
-    return ManualClock(datetime(2024, 6, 1, 12, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def hardware(clock: ManualClock) -> SimulatedHardware:
-    return SimulatedHardware(clock)
 
 
 @dataclass

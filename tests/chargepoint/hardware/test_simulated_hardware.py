@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -15,18 +14,6 @@ from smartcharge.chargepoint.hardware.simulated import (
     SimulatedRfidReader,
 )
 from smartcharge.sim.clock import ManualClock
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    # Time stands still unless a test advances it (the fixtures are per module, not in a
-    # conftest, so no module named `conftest` of ours can shadow another test folder's).
-    return ManualClock(datetime(2024, 6, 1, 12, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def hardware(clock: ManualClock) -> SimulatedHardware:
-    return SimulatedHardware(clock)
 
 
 def test_is_a_hardware_bundle(hardware: SimulatedHardware) -> None:
