@@ -58,13 +58,21 @@ class OwnerControls:
     def __init__(self, store: Store, *, workplace: bool = False) -> None:
         self.store = store
         self.workplace = workplace
+        # The station asks every tick; this object is the only writer of these keys, so what
+        # it last read or wrote is what the store holds. Values are JSON-decoded once.
+        self._cache: dict[str, Any] = {}
+        self._schedule: tuple[Any, int, WeeklySchedule | None] | None = None
 
     def _get(self, key: str, default: Any) -> Any:
-        raw = self.store.setting(key)
-        return default if raw is None else orjson.loads(raw)
+        if key not in self._cache:
+            raw = self.store.setting(key)
+            self._cache[key] = None if raw is None else orjson.loads(raw)
+        value = self._cache[key]
+        return default if value is None else value
 
     def _put(self, key: str, value: Any) -> None:
         self.store.save_setting(key, orjson.dumps(value).decode())
+        self._cache[key] = orjson.loads(orjson.dumps(value))  # a copy the caller cannot mutate
 
     # --- default charging hours ----------------------------------------------------------------
     def default_hours_state(self) -> DefaultHoursState:
@@ -77,6 +85,14 @@ class OwnerControls:
 
     def default_hours(self, random_delay_max_s: int) -> WeeklySchedule | None:
         """The schedule in force; None when the owner removed the default hours."""
+        raw = self._get("owner.default_hours", None)
+        if self._schedule is not None and self._schedule[:2] == (raw, random_delay_max_s):
+            return self._schedule[2]
+        schedule = self._build_default_hours(random_delay_max_s)
+        self._schedule = (raw, random_delay_max_s, schedule)
+        return schedule
+
+    def _build_default_hours(self, random_delay_max_s: int) -> WeeklySchedule | None:
         state = self.default_hours_state()
         if state.mode == "removed":
             return None

@@ -173,6 +173,8 @@ class Store:
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves so each method is one
         # explicit transaction and nothing is left half-written between two statements.
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # The station looks reservations up every tick; they change only through this object.
+        self._reservations: tuple[Reservation, ...] | None = None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -319,6 +321,7 @@ class Store:
             assert local_id is not None
             if reservation_id is not None:
                 db.execute("DELETE FROM reservations WHERE reservation_id=?", (reservation_id,))
+                self._reservations = None
             self._enqueue(db, "StartTransaction", payload, local_id, now)
             self._set_register(db, connector_id, meter_start_wh)
         return local_id
@@ -544,6 +547,7 @@ class Store:
 
     # --- reservations --------------------------------------------------------------------------
     def put_reservation(self, r: Reservation) -> None:
+        self._reservations = None
         with self._tx() as db:
             db.execute("DELETE FROM reservations WHERE reservation_id=?", (r.reservation_id,))
             db.execute(
@@ -553,11 +557,17 @@ class Store:
             )
 
     def remove_reservation(self, reservation_id: int) -> bool:
+        self._reservations = None
         with self._tx() as db:
             cur = db.execute("DELETE FROM reservations WHERE reservation_id=?", (reservation_id,))
             return cur.rowcount > 0
 
     def reservations(self) -> list[Reservation]:
+        if self._reservations is None:
+            self._reservations = tuple(self._read_reservations())
+        return list(self._reservations)
+
+    def _read_reservations(self) -> list[Reservation]:
         rows = self._db.execute(
             "SELECT reservation_id, connector_id, id_tag, parent_id_tag, expires_at "
             "FROM reservations ORDER BY reservation_id"
