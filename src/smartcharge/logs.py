@@ -26,6 +26,12 @@ _SECRET_PATTERNS = [
         r"\1\2***",
     ),
     (re.compile(r"(?i)(\w+://)([^/\s:@]+):([^/\s@]+)@"), r"\1\2:***@"),
+    # A ChangeConfiguration frame setting the charger's password (key and value are separate
+    # JSON fields, so the pattern above does not see it).
+    (
+        re.compile(r'(?i)("key"\s*:\s*"authorizationkey"\s*,\s*"value"\s*:\s*")[^"]*'),
+        r"\1***",
+    ),
 ]
 
 

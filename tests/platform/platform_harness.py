@@ -65,6 +65,8 @@ class PeerChargePoint(ChargePoint):
     def __init__(self, id: str, connection: Any) -> None:
         super().__init__(id, connection, response_timeout=10)
         self.silent = False
+        self.configuration_answer = "Accepted"  # what ChangeConfiguration answers
+        self.keys: dict[str, str] = {}  # what ChangeConfiguration set (when Accepted)
 
     @on("GetConfiguration")
     async def on_get_configuration(self, **_: Any) -> call_result.GetConfiguration:
@@ -73,6 +75,14 @@ class PeerChargePoint(ChargePoint):
         return call_result.GetConfiguration(
             configuration_key=[{"key": "HeartbeatInterval", "readonly": False, "value": "300"}]
         )
+
+    @on("ChangeConfiguration")
+    async def on_change_configuration(self, key: str, value: str) -> Any:
+        if self.silent:
+            await asyncio.sleep(30)
+        if self.configuration_answer in ("Accepted", "RebootRequired"):
+            self.keys[key] = value
+        return call_result.ChangeConfiguration(status=self.configuration_answer)
 
 
 @dataclass

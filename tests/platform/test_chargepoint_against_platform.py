@@ -11,9 +11,11 @@ from pathlib import Path
 
 from platform_harness import Platform
 from sqlalchemy import select
+from test_ocpp_server import refused
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import parse_config
+from smartcharge.platform.registry import rotate_password
 from smartcharge.platform.store.models import MeterValue, StatusEvent, Transaction
 
 
@@ -23,9 +25,7 @@ async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0)
             await asyncio.sleep(0.05)
 
 
-async def test_our_charge_point_completes_a_session(platform: Platform, tmp_path: Path) -> None:
-    password = await platform.add("SC-1")
-    await platform.store.id_tags.put("CARD", at=datetime.now(UTC))
+def our_charge_point(platform: Platform, password: str, tmp_path: Path) -> ChargePointApp:
     config = parse_config(
         {
             "identity": "SC-1",
@@ -37,7 +37,13 @@ async def test_our_charge_point_completes_a_session(platform: Platform, tmp_path
         },
         base_dir=tmp_path,
     )
-    app = ChargePointApp(config, rng=random.Random(7))
+    return ChargePointApp(config, rng=random.Random(7))
+
+
+async def test_our_charge_point_completes_a_session(platform: Platform, tmp_path: Path) -> None:
+    password = await platform.add("SC-1")
+    await platform.store.id_tags.put("CARD", at=datetime.now(UTC))
+    app = our_charge_point(platform, password, tmp_path)
     task = asyncio.ensure_future(app.run())
     store = platform.store
 
@@ -63,6 +69,35 @@ async def test_our_charge_point_completes_a_session(platform: Platform, tmp_path
         await until(
             lambda: _nonempty(rows(MeterValue, MeterValue.transaction_id == tx.id))  # type: ignore[attr-defined]
         )
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_our_charge_point_takes_a_rotated_password(
+    platform: Platform, tmp_path: Path
+) -> None:
+    old = await platform.add("SC-1")
+    app = our_charge_point(platform, old, tmp_path)
+    task = asyncio.ensure_future(app.run())
+    try:
+        await platform.app.ocpp.wait_connected("SC-1", timeout=15)
+        before = await platform.store.chargers.credentials("SC-1")
+        rotation = await rotate_password(platform.store, platform.app.ocpp.send, "SC-1", timeout=5)
+        assert rotation.status == "Accepted"
+        # It uses the new password from its next connection on: drop this one.
+        await platform.app.ocpp.connections["SC-1"].endpoint.close()
+
+        async def switched() -> bool:
+            creds = await platform.store.chargers.credentials("SC-1")
+            return creds is not None and creds.pending_password_hash is None
+
+        await until(switched)
+        await platform.app.ocpp.wait_connected("SC-1", timeout=15)
+        after = await platform.store.chargers.credentials("SC-1")
+        assert after is not None and before is not None
+        assert after.password_hash != before.password_hash
+        assert await refused(platform, "SC-1", old) == 401
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

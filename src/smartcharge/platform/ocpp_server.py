@@ -36,7 +36,7 @@ from smartcharge.ocpp.errors import EndpointClosed
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.platform import handlers
 from smartcharge.platform.lockout import Lockout
-from smartcharge.platform.registry import IDENTITY, verify_password_async
+from smartcharge.platform.registry import IDENTITY, password_check, verify_password_async
 from smartcharge.platform.store import Credentials, Store
 
 log = logging.getLogger("smartcharge.platform.ocpp")
@@ -249,14 +249,14 @@ class OcppServer:
                 return "client certificate does not name the identity"
             return None
         password = _basic_password(request.headers.get("Authorization"), identity)
-        # Verified even for an unknown identity (against a dummy hash): same work, same time.
-        ok = await verify_password_async(
-            credentials.password_hash if credentials else None, password or ""
-        )
         if credentials is None:
+            # Verified against a dummy hash anyway: same work, same time as a known identity.
+            await verify_password_async(None, password or "")
             return "unknown identity"
         if password is None:
+            await verify_password_async(None, "")
             return "no basic auth for this identity"
+        ok = await password_check(self.store, credentials, password, now=self._now)
         return None if ok else "wrong password"
 
     # --- after the upgrade: serve it ----------------------------------------------------------

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from smartcharge.platform.store import Store
+from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
+from smartcharge.platform.store import Credentials, Store
+
+log = logging.getLogger("smartcharge.platform.registry")
 
 PASSWORD_BYTES = 24  # 192 bits from the CSPRNG, 32 URL-safe characters (OCPP allows 16 to 40)
 IDENTITY = re.compile(r"[A-Za-z0-9._~-]{1,48}")
@@ -87,3 +93,107 @@ async def add_charger(
     password_hash = await asyncio.to_thread(hash_password, password)
     await store.chargers.add(identity, password_hash, at=at, owner_id=owner_id, site_id=site_id)
     return NewCharger(identity, password)
+
+
+class UnknownCharger(RegistryError):
+    pass
+
+
+class RotationPending(RegistryError):
+    """A rotation waits for the charger to reconnect; a second one could lock it out."""
+
+
+Send = Callable[..., Awaitable[dict[str, Any]]]
+"""`OcppServer.send(identity, action, payload, timeout=...)`, which reaches any node's chargers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    identity: str
+    status: str
+    """The charger's answer to ChangeConfiguration(AuthorizationKey): `Accepted` or
+    `RebootRequired` (the new password is valid now, the old one until the charger connects with
+    the new one), `Rejected` or `NotSupported` (nothing changed), or `NoAnswer` (a timeout or a
+    dropped connection: both stay valid; a reconnect with the old password shows the charger did
+    not take it and ends the rotation)."""
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in ("Accepted", "RebootRequired")
+
+
+async def rotate_password(
+    store: Store,
+    send: Send,
+    identity: str,
+    *,
+    timeout: float | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Rotation:
+    """Give a connected charger a fresh password without ever locking it out.
+
+    The new password's hash is stored beside the old one *before* ChangeConfiguration
+    (AuthorizationKey) goes out, so whatever happens next (the platform crashing, the answer
+    lost) the charger can connect with either. The old password is dropped only when the charger
+    connects with the new one (`password_check`); a definite Rejected drops the new one. The new
+    password is sent only to the charger, never shown or logged.
+
+    Raises `UnknownCharger`, `RegistryError` (a certificate-only charger), `RotationPending`,
+    `ChargerOffline` (not connected to any node: nothing is stored) or the charger's `CallError`
+    (then nothing changed).
+    """
+    creds = await store.chargers.credentials(check_identity(identity))
+    if creds is None:
+        raise UnknownCharger(f"no charger {identity!r}")
+    if creds.password_hash is None:
+        raise RegistryError(f"charger {identity!r} uses a client certificate, not a password")
+    if await store.chargers.connected_node(identity) is None:
+        from smartcharge.platform.ocpp_server import ChargerOffline  # the server imports us
+
+        raise ChargerOffline(identity)
+    password = new_password(identity)
+    pending = await asyncio.to_thread(hash_password, password)
+    if not await store.chargers.begin_rotation(creds.id, pending):
+        raise RotationPending(
+            f"charger {identity!r} has a password rotation in progress: it ends when the charger "
+            "reconnects (with the new password, or with the old one if it never took it)"
+        )
+    payload = {"key": "AuthorizationKey", "value": password}
+    try:
+        answer = await send(identity, "ChangeConfiguration", payload, timeout=timeout)
+    except CallError:
+        await store.chargers.drop_rotation(creds.id, pending)
+        raise
+    except (CallTimeout, InvalidResponse, ConnectionError) as exc:
+        log.warning("password rotation unanswered identity=%s reason=%s", identity, type(exc))
+        return Rotation(identity, "NoAnswer")
+    status = str(answer["status"])
+    if status in ("Accepted", "RebootRequired"):
+        await store.chargers.rotation_accepted(creds.id, pending, at=now())
+    else:
+        await store.chargers.drop_rotation(creds.id, pending)
+    log.info("password rotation identity=%s status=%s", identity, status)
+    return Rotation(identity, status)
+
+
+async def password_check(
+    store: Store, creds: Credentials, password: str, *, now: Callable[[], datetime]
+) -> bool:
+    """Whether `password` opens `creds`'s charger, moving a rotation on as it tells.
+
+    The current password opens it; during a rotation the new one does too, and its first use
+    makes it the only one. A connect with the current password while the charger has not
+    confirmed the new one shows it never took it: the new one is dropped.
+    """
+    if creds.password_hash is not None and await verify_password_async(
+        creds.password_hash, password
+    ):
+        if creds.pending_password_hash is not None and not creds.pending_accepted:
+            await store.chargers.drop_rotation(creds.id, creds.pending_password_hash)
+        return True
+    pending = creds.pending_password_hash
+    if pending is not None and await verify_password_async(pending, password):
+        await store.chargers.finish_rotation(creds.id, pending, at=now())
+        log.info("password rotation done identity=%s", creds.identity)
+        return True
+    return False

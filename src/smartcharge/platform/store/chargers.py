@@ -36,6 +36,8 @@ class Credentials:
     id: int
     identity: str
     password_hash: str | None
+    pending_password_hash: str | None = None  # a rotation in progress (registry.rotate_password)
+    pending_accepted: bool = False  # the charger answered Accepted to the new AuthorizationKey
 
 
 class Chargers:
@@ -83,12 +85,68 @@ class Chargers:
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(Charger.id, Charger.identity, Charger.password_hash).where(
-                        Charger.identity == identity
-                    )
+                    select(
+                        Charger.id,
+                        Charger.identity,
+                        Charger.password_hash,
+                        Charger.pending_password_hash,
+                        Charger.pending_password_accepted_at,
+                    ).where(Charger.identity == identity)
                 )
             ).first()
-        return None if row is None else Credentials(row.id, row.identity, row.password_hash)
+        if row is None:
+            return None
+        return Credentials(
+            row.id,
+            row.identity,
+            row.password_hash,
+            row.pending_password_hash,
+            row.pending_password_accepted_at is not None,
+        )
+
+    # --- password rotation (the rules are in registry.rotate_password) ------------------------
+
+    async def begin_rotation(self, charger_id: int, pending_hash: str) -> bool:
+        """Store the new password's hash beside the old one, unless a rotation is pending."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(Charger)
+                .where(Charger.id == charger_id, Charger.pending_password_hash.is_(None))
+                .values(pending_password_hash=pending_hash, pending_password_accepted_at=None)
+            )
+            return bool(result.rowcount)
+
+    async def rotation_accepted(self, charger_id: int, pending_hash: str, *, at: datetime) -> None:
+        """The charger took the new key: it stays valid until the charger connects with it."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(Charger)
+                .where(Charger.id == charger_id)
+                .values(pending_password_hash=pending_hash, pending_password_accepted_at=at)
+            )
+
+    async def drop_rotation(self, charger_id: int, pending_hash: str) -> None:
+        """Forget the pending password (if it is still `pending_hash`)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(Charger)
+                .where(Charger.id == charger_id, Charger.pending_password_hash == pending_hash)
+                .values(pending_password_hash=None, pending_password_accepted_at=None)
+            )
+
+    async def finish_rotation(self, charger_id: int, pending_hash: str, *, at: datetime) -> None:
+        """The charger connected with the new password: it replaces the old one."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(Charger)
+                .where(Charger.id == charger_id, Charger.pending_password_hash == pending_hash)
+                .values(
+                    password_hash=pending_hash,
+                    password_changed_at=at,
+                    pending_password_hash=None,
+                    pending_password_accepted_at=None,
+                )
+            )
 
     async def get(self, identity: str) -> RowMapping | None:
         async with self._engine.connect() as conn:
@@ -102,6 +160,21 @@ class Chargers:
                 update(Charger)
                 .where(Charger.id == charger_id)
                 .values(**values, booted_at=at, last_seen_at=at)
+            )
+
+    async def connected_node(self, identity: str) -> str | None:
+        """The node holding the charger's connection (None: not connected, or unknown)."""
+        async with self._engine.connect() as conn:
+            node = await conn.scalar(
+                select(Charger.connected_node).where(Charger.identity == identity)
+            )
+        return None if node is None else str(node)
+
+    async def release_node(self, node: str) -> None:
+        """A node starting up: no charger is connected to it (it may have died holding some)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(Charger).where(Charger.connected_node == node).values(connected_node=None)
             )
 
     async def connected(self, charger_id: int, node: str, *, at: datetime) -> None:

@@ -71,6 +71,10 @@ class Charger(Base):
     identity: Mapped[str] = mapped_column(String(48), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2; None: certs only
     password_changed_at: Mapped[datetime | None]
+    # A rotation in progress: the new password's hash, valid beside the old one until the
+    # charger connects with it (then it replaces `password_hash`); see registry.rotate_password.
+    pending_password_hash: Mapped[str | None] = mapped_column(String(255))
+    pending_password_accepted_at: Mapped[datetime | None]  # None: the charger has not said yes
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     # From the last BootNotification.
