@@ -65,13 +65,14 @@ class PeerChargePoint(ChargePoint):
     def __init__(self, id: str, connection: Any) -> None:
         super().__init__(id, connection, response_timeout=10)
         self.silent = False
+        self.silent_s = 30.0  # how long a silent charger keeps a call unanswered
         self.configuration_answer = "Accepted"  # what ChangeConfiguration answers
         self.keys: dict[str, str] = {}  # what ChangeConfiguration set (when Accepted)
 
     @on("GetConfiguration")
     async def on_get_configuration(self, **_: Any) -> call_result.GetConfiguration:
         if self.silent:
-            await asyncio.sleep(30)
+            await asyncio.sleep(self.silent_s)
         return call_result.GetConfiguration(
             configuration_key=[{"key": "HeartbeatInterval", "readonly": False, "value": "300"}]
         )
@@ -79,7 +80,7 @@ class PeerChargePoint(ChargePoint):
     @on("ChangeConfiguration")
     async def on_change_configuration(self, key: str, value: str) -> Any:
         if self.silent:
-            await asyncio.sleep(30)
+            await asyncio.sleep(self.silent_s)
         if self.configuration_answer in ("Accepted", "RebootRequired"):
             self.keys[key] = value
         return call_result.ChangeConfiguration(status=self.configuration_answer)

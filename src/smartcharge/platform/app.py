@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from smartcharge.platform.config import PlatformSettings
+from smartcharge.platform.cluster import Cluster
+from smartcharge.platform.config import PlatformSettings, SettingsError
 from smartcharge.platform.lockout import Lockout
 from smartcharge.platform.ocpp_server import OcppServer
-from smartcharge.platform.registry import NewCharger, add_charger
+from smartcharge.platform.registry import NewCharger, Rotation, add_charger, rotate_password
 from smartcharge.platform.store import Store
 
 log = logging.getLogger("smartcharge.platform")
@@ -48,6 +50,13 @@ def open_store(settings: PlatformSettings) -> Store:
     )
 
 
+def open_cluster(settings: PlatformSettings) -> Cluster | None:
+    """The link to the other nodes, when a bus is configured (docs/platform.md)."""
+    if settings.bus_url is None:
+        return None
+    return Cluster(settings.bus_url, settings.node_id, prefix=settings.bus_prefix)
+
+
 class PlatformApp:
     def __init__(
         self,
@@ -75,6 +84,7 @@ class PlatformApp:
             call_timeout=settings.call_timeout_s,
             last_seen_flush=settings.last_seen_flush_s,
             node_id=settings.node_id,
+            cluster=open_cluster(settings),
             now=now or (lambda: datetime.now(UTC)),
         )
         self.started = asyncio.Event()
@@ -106,4 +116,25 @@ async def provision_charger(
         await store.migrate()
         return await add_charger(store, identity, owner=owner, site=site)
     finally:
+        await store.close()
+
+
+async def rotate_charger_password(
+    settings: PlatformSettings, identity: str, *, timeout: float
+) -> Rotation:
+    """`smartcharge platform rotate-password`: through the bus, to whichever node holds the
+    charger. Raises `SettingsError` without `bus_url` (a separate process cannot reach a
+    charger otherwise: use the REST API), `ConnectionError` when the bus is unreachable."""
+    if settings.bus_url is None:
+        raise SettingsError(
+            "rotate-password reaches the charger through the nodes' bus: set bus_url "
+            "(or rotate through the REST API)"
+        )
+    store = open_store(settings)
+    cluster = Cluster(settings.bus_url, f"cli-{uuid.uuid4().hex[:8]}", prefix=settings.bus_prefix)
+    try:
+        await cluster.start()  # a client only: it holds no chargers
+        return await rotate_password(store, cluster.call, identity, timeout=timeout)
+    finally:
+        await cluster.close()
         await store.close()

@@ -51,6 +51,12 @@ class PlatformSettings(BaseSettings):
     meter_batch_ms: float = Field(default=50.0, ge=0)
     last_seen_flush_s: float = Field(default=30.0, gt=0)
     node_id: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
+    bus_url: str | None = Field(
+        default=None,
+        pattern=r"^(nats|tls)://[^\s]+$",
+        description="NATS server shared by several nodes (docs/platform.md); none: one node.",
+    )
+    bus_prefix: str = Field(default="smartcharge", pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
     def check_tls(self) -> None:
         """Profiles 2 and 3 need a certificate (checked when serving: provisioning does not)."""

@@ -35,6 +35,8 @@ from smartcharge.logs import redact
 from smartcharge.ocpp.errors import EndpointClosed
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.platform import handlers
+from smartcharge.platform.cluster import Cluster
+from smartcharge.platform.errors import ChargerOffline
 from smartcharge.platform.lockout import Lockout
 from smartcharge.platform.registry import IDENTITY, password_check, verify_password_async
 from smartcharge.platform.store import Credentials, Store
@@ -57,14 +59,6 @@ ws_log.addFilter(_NoCredentials())
 
 SUBPROTOCOL = "ocpp1.6"
 PATH_PREFIX = "/ocpp/"
-
-
-class ChargerOffline(ConnectionError):
-    """The charger has no connection to this node (or lost it during the call)."""
-
-    def __init__(self, identity: str) -> None:
-        super().__init__(f"charger {identity!r} is offline")
-        self.identity = identity
 
 
 @dataclass
@@ -94,6 +88,7 @@ class OcppServer:
         call_timeout: float = 30.0,
         last_seen_flush: float = 30.0,
         node_id: str = "node",
+        cluster: Cluster | None = None,
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
         if security_profile not in (1, 2, 3):
@@ -109,6 +104,7 @@ class OcppServer:
         self.heartbeat_interval = heartbeat_interval
         self.call_timeout = call_timeout
         self.node_id = node_id
+        self.cluster = cluster  # None: a single node, commands reach local chargers only
         self._now = now
         self._last_seen_flush = last_seen_flush
         self._server: Server | None = None
@@ -120,6 +116,9 @@ class OcppServer:
     # --- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.store.chargers.release_node(self.node_id)  # it may have died holding some
+        if self.cluster is not None:
+            await self.cluster.start(self._call_local, self._drop_local)
         self._server = await serve(
             self._serve_charger,
             self.host,
@@ -147,6 +146,8 @@ class OcppServer:
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
         await self._flush_last_seen()
+        if self.cluster is not None:
+            await self.cluster.close()
 
     @property
     def port(self) -> int:
@@ -171,16 +172,29 @@ class OcppServer:
         `smartcharge.ocpp.CallTimeout` (no answer within `timeout`, default `call_timeout`),
         `smartcharge.ocpp.CallError` (the charger answered CALLERROR) or
         `InvalidResponse`; an invalid `payload` raises its `OcppError` and nothing is sent.
+        With a cluster, a charger connected to another node is called through it.
         """
+        wait = self.call_timeout if timeout is None else timeout
+        if identity not in self.connections and self.cluster is not None:
+            return await self.cluster.call(identity, action, payload, wait)
+        return await self._call_local(identity, action, payload, wait)
+
+    async def _call_local(
+        self, identity: str, action: str, payload: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
         conn = self.connections.get(identity)
         if conn is None:
             raise ChargerOffline(identity)
         try:
-            return await conn.endpoint.call_raw(
-                action, payload, timeout=self.call_timeout if timeout is None else timeout
-            )
+            return await conn.endpoint.call_raw(action, payload, timeout=timeout)
         except EndpointClosed:
             raise ChargerOffline(identity) from None
+
+    async def _drop_local(self, identity: str) -> None:
+        """Another node has accepted this charger: this connection is stale."""
+        conn = self.connections.get(identity)
+        if conn is not None:
+            await conn.endpoint.close()
 
     async def wait_connected(self, identity: str, timeout: float = 10.0) -> Connection:
         async with asyncio.timeout(timeout):
@@ -291,11 +305,15 @@ class OcppServer:
         await self.store.chargers.connected(charger_id, self.node_id, at=conn.since)
         log.info("charger connected identity=%s address=%s", identity, conn.address)
         try:
+            if self.cluster is not None:
+                await self.cluster.attach(identity)
             await endpoint.serve()
         finally:
             if self.connections.get(identity) is conn:
                 del self.connections[identity]
                 try:
+                    if self.cluster is not None:
+                        await self.cluster.detach(identity)
                     await self.store.chargers.disconnected(charger_id, self.node_id, at=self._now())
                 except Exception:
                     log.exception("disconnection not recorded identity=%s", identity)

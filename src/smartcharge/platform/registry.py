@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
+from smartcharge.platform.errors import ChargerOffline
 from smartcharge.platform.store import Credentials, Store
 
 log = logging.getLogger("smartcharge.platform.registry")
@@ -148,8 +149,6 @@ async def rotate_password(
     if creds.password_hash is None:
         raise RegistryError(f"charger {identity!r} uses a client certificate, not a password")
     if await store.chargers.connected_node(identity) is None:
-        from smartcharge.platform.ocpp_server import ChargerOffline  # the server imports us
-
         raise ChargerOffline(identity)
     password = new_password(identity)
     pending = await asyncio.to_thread(hash_password, password)
