@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from smartcharge.chargepoint.delay import DelayedRate
 from smartcharge.chargepoint.limits import IDLE, ConnectorInput, Decision, DsrEvent, decide
-from smartcharge.regulations import Cause, RandomDelay, default_schedule
+from smartcharge.regulations import Cause, RandomDelay, WeeklySchedule, default_schedule
 
 T0 = datetime(2026, 10, 19, 0, 0, tzinfo=UTC)  # a Monday, the week before the clocks go back
 amps = st.floats(min_value=0, max_value=80, allow_nan=False)
@@ -104,3 +104,55 @@ def test_load_balancing_decrease_is_at_once_but_its_increase_waits() -> None:
     assert rate.step(Decision(16.0, Cause.LOAD_BALANCING, "share"), 0.0, delay)
     assert not rate.step(Decision(32.0, Cause.LOAD_BALANCING, "share"), 1.0, delay)
     assert rate.applied.limit_a == 16.0 and rate.remaining_s(1.0) > 0
+
+
+class _Plan:
+    """An owner's schedule as `decide` reads it (owner_controls.UserSchedule in the charger)."""
+
+    def __init__(self, windows: list[dict[str, str]], limit_a: float | None = None) -> None:
+        self.windows = WeeklySchedule.from_records(windows)
+        self.limit_a = limit_a
+
+
+# Saturday 24 October 2026, BST: 02:00Z is 03:00 UK time.
+SATURDAY_03_UK = datetime(2026, 10, 24, 2, 0, tzinfo=UTC)
+
+
+def test_user_schedule_narrows_the_default_hours_and_charge_now_overrides_it() -> None:
+    plan = _Plan([{"weekday": "Sat", "start": "04:00", "end": "06:00"}], limit_a=16)
+    one = {1: ConnectorInput(charging=True, hardware_max_a=32)}
+    waiting = decide(SATURDAY_03_UK, one, default_hours=default_schedule(600), user_schedule=plan)
+    assert waiting[1].limit_a == 0 and waiting[1].cause is Cause.USER_SCHEDULE
+    assert "charging starts at Sat 04:00" in waiting[1].reason
+    inside = decide(
+        SATURDAY_03_UK + timedelta(hours=1),
+        one,
+        default_hours=default_schedule(600),
+        user_schedule=plan,
+    )
+    assert inside[1] == Decision(16, Cause.USER_SCHEDULE, "limited to 16 A by your schedule")
+    now = {1: ConnectorInput(charging=True, hardware_max_a=32, charge_now=True)}
+    assert decide(SATURDAY_03_UK, now, default_hours=None, user_schedule=plan)[1].limit_a == 32
+
+
+@given(
+    when=st.integers(0, 14 * 86400).map(lambda s: T0 + timedelta(seconds=s)),
+    start_h=st.integers(0, 23),
+    hours=st.integers(1, 12),
+    limit=st.none() | st.floats(min_value=0, max_value=80),
+)
+def test_user_schedule_never_allows_more_than_the_default_hours(
+    when: datetime, start_h: int, hours: int, limit: float | None
+) -> None:
+    end_h = (start_h + hours) % 24
+    windows = [
+        {"weekday": d, "start": f"{start_h:02d}:00", "end": f"{end_h:02d}:00"} for d in range(7)
+    ]
+    one = {1: ConnectorInput(charging=True, hardware_max_a=32)}
+    without = decide(when, one, default_hours=default_schedule(600))[1]
+    with_plan = decide(
+        when, one, default_hours=default_schedule(600), user_schedule=_Plan(windows, limit)
+    )[1]
+    assert with_plan.limit_a <= without.limit_a
+    if without.limit_a == 0:
+        assert with_plan == without  # waiting for the default hours says so, whatever the plan

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smartcharge.chargepoint.limits import DsrEvent
-from smartcharge.chargepoint.owner_controls import NotPermitted, OwnerControls
+from smartcharge.chargepoint.owner_controls import DsrAgreement, NotPermitted, OwnerControls
 from smartcharge.chargepoint.store import Store
 from smartcharge.chargepoint.uk_extension import VENDOR_ID, UkExtension
 from smartcharge.regulations import default_schedule
@@ -123,7 +123,15 @@ async def test_extension_round_trip(store: Store) -> None:
     assert bad["status"] == "Rejected" and "kind" in orjson.loads(bad["data"])["error"]
 
 
-MESSAGES = ["SetDefaultHours", "DsrEvent", "DsrOptOut", "ProfileFlags", "ChargeNow", "SkipDelay"]
+MESSAGES = [
+    "SetDefaultHours",
+    "SetUserSchedule",
+    "DsrEvent",
+    "DsrOptOut",
+    "ProfileFlags",
+    "ChargeNow",
+    "SkipDelay",
+]
 JUNK = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
     lambda inner: (
@@ -167,3 +175,45 @@ async def test_garbage_is_rejected_and_changes_nothing(
         assert res["status"] == "Rejected"
         assert store.load_settings() == before
     store.close()
+
+
+def test_user_schedule_persists_removes_and_rejects_garbage(tmp_path: Path) -> None:
+    store = Store(tmp_path / "cp.sqlite")
+    c = OwnerControls(store)
+    assert c.user_schedule() is None
+    windows = [{"weekday": "Mon", "start": "01:00", "end": "05:00"}]
+    plan = c.set_user_schedule(windows, limit_a=16, now=T0, by="owner")
+    assert plan is not None and c.user_schedule() == plan
+    for bad in ([{"weekday": "Funday", "start": "01:00", "end": "05:00"}], [{"start": "x"}]):
+        with pytest.raises(ValueError):
+            c.set_user_schedule(bad, now=T0, by="owner")
+    with pytest.raises(ValueError, match="limitA"):
+        c.set_user_schedule(windows, limit_a=-1, now=T0, by="owner")
+    assert c.user_schedule() == plan  # nothing half-applied
+    store.close()
+    again = OwnerControls(Store(tmp_path / "cp.sqlite"))
+    assert again.user_schedule() == plan  # R7: survives a restart
+    assert again.set_user_schedule([], now=T0, by="owner") is None
+    assert again.user_schedule() is None
+
+
+def test_workplace_only_the_administrator_sets_the_schedule(store: Store) -> None:
+    c = OwnerControls(store, workplace=True)
+    windows = [{"weekday": "Mon", "start": "01:00", "end": "05:00"}]
+    with pytest.raises(NotPermitted):
+        c.set_user_schedule(windows, now=T0, by="owner")
+    assert c.user_schedule() is None
+    assert c.set_user_schedule(windows, now=T0, by="administrator") is not None
+
+
+def test_R20_under_a_dsr_agreement_the_default_hours_are_off_until_the_owner_sets_some(
+    store: Store,
+) -> None:
+    agreement = DsrAgreement("Flex Co", "FC-2026-001", "response DSR, 7 kW")
+    c = OwnerControls(store, dsr_agreement=agreement)
+    assert c.default_hours_state().mode == "removed"
+    assert c.default_hours(600) is None
+    windows = [{"weekday": 0, "start": "01:00", "end": "05:00"}]
+    c.set_default_hours("custom", now=T0, by="owner", windows=windows)
+    assert c.default_hours(600) is not None
+    assert agreement.to_json()["reference"] == "FC-2026-001"

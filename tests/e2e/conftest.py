@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,13 @@ async def peer() -> AsyncIterator[CentralSystemPeer]:
 async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[MakeCP]:
     running: list[Running] = []
 
-    async def make(identity: str = "CP1", speed: float = 20.0, **extra: Any) -> Running:
+    async def make(
+        identity: str = "CP1",
+        speed: float = 20.0,
+        prepare: Callable[[ChargePointApp], None] | None = None,
+        **extra: Any,
+    ) -> Running:
+        """`prepare` runs on the app before it boots (say, a car already plugged in)."""
         data = {
             "identity": identity,
             "csms_url": peer.url,
@@ -43,6 +49,8 @@ async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[Make
             **extra,
         }
         app = ChargePointApp(parse_config(data, base_dir=tmp_path), rng=random.Random(7))
+        if prepare is not None:
+            prepare(app)
         task = asyncio.ensure_future(app.run())
         await asyncio.wait_for(app.started.wait(), 10)
         r = Running(app, task, peer)

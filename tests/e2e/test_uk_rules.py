@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from cp_harness import MakeCP, Running
@@ -197,3 +198,72 @@ async def test_charge_point_max_profile_32a_shared_by_two_cars(make_cp: MakeCP) 
     assert (await cp.call(call.ClearChargingProfile(id=1))).status == "Accepted"
     await cp.until(lambda: cp.state(1)["limit_a"] == 32.0 and cp.state(2)["limit_a"] == 32.0)
     await asyncio.sleep(0)
+
+
+async def test_R24_power_restored_with_a_car_connected_resumes_after_the_delay(
+    make_cp: MakeCP,
+) -> None:
+    cp = await charging_on_saturday_then_delay_1800(make_cp)
+    first_tx = cp.state(1)["transaction_id"]
+    # The power goes: the software dies with the session open (no StopTransaction, no shutdown).
+    cp.task.cancel()
+    await asyncio.gather(cp.task, return_exceptions=True)
+
+    def car_still_plugged(app: Any) -> None:
+        app.hardware.plug(1, battery_kwh=200.0, soc=20.0, max_power_w=11000.0)
+
+    again = await make_cp(
+        prepare=car_still_plugged,
+        simulator={"speed": 20.0, "start_time": SATURDAY_NOON_UK},
+        charging={"random_delay_max_s": 0},
+    )
+    # The old session ends as PowerLoss; a new one for the same card starts.
+    await again.until(lambda: again.state(1)["transaction_id"] not in (None, first_tx))
+    stops = again.peer.of("StopTransaction")
+    assert [s.payload["reason"] for s in stops] == ["PowerLoss"]
+    assert again.state(1)["id_tag"] == "UK1"
+    # A relevant time (R24): the energy waits for the random delay (the persisted 1800 s max).
+    await again.until(lambda: again.state(1)["random_delay_remaining_s"] > 0, timeout=5)
+    assert again.state(1)["limit_a"] == 0.0
+    assert again.state(1)["limit_reason"].startswith("power restored")
+    status, _ = await uk(again, "SkipDelay", {"connectorId": 1})
+    assert status == "Accepted"
+    await again.until(lambda: again.state(1)["limit_a"] == 32.0, timeout=5)
+    assert next(cause for _, a, cause in changes(again) if a > 0) == "power_restore"
+
+
+async def test_owner_schedule_over_ocpp_narrows_charging(make_cp: MakeCP) -> None:
+    cp = await make_cp(
+        simulator={"speed": 20.0, "start_time": SATURDAY_NOON_UK},
+        charging={"random_delay_max_s": 0},
+    )
+    await cp.until_status(1, "Available")
+    await start_session(cp)
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
+    windows = [{"weekday": "Sat", "start": "15:00", "end": "17:00"}]
+    status, data = await uk(cp, "SetUserSchedule", {"windows": windows, "limitA": 16})
+    assert status == "Accepted" and data["userSchedule"]["limitA"] == 16
+    await cp.until(lambda: cp.state(1)["limit_cause"] == "user_schedule", timeout=5)
+    assert cp.state(1)["limit_a"] == 0.0
+    assert "waiting for your schedule: charging starts at Sat 15:00" in cp.state(1)["limit_reason"]
+    status, data = await uk(cp, "GetChargingState", {})
+    assert data["userSchedule"]["windows"] == windows
+    # Charge now overrides the owner's own plan as it does the default hours (R18).
+    assert (await uk(cp, "ChargeNow", {"connectorId": 1}))[0] == "Accepted"
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0, timeout=5)
+
+
+async def test_R20_with_a_dsr_agreement_the_default_hours_do_not_apply(make_cp: MakeCP) -> None:
+    agreement = {"provider": "Flex Co", "reference": "FC-2026-001"}
+    cp = await make_cp(
+        simulator={"speed": 20.0, "start_time": MONDAY_17_00_UK},
+        charging={"random_delay_max_s": 0, "dsr_agreement": agreement},
+    )
+    await cp.until_status(1, "Available")
+    await start_session(cp)
+    # Peak time on a weekday, and still charging: R14-R18 do not apply under the agreement.
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
+    assert cp.state(1)["limit_cause"] == "plug_in"
+    _, data = await uk(cp, "GetDefaultHours", {})
+    hours = data["defaultHours"]
+    assert hours["mode"] == "removed" and hours["dsrAgreement"]["reference"] == "FC-2026-001"

@@ -23,7 +23,7 @@ from smartcharge.chargepoint.handlers import Handlers
 from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.chargepoint.link import Link
-from smartcharge.chargepoint.owner_controls import OwnerControls
+from smartcharge.chargepoint.owner_controls import DsrAgreement, OwnerControls
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
 from smartcharge.sim.clock import Clock, SimulatedClock
@@ -107,10 +107,20 @@ class ChargePointApp:
             },
             defaults={"RandomisedDelayMaxSeconds": str(cfg.charging.random_delay_max_s)},
         )
+        agreement = cfg.charging.dsr_agreement
         station = Station(
-            controls=OwnerControls(store, workplace=cfg.charging.workplace),
+            controls=OwnerControls(
+                store,
+                workplace=cfg.charging.workplace,
+                dsr_agreement=(
+                    DsrAgreement(agreement.provider, agreement.reference, agreement.description)
+                    if agreement
+                    else None
+                ),
+            ),
             rng=self.rng,
             site_limit_a=cfg.charging.site_limit_a,
+            resume_after_power_loss=cfg.charging.resume_after_power_loss,
             hardware=self.hardware,
             store=store,
             settings=configuration,

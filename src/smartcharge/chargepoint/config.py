@@ -281,17 +281,31 @@ class OcppConfig(_Table):
         return self
 
 
+class DsrAgreementConfig(_Table):
+    """`[charging.dsr_agreement]` (R20): who the agreement is with and its reference; both go into
+    the statement of compliance."""
+
+    provider: Annotated[str, AfterValidator(_length(1, 200, ""))]
+    reference: Annotated[str, AfterValidator(_length(1, 200, ""))]
+    description: Annotated[str, AfterValidator(_length(0, 2000, ""))] = ""
+
+
 class ChargingConfig(_Table):
     """`[charging]`: the installation and the UK rules' starting values.
 
     `random_delay_max_s` seeds the RandomisedDelayMaxSeconds key (R22, R23); the central system
     and the owner change it later. `site_limit_a` is the supply limit shared by all connectors
     (load balancing); `workplace` lets only the administrator change the default hours.
+    `resume_after_power_loss` restarts charging (after the random delay) for a car still plugged
+    in when the power comes back. `dsr_agreement` is set only when the charger is sold with a DSR
+    agreement and configured for it (R20).
     """
 
     site_limit_a: Annotated[float, AfterValidator(_float_range(6, 1000))] | None = None
     workplace: bool = False
     random_delay_max_s: Annotated[int, AfterValidator(_int_range(0, 1800))] = 600
+    resume_after_power_loss: bool = True
+    dsr_agreement: DsrAgreementConfig | None = None
 
 
 class ChargePointConfig(_Table):

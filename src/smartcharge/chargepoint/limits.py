@@ -6,6 +6,8 @@ only to lower what the step before allowed:
 1. the hardware and installation limit (R8: nothing anyone asks can exceed it);
 2. the default charging hours (R14, R17), unless the owner said "charge now" for this session
    (R18) or removed the defaults (R15, R16);
+2a. the owner's own schedule (`user_schedule`): it can only narrow the default hours, and "charge
+   now" overrides it too;
 3. the central system's charging profile for the connector (TxProfile / TxDefaultProfile), whose
    cause is `csms_profile` or, when the central system marked it so, `tariff`;
 4. a DSR event in force that the owner has not opted out of (R4, R19);
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from smartcharge.chargepoint.smart_charging.sharing import MIN_CHARGING_A, share
 from smartcharge.regulations import Cause, WeeklySchedule, allowed, next_change
@@ -46,6 +49,16 @@ class DsrEvent:
 
     def active(self, when: datetime) -> bool:
         return self.start <= when < self.end
+
+
+class OwnerSchedule(Protocol):
+    """The owner's plan as the decision needs it: windows, and a limit inside them."""
+
+    @property
+    def windows(self) -> WeeklySchedule: ...
+
+    @property
+    def limit_a(self) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +92,7 @@ def decide(
     connectors: Mapping[int, ConnectorInput],
     *,
     default_hours: WeeklySchedule | None,
+    user_schedule: OwnerSchedule | None = None,
     dsr_events: tuple[DsrEvent, ...] = (),
     charge_point_cap_a: float | None = None,
     site_limit_a: float | None = None,
@@ -86,7 +100,7 @@ def decide(
     """The decision for every connector at `now` (UTC-aware)."""
     out: dict[int, Decision] = {}
     for n, c in connectors.items():
-        d = _one(now, c, default_hours, dsr_events) if c.charging else IDLE
+        d = _one(now, c, default_hours, user_schedule, dsr_events) if c.charging else IDLE
         if 0 < d.limit_a < MIN_CHARGING_A:
             # Below 6 A the pilot cannot offer energy at all (IEC 61851-1): say 0, same cause.
             d = replace(d, limit_a=0.0)
@@ -110,6 +124,7 @@ def _one(
     now: datetime,
     c: ConnectorInput,
     default_hours: WeeklySchedule | None,
+    user_schedule: OwnerSchedule | None,
     dsr_events: tuple[DsrEvent, ...],
 ) -> Decision:
     d = Decision(c.hardware_max_a, Cause.PLUG_IN, f"charging at the {c.hardware_max_a:g} A limit")
@@ -125,6 +140,17 @@ def _one(
         d = Decision(
             c.hardware_max_a, Cause.DEFAULT_HOURS, "charging in the default charging hours"
         )
+    if user_schedule is not None and not c.charge_now and d.limit_a > 0:
+        if not allowed(user_schedule.windows, now):
+            until = next_change(user_schedule.windows, now)
+            when = f": charging starts at {_local(until)}" if until else ""
+            d = Decision(0.0, Cause.USER_SCHEDULE, f"waiting for your schedule{when}")
+        elif user_schedule.limit_a is not None and user_schedule.limit_a < d.limit_a:
+            d = Decision(
+                user_schedule.limit_a,
+                Cause.USER_SCHEDULE,
+                f"limited to {user_schedule.limit_a:g} A by your schedule",
+            )
     if c.profile_limit_a is not None and c.profile_limit_a < d.limit_a:
         d = Decision(
             max(0.0, c.profile_limit_a),

@@ -7,6 +7,10 @@
 - DSR events received (R4) and the ones the owner opted out of (R19).
 - Flags a central system sent for its profiles (already randomised; tariff rather than a plain
   profile), so its changes get the right cause (R26).
+- The owner's own charging schedule (`user_schedule`): weekly windows, and optionally a current
+  limit inside them, that can only narrow what the default hours allow.
+- A DSR agreement the charger was sold and configured with (R20): the default hours then do not
+  apply unless the owner sets hours of their own.
 
 Everything is in the store's settings table, so it survives a restart and needs no network (R7).
 """
@@ -24,6 +28,41 @@ from smartcharge.chargepoint.store import Store
 from smartcharge.regulations import Cause, WeeklySchedule, default_schedule
 
 MODES = ("default", "custom", "removed")
+
+
+@dataclass(frozen=True, slots=True)
+class DsrAgreement:
+    """R20: the DSR agreement the charger is sold with (from the installer's config); its details
+    go into the statement of compliance."""
+
+    provider: str
+    reference: str
+    description: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "provider": self.provider,
+            "reference": self.reference,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UserSchedule:
+    """The owner's plan: charge only inside `windows` (UK time), at most `limit_a` there."""
+
+    windows: WeeklySchedule
+    limit_a: float | None
+    set_at: datetime
+    set_by: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "windows": self.windows.to_records(),
+            "limitA": self.limit_a,
+            "setAt": self.set_at.isoformat(),
+            "setBy": self.set_by,
+        }
 
 
 class NotPermitted(Exception):
@@ -55,13 +94,17 @@ def _dt(text: str) -> datetime:
 
 
 class OwnerControls:
-    def __init__(self, store: Store, *, workplace: bool = False) -> None:
+    def __init__(
+        self, store: Store, *, workplace: bool = False, dsr_agreement: DsrAgreement | None = None
+    ) -> None:
         self.store = store
         self.workplace = workplace
+        self.dsr_agreement = dsr_agreement
         # The station asks every tick; this object is the only writer of these keys, so what
         # it last read or wrote is what the store holds. Values are JSON-decoded once.
         self._cache: dict[str, Any] = {}
         self._schedule: tuple[Any, int, WeeklySchedule | None] | None = None
+        self._user_schedule: tuple[Any, UserSchedule | None] | None = None
 
     def _get(self, key: str, default: Any) -> Any:
         if key not in self._cache:
@@ -78,7 +121,9 @@ class OwnerControls:
     def default_hours_state(self) -> DefaultHoursState:
         d = self._get("owner.default_hours", None)
         if d is None:
-            return DefaultHoursState("default", None, None, None)
+            # R20: under a DSR agreement the defaults are off until the owner sets hours.
+            mode = "removed" if self.dsr_agreement is not None else "default"
+            return DefaultHoursState(mode, None, None, None)
         custom = WeeklySchedule.from_records(d["windows"]) if d.get("windows") else None
         answered = _dt(d["answeredAt"]) if d.get("answeredAt") else None
         return DefaultHoursState(d["mode"], answered, d.get("answeredBy"), custom)
@@ -100,6 +145,10 @@ class OwnerControls:
             return state.custom
         return default_schedule(random_delay_max_s)
 
+    def _check_may_change(self, by: str) -> None:
+        if self.workplace and by != "administrator":
+            raise NotPermitted("on a workplace charger only the administrator may change this")
+
     def set_default_hours(
         self,
         mode: str,
@@ -111,8 +160,7 @@ class OwnerControls:
         """Accept ("default"), remove, or set custom hours; ValueError for bad windows."""
         if mode not in MODES:
             raise ValueError(f"mode: must be one of {', '.join(MODES)}")
-        if self.workplace and by != "administrator":
-            raise NotPermitted("on a workplace charger only the administrator may change this")
+        self._check_may_change(by)
         custom = None
         if mode == "custom":
             if not windows:
@@ -121,6 +169,41 @@ class OwnerControls:
         state = DefaultHoursState(mode, now, by, custom)
         self._put("owner.default_hours", state.to_json())
         return state
+
+    # --- the owner's own schedule --------------------------------------------------------------
+    def user_schedule(self) -> UserSchedule | None:
+        raw = self._get("owner.user_schedule", None)
+        if self._user_schedule is not None and self._user_schedule[0] is raw:
+            return self._user_schedule[1]
+        parsed = None
+        if raw is not None:
+            parsed = UserSchedule(
+                WeeklySchedule.from_records(raw["windows"]),
+                raw["limitA"],
+                _dt(raw["setAt"]),
+                raw["setBy"],
+            )
+        self._user_schedule = (raw, parsed)
+        return parsed
+
+    def set_user_schedule(
+        self,
+        windows: list[dict[str, Any]] | None,
+        *,
+        limit_a: float | None = None,
+        now: datetime,
+        by: str,
+    ) -> UserSchedule | None:
+        """Set the owner's schedule, or remove it with no windows; ValueError for bad input."""
+        self._check_may_change(by)
+        if not windows:
+            self._put("owner.user_schedule", None)
+            return None
+        if limit_a is not None and not 0 <= limit_a <= 1000:
+            raise ValueError("limitA: must be 0..1000 A")
+        schedule = UserSchedule(WeeklySchedule.from_records(windows), limit_a, now, by)
+        self._put("owner.user_schedule", schedule.to_json())
+        return schedule
 
     # --- per-session overrides -----------------------------------------------------------------
     def _session_set(self, key: str) -> set[int]:

@@ -14,7 +14,7 @@ import math
 import random
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -39,6 +39,10 @@ log = logging.getLogger("smartcharge.chargepoint.station")
 SAMPLE_FLUSH_EVERY_S = 10  # per-second samples are history, not transaction data: batch them
 PROFILES_KEY = "smart_charging.profiles"
 PRUNE_EVERY_S = 3600  # history past its retention (store.SESSION/SAMPLE_RETENTION) goes hourly
+
+
+# Causes that only say "energy may flow": after a power cut their first step is power_restore.
+_RESTORABLE = frozenset({Cause.PLUG_IN, Cause.DEFAULT_HOURS})
 
 
 class Settings(Protocol):
@@ -85,6 +89,7 @@ class Connector:
     limit_a: float = 0.0
     rate: DelayedRate = field(default_factory=lambda: DelayedRate(IDLE))
     pending_profile: dict[str, Any] | None = None  # a RemoteStart's TxProfile, for its session
+    restoring: bool = False  # resumed after a power cut: its first energy is a power_restore
 
 
 class Station:
@@ -101,8 +106,10 @@ class Station:
         controls: OwnerControls | None = None,
         rng: random.Random | None = None,
         site_limit_a: float | None = None,
+        resume_after_power_loss: bool = True,
     ) -> None:
         self.hw = hardware
+        self.resume_after_power_loss = resume_after_power_loss
         self.store = store
         self.settings = settings
         self.auth = authorizer
@@ -133,7 +140,11 @@ class Station:
         """After a restart: sessions left open by a crash or power cut are closed as PowerLoss.
 
         The meter register reported then is at least the last one queued, so the central system
-        never sees energy go backwards."""
+        never sees energy go backwards. Where the car is still plugged in, charging resumes for the
+        same card in a new transaction (`[charging] resume_after_power_loss`); power coming back
+        with a car connected is a relevant time, so the first energy waits for the random delay
+        (R24) with the cause `power_restore`."""
+        resume: list[tuple[Connector, str]] = []
         for s in self.store.open_sessions():
             c = self.connectors.get(s.connector_id)
             reading = c.hw.meter.read() if c else None
@@ -146,6 +157,21 @@ class Station:
             self.store.stop_transaction(
                 s.local_id, meter_stop_wh=register, now=self.clock.now(), reason="PowerLoss"
             )
+            if c is not None and self._resumable(c):
+                resume.append((c, s.id_tag))
+        for c, id_tag in resume:
+            # A card the charger knows to be blocked or expired does not resume; otherwise the
+            # central system's StartTransaction answer decides (StopTransactionOnInvalidId).
+            info = self.auth.known(id_tag) or {"status": "Accepted"}
+            if info.get("status") != "Accepted":
+                continue
+            self.start_transaction(c, id_tag, info)
+            c.restoring = True
+            log.info("connector %s: power restored with a car connected; resuming", c.id)
+
+    def _resumable(self, c: Connector) -> bool:
+        plugged = c.hw.pilot_state() in (PilotState.B, PilotState.C, PilotState.D)
+        return self.resume_after_power_loss and plugged and self._available(c)
 
     def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         """Run background work owned by this station (cancelled on reboot)."""
@@ -282,6 +308,7 @@ class Station:
             now,
             inputs,
             default_hours=self.controls.default_hours(self.random_delay_max()),
+            user_schedule=self.controls.user_schedule(),
             dsr_events=self.controls.dsr_events(),
             charge_point_cap_a=charge_point_cap(self.profiles, now, phases=self.phases),
             site_limit_a=self.site_limit_a,
@@ -314,6 +341,8 @@ class Station:
             c.rate = DelayedRate(IDLE)
             limit = 0.0
         else:
+            if c.restoring:
+                decision = self._restored(c, decision)
             was_waiting = c.rate.deadline is not None
             changed = c.rate.step(
                 decision,
@@ -338,6 +367,19 @@ class Station:
         if c.hw.contactor_closed() != want_closed:
             c.hw.set_contactor(want_closed)
         self._show(c, pilot)
+
+    @staticmethod
+    def _restored(c: Connector, decision: Decision) -> Decision:
+        """The first energy after a power cut is a power_restore relevant time (R24); if the car
+        must wait for something else first (default hours, a schedule), that is the cause."""
+        if decision.limit_a <= 0 or decision.cause not in _RESTORABLE:
+            c.restoring = False
+            return decision
+        if c.rate.applied.limit_a > 0:
+            c.restoring = False
+        return replace(
+            decision, cause=Cause.POWER_RESTORE, reason=f"power restored: {decision.reason}"
+        )
 
     def _show(self, c: Connector, pilot: PilotState) -> None:
         c.status = ocpp_status(

@@ -35,6 +35,12 @@ class SetDefaultHours(_Msg):
     by: Literal["owner", "administrator"] = "owner"
 
 
+class SetUserSchedule(_Msg):
+    windows: list[dict[str, Any]]  # empty: remove the schedule
+    limitA: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    by: Literal["owner", "administrator"] = "owner"
+
+
 class ConnectorMsg(_Msg):
     connectorId: Annotated[int, Field(ge=1)]
 
@@ -66,9 +72,15 @@ class Empty(_Msg):
     pass
 
 
+class GetUserSchedule(_Msg):
+    pass
+
+
 MODELS: dict[str, type[_Msg]] = {
     "GetDefaultHours": Empty,
     "SetDefaultHours": SetDefaultHours,
+    "GetUserSchedule": GetUserSchedule,
+    "SetUserSchedule": SetUserSchedule,
     "ChargeNow": ConnectorMsg,
     "SkipDelay": SkipDelay,
     "DsrEvent": DsrEventMsg,
@@ -128,6 +140,13 @@ class UkExtension:
             log.info("default hours set to %s by %s", state.mode, msg.by)
             st.poke()
             return _answer("Accepted", self._default_hours())
+        if isinstance(msg, SetUserSchedule):
+            plan = controls.set_user_schedule(msg.windows, limit_a=msg.limitA, now=now, by=msg.by)
+            log.info("owner schedule %s by %s", "set" if plan else "removed", msg.by)
+            st.poke()
+            return _answer("Accepted", self._user_schedule())
+        if isinstance(msg, GetUserSchedule):
+            return _answer("Accepted", self._user_schedule())
         if isinstance(msg, SkipDelay):
             ok = st.skip_delay(msg.connectorId, session=msg.session)
             return _answer("Accepted" if ok else "Rejected")
@@ -169,11 +188,18 @@ class UkExtension:
         state = st.controls.default_hours_state().to_json()
         schedule = st.controls.default_hours(st.random_delay_max())
         state["inForce"] = schedule.to_records() if schedule else None
+        agreement = st.controls.dsr_agreement
+        state["dsrAgreement"] = agreement.to_json() if agreement else None
         return state
+
+    def _user_schedule(self) -> dict[str, Any]:
+        plan = self.station.controls.user_schedule()
+        return {"userSchedule": plan.to_json() if plan else None}
 
     def _state(self) -> dict[str, Any]:
         return {
             "defaultHours": self._default_hours(),
+            **self._user_schedule(),
             "randomisedDelayMaxSeconds": self.station.random_delay_max(),
             "connectors": {str(n): s for n, s in self.station.state().items()},
         }
