@@ -80,38 +80,42 @@ def uk_time(when: datetime) -> datetime:
     return when.astimezone(UK_TZ)
 
 
-async def test_R17_evening_plug_in_charges_from_22_with_delay_and_stops_before_08(
+async def test_R17_R7_a_whole_day_offline_charges_only_in_the_default_hours_with_delays(
     make_cp: MakeCP,
 ) -> None:
+    """Plugged in on a weekday at 17:00 and offline for the next 24 h 30 min: charging starts at
+    22:00 plus a delay, stops before 08:00, starts again after 11:00 plus a delay and stops before
+    16:00 (R14, R17, R24), all with no network (R7)."""
     cp = await make_cp(
         simulator={"speed": 2400.0, "start_time": MONDAY_17_00_UK},
         charging={"random_delay_max_s": 600},
     )
     await cp.until_status(1, "Available")
     await start_session(cp)
-    # R7: the rest of the night runs with no network at all.
     cp.hw.set_network(False)
     await cp.until(lambda: cp.state(1)["limit_cause"] == "default_hours")
     assert cp.state(1)["limit_a"] == 0.0
     assert "charging starts at Mon 22:00" in cp.state(1)["limit_reason"]
-    # Let the simulated night pass, to 08:30 UK time on Tuesday.
-    morning = datetime.fromisoformat("2026-06-02T07:30:00+00:00")  # 08:30 UK time
-    await cp.until(lambda: cp.app.clock.now() >= morning, timeout=60)
+    # Let a whole simulated day pass, to 17:30 UK time on Tuesday.
+    evening = datetime.fromisoformat("2026-06-02T16:30:00+00:00")
+    await cp.until(lambda: cp.app.clock.now() >= evening, timeout=90)
+    assert not cp.app.hardware.network.is_up()
     log = changes(cp)
-    on = [uk_time(t) for t, a, _ in log if a > 0]
-    off = [uk_time(t) for t, a, _ in log if a == 0 and uk_time(t).hour < 12]
-    assert on, log
-    first_on = on[0]
-    assert first_on.date().isoformat() == "2026-06-01"
-    start = first_on.replace(hour=22, minute=0, second=0, microsecond=0)
-    assert start <= first_on <= start + timedelta(seconds=600 + 10)  # 22:00 + delay <= max
+    starts = [uk_time(t) for t, a, _ in log if a > 0]
+    stops = [uk_time(t) for t, a, _ in log if a == 0 and uk_time(t).hour >= 7]
+    assert len(starts) == 2 and len(stops) == 2, log
+    for on, hour in zip(starts, (22, 11), strict=True):
+        window = on.replace(hour=hour, minute=0, second=0, microsecond=0)
+        assert window <= on <= window + timedelta(seconds=600 + 10)  # start + delay <= max
     # A delay really ran (R24): the tests' seeded source draws well above zero here.
-    assert first_on >= start + timedelta(seconds=30), first_on
-    assert off, log
-    # The window ends at 08:00 - 600 s; the stop is delayed by at most 600 s: before 08:00.
-    assert off[-1].date().isoformat() == "2026-06-02"
-    assert off[-1].replace(hour=7, minute=50, second=0, microsecond=0) <= off[-1]
-    assert off[-1] < off[-1].replace(hour=8, minute=0, second=0, microsecond=0)
+    assert max(on - on.replace(minute=0, second=0, microsecond=0) for on in starts) >= timedelta(
+        seconds=30
+    )
+    # Each window ends its maximum delay early; the delayed stop still lands before the peak.
+    for off, hour in zip(stops, (8, 16), strict=True):
+        assert off.date().isoformat() == "2026-06-02"
+        peak = off.replace(hour=hour, minute=0, second=0, microsecond=0)
+        assert peak - timedelta(seconds=600) <= off < peak
 
 
 async def test_R18_charge_now_starts_at_once(make_cp: MakeCP) -> None:
@@ -267,3 +271,24 @@ async def test_R20_with_a_dsr_agreement_the_default_hours_do_not_apply(make_cp: 
     _, data = await uk(cp, "GetDefaultHours", {})
     hours = data["defaultHours"]
     assert hours["mode"] == "removed" and hours["dsrAgreement"]["reference"] == "FC-2026-001"
+
+
+async def test_R26_response_dsr_at_18_lowers_the_rate_at_once(make_cp: MakeCP) -> None:
+    """A weekday evening: the owner chose "charge now" at 17:00; a response DSR event received
+    in advance for 18:00 lowers the rate at 18:00 with no random delay."""
+    cp = await make_cp(
+        simulator={"speed": 300.0, "start_time": MONDAY_17_00_UK},
+        charging={"random_delay_max_s": 1800},
+    )
+    await cp.until_status(1, "Available")
+    await start_session(cp)
+    assert (await uk(cp, "ChargeNow", {"connectorId": 1}))[0] == "Accepted"
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0, timeout=5)
+    six_pm = datetime.fromisoformat("2026-06-01T17:00:00+00:00")  # 18:00 UK time
+    event = {"id": "evening", "kind": "response", "limitA": 8, "durationS": 1800}
+    assert (await uk(cp, "DsrEvent", {**event, "start": six_pm.isoformat()}))[0] == "Accepted"
+    await cp.until(lambda: cp.state(1)["limit_a"] == 8.0, timeout=30)
+    assert cp.state(1)["limit_cause"] == "dsr"
+    assert cp.state(1)["limit_reason"] == "reduced by a grid event until Mon 18:30"
+    at, _, cause = changes(cp)[-1]
+    assert cause == "dsr" and six_pm <= at <= six_pm + timedelta(seconds=5)
