@@ -156,3 +156,14 @@ def test_user_schedule_never_allows_more_than_the_default_hours(
     assert with_plan.limit_a <= without.limit_a
     if without.limit_a == 0:
         assert with_plan == without  # waiting for the default hours says so, whatever the plan
+
+
+def test_clock_aligned_values_carry_the_boundary_not_the_late_tick() -> None:
+    from smartcharge.chargepoint.metering import aligned_start
+
+    late = datetime(2026, 6, 1, 10, 15, 2, 500000, tzinfo=UTC)
+    assert aligned_start(late, 900) == datetime(2026, 6, 1, 10, 15, tzinfo=UTC)
+    assert aligned_start(late, 60) == datetime(2026, 6, 1, 10, 15, tzinfo=UTC)
+    assert aligned_start(late, 7) == datetime(2026, 6, 1, 10, 15, 2, tzinfo=UTC) - timedelta(
+        seconds=(10 * 3600 + 15 * 60 + 2) % 7
+    )

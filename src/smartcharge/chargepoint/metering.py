@@ -7,7 +7,7 @@ sent per MeterValueSampleInterval (sampled data, 1 s allowed) and ClockAlignedDa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smartcharge.chargepoint.hardware.ports import MeterReading
@@ -64,6 +64,18 @@ def meter_value(timestamp: datetime, values: list[dict[str, Any]]) -> dict[str, 
         "timestamp": timestamp.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "sampledValue": values,
     }
+
+
+def aligned_start(now: datetime, interval_s: int) -> datetime:
+    """The clock-aligned instant that opened the interval `now` falls in (UTC).
+
+    Clock-aligned values carry this instant, not the tick's: the tick that notices a new interval
+    may run a moment after its boundary (ticks are on a one-second grid, later under load), and
+    the central system lines readings of many chargers up by these timestamps."""
+    u = now.astimezone(UTC)
+    midnight = u.replace(hour=0, minute=0, second=0, microsecond=0)
+    into = int((u - midnight).total_seconds()) // interval_s * interval_s
+    return midnight + timedelta(seconds=into)
 
 
 def aligned_slot(now: datetime, interval_s: int) -> int | None:

@@ -25,7 +25,12 @@ from smartcharge.chargepoint.connector import MIN_OFFERED_A, ConnectorFacts, ocp
 from smartcharge.chargepoint.delay import DelayedRate
 from smartcharge.chargepoint.hardware.ports import ConnectorHardware, Hardware, PilotState
 from smartcharge.chargepoint.limits import IDLE, ConnectorInput, Decision, ProfileFlags, decide
-from smartcharge.chargepoint.metering import aligned_slot, meter_value, sampled_values
+from smartcharge.chargepoint.metering import (
+    aligned_slot,
+    aligned_start,
+    meter_value,
+    sampled_values,
+)
 from smartcharge.chargepoint.owner_controls import OwnerControls
 from smartcharge.chargepoint.smart_charging.composite import charge_point_cap, limit_at
 from smartcharge.chargepoint.smart_charging.installed import Installed, Limits, allowed_units
@@ -129,7 +134,7 @@ class Station:
         self._scheduled_station: bool | None = None  # ChangeAvailability(0) answered Scheduled
         self._samples: list[tuple[datetime, int, float, float]] = []
         self._last_flush = clock.monotonic()
-        self._aligned_slot: int | None = None
+        self._aligned_slot: tuple[int, int | None] = (0, None)  # (interval, slot) last tick
         self._poke = asyncio.Event()
         self.reboot_requested: asyncio.Event = asyncio.Event()
         self.reboot_kind = ""
@@ -229,11 +234,15 @@ class Station:
         now = self.clock.now()
         mono = self.clock.monotonic()
         self._expire_reservations(now)
-        slot = aligned_slot(now, self.settings.int_value("ClockAlignedDataInterval"))
+        interval = self.settings.int_value("ClockAlignedDataInterval")
+        slot = aligned_slot(now, interval)
+        # A new interval began since the last tick; a changed ClockAlignedDataInterval is not one.
         aligned_due = (
-            slot is not None and self._aligned_slot is not None and slot != self._aligned_slot
+            slot is not None
+            and self._aligned_slot[0] == interval
+            and (self._aligned_slot[1] is not None and slot != self._aligned_slot[1])
         )
-        self._aligned_slot = slot
+        self._aligned_slot = (interval, slot)
         for c in self.connectors.values():
             self._session_changes(c, mono)
         decisions = self._decide(now)
@@ -663,7 +672,11 @@ class Station:
         self._queue_values(c, now, "Sample.Periodic", "MeterValuesSampledData")
 
     def _aligned_sample(self, c: Connector, now: datetime) -> None:
+        now = aligned_start(now, self.settings.int_value("ClockAlignedDataInterval"))
         if c.tx_local_id is not None:
+            # Never before its transaction began (it may have begun in this very tick).
+            if c.tx_started_at is not None:
+                now = max(now, c.tx_started_at)
             self._queue_values(c, now, "Sample.Clock", "MeterValuesAlignedData")
             return
         reading = c.hw.meter.read()
