@@ -167,3 +167,14 @@ def test_clock_aligned_values_carry_the_boundary_not_the_late_tick() -> None:
     assert aligned_start(late, 7) == datetime(2026, 6, 1, 10, 15, 2, tzinfo=UTC) - timedelta(
         seconds=(10 * 3600 + 15 * 60 + 2) % 7
     )
+
+
+def test_R18_R26_charge_now_carries_who_overrode() -> None:
+    peak = datetime(2026, 10, 19, 17, 0, tzinfo=UTC)  # Monday 18:00 UK time
+    mine = ConnectorInput(charging=True, hardware_max_a=32, charge_now=True)
+    theirs = ConnectorInput(
+        charging=True, hardware_max_a=32, charge_now=True, override_cause=Cause.END_USER_OVERRIDE
+    )
+    out = decide(peak, {1: mine, 2: theirs}, default_hours=default_schedule(600))
+    assert out[1] == Decision(32, Cause.OWNER_OVERRIDE, "charging now: owner override")
+    assert out[2] == Decision(32, Cause.END_USER_OVERRIDE, "charging now: user override")

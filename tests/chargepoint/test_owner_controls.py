@@ -16,7 +16,7 @@ from smartcharge.chargepoint.limits import DsrEvent
 from smartcharge.chargepoint.owner_controls import DsrAgreement, NotPermitted, OwnerControls
 from smartcharge.chargepoint.store import Store
 from smartcharge.chargepoint.uk_extension import VENDOR_ID, UkExtension
-from smartcharge.regulations import default_schedule
+from smartcharge.regulations import Cause, default_schedule
 
 T0 = datetime(2026, 3, 28, 12, tzinfo=UTC)
 
@@ -101,7 +101,7 @@ class _Station:
     def skip_delay(self, n: int, *, session: bool = False) -> bool:
         return False
 
-    def charge_now(self, n: int) -> bool:
+    def charge_now(self, n: int, *, by: str = "owner") -> bool:
         return False
 
 
@@ -217,3 +217,21 @@ def test_R20_under_a_dsr_agreement_the_default_hours_are_off_until_the_owner_set
     c.set_default_hours("custom", now=T0, by="owner", windows=windows)
     assert c.default_hours(600) is not None
     assert agreement.to_json()["reference"] == "FC-2026-001"
+
+
+def test_R26_an_end_users_charge_now_is_its_own_cause_and_workplaces_allow_only_admins(
+    store: Store,
+) -> None:
+    c = OwnerControls(store)
+    c.set_charge_now(3, by="end_user")
+    assert c.charge_now(3) and c.charge_now_cause(3) is Cause.END_USER_OVERRIDE
+    c.set_charge_now(4)
+    assert c.charge_now_cause(4) is Cause.OWNER_OVERRIDE
+    c.end_session(3)
+    assert c.charge_now_cause(3) is None
+    work = OwnerControls(store, workplace=True)
+    with pytest.raises(NotPermitted):
+        work.set_charge_now(5, by="end_user")
+    assert not work.charge_now(5)
+    work.set_charge_now(5, by="administrator")
+    assert work.charge_now(5)

@@ -68,6 +68,7 @@ class ConnectorInput:
     profile_limit_a: float | None = None
     profile_flags: ProfileFlags = ProfileFlags()
     charge_now: bool = False  # the owner overrode the default hours for this session (R18)
+    override_cause: Cause = Cause.OWNER_OVERRIDE  # or END_USER_OVERRIDE: who said charge now
     dsr_opted_out: frozenset[str] = frozenset()  # DSR events the owner opted out of (R19)
 
 
@@ -131,7 +132,8 @@ def _one(
     if default_hours is not None and not allowed(default_hours, now):
         if c.charge_now:
             # The owner's "charge now" is what lets energy flow: an override, so no delay (R26).
-            d = Decision(c.hardware_max_a, Cause.OWNER_OVERRIDE, "charging now: owner override")
+            who = "owner" if c.override_cause is Cause.OWNER_OVERRIDE else "user"
+            d = Decision(c.hardware_max_a, c.override_cause, f"charging now: {who} override")
         else:
             until = next_change(default_hours, now)
             when = f": charging starts at {_local(until)}" if until else ""

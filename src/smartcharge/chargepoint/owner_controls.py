@@ -210,10 +210,23 @@ class OwnerControls:
         return set(self._get(key, []))
 
     def charge_now(self, local_id: int) -> bool:
-        return local_id in self._session_set("owner.charge_now")
+        return self.charge_now_cause(local_id) is not None
 
-    def set_charge_now(self, local_id: int) -> None:
-        self._put("owner.charge_now", sorted(self._session_set("owner.charge_now") | {local_id}))
+    def charge_now_cause(self, local_id: int) -> Cause | None:
+        """Who said "charge now" for this session (R18, R26): the owner, another end user, or
+        nobody (None)."""
+        if local_id in self._session_set("owner.charge_now"):
+            return Cause.OWNER_OVERRIDE
+        if local_id in self._session_set("owner.charge_now_end_user"):
+            return Cause.END_USER_OVERRIDE
+        return None
+
+    def set_charge_now(self, local_id: int, *, by: str = "owner") -> None:
+        """`by`: owner, administrator, or end_user (another relevant person: a household member,
+        a guest). On a workplace charger only the administrator may override the defaults."""
+        self._check_may_change(by)
+        key = "owner.charge_now_end_user" if by == "end_user" else "owner.charge_now"
+        self._put(key, sorted(self._session_set(key) | {local_id}))
 
     def no_delay_session(self, local_id: int) -> bool:
         return local_id in self._session_set("owner.no_delay")
@@ -222,7 +235,7 @@ class OwnerControls:
         self._put("owner.no_delay", sorted(self._session_set("owner.no_delay") | {local_id}))
 
     def end_session(self, local_id: int) -> None:
-        for key in ("owner.charge_now", "owner.no_delay"):
+        for key in ("owner.charge_now", "owner.charge_now_end_user", "owner.no_delay"):
             ids = self._session_set(key)
             if local_id in ids:
                 self._put(key, sorted(ids - {local_id}))

@@ -293,7 +293,7 @@ class Station:
             charging = c.tx_local_id is not None and not self._faulted(c)
             profile_limit: float | None = None
             flags = ProfileFlags()
-            charge_now = False
+            override: Cause | None = None
             if charging and c.tx_local_id is not None:
                 profile_limit = limit_at(
                     self.profiles,
@@ -304,13 +304,14 @@ class Station:
                     phases=self.phases,
                 )
                 flags = self._flags_for(c.id)
-                charge_now = self.controls.charge_now(c.tx_local_id)
+                override = self.controls.charge_now_cause(c.tx_local_id)
             inputs[c.id] = ConnectorInput(
                 charging=charging,
                 hardware_max_a=self.max_current_a,
                 profile_limit_a=profile_limit,
                 profile_flags=flags,
-                charge_now=charge_now,
+                charge_now=override is not None,
+                override_cause=override or Cause.OWNER_OVERRIDE,
                 dsr_opted_out=opted_out,
             )
         return decide(
@@ -796,12 +797,13 @@ class Station:
         self.poke()
         return True
 
-    def charge_now(self, connector_id: int) -> bool:
-        """The owner overrides the default charging hours for this session (R18)."""
+    def charge_now(self, connector_id: int, *, by: str = "owner") -> bool:
+        """The owner (or another end user, `by="end_user"`) overrides the default charging hours
+        for this session (R18); NotPermitted on a workplace charger unless the administrator."""
         c = self.connectors.get(connector_id)
         if c is None or c.tx_local_id is None:
             return False
-        self.controls.set_charge_now(c.tx_local_id)
+        self.controls.set_charge_now(c.tx_local_id, by=by)
         self.poke()
         return True
 

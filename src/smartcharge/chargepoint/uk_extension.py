@@ -45,6 +45,10 @@ class ConnectorMsg(_Msg):
     connectorId: Annotated[int, Field(ge=1)]
 
 
+class ChargeNowMsg(ConnectorMsg):
+    by: Literal["owner", "end_user", "administrator"] = "owner"
+
+
 class SkipDelay(ConnectorMsg):
     session: bool = False
 
@@ -81,7 +85,7 @@ MODELS: dict[str, type[_Msg]] = {
     "SetDefaultHours": SetDefaultHours,
     "GetUserSchedule": GetUserSchedule,
     "SetUserSchedule": SetUserSchedule,
-    "ChargeNow": ConnectorMsg,
+    "ChargeNow": ChargeNowMsg,
     "SkipDelay": SkipDelay,
     "DsrEvent": DsrEventMsg,
     "DsrOptOut": DsrOptOut,
@@ -150,8 +154,8 @@ class UkExtension:
         if isinstance(msg, SkipDelay):
             ok = st.skip_delay(msg.connectorId, session=msg.session)
             return _answer("Accepted" if ok else "Rejected")
-        if isinstance(msg, ConnectorMsg):
-            ok = st.charge_now(msg.connectorId)
+        if isinstance(msg, ChargeNowMsg):
+            ok = st.charge_now(msg.connectorId, by=msg.by)
             return _answer("Accepted" if ok else "Rejected")
         if isinstance(msg, DsrEventMsg):
             start = msg.start
