@@ -43,6 +43,7 @@ log = logging.getLogger("smartcharge.chargepoint.station")
 
 SAMPLE_FLUSH_EVERY_S = 10  # per-second samples are history, not transaction data: batch them
 PROFILES_KEY = "smart_charging.profiles"
+TAMPER_KEY = "security.tamper"
 PRUNE_EVERY_S = 3600  # history past its retention (store.SESSION/SAMPLE_RETENTION) goes hourly
 
 
@@ -130,6 +131,9 @@ class Station:
             for n, hw in sorted(hardware.connectors.items())
         }
         self.operative = store.setting("availability.0") != "Inoperative"
+        # R36: after a tamper alarm no energy flows until the owner or installer clears it;
+        # kept in the store so a power cycle does not clear it.
+        self.tampered = store.setting(TAMPER_KEY) is not None
         self.profiles = Installed.loads(store.setting(PROFILES_KEY) or "[]", self._profile_limits())
         self._scheduled_station: bool | None = None  # ChangeAvailability(0) answered Scheduled
         self._samples: list[tuple[datetime, int, float, float]] = []
@@ -290,7 +294,7 @@ class Station:
         opted_out = self.controls.opted_out()
         inputs: dict[int, ConnectorInput] = {}
         for c in self.connectors.values():
-            charging = c.tx_local_id is not None and not self._faulted(c)
+            charging = c.tx_local_id is not None and not self._faulted(c) and not self.tampered
             profile_limit: float | None = None
             flags = ProfileFlags()
             override: Cause | None = None
@@ -396,7 +400,7 @@ class Station:
             ConnectorFacts(
                 pilot=pilot,
                 error_code=c.hw.error_code(),
-                operative=c.operative and self.operative,
+                operative=c.operative and self.operative and not self.tampered,
                 transaction=c.tx_local_id is not None,
                 authorized_waiting=c.authorized is not None,
                 reserved=self.reservation_for(c.id) is not None,
@@ -407,7 +411,31 @@ class Station:
         self.hw.indicator.show(c.id, c.status)
 
     def _available(self, c: Connector) -> bool:
-        return c.operative and self.operative and c.hw.error_code() == "NoError"
+        return (
+            c.operative and self.operative and not self.tampered and c.hw.error_code() == "NoError"
+        )
+
+    # --- tamper (R36) ----------------------------------------------------------------------------
+    def tamper(self, description: str) -> None:
+        """Stop charging until `clear_tamper`: transactions end, connectors are Unavailable."""
+        self.store.save_setting(TAMPER_KEY, description[:255] or "tamper")
+        self.tampered = True
+        for c in self.connectors.values():
+            c.authorized = None
+            if c.tx_local_id is not None:
+                self.stop_transaction(c, "Other")
+        self.spawn(self.send_status(0, "Unavailable"))
+        self.poke()
+
+    def clear_tamper(self) -> bool:
+        """The owner or installer cleared the alarm; False when there was none."""
+        if not self.tampered:
+            return False
+        self.store.delete_setting(TAMPER_KEY)
+        self.tampered = False
+        self.spawn(self.send_status(0, "Available" if self.operative else "Unavailable"))
+        self.poke()
+        return True
 
     # --- status notifications ------------------------------------------------------------------
     def _report_statuses(self, mono: float) -> None:
@@ -447,7 +475,8 @@ class Station:
 
     def resend_all_statuses(self) -> None:
         """After (re)connecting: tell the central system where every connector stands."""
-        self.spawn(self.send_status(0, "Available" if self.operative else "Unavailable"))
+        available = self.operative and not self.tampered
+        self.spawn(self.send_status(0, "Available" if available else "Unavailable"))
         for c in self.connectors.values():
             c.reported = None
             c.candidate = None
