@@ -137,6 +137,9 @@ BRIEF_KEYS = {
     "MaxChargingProfilesInstalled": ("int", True),
     "AuthorizationKey": ("str", False),
     "SecurityProfile": ("int", False),
+    "CertificateStoreMaxLength": ("int", True),
+    "AdditionalRootCertificateCheck": ("bool", True),
+    "CpoName": ("str", False),
 }
 
 DEFS = {d.name: d for d in STANDARD_KEYS}
@@ -199,7 +202,6 @@ def test_home_charger_defaults(config: Configuration) -> None:
         "RemoteTrigger",
     ]
     assert config.int_value("SecurityProfile") == 1
-    assert config.secret_value("AuthorizationKey") == ""
 
 
 def test_measurand_lists_use_the_ocpp_enum() -> None:
@@ -260,19 +262,47 @@ def test_get_honours_get_configuration_max_keys(config: Configuration) -> None:
 # --- the secret key ------------------------------------------------------------------------------
 
 
+class Sink:
+    """Where a secret goes (the credential vault in the charger)."""
+
+    def __init__(self, accept: bool = True) -> None:
+        self.values: list[str] = []
+        self.accept = accept
+
+    def __call__(self, value: str) -> bool:
+        if self.accept:
+            self.values.append(value)
+        return self.accept
+
+
 def test_authorization_key_is_write_only(
     config: Configuration, store: DictStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    sink = Sink()
+    config.on_secret("AuthorizationKey", sink)
     assert config.change("AuthorizationKey", SECRET) == "Accepted"
-    assert store.data["AuthorizationKey"] == SECRET  # the store must protect it (R32)
-    assert config.secret_value("AuthorizationKey") == SECRET
+    assert sink.values == [SECRET]
+    assert "AuthorizationKey" not in store.data  # never in the plain settings store (R32)
     for entries in (config.get()[0], config.get(["AuthorizationKey"])[0]):
         assert SECRET not in repr(entries)
     assert config.get(["AuthorizationKey"])[0] == [{"key": "AuthorizationKey", "readonly": False}]
     assert SECRET not in caplog.text
     with pytest.raises(TypeError):
         config.str_value("AuthorizationKey")
+
+
+def test_a_secret_without_a_safe_place_is_refused(config: Configuration, store: DictStore) -> None:
+    assert config.change("AuthorizationKey", SECRET) == "Rejected"
+    config.on_secret("AuthorizationKey", Sink(accept=False))
+    assert config.change("AuthorizationKey", SECRET) == "Rejected"
+    assert store.data == {}
+
+
+def test_a_secret_saved_by_an_older_version_is_not_used(store: DictStore) -> None:
+    store.data["AuthorizationKey"] = SECRET
+    config = Configuration(store)
+    assert SECRET not in repr(config.get()[0])
 
 
 @pytest.mark.parametrize(
@@ -290,14 +320,15 @@ def test_authorization_key_is_write_only(
     ],
 )
 def test_authorization_key_validation(config: Configuration, value: str, status: str) -> None:
+    sink = Sink()
+    config.on_secret("AuthorizationKey", sink)
     assert config.change("AuthorizationKey", value) == status
-    expected = value if status == "Accepted" else ""
-    assert config.secret_value("AuthorizationKey") == expected
+    assert sink.values == ([value] if status == "Accepted" else [])
 
 
-def test_secret_value_only_for_secret_keys(config: Configuration) -> None:
+def test_secret_handlers_only_for_secret_keys(config: Configuration) -> None:
     with pytest.raises(TypeError):
-        config.secret_value("HeartbeatInterval")
+        config.on_secret("HeartbeatInterval", Sink())
 
 
 # --- ChangeConfiguration -------------------------------------------------------------------------
@@ -538,7 +569,6 @@ def test_changes_survive_a_restart_on_sqlite(sqlite_path: Path) -> None:
     assert config.change("HeartbeatInterval", "45") == "Accepted"
     assert config.change("MeterValuesSampledData", "Voltage") == "Accepted"
     assert config.change("LocalPreAuthorize", "TRUE") == "Accepted"
-    assert config.change("AuthorizationKey", SECRET) == "Accepted"
     assert config.change("HeartbeatInterval", "x") == "Rejected"
     first.close()
 
@@ -547,7 +577,6 @@ def test_changes_survive_a_restart_on_sqlite(sqlite_path: Path) -> None:
     assert restarted.int_value("HeartbeatInterval") == 45
     assert restarted.csl_value("MeterValuesSampledData") == ["Voltage"]
     assert restarted.bool_value("LocalPreAuthorize") is True
-    assert restarted.secret_value("AuthorizationKey") == SECRET
     assert restarted.int_value("MeterValueSampleInterval") == 60
     second.close()
 
@@ -556,7 +585,6 @@ def test_changes_survive_a_restart_on_sqlite(sqlite_path: Path) -> None:
         "HeartbeatInterval": "45",
         "MeterValuesSampledData": "Voltage",
         "LocalPreAuthorize": "true",
-        "AuthorizationKey": SECRET,
     }
 
 
@@ -675,24 +703,26 @@ def test_random_changes_never_raise_and_only_valid_ones_change_anything(
     config = Configuration(store)
     config.register(RANDOM_DELAY)
     config.register(MODE)
+    sink = Sink()
+    config.on_secret("AuthorizationKey", sink)
     for key, value in pairs:
         before_get = snapshot(config)
         before_store = dict(store.data)
-        before_secret = config.secret_value("AuthorizationKey")
+        before_secrets = list(sink.values)
         status = config.change(key, value)
         assert status in ("Accepted", "Rejected", "RebootRequired", "NotSupported")
         if status in ("Accepted", "RebootRequired"):
             name = config.definition(key).name
-            assert name in store.data
             entry = config.get([key])[0][0]
             if name == "AuthorizationKey":
-                assert config.secret_value(name) == value
+                assert sink.values == [*before_secrets, value]
+                assert name not in store.data
             else:
                 assert entry["value"] == store.data[name]
         else:
             assert snapshot(config) == before_get
             assert store.data == before_store
-            assert config.secret_value("AuthorizationKey") == before_secret
+            assert sink.values == before_secrets
         GET_CONFIGURATION_RESPONSE({"configurationKey": snapshot(config)})
     # a restart on the same store sees exactly what was accepted
     again = Configuration(store)

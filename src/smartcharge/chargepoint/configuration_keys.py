@@ -441,6 +441,30 @@ STANDARD_KEYS: tuple[KeyDef, ...] = (
         "0 none, 1 Basic auth over ws, 2 Basic auth over wss, 3 mutual TLS; never lowered.",
         profile="Security",
     ),
+    _int(
+        "CertificateStoreMaxLength",
+        10,
+        1,
+        100,
+        "Most root certificates (all types together) the charger holds.",
+        readonly=True,
+        profile="Security",
+    ),
+    _bool(
+        "AdditionalRootCertificateCheck",
+        False,
+        "Whitepaper root-replacement check: not implemented, so false.",
+        readonly=True,
+        profile="Security",
+    ),
+    KeyDef(
+        "CpoName",
+        "str",
+        "",
+        max=50,
+        profile="Security",
+        description="Organisation (O) of the charger certificate's CSR (SignCertificate).",
+    ),
 )
 
 # The UK extension (docs/ocpp-extensions.md): keys a central system may use to act for the owner.
@@ -524,6 +548,7 @@ class Configuration:
         self._fixed: set[str] = set()
         self._validators: dict[str, list[Validator]] = {}
         self._listeners: dict[str, list[Callable[[str], None]]] = {}
+        self._secret_handlers: dict[str, Callable[[str], bool]] = {}
         self._saved = {str(k).casefold(): v for k, v in store.load_settings().items()}
         self._defaults = {k.casefold(): v for k, v in (defaults or {}).items()}
         for definition in definitions:
@@ -629,12 +654,14 @@ class Configuration:
         if canonical is None or not self._passes_validators(defn, canonical):
             _log.info("configuration key %s: value rejected", defn.name)
             return "Rejected"
+        if defn.secret:
+            return self._change_secret(defn, canonical)
         try:
             self._store.save_setting(defn.name, canonical)
         except Exception:
             _log.exception("configuration key %s: could not be saved", defn.name)
             return "Rejected"
-        shown = "<secret>" if defn.secret else canonical
+        shown = canonical
         if defn.reboot_required:
             self._pending[folded] = canonical
             _log.info("configuration key %s set to %s after a reboot", defn.name, shown)
@@ -648,20 +675,44 @@ class Configuration:
                 _log.exception("configuration key %s: a change listener failed", defn.name)
         return "Accepted"
 
+    def on_secret(self, name: str, handler: Callable[[str], bool]) -> None:
+        """Where a secret key's new value goes (e.g. the credential vault): `handler(value)`
+        stores it and says whether it did. A secret key without a handler refuses changes:
+        a secret is never saved in the plain settings store nor kept here (R32)."""
+        defn = self._require(name)
+        if not defn.secret:
+            raise TypeError(f"configuration key {defn.name} is not secret")
+        self._secret_handlers[defn.name.casefold()] = handler
+
+    def _change_secret(self, defn: KeyDef, canonical: str) -> ChangeStatus:
+        handler = self._secret_handlers.get(defn.name.casefold())
+        try:
+            stored = handler is not None and handler(canonical)
+        except Exception:
+            _log.exception("configuration key %s: could not be stored", defn.name)
+            stored = False
+        _log.info("configuration key %s %s", defn.name, "changed" if stored else "not changed")
+        return "Accepted" if stored else "Rejected"
+
+    def force(self, name: str, value: str) -> None:
+        """Set a value our own code decided on, past the CSMS's checks but not the type check
+        (the security profile falling back after a failed upgrade). No listener is called."""
+        defn = self._require(name)
+        canonical = self._check_type(defn, value)
+        if canonical is None or defn.secret:
+            raise ValueError(f"not a valid value for {defn.name}")
+        self._store.save_setting(defn.name, canonical)
+        self._effective[defn.name.casefold()] = canonical
+        self._pending.pop(defn.name.casefold(), None)
+        _log.info("configuration key %s set to %s by the charger", defn.name, canonical)
+
     # --- typed values (the values in effect now) ---
 
     def str_value(self, name: str) -> str:
         """The value in effect, as its string, for a key of any kind but a secret one."""
         defn = self._require(name)
         if defn.secret:
-            raise TypeError(f"configuration key {defn.name} is secret: use secret_value()")
-        return self._effective[defn.name.casefold()]
-
-    def secret_value(self, name: str) -> str:
-        """The value of a secret key (e.g. AuthorizationKey); "" while it was never set."""
-        defn = self._require(name)
-        if not defn.secret:
-            raise TypeError(f"configuration key {defn.name} is not secret: use str_value()")
+            raise TypeError(f"configuration key {defn.name} is secret and write-only")
         return self._effective[defn.name.casefold()]
 
     def int_value(self, name: str) -> int:
@@ -717,7 +768,7 @@ class Configuration:
             if given is None:
                 raise ValueError(f"default for {defn.name} is not a valid {defn.kind}")
             value = given
-        if not defn.readonly and folded in self._saved:
+        if not defn.readonly and not defn.secret and folded in self._saved:
             saved = self._check_type(defn, self._saved[folded])
             if saved is None:
                 _log.warning("configuration key %s: saved value is not valid, ignored", defn.name)

@@ -234,20 +234,38 @@ class Store:
         payload: dict[str, Any],
         tx_local_id: int | None,
         now: datetime,
+        unique_id: str | None = None,
     ) -> int:
         cur = db.execute(
             "INSERT INTO outbox(unique_id, action, payload, tx_local_id, created_at) "
             "VALUES(?, ?, ?, ?, ?)",
-            (str(uuid.uuid4()), action, orjson.dumps(payload).decode(), tx_local_id, _iso(now)),
+            (
+                unique_id or str(uuid.uuid4()),
+                action,
+                orjson.dumps(payload).decode(),
+                tx_local_id,
+                _iso(now),
+            ),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
 
     def enqueue(
-        self, action: str, payload: dict[str, Any], *, now: datetime, tx_local_id: int | None = None
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        now: datetime,
+        tx_local_id: int | None = None,
+        unique_id: str | None = None,
     ) -> int:
+        """Queue a message; `unique_id` (default: a new UUID) is its OCPP message id."""
         with self._tx() as db:
-            return self._enqueue(db, action, payload, tx_local_id, now)
+            return self._enqueue(db, action, payload, tx_local_id, now, unique_id)
+
+    def outbox_has(self, unique_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM outbox WHERE unique_id = ?", (unique_id,))
+        return row.fetchone() is not None
 
     def outbox_head(self) -> OutboxItem | None:
         row = self._db.execute(

@@ -133,6 +133,7 @@ class RpcEndpoint:
         on_frame: Callable[[str, str], None] | None = None,
         id_factory: Callable[[], str] = _new_unique_id,
         name: str = "",
+        on_invalid: Callable[[str], None] | None = None,
     ) -> None:
         if role == "ChargePoint":
             self._receives, self._sends = ACTIONS_TO_CHARGE_POINT, ACTIONS_TO_CENTRAL_SYSTEM
@@ -146,6 +147,7 @@ class RpcEndpoint:
         self._timeout = timeout
         self._sleep = sleep
         self._on_frame = on_frame
+        self._on_invalid = on_invalid  # a peer sent something invalid (a security event)
         self._id_factory = id_factory
         self._routes: dict[str, _Route] = {}
         self._call_lock = asyncio.Lock()
@@ -255,6 +257,7 @@ class RpcEndpoint:
                         unique_id=err.unique_id,
                         reason=err.description,
                     )
+                    self._invalid(f"malformed answer: {err.description}")
                     return
                 self._log(
                     logging.WARNING,
@@ -262,6 +265,7 @@ class RpcEndpoint:
                     unique_id=err.unique_id,
                     reason=err.description,
                 )
+                self._invalid(f"malformed frame: {err.description}")
                 self._inbox.put_nowait(_Reject(err.unique_id, err))
                 return
             if isinstance(frame, Call):
@@ -270,6 +274,13 @@ class RpcEndpoint:
                 self._answer(frame)
         except Exception:  # pragma: no cover - the reader must outlive any bug of ours
             log.exception("unexpected error reading a frame endpoint=%r", self.name)
+
+    def _invalid(self, what: str) -> None:
+        if self._on_invalid is not None:
+            try:
+                self._on_invalid(what)
+            except Exception:
+                log.exception("on_invalid callback failed endpoint=%r", self.name)
 
     def _answer(self, frame: CallResult | CallErrorFrame) -> None:
         pending = self._pending.get(frame.unique_id)
@@ -358,6 +369,7 @@ class RpcEndpoint:
                 code=err.code,
                 reason=err.description,
             )
+            self._invalid(f"{err.code}: {err.description}")
             await self._reply_error(uid, err, action)
             return
 
