@@ -174,9 +174,39 @@ def test_profile_0_needs_no_password() -> None:
 
 
 def test_profile_3_mutual_tls_over_wss() -> None:
-    data = with_({"csms_url": "wss://h/ocpp", "security": {"profile": 3}})
+    tls = {"profile": 3, "ca_file": "ca.pem", "cert_file": "cp.pem", "credentials_dir": "cred"}
+    data = with_({"csms_url": "wss://h/ocpp", "security": tls})
     del data["security"]["password"]
-    assert parse_config(data, base_dir=BASE).security.profile == 3
+    security = parse_config(data, base_dir=BASE).security
+    assert (security.profile, security.cert_file) == (3, BASE / "cp.pem")
+
+
+def test_profile_3_needs_the_chargers_certificate_and_key() -> None:
+    data = with_({"csms_url": "wss://h/ocpp", "security": {"profile": 3, "ca_file": "ca.pem"}})
+    del data["security"]["password"]
+    assert error_of(data).startswith("security.cert_file: profile 3 needs")
+
+
+def test_profile_2_needs_the_csms_root() -> None:
+    data = with_({"csms_url": "wss://h/ocpp", "security": {"profile": 2}})
+    assert error_of(data) == "security.ca_file: required with security profile 2 (the CSMS root)"
+
+
+def test_vault_or_password_not_both() -> None:
+    data = with_({"security": {"credentials_dir": "cred"}})
+    assert error_of(data).startswith("security.password: set either password or credentials_dir")
+    del data["security"]["password"]
+    assert parse_config(data, base_dir=BASE).security.credentials_dir == BASE / "cred"
+
+
+def test_tls_csms_url_is_where_upgrades_go() -> None:
+    data = with_({"security": {"tls_csms_url": "wss://h:8443/ocpp", "ca_file": "ca.pem"}})
+    config = parse_config(data, base_dir=BASE)
+    assert config.url_for_profile(1) == config.connect_url
+    assert config.url_for_profile(2) == f"wss://h:8443/ocpp/{config.identity}"
+    assert parse_config(with_({}), base_dir=BASE).url_for_profile(2) is None
+    bad = with_({"security": {"tls_csms_url": "ws://h/ocpp"}})
+    assert error_of(bad).startswith("security.tls_csms_url: must be a wss:// URL")
 
 
 @pytest.mark.parametrize(

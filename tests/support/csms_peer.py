@@ -10,7 +10,9 @@ they only ever carry an id already seen.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +21,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 
@@ -137,6 +140,23 @@ class PeerChargePoint(ChargePoint):
         self._record("FirmwareStatusNotification", call_unique_id, **p)
         return call_result.FirmwareStatusNotification()
 
+    @on("SecurityEventNotification")
+    def on_security_event(
+        self, call_unique_id: str, **p: Any
+    ) -> call_result.SecurityEventNotification:
+        self._record("SecurityEventNotification", call_unique_id, **p)
+        return call_result.SecurityEventNotification()
+
+    @on("LogStatusNotification")
+    def on_log_status(self, call_unique_id: str, **p: Any) -> call_result.LogStatusNotification:
+        self._record("LogStatusNotification", call_unique_id, **p)
+        return call_result.LogStatusNotification()
+
+    @on("SignCertificate")
+    def on_sign_certificate(self, call_unique_id: str, **p: Any) -> call_result.SignCertificate:
+        self._record("SignCertificate", call_unique_id, **p)
+        return call_result.SignCertificate(status="Accepted")
+
     @on("DataTransfer")
     def on_data(self, call_unique_id: str, **p: Any) -> call_result.DataTransfer:
         self._record("DataTransfer", call_unique_id, **p)
@@ -156,7 +176,9 @@ class CentralSystemPeer:
     tx_ids: Any = field(default_factory=lambda: itertools.count(1))
     connected: dict[str, PeerChargePoint] = field(default_factory=dict)
     server: Server | None = None
-    passwords: dict[str, str] | None = None
+    passwords: dict[str, str] | None = None  # identity -> Basic auth password; None: no check
+    ssl: ssl.SSLContext | None = None  # TLS (profiles 2 and 3); CERT_REQUIRED for mutual TLS
+    refused: list[tuple[str, int]] = field(default_factory=list)  # (identity, HTTP status)
 
     @property
     def port(self) -> int:
@@ -165,12 +187,30 @@ class CentralSystemPeer:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ocpp"
+        scheme = "wss" if self.ssl is not None else "ws"
+        host = "localhost" if self.ssl is not None else "127.0.0.1"  # the name in its certificate
+        return f"{scheme}://{host}:{self.port}/ocpp"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         self.server = await serve(
-            self._handle, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp1.6")]
+            self._handle,
+            "127.0.0.1",
+            port,
+            subprotocols=[Subprotocol("ocpp1.6")],
+            ssl=self.ssl,
+            process_request=self._check_auth,
         )
+
+    def _check_auth(self, ws: ServerConnection, request: Request) -> Response | None:
+        if self.passwords is None:
+            return None
+        identity = request.path.rstrip("/").rsplit("/", 1)[-1]
+        expected = base64.b64encode(f"{identity}:{self.passwords.get(identity)}".encode())
+        got = request.headers.get("Authorization", "")
+        if identity in self.passwords and got == f"Basic {expected.decode()}":
+            return None
+        self.refused.append((identity, 401))
+        return ws.respond(401, "Unauthorized\n")
 
     async def stop(self) -> None:
         if self.server is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import ssl
 from typing import Any
 
 from smartcharge import __version__
@@ -24,8 +23,11 @@ from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.chargepoint.link import Link
 from smartcharge.chargepoint.owner_controls import DsrAgreement, OwnerControls
+from smartcharge.chargepoint.security.boot_security import BootSecurity, open_vault
+from smartcharge.chargepoint.security_handlers import SecurityHandlers
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
+from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.sim.clock import Clock, SimulatedClock
 
 log = logging.getLogger("smartcharge.chargepoint")
@@ -59,6 +61,10 @@ class ChargePointApp:
         # Hardware outlives reboots, so its events are wired once and reach the current boot.
         self.hardware.rfid.on_card(self._on_card)
         self.hardware.network.on_change(self._on_network)
+        self.hardware.tamper.on_tamper(self._on_tamper)
+        self.vault = open_vault(config)
+        self.security: BootSecurity | None = None
+        self._tampers: list[str] = []  # alarms between two boots, for the next one
         self.station: Station | None = None
         self.link: Link | None = None
         self.boots = 0
@@ -71,6 +77,17 @@ class ChargePointApp:
     def _on_network(self, up: bool) -> None:
         if self.link is not None:
             self.link.on_network(up)
+
+    def _on_tamper(self, description: str) -> None:
+        if self.security is None:
+            self._tampers.append(description)
+            return
+        self.security.tamper(description)
+
+    def clear_tamper(self, by: str) -> bool:
+        """R36: the owner or installer cleared a tamper alarm (the owner API calls this).
+        Logged as TamperCleared; charging is allowed again. False when there was no alarm."""
+        return self.security is not None and self.security.clear_tamper(by)
 
     def _state(self) -> dict[int, dict[str, Any]]:
         return self.station.state() if self.station is not None else {}
@@ -105,7 +122,10 @@ class ChargePointApp:
                 "NumberOfConnectors": str(cfg.connectors),
                 "SupportedFeatureProfiles": FEATURE_PROFILES,
             },
-            defaults={"RandomisedDelayMaxSeconds": str(cfg.charging.random_delay_max_s)},
+            defaults={
+                "RandomisedDelayMaxSeconds": str(cfg.charging.random_delay_max_s),
+                "SecurityProfile": str(cfg.security.profile),  # raised by the CSMS, never lowered
+            },
         )
         agreement = cfg.charging.dsr_agreement
         station = Station(
@@ -129,6 +149,15 @@ class ChargePointApp:
             max_current_a=cfg.max_current_a,
             phases=cfg.phases,
         )
+        security = BootSecurity(
+            cfg,
+            store=store,
+            configuration=configuration,
+            station=station,
+            clock=self.clock,
+            vault=self.vault,
+            boots=self.boots,
+        )
         firmware = FirmwareManager(station, cfg.data_dir, cfg.model)
         diagnostics = Diagnostics(station, configuration, cfg.data_dir / "logs", cfg.identity)
 
@@ -140,22 +169,26 @@ class ChargePointApp:
                 "firmwareVersion": firmware.installed_version or cfg.firmware_version,
             }
 
+        def register(ep: RpcEndpoint) -> None:
+            handlers.register(ep)
+            security_handlers.register(ep)  # replaces ChangeConfiguration's route (reconnects)
+
         link = Link(
-            url=cfg.connect_url,
             identity=cfg.identity,
-            password=lambda: self._password(configuration),
-            ssl_context=self._ssl_context(),
+            security=security.connection,
             station=station,
             settings=configuration,
             clock=self.clock,
             network=self.hardware.network,
             boot_payload=boot_payload,
-            register_handlers=lambda ep: handlers.register(ep),
+            register_handlers=register,
             call_timeout=cfg.ocpp.call_timeout,
             connect_timeout=cfg.ocpp.connect_timeout,
             backoff=(cfg.ocpp.reconnect_min_s, cfg.ocpp.reconnect_max_s),
             rng=self.rng,
+            on_invalid=security.events.invalid_message,
         )
+        security.events.wake = link.wake_outbox
 
         async def send_boot() -> None:
             await link.call("BootNotification", boot_payload())
@@ -166,8 +199,21 @@ class ChargePointApp:
         handlers = Handlers(
             station, configuration, firmware, diagnostics, send_boot, send_heartbeat
         )
+        security_handlers = SecurityHandlers(
+            station=station,
+            handlers=handlers,
+            connection=security.connection,
+            certificates=security.certificates,
+            events=security.events,
+            diagnostics=diagnostics,
+            identity=cfg.identity,
+            call=link.call,
+            reconnect=link.reconnect,
+        )
         station.online = link
-        self.station, self.link = station, link
+        self.station, self.link, self.security = station, link, security
+        while self._tampers:
+            security.tamper(self._tampers.pop(0))
         log.info(
             "charge point %s booting (boot %s, software %s)", cfg.identity, self.boots, __version__
         )
@@ -184,12 +230,15 @@ class ChargePointApp:
                 if t is not reboot and not t.cancelled() and t.exception() is not None:
                     raise t.exception()  # type: ignore[misc]
             log.info("rebooting (%s reset)", station.reboot_kind)
+            security.events.record("ResetOrReboot", f"{station.reboot_kind or 'software'} reset")
         finally:
             reboot.cancel()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(reboot, *tasks, return_exceptions=True)
             await station.shutdown()
+            self.security = None
+            security.close()
             store.close()
             self.station = None
             self.link = None
@@ -198,22 +247,3 @@ class ChargePointApp:
     async def _after_accept(link: Link, firmware: FirmwareManager) -> None:
         await link.connected_once.wait()
         firmware.after_boot()
-
-    def _password(self, configuration: Configuration) -> str | None:
-        if self.config.security.profile == 0:
-            return None
-        # A key set by the central system (AuthorizationKey) replaces the provisioned one.
-        changed = configuration.secret_value("AuthorizationKey")
-        if changed:
-            return changed
-        pw = self.config.security.password
-        return pw.get_secret_value() if pw is not None else None
-
-    def _ssl_context(self) -> ssl.SSLContext | None:
-        if not self.config.csms_url.startswith("wss://"):
-            return None
-        ctx = ssl.create_default_context(
-            cafile=str(self.config.security.ca_file) if self.config.security.ca_file else None
-        )
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # R33
-        return ctx

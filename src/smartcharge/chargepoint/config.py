@@ -232,11 +232,24 @@ class _Table(BaseModel):
 
 
 class SecurityConfig(_Table):
-    """`[security]`: how the charger proves who it is to the CSMS (OCPP security profiles)."""
+    """`[security]`: how the charger proves who it is to the CSMS (OCPP security profiles).
+
+    `profile` is the starting security profile: the SecurityProfile key only goes up from it.
+    `credentials_dir` is the folder `smartcharge chargepoint provision` made for this charger
+    (its device key and credential vault: the Basic auth password and the TLS key);
+    `password` is the alternative for development (in the clear in this file, and an
+    AuthorizationKey cannot then be stored). `ca_file` is the CSMS root certificate installed at
+    first start; `cert_file` the charger's certificate chain for profile 3; `tls_csms_url` the
+    wss:// address to use after an upgrade to profile 2 or 3 when `csms_url` is ws://.
+    """
 
     profile: Annotated[int, BeforeValidator(_profile)] = 1
     password: Annotated[SecretStr, AfterValidator(_printable_password)] | None = None
+    credentials_dir: ResolvedPath | None = None
     ca_file: ResolvedPath | None = None
+    cert_file: ResolvedPath | None = None
+    tls_csms_url: WsUrl | None = None
+    tamper_stops_charging: bool = True
 
 
 class HardwareConfig(_Table):
@@ -365,11 +378,31 @@ class ChargePointConfig(_Table):
                 "security.profile",
                 f"profile {profile} requires a ws:// csms_url (use profile 2 or 3 for wss://)",
             )
-        password = self.security.password
-        if profile in (1, 2) and password is None:
+        sec = self.security
+        password = sec.password
+        if password is not None and sec.credentials_dir is not None:
+            raise _KeyProblem(
+                "security.password", "set either password or credentials_dir (the vault), not both"
+            )
+        if profile in (1, 2) and password is None and sec.credentials_dir is None:
             raise _KeyProblem("security.password", f"required with security profile {profile}")
         if profile == 0 and password is not None:
             raise _KeyProblem("security.password", "must be absent with security profile 0")
+        if profile >= 2 and sec.ca_file is None:
+            raise _KeyProblem(
+                "security.ca_file", f"required with security profile {profile} (the CSMS root)"
+            )
+        if profile == 3 and (sec.credentials_dir is None or sec.cert_file is None):
+            raise _KeyProblem(
+                "security.cert_file",
+                "profile 3 needs cert_file and credentials_dir (the charger's certificate and key)",
+            )
+        if sec.tls_csms_url is not None and (
+            scheme != "ws" or urlsplit(sec.tls_csms_url).scheme != "wss"
+        ):
+            raise _KeyProblem(
+                "security.tls_csms_url", "must be a wss:// URL, and only with a ws:// csms_url"
+            )
         if password is not None:
             secret = password.get_secret_value().casefold()
             for public in {self.identity.casefold(), self.serial_number.casefold()}:
@@ -384,14 +417,24 @@ class ChargePointConfig(_Table):
                 "identity",
                 f"must not contain ':' with security profile {profile} (HTTP Basic auth)",
             )
-        if self.security.ca_file is not None and scheme != "wss":
-            raise _KeyProblem("security.ca_file", "only used with a wss:// csms_url")
+        if sec.ca_file is not None and scheme != "wss" and sec.tls_csms_url is None:
+            raise _KeyProblem(
+                "security.ca_file", "only used with a wss:// csms_url or tls_csms_url"
+            )
         return self
 
     @property
     def connect_url(self) -> str:
         """The websocket URL to dial: `csms_url` with the identity as its last path segment."""
         return f"{self.csms_url.rstrip('/')}/{self.identity}"
+
+    def url_for_profile(self, profile: int) -> str | None:
+        """The URL to dial at security `profile` (ws:// for 0-1, wss:// for 2-3), or None."""
+        want = "wss" if profile >= 2 else "ws"
+        for base in (self.csms_url, self.security.tls_csms_url):
+            if base is not None and urlsplit(base).scheme == want:
+                return f"{base.rstrip('/')}/{self.identity}"
+        return None
 
 
 # --- loading ------------------------------------------------------------------------------------

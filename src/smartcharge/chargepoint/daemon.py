@@ -28,8 +28,14 @@ def run(config: Path, *, verbose: bool = False) -> int:
         print(f"error in {config}: {exc}", file=sys.stderr)
         return 2
     logs.setup(cfg.data_dir / "logs", level=logging.DEBUG if verbose else logging.INFO)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(ChargePointApp(cfg).run())
+    from smartcharge.chargepoint.security.boot_security import StartupError
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(ChargePointApp(cfg).run())
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -145,6 +145,7 @@ class Handlers:
                 and c.authorized is None
                 and c.operative
                 and st.operative
+                and not st.tampered
                 and c.hw.error_code() == "NoError"
                 and not st._reserved_for_other(c, id_tag)
             ):

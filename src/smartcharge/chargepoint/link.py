@@ -1,7 +1,9 @@
 """The OCPP connection: connect, boot, heartbeat, deliver the outbox, reconnect.
 
-- ws/wss with subprotocol `ocpp1.6`; basic auth for security profiles 1 and 2 (the password
-  goes into the Authorization header only, never a log line).
+- ws/wss with subprotocol `ocpp1.6`; what to dial (URL, Basic auth header, TLS context) comes
+  from `security` each attempt (security/connection.py: profiles 1-3), which also hears how
+  each attempt went (security events, the fallback after a failed profile change). The
+  password goes into the Authorization header only, never a log line.
 - Reconnect with randomised exponential back-off, so a fleet that lost its central system does
   not come back in one wave.
 - BootNotification first and nothing else until Accepted (Pending and Rejected honour the
@@ -14,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import random
 import ssl
@@ -25,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
+from smartcharge.chargepoint.security.tls import TlsSetupError
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import OutboxItem
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
@@ -34,6 +36,7 @@ from smartcharge.sim.clock import Clock
 log = logging.getLogger("smartcharge.chargepoint.link")
 
 SUBPROTOCOL = Subprotocol("ocpp1.6")
+RECONNECT_GRACE_S = 1.0
 
 
 class Settings(Protocol):
@@ -42,6 +45,27 @@ class Settings(Protocol):
     def str_value(self, name: str) -> str: ...
 
     def change(self, key: str, value: str) -> str: ...
+
+
+class Dial(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+    @property
+    def ssl(self) -> ssl.SSLContext | None: ...
+
+
+class Security(Protocol):
+    def attempt(self) -> Dial:
+        """What to dial now; raises TlsSetupError when the profile's material is missing."""
+        ...
+
+    def connected(self) -> None: ...
+
+    def failed(self, exc: BaseException) -> None: ...
 
 
 class NetworkLink(Protocol):
@@ -54,10 +78,8 @@ class Link:
     def __init__(
         self,
         *,
-        url: str,
         identity: str,
-        password: Callable[[], str | None],
-        ssl_context: ssl.SSLContext | None,
+        security: Security,
         station: Station,
         settings: Settings,
         clock: Clock,
@@ -69,11 +91,10 @@ class Link:
         backoff: tuple[float, float] = (1.0, 60.0),
         rng: random.Random | None = None,
         on_frame: Callable[[str, str], None] | None = None,
+        on_invalid: Callable[[str], None] | None = None,
     ) -> None:
-        self.url = url
         self.identity = identity
-        self._password = password
-        self._ssl = ssl_context
+        self.security = security
         self.station = station
         self.settings = settings
         self.clock = clock
@@ -85,6 +106,7 @@ class Link:
         self._backoff = backoff
         self._rng = rng or random.SystemRandom()
         self._on_frame = on_frame
+        self._on_invalid = on_invalid
         self.endpoint: RpcEndpoint | None = None
         self._ws: ClientConnection | None = None
         self._accepted = False
@@ -120,12 +142,16 @@ class Link:
             # A pulled cable: no closing handshake reaches the other side.
             ws.transport.abort()
 
-    def _headers(self) -> dict[str, str]:
-        password = self._password()
-        if password is None:
-            return {}
-        token = base64.b64encode(f"{self.identity}:{password}".encode()).decode()
-        return {"Authorization": f"Basic {token}"}
+    async def reconnect(self, grace_s: float = RECONNECT_GRACE_S) -> None:
+        """Close the connection (a normal close); the loop dials again with `security`.
+
+        Called right after a CallResult: `grace_s` (real time: it is about the network) lets
+        the central system read that CallResult first; a peer that is still busy with an
+        earlier frame when the close arrives may otherwise never see it."""
+        await asyncio.sleep(grace_s)
+        ws = self._ws
+        if ws is not None:
+            await ws.close()
 
     async def run(self) -> None:
         failures = 0
@@ -133,17 +159,19 @@ class Link:
             await self._network_up.wait()
             try:
                 ping = self.settings.int_value("WebSocketPingInterval")
+                dial = self.security.attempt()
                 ws = await connect(
-                    self.url,
+                    dial.url,
                     subprotocols=[SUBPROTOCOL],
-                    additional_headers=self._headers(),
-                    ssl=self._ssl,
+                    additional_headers=dial.headers,
+                    ssl=dial.ssl,
                     open_timeout=self._connect_timeout,
                     ping_interval=ping if ping > 0 else None,
                     ping_timeout=ping if ping > 0 else None,
                     max_size=2**20,
                 )
-            except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+            except (OSError, InvalidHandshake, InvalidURI, TimeoutError, TlsSetupError) as exc:
+                self.security.failed(exc)
                 failures += 1
                 delay = self._delay(failures)
                 log.info("connect failed (%s); retrying in %.1f s", type(exc).__name__, delay)
@@ -156,6 +184,7 @@ class Link:
                 await self.clock.sleep(self._delay(failures))
                 continue
             failures = 0
+            self.security.connected()
             log.info("connected to central system")
             await self._serve(ws)
             log.info("connection to central system lost")
@@ -172,6 +201,7 @@ class Link:
             timeout=self._call_timeout,
             on_frame=self._on_frame,
             name=self.identity,
+            on_invalid=self._on_invalid,
         )
         self._register(endpoint)
         self._ws = ws

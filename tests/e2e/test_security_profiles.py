@@ -1,0 +1,268 @@
+"""Security profiles 1, 2 and 3 over real loopback TLS, against the `ocpp` package's central
+system (tests/support/csms_peer.py) with test CAs from trustme: what connects, what is refused and
+logged, upgrades, the refused downgrade, the fallback, and the AuthorizationKey."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from csms_peer import CentralSystemPeer
+from ocpp.v16 import call
+from tls_fixtures import provisioned, server_context, sign_csr, write_root
+
+from smartcharge.chargepoint.app import ChargePointApp
+from smartcharge.chargepoint.config import parse_config
+from smartcharge.chargepoint.security.provisioning import open_vault
+
+Start = Callable[..., Awaitable[ChargePointApp]]
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[Callable[..., Awaitable[CentralSystemPeer]]]:
+    started: list[CentralSystemPeer] = []
+
+    async def make(**kw: Any) -> CentralSystemPeer:
+        p = CentralSystemPeer(**kw)
+        await p.start()
+        started.append(p)
+        return p
+
+    yield make
+    for p in started:
+        await p.stop()
+    for p in started:
+        assert p.errors == []  # every message we sent was valid for the ocpp package
+
+
+@pytest.fixture
+async def start(tmp_path: Path) -> AsyncIterator[Start]:
+    tasks: list[asyncio.Task[None]] = []
+
+    async def run(identity: str, security: dict[str, Any], csms_url: str) -> ChargePointApp:
+        data = {
+            "identity": identity,
+            "csms_url": csms_url,
+            "data_dir": str(tmp_path / identity / "data"),
+            "security": security,
+            "simulator": {"speed": 20.0, "start_time": "2026-06-01T10:00:00+00:00"},
+            "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
+            "charging": {"random_delay_max_s": 0},
+        }
+        app = ChargePointApp(parse_config(data, base_dir=tmp_path), rng=random.Random(3))
+        tasks.append(asyncio.ensure_future(app.run()))
+        await asyncio.wait_for(app.started.wait(), 10)
+        return app
+
+    yield run
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def events(app: ChargePointApp) -> list[str]:
+    assert app.security is not None
+    return [e.event for e in app.security.log.entries()]
+
+
+def credentials(tmp_path: Path, identity: str) -> tuple[Path, str]:
+    made = provisioned(tmp_path / f"{identity}-factory", identity)
+    return made.directory, made.password
+
+
+async def test_profile_1_basic_auth_and_a_wrong_password_is_refused_and_logged(
+    tmp_path: Path, peers: Any, start: Start
+) -> None:
+    folder, password = credentials(tmp_path, "P1")
+    peer = await peers(passwords={"P1": password})
+    await start("P1", {"profile": 1, "credentials_dir": str(folder)}, peer.url)
+    await peer.wait_for(lambda: peer.of("BootNotification"))
+
+    folder2, _ = credentials(tmp_path, "P1B")
+    peer.passwords = {"P1B": "Some-other-password-77"}  # the CSMS does not know its password
+    app = await start("P1B", {"profile": 1, "credentials_dir": str(folder2)}, peer.url)
+    await peer.wait_for(lambda: len([r for r in peer.refused if r[0] == "P1B"]) >= 2)
+    assert "P1B" not in peer.connected
+    assert events(app).count("FailedToAuthenticateAtCentralSystem") == 1  # once, not per retry
+
+
+async def test_profile_2_tls_with_basic_auth_and_notifications_after_boot(
+    tmp_path: Path, peers: Any, start: Start
+) -> None:
+    ca = trustme.CA()
+    folder, password = credentials(tmp_path, "P2")
+    peer = await peers(ssl=server_context(ca), passwords={"P2": password})
+    security = {
+        "profile": 2,
+        "credentials_dir": str(folder),
+        "ca_file": str(write_root(ca, tmp_path / "csms-root.pem")),
+    }
+    await start("P2", security, peer.url)
+    await peer.wait_for(lambda: peer.of("SecurityEventNotification"))
+    actions = [r.action for r in peer.received]
+    # SecurityEventNotification only after the boot was accepted.
+    assert actions.index("BootNotification") < actions.index("SecurityEventNotification")
+    assert peer.of("SecurityEventNotification")[0].payload["type"] == "StartupOfTheDevice"
+    ids = await peer.call(
+        "P2", call.GetInstalledCertificateIds(certificate_type="CentralSystemRootCertificate")
+    )
+    assert ids.status == "Accepted" and len(ids.certificate_hash_data) == 1
+
+
+async def test_profile_3_mutual_tls(tmp_path: Path, peers: Any, start: Start) -> None:
+    ca = trustme.CA()
+    made = provisioned(tmp_path / "factory", "P3")
+    chain = tmp_path / "P3-chain.pem"
+    chain.write_bytes(sign_csr(ca, made.csr_pem))
+    peer = await peers(ssl=server_context(ca, mutual=True))
+    security = {
+        "profile": 3,
+        "credentials_dir": str(made.directory),
+        "ca_file": str(write_root(ca, tmp_path / "root.pem")),
+        "cert_file": str(chain),
+    }
+    await start("P3", security, peer.url)
+    cp = await peer.wait_connected("P3")
+    await peer.wait_for(lambda: peer.of("BootNotification"))
+    peer_cert = cp._connection.transport.get_extra_info("peercert")
+    assert dict(x[0] for x in peer_cert["subject"])["commonName"] == "P3"
+
+
+async def test_a_csms_certificate_from_another_ca_is_refused_and_logged(
+    tmp_path: Path, peers: Any, start: Start
+) -> None:
+    ours, theirs = trustme.CA(), trustme.CA()
+    folder, password = credentials(tmp_path, "WRONG")
+    peer = await peers(ssl=server_context(theirs), passwords={"WRONG": password})
+    security = {
+        "profile": 2,
+        "credentials_dir": str(folder),
+        "ca_file": str(write_root(ours, tmp_path / "root.pem")),
+    }
+    app = await start("WRONG", security, peer.url)
+    await peer.wait_for(lambda: "InvalidCentralSystemCertificate" in events(app))
+    await asyncio.sleep(1.0)  # several more attempts (reconnect_max_s 2 s at speed 20)
+    assert peer.received == [] and "WRONG" not in peer.connected
+    assert events(app).count("InvalidCentralSystemCertificate") == 1
+    assert app.link is not None and not app.link.ready
+
+
+async def test_upgrade_1_to_2_after_the_callresult_and_no_downgrade(
+    tmp_path: Path, peers: Any, start: Start
+) -> None:
+    ca = trustme.CA()
+    folder, password = credentials(tmp_path, "UP")
+    plain = await peers(passwords={"UP": password})
+    tls = await peers(ssl=server_context(ca), passwords={"UP": password})
+    security = {
+        "profile": 1,
+        "credentials_dir": str(folder),
+        "tls_csms_url": tls.url,
+    }
+    app = await start("UP", security, plain.url)
+    await plain.wait_for(lambda: plain.of("BootNotification"))
+    change = call.ChangeConfiguration
+    # No CSMS root installed yet: profile 2 could not connect, so it is refused.
+    assert (await plain.call("UP", change(key="SecurityProfile", value="2"))).status == "Rejected"
+    assert (await plain.call("UP", change(key="SecurityProfile", value="0"))).status == "Rejected"
+    res = await plain.call(
+        "UP",
+        call.InstallCertificate(
+            certificate_type="CentralSystemRootCertificate",
+            certificate=ca.cert_pem.bytes().decode(),
+        ),
+    )
+    assert res.status == "Accepted"
+    assert (await plain.call("UP", change(key="SecurityProfile", value="2"))).status == "Accepted"
+    await tls.wait_connected("UP")
+    await tls.wait_for(lambda: tls.of("StatusNotification"))
+    assert "UP" not in plain.connected
+    for lower in ("1", "0"):
+        assert (await tls.call("UP", change(key="SecurityProfile", value=lower))).status == (
+            "Rejected"
+        )
+    got = await tls.call("UP", call.GetConfiguration(key=["SecurityProfile"]))
+    assert got.configuration_key[0]["value"] == "2"
+    assert "ReconfigurationOfSecurityParameters" in events(app)
+
+
+async def test_an_upgrade_that_cannot_connect_falls_back_and_says_so(
+    tmp_path: Path, peers: Any, start: Start
+) -> None:
+    ours, theirs = trustme.CA(), trustme.CA()
+    folder, password = credentials(tmp_path, "FB")
+    plain = await peers(passwords={"FB": password})
+    impostor = await peers(ssl=server_context(theirs), passwords={"FB": password})
+    security = {
+        "profile": 1,
+        "credentials_dir": str(folder),
+        "tls_csms_url": impostor.url,
+        "ca_file": str(write_root(ours, tmp_path / "root.pem")),
+    }
+    app = await start("FB", security, plain.url)
+    await plain.wait_for(lambda: plain.of("BootNotification"))
+    change = call.ChangeConfiguration(key="SecurityProfile", value="2")
+    assert (await plain.call("FB", change)).status == "Accepted"
+    await plain.wait_for(
+        lambda: any(
+            r.payload["type"] == "SecurityProfileFallback"
+            for r in plain.of("SecurityEventNotification")
+        ),
+        timeout=30,
+    )
+    got = await plain.call("FB", call.GetConfiguration(key=["SecurityProfile"]))
+    assert got.configuration_key[0]["value"] == "1"
+    assert impostor.received == []
+    assert "InvalidCentralSystemCertificate" in events(app)
+
+
+async def test_authorization_key_is_sealed_write_only_and_used_on_reconnect(
+    tmp_path: Path, peers: Any, start: Start
+) -> None:
+    folder, password = credentials(tmp_path, "KEY")
+    peer = await peers(passwords={"KEY": password})
+    await start("KEY", {"profile": 1, "credentials_dir": str(folder)}, peer.url)
+    await peer.wait_for(lambda: peer.of("BootNotification"))
+    first = peer.connected["KEY"]
+    new_key = "Rotated-by-the-CSMS-0815-xyz"
+    peer.passwords = {"KEY": new_key}
+    res = await peer.call("KEY", call.ChangeConfiguration(key="AuthorizationKey", value=new_key))
+    assert res.status == "Accepted"
+    await peer.wait_for(lambda: peer.connected.get("KEY") not in (None, first))
+    got = await peer.call("KEY", call.GetConfiguration(key=["AuthorizationKey"]))
+    assert got.configuration_key == [{"key": "AuthorizationKey", "readonly": False}]
+    assert open_vault(folder).get("basic_auth_password").decode() == new_key
+    data = tmp_path / "KEY" / "data"
+    for path in data.rglob("*"):
+        if path.is_file():
+            assert new_key.encode() not in path.read_bytes(), path
+    weak = await peer.call(
+        "KEY", call.ChangeConfiguration(key="AuthorizationKey", value="aaaaaaaaaaaaaaaa")
+    )
+    assert weak.status == "Rejected"
+
+
+async def test_a_key_the_csms_cannot_check_falls_back_to_the_previous_one(
+    tmp_path: Path, peers: Any, start: Start
+) -> None:
+    folder, password = credentials(tmp_path, "KFB")
+    peer = await peers(passwords={"KFB": password})
+    app = await start("KFB", {"profile": 1, "credentials_dir": str(folder)}, peer.url)
+    await peer.wait_for(lambda: peer.of("BootNotification"))
+    res = await peer.call(
+        "KFB", call.ChangeConfiguration(key="AuthorizationKey", value="Never-registered-key-42")
+    )
+    assert res.status == "Accepted"  # but the CSMS still expects the old password
+    await peer.wait_for(lambda: "SecurityProfileFallback" in events(app), timeout=30)
+    assert open_vault(folder).get("basic_auth_password").decode() == password
+    await peer.wait_for(
+        lambda: any(
+            r.payload["type"] == "SecurityProfileFallback"
+            for r in peer.of("SecurityEventNotification")
+        )
+    )
