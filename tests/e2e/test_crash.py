@@ -19,8 +19,7 @@ import signal
 import sqlite3
 from pathlib import Path
 
-import aiohttp
-from cp_harness import start_process
+from cp_harness import control, free_port, start_process
 from csms_peer import CentralSystemPeer
 from ocpp.v16 import call
 
@@ -47,27 +46,6 @@ reconnect_max_s = 2
 call_timeout = 5
 """
     )
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def control(port: int, method: str, path: str, body: dict | None = None) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(100):
-            try:
-                async with http.request(method, f"http://127.0.0.1:{port}{path}", json=body) as r:
-                    if r.status < 500:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"control API on {port} never answered {path}")
 
 
 async def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:

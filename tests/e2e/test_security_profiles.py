@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 import trustme
 from csms_peer import CentralSystemPeer
 from ocpp.v16 import call
-from tls_fixtures import provisioned, server_context, sign_csr, write_root
+from tls_fixtures import BlockingTlsServer, provisioned, server_context, sign_csr, write_root
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import parse_config
@@ -266,3 +268,73 @@ async def test_a_key_the_csms_cannot_check_falls_back_to_the_previous_one(
             for r in peer.of("SecurityEventNotification")
         )
     )
+
+
+@pytest.mark.parametrize(
+    ("event", "newest", "ciphers"),
+    [
+        # A server that speaks TLS 1.1 at most (OpenSSL needs security level 0 to allow it).
+        ("InvalidTLSVersion", "TLSv1_1", "DEFAULT:@SECLEVEL=0"),
+        # TLS 1.2 with only a suite outside the whitepaper's list (no forward secrecy).
+        ("InvalidTLSCipherSuite", "TLSv1_2", "AES128-GCM-SHA256"),
+    ],
+)
+async def test_old_tls_versions_and_weak_cipher_suites_are_refused_and_logged(
+    tmp_path: Path, start: Start, event: str, newest: str, ciphers: str
+) -> None:
+    ca = trustme.CA()
+    context = server_context(ca)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.1 is the point here
+        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        context.maximum_version = getattr(ssl.TLSVersion, newest)
+    context.set_ciphers(ciphers)
+    server = BlockingTlsServer(context)
+    try:
+        folder, _ = credentials(tmp_path, "OLD")
+        security = {
+            "profile": 2,
+            "credentials_dir": str(folder),
+            "ca_file": str(write_root(ca, tmp_path / "root.pem")),
+        }
+        app = await start("OLD", security, f"wss://localhost:{server.port}/ocpp")
+        async with asyncio.timeout(20):
+            while event not in events(app):
+                await asyncio.sleep(0.05)
+        assert server.handshakes_failed >= 1
+        assert app.link is not None and not app.link.ready
+    finally:
+        server.close()
+
+
+async def test_profile_2_to_3_with_a_certificate_signed_through_ocpp(
+    tmp_path: Path, peers: Any, start: Start
+) -> None:
+    ca = trustme.CA()
+    server = server_context(ca)
+    server.verify_mode = ssl.CERT_OPTIONAL  # profile 2 without, profile 3 with a certificate
+    ca.configure_trust(server)
+    folder, _ = credentials(tmp_path, "UP3")
+    peer = await peers(ssl=server)
+    security = {
+        "profile": 2,
+        "credentials_dir": str(folder),
+        "ca_file": str(write_root(ca, tmp_path / "root.pem")),
+    }
+    app = await start("UP3", security, peer.url)
+    first = await peer.wait_connected("UP3")
+    change = call.ChangeConfiguration(key="SecurityProfile", value="3")
+    # The factory key has no certificate yet: profile 3 could not connect, so it is refused.
+    assert (await peer.call("UP3", change)).status == "Rejected"
+    trigger = call.ExtendedTriggerMessage(requested_message="SignChargePointCertificate")
+    assert (await peer.call("UP3", trigger)).status == "Accepted"
+    await peer.wait_for(lambda: peer.of("SignCertificate"))
+    csr = peer.of("SignCertificate")[0].payload["csr"].encode()
+    signed = call.CertificateSigned(certificate_chain=sign_csr(ca, csr).decode())
+    assert (await peer.call("UP3", signed)).status == "Accepted"
+    assert (await peer.call("UP3", change)).status == "Accepted"
+    await peer.wait_for(lambda: peer.connected.get("UP3") not in (None, first))
+    cert = peer.connected["UP3"]._connection.transport.get_extra_info("peercert")
+    assert dict(x[0] for x in cert["subject"])["commonName"] == "UP3"
+    assert "Authorization" not in peer.connected["UP3"]._connection.request.headers
+    assert app.security is not None and app.security.connection.profile == 3

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from csms_peer import CentralSystemPeer
 
 from smartcharge.chargepoint.app import ChargePointApp
@@ -60,3 +62,23 @@ async def start_process(config: Path, stderr: Path, *args: str) -> asyncio.subpr
         stdout=asyncio.subprocess.DEVNULL,
         stderr=stderr.open("ab"),
     )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def control(port: int, method: str, path: str, body: dict[str, Any] | None = None) -> None:
+    """Call the simulator's control API of a charge point process, waiting for it to be up."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(100):
+            try:
+                async with http.request(method, f"http://127.0.0.1:{port}{path}", json=body) as r:
+                    if r.status < 500:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"control API on {port} never answered {path}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -64,3 +66,39 @@ def sign_csr(
 
 def provisioned(folder: Path, identity: str) -> Provisioned:
     return provision(identity, folder, serial_number=f"SN-{identity}")
+
+
+class BlockingTlsServer:
+    """A TLS server on a thread with the ssl module's blocking sockets, which (unlike asyncio's
+    TLS) sends its alert before closing a failed handshake, as deployed servers do: the way to
+    show the charger an old TLS version or a weak cipher suite. It never gets to HTTP."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self.context = context
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.port = int(self.sock.getsockname()[1])
+        self.handshakes_failed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(2)
+            try:
+                with self.context.wrap_socket(conn, server_side=True):
+                    pass  # a handshake that succeeds would be a test failure: nothing to say
+            except (ssl.SSLError, OSError):
+                self.handshakes_failed += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
