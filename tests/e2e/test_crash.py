@@ -132,7 +132,9 @@ async def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
     assert peer.errors == []
     # Resends only ever repeat a message id the central system has already seen.
     assert all(
-        d.action in ("StartTransaction", "StopTransaction", "MeterValues") for d in peer.duplicates
+        d.action
+        in ("StartTransaction", "StopTransaction", "MeterValues", "SecurityEventNotification")
+        for d in peer.duplicates
     )
 
     with sqlite3.connect(data_dir / "chargepoint.sqlite") as db:

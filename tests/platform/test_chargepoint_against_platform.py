@@ -15,6 +15,7 @@ from test_ocpp_server import refused
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import parse_config
+from smartcharge.chargepoint.security.provisioning import open_vault, provision
 from smartcharge.platform.registry import rotate_password
 from smartcharge.platform.store.models import MeterValue, StatusEvent, Transaction
 
@@ -26,12 +27,18 @@ async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0)
 
 
 def our_charge_point(platform: Platform, password: str, tmp_path: Path) -> ChargePointApp:
+    # A provisioned charger whose vault holds the password the platform issued: the vault is
+    # also where a rotated AuthorizationKey goes.
+    factory = tmp_path / "factory"
+    if not factory.exists():
+        provision("SC-1", factory)
+    open_vault(factory).put("basic_auth_password", password.encode())
     config = parse_config(
         {
             "identity": "SC-1",
             "csms_url": platform.url,
             "data_dir": str(tmp_path / "cp"),
-            "security": {"profile": 1, "password": password},
+            "security": {"profile": 1, "credentials_dir": str(factory)},
             "simulator": {"speed": 20, "start_time": "2026-06-01T12:00:00+00:00"},
             "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
         },

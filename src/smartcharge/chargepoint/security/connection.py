@@ -36,7 +36,11 @@ from smartcharge.chargepoint.configuration_keys import Configuration
 from smartcharge.chargepoint.security import tls
 from smartcharge.chargepoint.security.certificates import CertificateStore
 from smartcharge.chargepoint.security.events import SecurityEvents
-from smartcharge.chargepoint.security.provisioning import CredentialError, CredentialVault
+from smartcharge.chargepoint.security.provisioning import (
+    CredentialError,
+    CredentialVault,
+    VaultTampered,
+)
 
 log = logging.getLogger("smartcharge.chargepoint.security")
 
@@ -117,7 +121,14 @@ class ConnectionSecurity:
         return path.read_bytes() if path is not None and path.exists() else None
 
     def attempt(self) -> Attempt:
-        """The next connection attempt; TlsSetupError when the profile's material is missing."""
+        """The next connection attempt; TlsSetupError when the profile's material is missing
+        or the vault holding it fails authentication (changed on disk, another device's)."""
+        try:
+            return self._attempt()
+        except VaultTampered as exc:
+            raise tls.TlsSetupError(f"credential vault: {exc}") from None
+
+    def _attempt(self) -> Attempt:
         profile = self.profile
         url = self.config.url_for_profile(profile)
         if url is None:
