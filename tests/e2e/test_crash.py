@@ -19,33 +19,11 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from cp_harness import control, free_port, start_process
+from cp_harness import control, free_port, start_process, write_process_config
 from csms_peer import CentralSystemPeer
 from ocpp.v16 import call
 
 ROUNDS = int(os.environ.get("SMARTCHARGE_CRASH_ROUNDS", "14"))
-
-
-def write_config(path: Path, url: str, data_dir: Path, control_port: int) -> None:
-    path.write_text(
-        f"""identity = "CRASH1"
-csms_url = "{url}"
-data_dir = "{data_dir}"
-
-[security]
-profile = 0
-
-[simulator]
-control = "127.0.0.1:{control_port}"
-# Real time: the process restarts many times and a real charger's clock keeps running.
-speed = 1
-
-[ocpp]
-reconnect_min_s = 0.5
-reconnect_max_s = 2
-call_timeout = 5
-"""
-    )
 
 
 async def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
@@ -59,7 +37,7 @@ async def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
     cfg = tmp_path / "cp.toml"
     log = tmp_path / "cp.log"
     port = free_port()
-    write_config(cfg, peer.url, data_dir, port)
+    write_process_config(cfg, identity="CRASH1", url=peer.url, data_dir=data_dir, control_port=port)
     try:
         configured = False
         for round_no in range(ROUNDS):

@@ -11,6 +11,8 @@ import asyncio
 from aiohttp import web
 from cp_harness import MakeCP, Running
 from csms_peer import CentralSystemPeer
+from http_fixtures import http_server as _http_server
+from http_fixtures import upload_route
 from ocpp.v16 import call
 
 from smartcharge.chargepoint.firmware import make_image
@@ -264,17 +266,6 @@ async def test_reservation(make_cp: MakeCP) -> None:
     await cp.until_status(2, "Available")
 
 
-async def _http_server(routes: list[web.RouteDef]) -> tuple[web.AppRunner, int]:
-    app = web.Application()
-    app.add_routes(routes)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, port
-
-
 async def test_firmware_update_download(make_cp: MakeCP) -> None:
     image = make_image("9.9.9")
 
@@ -315,15 +306,7 @@ async def test_firmware_update_download(make_cp: MakeCP) -> None:
 
 async def test_diagnostics_upload(make_cp: MakeCP) -> None:
     uploads: list[tuple[str, bytes]] = []
-
-    async def receive(request: web.Request) -> web.Response:
-        form = await request.post()
-        f = form["file"]
-        assert isinstance(f, web.FileField)
-        uploads.append((f.filename, f.file.read()))
-        return web.Response(status=201)
-
-    runner, port = await _http_server([web.post("/upload", receive)])
+    runner, port = await _http_server([upload_route("/upload", uploads)])
     try:
         cp = await booted(make_cp)
         res = await cp.call(call.GetDiagnostics(location=f"http://127.0.0.1:{port}/upload"))

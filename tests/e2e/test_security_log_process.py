@@ -11,30 +11,10 @@ import sqlite3
 from pathlib import Path
 
 import psutil
-from cp_harness import control, free_port, start_process
+from cp_harness import control, free_port, start_process, write_process_config
 from csms_peer import CentralSystemPeer
 
 from smartcharge.chargepoint.security.security_log import SecurityLog
-
-
-def write_config(path: Path, csms_port: int, data_dir: Path, control_port: int) -> None:
-    path.write_text(
-        f"""identity = "SECLOG1"
-csms_url = "ws://127.0.0.1:{csms_port}/ocpp"
-data_dir = "{data_dir}"
-
-[security]
-profile = 0
-
-[simulator]
-control = "127.0.0.1:{control_port}"
-
-[ocpp]
-reconnect_min_s = 0.2
-reconnect_max_s = 1
-call_timeout = 5
-"""
-    )
 
 
 def logged(db: Path, event: str) -> bool:
@@ -55,7 +35,8 @@ async def test_security_events_survive_kill_9_and_are_sent_after_boot(tmp_path: 
     csms_port, control_port = free_port(), free_port()
     data = tmp_path / "data"
     cfg = tmp_path / "cp.toml"
-    write_config(cfg, csms_port, data, control_port)
+    url = f"ws://127.0.0.1:{csms_port}/ocpp"
+    write_process_config(cfg, identity="SECLOG1", url=url, data_dir=data, control_port=control_port)
     stderr = tmp_path / "stderr.log"
 
     # 1. No central system yet: the alarm can only be queued.
@@ -93,7 +74,7 @@ async def test_security_events_survive_kill_9_and_are_sent_after_boot(tmp_path: 
         await peer.stop()
     actions = [r.action for r in peer.received]
     assert actions.index("BootNotification") < actions.index("SecurityEventNotification")
-    types = [r.payload["type"] for r in peer.of("SecurityEventNotification")]
+    types = peer.security_events()
     assert types[:3] == ["StartupOfTheDevice", "TamperDetectionActivated", "StartupOfTheDevice"]
     assert peer.duplicates == [] and peer.errors == []
 

@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 import pytest
 import trustme
-from aiohttp import web
 from cp_harness import MakeCP, Running
 from csms_peer import CentralSystemPeer
+from http_fixtures import http_server, upload_route
 from ocpp.v16 import call
 from tls_fixtures import provisioned, sign_csr
 
@@ -133,21 +133,7 @@ async def test_sign_certificate_needs_a_vault_and_other_triggers_answer(make_cp:
 @pytest.fixture
 async def upload_server() -> AsyncIterator[tuple[str, list[tuple[str, bytes]]]]:
     got: list[tuple[str, bytes]] = []
-
-    async def receive(request: web.Request) -> web.Response:
-        form = await request.post()
-        field = form["file"]
-        assert isinstance(field, web.FileField)
-        got.append((field.filename, field.file.read()))
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/logs", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, port = await http_server([upload_route("/logs", got)])
     yield f"http://127.0.0.1:{port}/logs", got
     await runner.cleanup()
 
@@ -180,23 +166,12 @@ async def test_get_log_uploads_the_security_log_and_reports_its_status(
         (e["seq"], e["timestamp"], e["type"], e["techInfo"], e["notify"], e["prevHash"], e["hash"])
         for e in entries
     ]
-    last = entries[-1]
-    checked = verify_chain(
-        rows,
-        anchor_seq=header["anchorSeq"],
-        anchor_hash=header["anchorHash"],
-        head_seq=last["seq"],
-        head_hash=last["hash"],
-    )
+    anchor = {"anchor_seq": header["anchorSeq"], "anchor_hash": header["anchorHash"]}
+    head = {"head_seq": entries[-1]["seq"], "head_hash": entries[-1]["hash"]}
+    checked = verify_chain(rows, **anchor, **head)
     assert checked.ok, checked.problem
     edited = [rows[0], (rows[1][0], rows[1][1], rows[1][2], "nothing", *rows[1][4:]), *rows[2:]]
-    bad = verify_chain(
-        edited,
-        anchor_seq=header["anchorSeq"],
-        anchor_hash=header["anchorHash"],
-        head_seq=last["seq"],
-        head_hash=last["hash"],
-    )
+    bad = verify_chain(edited, **anchor, **head)
     assert not bad.ok and bad.bad_seq == rows[1][0]
 
     res = await cp.call(
@@ -235,20 +210,20 @@ def plug(cp: Running, n: int = 1) -> None:
     cp.hw.plug(n, battery_kwh=50.0, soc=30.0, max_power_w=11000.0)
 
 
-async def test_tamper_stops_charging_notifies_at_once_and_waits_to_be_cleared(
-    make_cp: MakeCP, peer: CentralSystemPeer
-) -> None:
-    cp = await booted(make_cp)
+async def charging_then_tampered(cp: Running) -> Running:
+    """A session on connector 1, then the lid forced open; returns once it was notified."""
     plug(cp)
     await cp.call(call.RemoteStartTransaction(id_tag="T1", connector_id=1))
     await cp.until_status(1, "Charging")
     cp.hw.tamper_with("lid forced open")
-    await peer.wait_for(
-        lambda: any(
-            r.payload["type"] == "TamperDetectionActivated"
-            for r in peer.of("SecurityEventNotification")
-        )
-    )
+    await cp.peer.wait_for(lambda: "TamperDetectionActivated" in cp.peer.security_events())
+    return cp
+
+
+async def test_tamper_stops_charging_notifies_at_once_and_waits_to_be_cleared(
+    make_cp: MakeCP, peer: CentralSystemPeer
+) -> None:
+    cp = await charging_then_tampered(await booted(make_cp))
     await peer.wait_for(lambda: peer.of("StopTransaction"))
     assert peer.of("StopTransaction")[0].payload["reason"] == "Other"
     await cp.until_status(1, "Unavailable")
@@ -263,11 +238,7 @@ async def test_tamper_stops_charging_notifies_at_once_and_waits_to_be_cleared(
     assert cp.app.clear_tamper("installer") is True
     assert cp.app.clear_tamper("installer") is False  # nothing left to clear
     await cp.until_status(1, "Finishing")  # the car is still plugged in from before
-    await peer.wait_for(
-        lambda: any(
-            r.payload["type"] == "TamperCleared" for r in peer.of("SecurityEventNotification")
-        )
-    )
+    await peer.wait_for(lambda: "TamperCleared" in peer.security_events())
     cp.hw.unplug(1)
     plug(cp)
     cp.hw.present_card("T4")
@@ -283,25 +254,14 @@ async def test_tamper_alarm_survives_a_reboot(make_cp: MakeCP, peer: CentralSyst
     await asyncio.sleep(0.5)
     assert cp.app.station is not None and cp.app.station.tampered
     assert cp.state(1)["status"] == "Unavailable"
-    types = [r.payload["type"] for r in peer.of("SecurityEventNotification")]
-    await peer.wait_for(
-        lambda: "ResetOrReboot" in [r.payload["type"] for r in peer.of("SecurityEventNotification")]
-    )
+    types = peer.security_events()
+    await peer.wait_for(lambda: "ResetOrReboot" in peer.security_events())
     assert types.count("TamperDetectionActivated") == 1
 
 
 async def test_tamper_can_be_set_to_log_only(make_cp: MakeCP, peer: CentralSystemPeer) -> None:
     cp = await booted(make_cp, security={"profile": 0, "tamper_stops_charging": False})
-    plug(cp)
-    await cp.call(call.RemoteStartTransaction(id_tag="T1", connector_id=1))
-    await cp.until_status(1, "Charging")
-    cp.hw.tamper_with("lid opened")
-    await peer.wait_for(
-        lambda: any(
-            r.payload["type"] == "TamperDetectionActivated"
-            for r in peer.of("SecurityEventNotification")
-        )
-    )
+    await charging_then_tampered(cp)
     await asyncio.sleep(0.3)
     assert cp.state(1)["status"] == "Charging"
     assert peer.of("StopTransaction") == []

@@ -77,14 +77,21 @@ def credentials(tmp_path: Path, identity: str) -> tuple[Path, str]:
     return made.directory, made.password
 
 
+async def at_profile_1(
+    tmp_path: Path, peers: Any, start: Start, identity: str
+) -> tuple[CentralSystemPeer, ChargePointApp, Path, str]:
+    """A provisioned charger booted at profile 1 on a central system that knows its password."""
+    folder, password = credentials(tmp_path, identity)
+    peer = await peers(passwords={identity: password})
+    app = await start(identity, {"profile": 1, "credentials_dir": str(folder)}, peer.url)
+    await peer.wait_for(lambda: peer.of("BootNotification"))
+    return peer, app, folder, password
+
+
 async def test_profile_1_basic_auth_and_a_wrong_password_is_refused_and_logged(
     tmp_path: Path, peers: Any, start: Start
 ) -> None:
-    folder, password = credentials(tmp_path, "P1")
-    peer = await peers(passwords={"P1": password})
-    await start("P1", {"profile": 1, "credentials_dir": str(folder)}, peer.url)
-    await peer.wait_for(lambda: peer.of("BootNotification"))
-
+    peer, *_ = await at_profile_1(tmp_path, peers, start, "P1")
     folder2, _ = credentials(tmp_path, "P1B")
     peer.passwords = {"P1B": "Some-other-password-77"}  # the CSMS does not know its password
     app = await start("P1B", {"profile": 1, "credentials_dir": str(folder2)}, peer.url)
@@ -93,18 +100,26 @@ async def test_profile_1_basic_auth_and_a_wrong_password_is_refused_and_logged(
     assert events(app).count("FailedToAuthenticateAtCentralSystem") == 1  # once, not per retry
 
 
+async def at_profile_2(
+    tmp_path: Path, peers: Any, start: Start, identity: str, server: trustme.CA, trusted: trustme.CA
+) -> tuple[CentralSystemPeer, ChargePointApp]:
+    """A provisioned charger at profile 2 trusting `trusted`, and a central system whose
+    certificate comes from `server`."""
+    folder, password = credentials(tmp_path, identity)
+    peer = await peers(ssl=server_context(server), passwords={identity: password})
+    security = {
+        "profile": 2,
+        "credentials_dir": str(folder),
+        "ca_file": str(write_root(trusted, tmp_path / f"{identity}-root.pem")),
+    }
+    return peer, await start(identity, security, peer.url)
+
+
 async def test_profile_2_tls_with_basic_auth_and_notifications_after_boot(
     tmp_path: Path, peers: Any, start: Start
 ) -> None:
     ca = trustme.CA()
-    folder, password = credentials(tmp_path, "P2")
-    peer = await peers(ssl=server_context(ca), passwords={"P2": password})
-    security = {
-        "profile": 2,
-        "credentials_dir": str(folder),
-        "ca_file": str(write_root(ca, tmp_path / "csms-root.pem")),
-    }
-    await start("P2", security, peer.url)
+    peer, _ = await at_profile_2(tmp_path, peers, start, "P2", ca, ca)
     await peer.wait_for(lambda: peer.of("SecurityEventNotification"))
     actions = [r.action for r in peer.received]
     # SecurityEventNotification only after the boot was accepted.
@@ -138,15 +153,7 @@ async def test_profile_3_mutual_tls(tmp_path: Path, peers: Any, start: Start) ->
 async def test_a_csms_certificate_from_another_ca_is_refused_and_logged(
     tmp_path: Path, peers: Any, start: Start
 ) -> None:
-    ours, theirs = trustme.CA(), trustme.CA()
-    folder, password = credentials(tmp_path, "WRONG")
-    peer = await peers(ssl=server_context(theirs), passwords={"WRONG": password})
-    security = {
-        "profile": 2,
-        "credentials_dir": str(folder),
-        "ca_file": str(write_root(ours, tmp_path / "root.pem")),
-    }
-    app = await start("WRONG", security, peer.url)
+    peer, app = await at_profile_2(tmp_path, peers, start, "WRONG", trustme.CA(), trustme.CA())
     await peer.wait_for(lambda: "InvalidCentralSystemCertificate" in events(app))
     await asyncio.sleep(1.0)  # several more attempts (reconnect_max_s 2 s at speed 20)
     assert peer.received == [] and "WRONG" not in peer.connected
@@ -154,20 +161,25 @@ async def test_a_csms_certificate_from_another_ca_is_refused_and_logged(
     assert app.link is not None and not app.link.ready
 
 
+async def plain_and_tls(
+    tmp_path: Path, peers: Any, start: Start, identity: str, tls_ca: trustme.CA, **security: Any
+) -> tuple[CentralSystemPeer, CentralSystemPeer, ChargePointApp]:
+    """A charger at profile 1 on `plain`, with `tls` (a certificate from `tls_ca`) as its
+    tls_csms_url for an upgrade; both central systems know its password."""
+    folder, password = credentials(tmp_path, identity)
+    plain = await peers(passwords={identity: password})
+    tls = await peers(ssl=server_context(tls_ca), passwords={identity: password})
+    security = {"profile": 1, "credentials_dir": str(folder), "tls_csms_url": tls.url, **security}
+    app = await start(identity, security, plain.url)
+    await plain.wait_for(lambda: plain.of("BootNotification"))
+    return plain, tls, app
+
+
 async def test_upgrade_1_to_2_after_the_callresult_and_no_downgrade(
     tmp_path: Path, peers: Any, start: Start
 ) -> None:
     ca = trustme.CA()
-    folder, password = credentials(tmp_path, "UP")
-    plain = await peers(passwords={"UP": password})
-    tls = await peers(ssl=server_context(ca), passwords={"UP": password})
-    security = {
-        "profile": 1,
-        "credentials_dir": str(folder),
-        "tls_csms_url": tls.url,
-    }
-    app = await start("UP", security, plain.url)
-    await plain.wait_for(lambda: plain.of("BootNotification"))
+    plain, tls, app = await plain_and_tls(tmp_path, peers, start, "UP", ca)
     change = call.ChangeConfiguration
     # No CSMS root installed yet: profile 2 could not connect, so it is refused.
     assert (await plain.call("UP", change(key="SecurityProfile", value="2"))).status == "Rejected"
@@ -197,24 +209,12 @@ async def test_an_upgrade_that_cannot_connect_falls_back_and_says_so(
     tmp_path: Path, peers: Any, start: Start
 ) -> None:
     ours, theirs = trustme.CA(), trustme.CA()
-    folder, password = credentials(tmp_path, "FB")
-    plain = await peers(passwords={"FB": password})
-    impostor = await peers(ssl=server_context(theirs), passwords={"FB": password})
-    security = {
-        "profile": 1,
-        "credentials_dir": str(folder),
-        "tls_csms_url": impostor.url,
-        "ca_file": str(write_root(ours, tmp_path / "root.pem")),
-    }
-    app = await start("FB", security, plain.url)
-    await plain.wait_for(lambda: plain.of("BootNotification"))
+    root = str(write_root(ours, tmp_path / "root.pem"))
+    plain, impostor, app = await plain_and_tls(tmp_path, peers, start, "FB", theirs, ca_file=root)
     change = call.ChangeConfiguration(key="SecurityProfile", value="2")
     assert (await plain.call("FB", change)).status == "Accepted"
     await plain.wait_for(
-        lambda: any(
-            r.payload["type"] == "SecurityProfileFallback"
-            for r in plain.of("SecurityEventNotification")
-        ),
+        lambda: "SecurityProfileFallback" in plain.security_events(),
         timeout=30,
     )
     got = await plain.call("FB", call.GetConfiguration(key=["SecurityProfile"]))
@@ -226,10 +226,7 @@ async def test_an_upgrade_that_cannot_connect_falls_back_and_says_so(
 async def test_authorization_key_is_sealed_write_only_and_used_on_reconnect(
     tmp_path: Path, peers: Any, start: Start
 ) -> None:
-    folder, password = credentials(tmp_path, "KEY")
-    peer = await peers(passwords={"KEY": password})
-    await start("KEY", {"profile": 1, "credentials_dir": str(folder)}, peer.url)
-    await peer.wait_for(lambda: peer.of("BootNotification"))
+    peer, _, folder, _ = await at_profile_1(tmp_path, peers, start, "KEY")
     first = peer.connected["KEY"]
     new_key = "Rotated-by-the-CSMS-0815-xyz"
     peer.passwords = {"KEY": new_key}
@@ -252,22 +249,14 @@ async def test_authorization_key_is_sealed_write_only_and_used_on_reconnect(
 async def test_a_key_the_csms_cannot_check_falls_back_to_the_previous_one(
     tmp_path: Path, peers: Any, start: Start
 ) -> None:
-    folder, password = credentials(tmp_path, "KFB")
-    peer = await peers(passwords={"KFB": password})
-    app = await start("KFB", {"profile": 1, "credentials_dir": str(folder)}, peer.url)
-    await peer.wait_for(lambda: peer.of("BootNotification"))
+    peer, app, folder, password = await at_profile_1(tmp_path, peers, start, "KFB")
     res = await peer.call(
         "KFB", call.ChangeConfiguration(key="AuthorizationKey", value="Never-registered-key-42")
     )
     assert res.status == "Accepted"  # but the CSMS still expects the old password
     await peer.wait_for(lambda: "SecurityProfileFallback" in events(app), timeout=30)
     assert open_vault(folder).get("basic_auth_password").decode() == password
-    await peer.wait_for(
-        lambda: any(
-            r.payload["type"] == "SecurityProfileFallback"
-            for r in peer.of("SecurityEventNotification")
-        )
-    )
+    await peer.wait_for(lambda: "SecurityProfileFallback" in peer.security_events())
 
 
 @pytest.mark.parametrize(

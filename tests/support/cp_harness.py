@@ -82,3 +82,29 @@ async def control(port: int, method: str, path: str, body: dict[str, Any] | None
                 pass
             await asyncio.sleep(0.05)
     raise AssertionError(f"control API on {port} never answered {path}")
+
+
+def write_process_config(
+    path: Path, *, identity: str, url: str, data_dir: Path, control_port: int
+) -> None:
+    """A cp.toml for a charge point process: profile 0, the control API on `control_port`,
+    the simulated clock at real time (a killed and restarted charger's clock keeps running),
+    quick reconnects."""
+    path.write_text(
+        f"""identity = "{identity}"
+csms_url = "{url}"
+data_dir = "{data_dir}"
+
+[security]
+profile = 0
+
+[simulator]
+control = "127.0.0.1:{control_port}"
+speed = 1
+
+[ocpp]
+reconnect_min_s = 0.5
+reconnect_max_s = 2
+call_timeout = 5
+"""
+    )

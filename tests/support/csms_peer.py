@@ -234,6 +234,10 @@ class CentralSystemPeer:
     def of(self, action: str) -> list[Received]:
         return [r for r in self.received if r.action == action]
 
+    def security_events(self) -> list[str]:
+        """The types of the SecurityEventNotifications received, in order."""
+        return [r.payload["type"] for r in self.of("SecurityEventNotification")]
+
     async def wait_for(self, predicate: Any, timeout: float = 20.0, what: str = "") -> None:
         async with asyncio.timeout(timeout):
             while not predicate():

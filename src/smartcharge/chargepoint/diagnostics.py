@@ -72,18 +72,16 @@ class Diagnostics:
     ) -> None:
         await self._report("Uploading")
         data = self.archive()
-        try:
-            await transfer.with_retries(
-                self.station.clock,
-                retries,
-                interval,
-                lambda: transfer.upload(location, name, data),
-            )
-        except transfer.TransferError as exc:
-            log.warning("diagnostics upload failed: %s", exc)
-            await self._report("UploadFailed")
-            return
-        await self._report("Uploaded")
+        await transfer.upload_and_report(
+            self.station.clock,
+            location,
+            name,
+            data,
+            retries,
+            interval,
+            self._report,
+            failed="UploadFailed",
+        )
 
     async def _report(self, status: str) -> None:
         self.status = status

@@ -299,18 +299,16 @@ class SecurityHandlers:
             )
         else:
             data = self.diagnostics.archive()
-        try:
-            await transfer.with_retries(
-                self.station.clock,
-                req.get("retries"),
-                req.get("retryInterval"),
-                lambda: transfer.upload(params["remoteLocation"], name, data),
-            )
-        except transfer.TransferError as exc:
-            log.warning("GetLog upload failed: %s", exc)
-            await self._log_status("UploadFailure")
-            return
-        await self._log_status("Uploaded")
+        await transfer.upload_and_report(
+            self.station.clock,
+            params["remoteLocation"],
+            name,
+            data,
+            req.get("retries"),
+            req.get("retryInterval"),
+            self._log_status,
+            failed="UploadFailure",
+        )
 
     async def _log_status(self, status: str) -> None:
         self.log_status = status

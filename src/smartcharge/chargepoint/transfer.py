@@ -75,3 +75,25 @@ async def upload(url: str, filename: str, data: bytes, timeout_s: float = 60.0) 
     async with aiohttp.ClientSession(timeout=timeout) as http, http.post(url, data=form) as resp:
         if resp.status >= 300:
             raise TransferError(f"upload to {redact(url)} answered HTTP {resp.status}")
+
+
+async def upload_and_report(
+    clock: Clock,
+    location: str,
+    name: str,
+    data: bytes,
+    retries: int | None,
+    interval: int | None,
+    report: Callable[[str], Awaitable[None]],
+    *,
+    failed: str,
+) -> None:
+    """Upload with OCPP's retries, then `report("Uploaded")` or `report(failed)` (the status
+    names of GetDiagnostics and GetLog differ only in the failure)."""
+    try:
+        await with_retries(clock, retries, interval, lambda: upload(location, name, data))
+    except TransferError as exc:
+        log.warning("upload of %s failed: %s", name, exc)
+        await report(failed)
+        return
+    await report("Uploaded")
