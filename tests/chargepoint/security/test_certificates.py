@@ -136,3 +136,22 @@ def test_a_chain_through_an_intermediate() -> None:
         check_chargepoint_chain([leaf], roots, identity="CP-9", public_key_bits=bits, now=NOW)
     assert leaf.signature_hash_algorithm is not None
     assert isinstance(leaf.signature_hash_algorithm, hashes.SHA256)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    wanted=st.dictionaries(
+        st.sampled_from(["hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber", "x"]),
+        st.one_of(st.text(max_size=130), st.sampled_from(["SHA256", "SHA384", "0", "-1"])),
+    )
+)
+def test_any_hash_data_finds_nothing_and_breaks_nothing(
+    tmp_path: Path, wanted: dict[str, str]
+) -> None:
+    store = CertificateStore(tmp_path / "find")
+    if not store.installed():
+        store.install(ROOT, trustme.CA().cert_pem.bytes(), NOW)
+    assert store.find(wanted) is None
+    assert len(store.installed()) == 1

@@ -111,7 +111,9 @@ def _load_chain(ctx: ssl.SSLContext, chain_pem: bytes, key_pem: bytes) -> None:
 def failure_event(exc: BaseException) -> tuple[str, str] | None:
     """(security event type, techInfo) for a failed connection attempt, or None."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return "InvalidCentralSystemCertificate", f"TLS: {exc.verify_message or exc.reason}"
+        # verify_message is only set when OpenSSL raised it, not on one made elsewhere
+        why = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc
+        return "InvalidCentralSystemCertificate", f"TLS: {why}"
     if isinstance(exc, ssl.SSLError):
         reason = str(exc.reason or "")
         if reason in _VERSION_REASONS:
