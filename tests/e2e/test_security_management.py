@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,8 @@ async def test_tamper_stops_charging_notifies_at_once_and_waits_to_be_cleared(
     assert peer.of("StopTransaction")[0].payload["reason"] == "Other"
     await cp.until_status(1, "Unavailable")
     assert cp.hw.snapshot()["connectors"]["1"]["power_w"] == 0
+    await cp.call(call.TriggerMessage(requested_message="StatusNotification", connector_id=0))
+    await peer.wait_for(lambda: peer.status.get((cp.identity, 0)) == "Unavailable")
     # No new session while the alarm stands, not even from the central system.
     res = await cp.call(call.RemoteStartTransaction(id_tag="T2", connector_id=1))
     assert res.status == "Rejected"
@@ -265,3 +268,18 @@ async def test_tamper_can_be_set_to_log_only(make_cp: MakeCP, peer: CentralSyste
     await asyncio.sleep(0.3)
     assert cp.state(1)["status"] == "Charging"
     assert peer.of("StopTransaction") == []
+
+
+async def test_a_certificate_near_its_end_is_renewed_after_boot(
+    make_cp: MakeCP, tmp_path: Path
+) -> None:
+    made = provisioned(tmp_path / "factory", "RENEW1")
+    chain = tmp_path / "chain.pem"
+    # The simulated clock starts on 2026-06-01: this certificate ends on 2026-06-10.
+    chain.write_bytes(
+        sign_csr(trustme.CA(), made.csr_pem, not_before=datetime(2026, 5, 1, tzinfo=UTC), days=40)
+    )
+    security = {"profile": 0, "credentials_dir": str(made.directory), "cert_file": str(chain)}
+    cp = await booted(make_cp, identity="RENEW1", security=security)
+    await cp.peer.wait_for(lambda: cp.peer.of("SignCertificate"))
+    assert "tls_private_key_pending" in open_vault(made.directory).names()

@@ -148,6 +148,8 @@ async def test_profile_3_mutual_tls(tmp_path: Path, peers: Any, start: Start) ->
     await peer.wait_for(lambda: peer.of("BootNotification"))
     peer_cert = cp._connection.transport.get_extra_info("peercert")
     assert dict(x[0] for x in peer_cert["subject"])["commonName"] == "P3"
+    await asyncio.sleep(0.3)
+    assert peer.of("SignCertificate") == []  # 20 years left: no renewal
 
 
 async def test_a_csms_certificate_from_another_ca_is_refused_and_logged(

@@ -222,6 +222,7 @@ class ChargePointApp:
             asyncio.ensure_future(link.run()),
         ]
         station.spawn(self._after_accept(link, firmware))
+        station.spawn(self._after_accept_renew(link, security_handlers))
         self.started.set()
         reboot = asyncio.ensure_future(station.reboot_requested.wait())
         try:
@@ -242,6 +243,11 @@ class ChargePointApp:
             store.close()
             self.station = None
             self.link = None
+
+    @staticmethod
+    async def _after_accept_renew(link: Link, security_handlers: SecurityHandlers) -> None:
+        await link.connected_once.wait()
+        await security_handlers.renew_when_due()
 
     @staticmethod
     async def _after_accept(link: Link, firmware: FirmwareManager) -> None:

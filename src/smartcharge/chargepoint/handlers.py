@@ -360,7 +360,8 @@ class Handlers:
             ids = [req.connector_id] if req.connector_id is not None else [0, *st.connectors]
             for n in ids:
                 if n == 0:
-                    await st.send_status(0, "Available" if st.operative else "Unavailable")
+                    available = st.operative and not st.tampered
+                    await st.send_status(0, "Available" if available else "Unavailable")
                 else:
                     c = st.connectors[n]
                     await st.send_status(n, c.status, c.hw.error_code())

@@ -22,7 +22,7 @@ import gzip
 import logging
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ from smartcharge.ocpp.rpc import RpcEndpoint
 log = logging.getLogger("smartcharge.chargepoint.security")
 
 PENDING_KEY = "tls_private_key_pending"
+RENEW_BEFORE = timedelta(days=30)  # ask for a new certificate this long before ours expires
+RENEW_CHECK_S = 86400
 CORE_TRIGGERS = frozenset({"BootNotification", "Heartbeat", "MeterValues", "StatusNotification"})
 
 
@@ -219,6 +221,22 @@ class SecurityHandlers:
             log.warning("SignCertificate not delivered: %s", type(exc).__name__)
             return
         log.info("SignCertificate answered %s", res.get("status"))
+
+    async def renew_when_due(self) -> None:
+        """Once a day (from the first accepted boot): a charger certificate that expires within
+        RENEW_BEFORE gets a new key pair and SignCertificate, as the whitepaper asks."""
+        while True:
+            chain = self.connection.chargepoint_chain()
+            vault = self._vault
+            if chain is not None and vault is not None and PENDING_KEY not in vault.names():
+                try:
+                    expires = load_chain(chain)[0].not_valid_after_utc
+                except CertificateInvalid:
+                    expires = None
+                if expires is not None and expires - self.station.clock.now() < RENEW_BEFORE:
+                    log.info("charge point certificate expires %s: renewing", expires.date())
+                    await self.sign_certificate()
+            await self.station.clock.sleep(RENEW_CHECK_S)
 
     # --- ExtendedTriggerMessage ------------------------------------------------------------------
 
