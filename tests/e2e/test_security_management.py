@@ -283,3 +283,17 @@ async def test_a_certificate_near_its_end_is_renewed_after_boot(
     cp = await booted(make_cp, identity="RENEW1", security=security)
     await cp.peer.wait_for(lambda: cp.peer.of("SignCertificate"))
     assert "tls_private_key_pending" in open_vault(made.directory).names()
+
+
+async def test_invalid_messages_from_the_central_system_are_logged(make_cp: MakeCP) -> None:
+    cp = await booted(make_cp)
+    connection = cp.peer.connected[cp.identity]._connection
+    await connection.send("this is not OCPP-J")
+    await connection.send('[2,"bad-1","ChangeConfiguration",{"key":"HeartbeatInterval"}]')
+    await cp.peer.wait_for(lambda: log_events(cp).count("InvalidMessages") == 2)
+    assert cp.app.security is not None
+    infos = [e.tech_info for e in cp.app.security.log.entries() if e.event == "InvalidMessages"]
+    assert "ProtocolError" in infos[1] and "value" in infos[1]
+    # Still answering valid requests.
+    res = await cp.call(call.GetConfiguration(key=["HeartbeatInterval"]))
+    assert res.configuration_key[0]["value"] == "300"
