@@ -157,6 +157,13 @@ class PeerChargePoint(ChargePoint):
         self._record("SignCertificate", call_unique_id, **p)
         return call_result.SignCertificate(status="Accepted")
 
+    @on("SignedFirmwareStatusNotification")
+    def on_signed_fw(
+        self, call_unique_id: str, **p: Any
+    ) -> call_result.SignedFirmwareStatusNotification:
+        self._record("SignedFirmwareStatusNotification", call_unique_id, **p)
+        return call_result.SignedFirmwareStatusNotification()
+
     @on("DataTransfer")
     def on_data(self, call_unique_id: str, **p: Any) -> call_result.DataTransfer:
         self._record("DataTransfer", call_unique_id, **p)

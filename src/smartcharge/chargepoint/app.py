@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import smartcharge
 from smartcharge import __version__
 from smartcharge.chargepoint.authorization import Authorizer
 from smartcharge.chargepoint.config import ChargePointConfig
@@ -23,12 +26,18 @@ from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.chargepoint.link import Link
 from smartcharge.chargepoint.owner_controls import DsrAgreement, OwnerControls
+from smartcharge.chargepoint.security.boot_integrity import IntegrityResult, check_signed_file
 from smartcharge.chargepoint.security.boot_security import BootSecurity, open_vault
+from smartcharge.chargepoint.security.events import SecurityEvents
 from smartcharge.chargepoint.security_handlers import SecurityHandlers
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.sim.clock import Clock, SimulatedClock
+
+if TYPE_CHECKING:
+    from smartcharge.chargepoint.owner_api.parts import BootParts
+    from smartcharge.chargepoint.owner_api.server import OwnerApi
 
 log = logging.getLogger("smartcharge.chargepoint")
 
@@ -69,6 +78,11 @@ class ChargePointApp:
         self.link: Link | None = None
         self.boots = 0
         self.started = asyncio.Event()
+        self.owner_api: OwnerApi | None = None
+        self._parts: BootParts | None = None
+        self.integrity: IntegrityResult | None = None  # None: no boot manifest configured
+        self.firmware: FirmwareManager | None = None
+        self._factory_reset = False
 
     def _on_card(self, id_tag: str) -> None:
         if self.station is not None:
@@ -103,10 +117,81 @@ class ChargePointApp:
         )
         log.info("simulator control API on port %s", self.control.port)
         try:
+            if self.config.owner_api.enabled:
+                await self._start_owner_api()
             while True:
                 await self._boot_once()
         finally:
+            if self.owner_api is not None:
+                await self.owner_api.stop()
             await self.control.stop()
+
+    async def _start_owner_api(self) -> None:
+        # Imported here: a charger without the owner API does not load it (memory, R36: a
+        # charger listens on nothing its config does not enable).
+        from smartcharge.chargepoint.owner_api import tls
+        from smartcharge.chargepoint.owner_api.server import OwnerApi
+
+        cfg = self.config
+        cert, key = cfg.owner_api.cert_file, cfg.owner_api.key_file
+        if cert is None or key is None:
+            cert, key = tls.ensure_certificate(cfg.data_dir / "owner_api", cfg.identity)
+        api = OwnerApi(
+            lambda: self._parts, self.clock, public_values=(cfg.identity, cfg.serial_number)
+        )
+        await api.start(cfg.owner_api.host, cfg.owner_api.port, tls.server_context(cert, key))
+        self.owner_api = api
+        log.info(
+            "owner API on https port %s (certificate SHA-256 %s)", api.port, tls.fingerprint(cert)
+        )
+
+    def _check_integrity(self, store: Store, events: SecurityEvents) -> IntegrityResult | None:
+        """R31: the installed software against its signed manifest; the result is logged."""
+        sec = self.config.security
+        if sec.boot_manifest is None or sec.manufacturer_root is None:
+            return None
+        try:
+            root = sec.manufacturer_root.read_bytes()
+        except OSError as exc:
+            result = IntegrityResult(False, problem=f"manufacturer root unreadable: {exc}")
+        else:
+            result = check_signed_file(Path(smartcharge.__file__).parent, sec.boot_manifest, root)
+        if not result:
+            log.error("boot integrity check failed: %s", result.summary())
+            events.record("BootIntegrityFailed", result.summary())
+            store.save_setting("firmware.integrity", "failed")
+        else:
+            if store.setting("firmware.integrity") == "failed":
+                events.record("BootIntegrityRestored", result.summary())
+            store.save_setting("firmware.integrity", "ok")
+        return result
+
+    def _condition(self) -> dict[str, Any]:
+        """What the owner is told about the charger's own state (owner API status)."""
+        result = self.integrity
+        return {
+            "software": {
+                "version": __version__,
+                "integrity": (
+                    "not checked" if result is None else "intact" if result else "failed"
+                ),
+                "integrityDetail": None if result is None else result.summary(),
+                # R31: with a failed check the charger reports but takes no remote commands.
+                "remoteCommands": result is None or bool(result),
+            },
+            "firmware": self.firmware.condition() if self.firmware is not None else None,
+            # R36: a latched tamper alarm stops charging until the owner clears it.
+            "tamperAlarm": self.station is not None and self.station.tampered,
+        }
+
+    def _request_factory_reset(self, station: Station, events: SecurityEvents) -> None:
+        """The owner asked for a factory reset (R35): wiped at the reboot, once all has stopped."""
+        if any(c.tx_local_id is not None for c in station.connectors.values()):
+            raise RuntimeError("a charging session is running; stop it first")
+        events.record("FactoryReset", "requested by the owner")
+        self._factory_reset = True
+        station.reboot_kind = "FactoryReset"
+        station.reboot_requested.set()
 
     async def _boot_once(self) -> None:
         cfg = self.config
@@ -158,7 +243,19 @@ class ChargePointApp:
             vault=self.vault,
             boots=self.boots,
         )
-        firmware = FirmwareManager(station, cfg.data_dir, cfg.model)
+        self.integrity = self._check_integrity(store, security.events)
+        report_only = self.integrity is not None and not self.integrity
+        firmware = FirmwareManager(
+            station,
+            cfg.data_dir,
+            cfg.model,
+            record=security.events.record,
+            manufacturer_root=cfg.security.manufacturer_root,
+            model_key=cfg.firmware.model_key_file,
+            factory_version=cfg.firmware_version,
+        )
+        firmware.boot()  # settle an install on trial, roll back what fails, before connecting
+        self.firmware = firmware
         diagnostics = Diagnostics(station, configuration, cfg.data_dir / "logs", cfg.identity)
 
         def boot_payload() -> dict[str, Any]:
@@ -170,6 +267,9 @@ class ChargePointApp:
             }
 
         def register(ep: RpcEndpoint) -> None:
+            if report_only:  # R31: the software failed its check; see Handlers.register
+                handlers.register(ep, report_only=True)
+                return
             handlers.register(ep)
             security_handlers.register(ep)  # replaces ChangeConfiguration's route (reconnects)
 
@@ -214,6 +314,18 @@ class ChargePointApp:
         self.station, self.link, self.security = station, link, security
         while self._tampers:
             security.tamper(self._tampers.pop(0))
+        if self.config.owner_api.enabled:
+            from smartcharge.chargepoint.owner_api.parts import BootParts
+
+            self._parts = BootParts(
+                station=station,
+                configuration=configuration,
+                security_log=security.log,
+                record=security.events.record,
+                condition=self._condition,
+                factory_reset=lambda: self._request_factory_reset(station, security.events),
+                clear_tamper=self.clear_tamper,
+            )
         log.info(
             "charge point %s booting (boot %s, software %s)", cfg.identity, self.boots, __version__
         )
@@ -223,6 +335,9 @@ class ChargePointApp:
         ]
         station.spawn(self._after_accept(link, firmware))
         station.spawn(self._after_accept_renew(link, security_handlers))
+        if cfg.firmware.update_url is not None:
+            every = timedelta(hours=cfg.firmware.check_interval_h)
+            station.spawn(firmware.check_for_updates(cfg.firmware.update_url, every))
         self.started.set()
         reboot = asyncio.ensure_future(station.reboot_requested.wait())
         try:
@@ -237,7 +352,12 @@ class ChargePointApp:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(reboot, *tasks, return_exceptions=True)
+            self._parts = None
             await station.shutdown()
+            if self._factory_reset:
+                self._factory_reset = False
+                store.factory_reset()
+                log.info("factory reset: personal data deleted")
             self.security = None
             security.close()
             store.close()

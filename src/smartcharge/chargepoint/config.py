@@ -37,8 +37,10 @@ from smartcharge import __version__
 __all__ = [
     "ChargePointConfig",
     "ConfigError",
+    "FirmwareConfig",
     "HardwareConfig",
     "OcppConfig",
+    "OwnerApiConfig",
     "SecurityConfig",
     "SimulatorConfig",
     "load_config",
@@ -149,6 +151,12 @@ def _host_port(value: str) -> str:
     return value
 
 
+def _split_host_port(value: str) -> tuple[str, int]:
+    """A value `_host_port` accepted, as (host without IPv6 brackets, port)."""
+    host, _, port = value.rpartition(":")
+    return (host[1:-1] if host.startswith("[") else host), int(port)
+
+
 def _aware_datetime(value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -205,6 +213,20 @@ Identity = Annotated[str, AfterValidator(_identity)]
 WsUrl = Annotated[str, AfterValidator(_ws_url)]
 
 
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain credentials")
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
+        raise ValueError("must not contain spaces or control characters")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 def _path_input(value: Any) -> Any:
     # Path's lax mode would take other types (e.g. os.PathLike); a TOML file only gives strings.
     if not isinstance(value, str | Path):
@@ -250,6 +272,47 @@ class SecurityConfig(_Table):
     cert_file: ResolvedPath | None = None
     tls_csms_url: WsUrl | None = None
     tamper_stops_charging: bool = True
+    # The manufacturer root certificate: signed firmware and the boot manifest verify against it.
+    manufacturer_root: ResolvedPath | None = None
+    # The signed boot manifest of the installed software (R31), checked at every start.
+    boot_manifest: ResolvedPath | None = None
+
+    @model_validator(mode="after")
+    def _manifest_needs_root(self) -> SecurityConfig:
+        if self.boot_manifest is not None and self.manufacturer_root is None:
+            raise _KeyProblem("manufacturer_root", "required to check security.boot_manifest")
+        return self
+
+
+class FirmwareConfig(_Table):
+    """`[firmware]`: where the charger looks for updates (R29, R30) and the image key."""
+
+    update_url: HttpUrl | None = None
+    check_interval_h: Annotated[int, AfterValidator(_int_range(1, 24 * 7))] = 24
+    model_key_file: ResolvedPath | None = None
+
+
+class OwnerApiConfig(_Table):
+    """`[owner_api]`: the owner's HTTPS API on the charger (R5, R7, R33); off unless enabled."""
+
+    enabled: bool = False
+    listen: Annotated[str, AfterValidator(_host_port)] = "0.0.0.0:8443"
+    cert_file: ResolvedPath | None = None
+    key_file: ResolvedPath | None = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> OwnerApiConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise _KeyProblem("cert_file", "cert_file and key_file go together")
+        return self
+
+    @property
+    def host(self) -> str:
+        return _split_host_port(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return _split_host_port(self.listen)[1]
 
 
 class HardwareConfig(_Table):
@@ -270,12 +333,11 @@ class SimulatorConfig(_Table):
 
     @property
     def control_host(self) -> str:
-        host = self.control.rpartition(":")[0]
-        return host[1:-1] if host.startswith("[") else host
+        return _split_host_port(self.control)[0]
 
     @property
     def control_port(self) -> int:
-        return int(self.control.rpartition(":")[2])
+        return _split_host_port(self.control)[1]
 
 
 class OcppConfig(_Table):
@@ -354,6 +416,8 @@ class ChargePointConfig(_Table):
     simulator: SimulatorConfig = SimulatorConfig()
     ocpp: OcppConfig = OcppConfig()
     charging: ChargingConfig = ChargingConfig()
+    firmware: FirmwareConfig = FirmwareConfig()
+    owner_api: OwnerApiConfig = OwnerApiConfig()
 
     @model_validator(mode="before")
     @classmethod

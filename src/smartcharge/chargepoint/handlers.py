@@ -24,8 +24,13 @@ from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_
 from smartcharge.chargepoint.station import Connector, Station
 from smartcharge.chargepoint.store import Reservation
 from smartcharge.chargepoint.uk_extension import UkExtension
-from smartcharge.ocpp.errors import OccurenceConstraintViolation, PropertyConstraintViolation
+from smartcharge.ocpp.errors import (
+    OccurenceConstraintViolation,
+    PropertyConstraintViolation,
+    SecurityError,
+)
 from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.ocpp.schemas import ACTIONS_TO_CHARGE_POINT
 
 log = logging.getLogger("smartcharge.chargepoint.handlers")
 
@@ -35,6 +40,13 @@ def _when(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise PropertyConstraintViolation(f"not an ISO 8601 date-time: {text!r}") from exc
+
+
+def _refuse_report_only(req: dict[str, Any]) -> dict[str, Any]:
+    raise SecurityError(
+        "the charger's software failed its integrity check: it takes no remote commands"
+        " until a valid signed update restores it"
+    )
 
 
 class Handlers:
@@ -56,7 +68,15 @@ class Handlers:
         self._send_boot = send_boot
         self._send_heartbeat = send_heartbeat
 
-    def register(self, ep: RpcEndpoint) -> None:
+    def register(self, ep: RpcEndpoint, *, report_only: bool = False) -> None:
+        """Route every request; `report_only` (the boot integrity check failed, R31): refuse
+        every command with a SecurityError CALLERROR but a signed firmware update, the one
+        thing that can restore the charger."""
+        if report_only:
+            for action in sorted(ACTIONS_TO_CHARGE_POINT):
+                ep.route(action, _refuse_report_only, raw=True)
+            ep.route("SignedUpdateFirmware", self.signed_update_firmware, raw=True)
+            return
         ep.route("ChangeAvailability", self.change_availability)
         ep.route("ChangeConfiguration", self.change_configuration)
         ep.route("ClearCache", self.clear_cache)
@@ -72,6 +92,7 @@ class Handlers:
         ep.route("CancelReservation", self.cancel_reservation)
         ep.route("TriggerMessage", self.trigger_message, after=self.after_trigger)
         ep.route("UpdateFirmware", self.update_firmware)
+        ep.route("SignedUpdateFirmware", self.signed_update_firmware, raw=True)
         ep.route("GetDiagnostics", self.get_diagnostics)
         ep.route("SetChargingProfile", self.set_charging_profile, raw=True)
         ep.route("ClearChargingProfile", self.clear_charging_profile)
@@ -376,6 +397,10 @@ class Handlers:
             req.location, _when(req.retrieve_date), req.retries, req.retry_interval
         )
         return call_result.UpdateFirmware()
+
+    async def signed_update_firmware(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Security whitepaper SignedUpdateFirmware: the certificate is checked now."""
+        return {"status": self.firmware.signed_update(req)}
 
     async def get_diagnostics(self, req: call.GetDiagnostics) -> call_result.GetDiagnostics:
         name = self.diagnostics.schedule(

@@ -90,6 +90,15 @@ CREATE TABLE IF NOT EXISTS reservations (
 );
 """
 
+# Settings that describe the device, not its owner: kept by a factory reset (`factory_reset`).
+FACTORY_RESET_KEEPS_PREFIXES = (
+    "meter.register.",
+    "firmware.",
+    "security.",  # the tamper latch, certificate and profile state: a reset must not clear them
+    "SecurityProfile",
+    "AuthorizationKey",
+)
+
 SESSION_RETENTION = timedelta(days=366)  # R10 decision: 366 days of session records
 SAMPLE_RETENTION = timedelta(days=7)  # R11 decision: 1 s samples of at least the last 7 days
 
@@ -562,6 +571,37 @@ class Store:
     def cache_clear(self) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM auth_cache")
+
+    # --- factory reset (R35) -----------------------------------------------------------------
+    def factory_reset(self) -> None:
+        """Delete every piece of personal data in one SQLite transaction.
+
+        Gone: sessions and their rate changes, samples, id tags (local list, cache, reservations,
+        queued transaction messages, which carry id tags; queued security event notifications
+        stay: evidence, not personal data), the owner's settings and password,
+        DSR events, charging profiles and configuration keys (back to their defaults). Kept:
+        what describes the device, not a person: the meter registers (energy never goes
+        backwards), the firmware slots, and the security settings (a profile never goes down,
+        a credential is never reset to a shared value: R28). The device key and the credential
+        vault live outside this file and are not touched.
+        """
+        with self._tx() as db:
+            db.execute("DELETE FROM outbox WHERE action != 'SecurityEventNotification'")
+            for table in (
+                "rate_changes",
+                "transactions",
+                "samples",
+                "local_list",
+                "auth_cache",
+                "reservations",
+            ):
+                db.execute(f"DELETE FROM {table}")  # names from the tuple above, never input
+            keep = [f"{prefix}%" for prefix in FACTORY_RESET_KEEPS_PREFIXES]
+            clauses = " AND ".join("key NOT LIKE ?" for _ in keep)
+            db.execute(f"DELETE FROM settings WHERE {clauses}", keep)
+        self._reservations = None
+        # The deleted rows' bytes stay in free pages until the file is rewritten: rewrite it.
+        self._db.execute("VACUUM")
 
     # --- reservations --------------------------------------------------------------------------
     def put_reservation(self, r: Reservation) -> None:

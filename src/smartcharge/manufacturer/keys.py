@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from smartcharge.chargepoint.security.cert_builder import self_signed
 from smartcharge.chargepoint.security.files import private_dir, write_private
 from smartcharge.chargepoint.security.firmware_image import new_model_key
 
@@ -72,13 +73,7 @@ def make_root(
 ) -> x509.Certificate:
     name = _name(f"{organization} Firmware Root CA", organization)
     return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=days))
+        self_signed(key, name, now, days)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(

@@ -25,7 +25,7 @@ ASSIGNED_SECRET = re.compile(
 def scan(roots: list[Path]) -> list[str]:
     found = []
     for root in roots:
-        for path in sorted(root.rglob("*")):
+        for path in [root] if root.is_file() else sorted(root.rglob("*")):
             if not path.is_file() or path.suffix not in TEXT_SUFFIXES:
                 continue
             if "__pycache__" in path.parts or ".venv" in path.parts:
@@ -40,10 +40,42 @@ def scan(roots: list[Path]) -> list[str]:
     return found
 
 
+# A password written into a configuration example (a ```toml block of the docs or the README):
+# readers copy examples, so an example password becomes a shared default (R28). The examples use
+# `credentials_dir` (provisioning) instead.
+TOML_BLOCK = re.compile(r"```toml\n(.*?)```", re.DOTALL)
+CONFIG_PASSWORD = re.compile(
+    r"""^\s*(?:password|passphrase|secret|authorization_?key)\s*=""", re.I | re.M
+)
+
+
+def scan_config_examples(files: list[Path]) -> list[str]:
+    found = []
+    for path in files:
+        for block in TOML_BLOCK.findall(path.read_text(errors="replace")):
+            for match in CONFIG_PASSWORD.finditer(block):
+                line = block[match.start() :].splitlines()[0].strip()
+                found.append(f"{path}: a password in a configuration example ({line[:30]}...)")
+    return found
+
+
+def test_configuration_examples_hold_no_password() -> None:
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    assert len(files) > 5
+    assert scan_config_examples(files) == []
+
+
+def test_the_example_scan_finds_a_planted_password(tmp_path: Path) -> None:
+    doc = tmp_path / "setup.md"
+    doc.write_text('Set it up:\n\n```toml\n[security]\npassword = "hunter2hunter2hunter2"\n```\n')
+    assert len(scan_config_examples([doc])) == 1
+
+
 def test_the_source_tree_embeds_no_secret() -> None:
     roots = [ROOT / name for name in SCANNED if (ROOT / name).is_dir()]
     assert ROOT / "src" in roots
     assert scan(roots) == []
+    assert scan([ROOT / "README.md"]) == []
 
 
 def test_the_scan_finds_a_planted_key_and_password(tmp_path: Path) -> None:

@@ -68,6 +68,7 @@ LOCAL_EVENTS: dict[str, bool] = {
     "SecurityProfileFallback": True,
     "CredentialsProvisioned": False,
     "FactoryReset": True,
+    "FirmwareRolledBack": True,
 }
 
 EVENT_TYPES: dict[str, bool] = {**WHITEPAPER_EVENTS, **LOCAL_EVENTS}

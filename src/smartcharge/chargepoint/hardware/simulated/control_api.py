@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
-import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from smartcharge.chargepoint.hardware.simulated.connector import FAULT_CODES
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
+from smartcharge.chargepoint.http_json import (
+    BadRequest,
+    Body,
+    JsonService,
+    json_errors,
+    json_response,
+    read_body,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +41,7 @@ MAX_METER_ERROR = 0.5
 _CONNECTOR_ID = re.compile(r"[1-9][0-9]{0,5}")  # ASCII: isdigit() takes any script
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False, frozen=True)
-
-
-class PlugBody(_Body):
+class PlugBody(Body):
     battery_kwh: float = Field(gt=0, le=MAX_BATTERY_KWH)
     soc: float = Field(ge=0, le=100)
     max_power_w: float = Field(gt=0, le=MAX_EV_POWER_W)
@@ -52,7 +55,7 @@ class PlugBody(_Body):
         return v
 
 
-class FaultBody(_Body):
+class FaultBody(Body):
     code: str
 
     @field_validator("code")
@@ -65,90 +68,24 @@ class FaultBody(_Body):
         return v
 
 
-class EvBody(_Body):
+class EvBody(Body):
     paused: bool
 
 
-class RfidBody(_Body):
+class RfidBody(Body):
     id_tag: str = Field(min_length=1, max_length=MAX_ID_TAG_LEN)
 
 
-class TamperBody(_Body):
+class TamperBody(Body):
     description: str = Field(default="enclosure opened", min_length=1, max_length=200)
 
 
-class NetworkBody(_Body):
+class NetworkBody(Body):
     up: bool
 
 
-class MeterBody(_Body):
+class MeterBody(Body):
     error_fraction: float = Field(ge=-MAX_METER_ERROR, le=MAX_METER_ERROR)
-
-
-B = TypeVar("B", bound=_Body)
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
-
-
-def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(data), status=status, headers=headers, content_type="application/json"
-    )
-
-
-def _error(status: int, message: str, field: str | None = None) -> web.Response:
-    body: dict[str, Any] = {"error": message}
-    if field is not None:
-        body["field"] = field
-    return _json(body, status)
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every answer is JSON: our own 4xx, aiohttp's (404, 405, 413) and unexpected errors."""
-    try:
-        return await handler(request)
-    except BadRequest as exc:
-        return _error(exc.status, exc.message, exc.field)
-    except web.HTTPException as exc:
-        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return _json({"error": exc.reason}, exc.status, allow)
-    except Exception:
-        log.exception("simulator control API: %s %s failed", request.method, request.path)
-        return _error(500, "internal error")
-
-
-async def _body(request: web.Request, model: type[B], *, required: bool = True) -> B:
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise BadRequest(400, "a JSON object body is required")
-        data: Any = {}
-    else:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(400, f"body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise BadRequest(400, "body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        fields = [".".join(str(p) for p in e["loc"]) for e in errors]
-        message = "; ".join(
-            f"{f}: {e['msg']}" if f else e["msg"] for f, e in zip(fields, errors, strict=True)
-        )
-        raise BadRequest(422, message, fields[0] or None) from None
 
 
 def parse_control_address(address: str) -> tuple[str, int]:
@@ -160,17 +97,17 @@ def parse_control_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
-class ControlApi:
+class ControlApi(JsonService):
     """The control API application for one `SimulatedHardware`; `start` serves it."""
+
+    name = "the simulator control API"
 
     def __init__(
         self, hardware: SimulatedHardware, state_provider: StateProvider | None = None
     ) -> None:
         self.hardware = hardware
         self._state_provider = state_provider
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        self.app = web.Application(middlewares=[_json_errors])
+        super().__init__(web.Application(middlewares=[json_errors]))
         self.app.add_routes(
             [
                 web.get("/state", self._get_state),
@@ -185,35 +122,6 @@ class ControlApi:
                 web.post("/network", self._network),
             ]
         )
-
-    # -- serving ---------------------------------------------------------------------------------
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on host:port (port 0 picks a free one; see `port`)."""
-        if self._runner is not None:
-            raise RuntimeError("the simulator control API is already running")
-        runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    @property
-    def port(self) -> int:
-        """The port it listens on; `RuntimeError` before `start`."""
-        if self._port is None:
-            raise RuntimeError("the simulator control API has not been started")
-        return self._port
 
     # -- views -------------------------------------------------------------------------------------
 
@@ -245,57 +153,57 @@ class ControlApi:
     # -- handlers ----------------------------------------------------------------------------------
 
     async def _get_state(self, request: web.Request) -> web.Response:
-        return _json(self.state())
+        return json_response(self.state())
 
     async def _plug(self, request: web.Request) -> web.Response:
         n = self._connector_id(request)
-        body = await _body(request, PlugBody)
+        body = await read_body(request, PlugBody)
         self._conflict(
             lambda: self.hardware.plug(
                 n, body.battery_kwh, body.soc, body.max_power_w, phases=body.phases
             )
         )
-        return _json(self.state())
+        return json_response(self.state())
 
     async def _unplug(self, request: web.Request) -> web.Response:
         n = self._connector_id(request)
         self._conflict(lambda: self.hardware.unplug(n))
-        return _json(self.state())
+        return json_response(self.state())
 
     async def _inject_fault(self, request: web.Request) -> web.Response:
         n = self._connector_id(request)
-        body = await _body(request, FaultBody)
+        body = await read_body(request, FaultBody)
         self.hardware.inject_fault(n, body.code)
-        return _json(self.state())
+        return json_response(self.state())
 
     async def _clear_fault(self, request: web.Request) -> web.Response:
         n = self._connector_id(request)
         self.hardware.clear_fault(n)
-        return _json(self.state())
+        return json_response(self.state())
 
     async def _ev(self, request: web.Request) -> web.Response:
         n = self._connector_id(request)
-        body = await _body(request, EvBody)
+        body = await read_body(request, EvBody)
         self._conflict(lambda: self.hardware.set_ev_paused(n, body.paused))
-        return _json(self.state())
+        return json_response(self.state())
 
     async def _meter(self, request: web.Request) -> web.Response:
         n = self._connector_id(request)
-        body = await _body(request, MeterBody)
+        body = await read_body(request, MeterBody)
         self.hardware.set_meter_error(n, body.error_fraction)
-        return _json(self.state())
+        return json_response(self.state())
 
     async def _rfid(self, request: web.Request) -> web.Response:
-        body = await _body(request, RfidBody)
+        body = await read_body(request, RfidBody)
         self.hardware.present_card(body.id_tag)
-        return _json(self.state())
+        return json_response(self.state())
 
     async def _tamper(self, request: web.Request) -> web.Response:
-        body = await _body(request, TamperBody, required=False)
+        body = await read_body(request, TamperBody, required=False)
         self.hardware.tamper_with(body.description)
-        return _json(self.state())
+        return json_response(self.state())
 
     async def _network(self, request: web.Request) -> web.Response:
-        body = await _body(request, NetworkBody)
+        body = await read_body(request, NetworkBody)
         self.hardware.set_network(body.up)
-        return _json(self.state())
+        return json_response(self.state())

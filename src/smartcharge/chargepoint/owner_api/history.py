@@ -1,0 +1,69 @@
+"""The owner's charging history (R10): each session, and totals per day, week or month.
+
+Pure functions over the store's `Session` records. Periods are UK calendar periods
+(Europe/London, as the owner reads a calendar): a day is a UK date, a week starts on Monday
+(ISO week), a month is a calendar month. A session counts in the period in which it started.
+The history reaches back 12 months (the store keeps 366 days of sessions, R10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from smartcharge.chargepoint.store import Session
+from smartcharge.regulations.calendar import to_uk
+
+Period = Literal["day", "week", "month"]
+PERIODS: tuple[Period, ...] = ("day", "week", "month")
+HISTORY_DAYS = 366
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def session_json(s: Session) -> dict[str, Any]:
+    duration = None if s.stopped_at is None else (s.stopped_at - s.started_at).total_seconds()
+    return {
+        "id": s.local_id,
+        "connectorId": s.connector_id,
+        "idTag": s.id_tag,
+        "transactionId": s.transaction_id,
+        "startedAt": _iso(s.started_at),
+        "stoppedAt": _iso(s.stopped_at),
+        "durationS": None if duration is None else round(duration),
+        "energyWh": s.energy_wh,
+        "stopReason": s.stop_reason,
+    }
+
+
+def period_start(when: datetime, period: Period) -> date:
+    """The first UK date of the period holding `when`."""
+    day = to_uk(when).date()
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+
+
+def totals(sessions: Iterable[Session], period: Period) -> list[dict[str, Any]]:
+    """Per period (oldest first): sessions, energy of finished sessions, charging time."""
+    buckets: dict[date, dict[str, Any]] = {}
+    for s in sessions:
+        key = period_start(s.started_at, period)
+        b = buckets.setdefault(key, {"sessions": 0, "energyWh": 0, "durationS": 0})
+        b["sessions"] += 1
+        if s.energy_wh is not None:
+            b["energyWh"] += s.energy_wh
+        if s.stopped_at is not None:
+            b["durationS"] += round((s.stopped_at - s.started_at).total_seconds())
+    return [{"period": period, "start": k.isoformat(), **buckets[k]} for k in sorted(buckets)]
+
+
+def history_start(now: datetime) -> datetime:
+    return now - timedelta(days=HISTORY_DAYS)

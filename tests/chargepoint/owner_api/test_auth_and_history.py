@@ -1,0 +1,176 @@
+"""Owner sign-in (no default password, lock-out, tokens), the history totals and the store's
+factory reset, on real SQLite files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from smartcharge.chargepoint.owner_api import history
+from smartcharge.chargepoint.owner_api.auth import (
+    LOCKOUT_MAX_S,
+    LOCKOUT_S,
+    MAX_FAILURES,
+    TOKEN_IDLE_S,
+    AuthError,
+    OwnerAuth,
+)
+from smartcharge.chargepoint.store import Reservation, Store
+
+GOOD = "a long owner passphrase"  # not-a-secret: test data
+FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # tests only: quick hashes
+
+
+class Clock:
+    t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "cp.sqlite")
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def make_auth(store: Store, clock: Clock, events: list[tuple[str, str]]) -> OwnerAuth:
+    return OwnerAuth(
+        lambda: store,
+        clock,
+        lambda e, i: events.append((e, i)),
+        public_values=("garage-charger-7", "SN123456"),
+        hasher=FAST,
+    )
+
+
+def test_nothing_works_until_the_owner_sets_a_password(store: Store) -> None:
+    events: list[tuple[str, str]] = []
+    auth = make_auth(store, Clock(), events)
+    assert not auth.password_set()
+    with pytest.raises(AuthError) as exc:
+        auth.login("")
+    assert exc.value.status == 409
+    for bad in ("admin", "short pw", "my-garage-charger-7-pw", "SN123456 is my pw", "abababababab"):
+        with pytest.raises(AuthError) as exc:
+            auth.set_first_password(bad)
+        assert exc.value.status == 400 and bad not in str(exc.value)
+    token = auth.set_first_password(GOOD)
+    assert auth.check_token(token)
+    stored = store.setting("owner.password_hash")
+    assert stored is not None and stored.startswith("$argon2id$") and GOOD not in stored
+    with pytest.raises(AuthError):
+        auth.set_first_password("someone else's password")
+    assert events == [("OwnerPasswordSet", "first use")]
+
+
+def test_lockout_escalates_and_a_good_login_resets_it(store: Store) -> None:
+    events: list[tuple[str, str]] = []
+    clock = Clock()
+    auth = make_auth(store, clock, events)
+    auth.set_first_password(GOOD)
+    for round_ in range(4):
+        for _ in range(MAX_FAILURES):
+            with pytest.raises(AuthError) as exc:
+                auth.login("not the password")
+            assert exc.value.status == 401
+        with pytest.raises(AuthError) as exc:
+            auth.login(GOOD)
+        assert exc.value.status == 429
+        expected = min(LOCKOUT_S * 2**round_, LOCKOUT_MAX_S)
+        assert auth.locked_for() == expected
+        clock.t += expected
+    assert [e for e, _ in events].count("OwnerLockedOut") == 4
+    assert [e for e, _ in events].count("OwnerLoginFailed") == 4 * MAX_FAILURES
+    assert auth.check_token(auth.login(GOOD))
+    for _ in range(MAX_FAILURES - 1):  # after a success the count starts again
+        with pytest.raises(AuthError):
+            auth.login("nope nope nope")
+    assert auth.locked_for() == 0
+
+
+def test_tokens_expire_when_idle_and_a_password_change_revokes_them(store: Store) -> None:
+    clock = Clock()
+    auth = make_auth(store, clock, [])
+    first = auth.set_first_password(GOOD)
+    second = auth.login(GOOD)
+    clock.t += TOKEN_IDLE_S - 1
+    assert auth.check_token(second)  # used: its idle time starts again
+    clock.t += 2
+    assert not auth.check_token(first) and auth.check_token(second)
+    fresh = auth.change_password(GOOD, "a different passphrase")
+    assert not auth.check_token(second) and auth.check_token(fresh)
+    assert not auth.check_token("made-up") and not auth.check_token("")
+
+
+def _session(store: Store, start: str, stop: str, wh: int, start_wh: int) -> None:
+    t0 = datetime.fromisoformat(start)
+    local = store.start_transaction(connector_id=1, id_tag="T", meter_start_wh=start_wh, now=t0)
+    store.stop_transaction(
+        local, meter_stop_wh=start_wh + wh, now=datetime.fromisoformat(stop), reason="Local"
+    )
+
+
+def test_history_groups_by_uk_day_week_and_month(store: Store) -> None:
+    # 23:30 UTC on 31 May is 00:30 on 1 June in the UK (BST): it counts on 1 June.
+    _session(store, "2026-05-31T23:30:00+00:00", "2026-06-01T01:00:00+00:00", 5000, 0)
+    _session(store, "2026-05-31T12:00:00+00:00", "2026-05-31T13:00:00+00:00", 2000, 5000)
+    _session(store, "2026-06-08T18:00:00+00:00", "2026-06-08T18:30:00+00:00", 1000, 7000)
+    sessions = store.sessions()
+    days = history.totals(sessions, "day")
+    assert [(d["start"], d["sessions"], d["energyWh"]) for d in days] == [
+        ("2026-05-31", 1, 2000),
+        ("2026-06-01", 1, 5000),
+        ("2026-06-08", 1, 1000),
+    ]
+    weeks = history.totals(sessions, "week")
+    assert [(w["start"], w["sessions"]) for w in weeks] == [
+        ("2026-05-25", 1),
+        ("2026-06-01", 1),
+        ("2026-06-08", 1),
+    ]
+    months = history.totals(sessions, "month")
+    assert [(m["start"], m["energyWh"], m["durationS"]) for m in months] == [
+        ("2026-05-01", 2000, 3600),
+        ("2026-06-01", 6000, 5400 + 1800),
+    ]
+    assert history.session_json(sessions[0])["energyWh"] == 5000
+
+
+def test_store_factory_reset_deletes_personal_data_only(store: Store) -> None:
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    _session(store, "2026-06-01T10:00:00+00:00", "2026-06-01T11:00:00+00:00", 3000, 100)
+    store.add_samples([(now, 1, 7000.0, 3100.0)])
+    store.replace_local_list(4, {"CARD": {"status": "Accepted"}})
+    store.cache_put("CACHED", {"status": "Accepted"}, now=now)
+    store.put_reservation(Reservation(1, 1, "RES", None, now))
+    for key, value in {
+        "owner.password_hash": "$argon2id$x",
+        "owner.default_hours": "{}",
+        "dsr.events": "[]",
+        "RandomisedDelayMaxSeconds": "900",
+        "SecurityProfile": "2",
+        "AuthorizationKey": "a-key-the-csms-set-0123456789",
+        "firmware.active": "a",
+    }.items():
+        store.save_setting(key, value)
+    store.factory_reset()
+    assert store.sessions() == [] and store.outbox_size() == 0
+    assert (
+        store.samples(1, datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)) == []
+    )
+    assert store.local_list_size() == 0 and store.local_list_version() == 0
+    assert store.cache_get("CACHED") is None and store.reservations() == []
+    assert set(store.load_settings()) == {
+        "SecurityProfile",
+        "AuthorizationKey",
+        "firmware.active",
+        "meter.register.1",
+    }
+    assert store.last_register(1) == 3100
+    raw = store.path.read_bytes()
+    assert b"CARD" not in raw and b"argon2id" not in raw  # vacuumed: not even in free pages
