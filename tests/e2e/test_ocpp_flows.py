@@ -215,9 +215,12 @@ async def test_change_availability_with_transaction_running(make_cp: MakeCP) -> 
     cp.hw.unplug(1)
     await cp.until_status(1, "Unavailable")
     # Availability survives a reboot.
+    boots = len(cp.peer.of("BootNotification"))
     await cp.call(call.Reset(type="Soft"))
     await cp.until(lambda: cp.app.boots == 2 and cp.app.station is not None)
     await cp.until(lambda: cp.state(1)["status"] == "Unavailable")
+    # The next command must go over the new connection, not the one the reset is closing.
+    await cp.until(lambda: len(cp.peer.of("BootNotification")) > boots)
     assert (
         await cp.call(call.ChangeAvailability(connector_id=1, type="Operative"))
     ).status == "Accepted"
