@@ -7,7 +7,6 @@ the PostgreSQL cases; in CI it fails them.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sys
@@ -18,7 +17,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from websockets.asyncio.client import connect
 
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.config import PlatformSettings
@@ -29,9 +27,9 @@ from platform_harness import (
     FakeClock,
     MakePlatform,
     Peer,
-    PeerChargePoint,
     Platform,
-    basic,
+    close_peers,
+    open_peer,
 )
 
 PG_SERVER = os.environ.get("SMARTCHARGE_TEST_PG", "postgres@127.0.0.1:5432")
@@ -120,20 +118,13 @@ async def platform(make_platform: MakePlatform) -> Platform:
 async def peers() -> AsyncIterator[Callable[..., Awaitable[Peer]]]:
     opened: list[Peer] = []
 
-    async def open_peer(platform: Platform, identity: str, password: str | None = None) -> Peer:
+    async def open_platform_peer(
+        platform: Platform, identity: str, password: str | None = None
+    ) -> Peer:
         pw = platform.passwords[identity] if password is None else password
-        ws = await connect(
-            f"{platform.url}/{identity}",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-            additional_headers=basic(identity, pw),
-        )
-        cp = PeerChargePoint(identity, ws)
-        peer = Peer(cp, ws, asyncio.create_task(cp.start()))
+        peer = await open_peer(platform.url, identity, pw)
         opened.append(peer)
         return peer
 
-    yield open_peer
-    for peer in opened:
-        await peer.ws.close()
-        peer.task.cancel()
-    await asyncio.gather(*(p.task for p in opened), return_exceptions=True)
+    yield open_platform_peer
+    await close_peers(opened)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
-from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import ClientConnection, connect
 
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.registry import add_charger
@@ -94,6 +94,24 @@ class Peer:
 
     async def call(self, request: Any) -> Any:
         return await self.cp.call(request, suppress=False)
+
+
+async def open_peer(url: str, identity: str, password: str) -> Peer:
+    """The `ocpp` package's charge point connected to `url` (…/ocpp) with basic auth."""
+    ws = await connect(
+        f"{url}/{identity}",
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        additional_headers=basic(identity, password),
+    )
+    cp = PeerChargePoint(identity, ws)
+    return Peer(cp, ws, asyncio.create_task(cp.start()))
+
+
+async def close_peers(peers: list[Peer]) -> None:
+    for peer in peers:
+        await peer.ws.close()
+        peer.task.cancel()
+    await asyncio.gather(*(p.task for p in peers), return_exceptions=True)
 
 
 def now_iso() -> str:

@@ -23,10 +23,10 @@ from typing import Any
 import nats
 import pytest
 from ocpp.v16 import call
-from platform_harness import PeerChargePoint, basic, now_iso
+from platform_harness import Peer, PeerChargePoint, basic, close_peers, now_iso, open_peer
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import WebSocketException
 
 from smartcharge.ocpp.errors import CallTimeout, OcppError
 from smartcharge.platform.app import PlatformApp
@@ -143,36 +143,20 @@ async def cluster(pg_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
         await a.stop()
 
 
-OpenPeer = Callable[[Cluster, str, str], Awaitable["Charger"]]
-
-
-@dataclass
-class Charger:
-    cp: PeerChargePoint
-    ws: ClientConnection
-    task: asyncio.Task[None]
+OpenPeer = Callable[[Cluster, str, str], Awaitable[Peer]]
 
 
 @pytest.fixture
 async def charger() -> AsyncIterator[OpenPeer]:
-    opened: list[Charger] = []
+    opened: list[Peer] = []
 
-    async def open_charger(c: Cluster, identity: str, url: str) -> Charger:
-        ws = await connect(
-            f"{url}/{identity}",
-            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-            additional_headers=basic(identity, c.passwords[identity]),
-        )
-        cp = PeerChargePoint(identity, ws)
-        ch = Charger(cp, ws, asyncio.create_task(cp.start()))
-        opened.append(ch)
-        return ch
+    async def open_charger(c: Cluster, identity: str, url: str) -> Peer:
+        peer = await open_peer(url, identity, c.passwords[identity])
+        opened.append(peer)
+        return peer
 
     yield open_charger
-    for ch in opened:
-        await ch.ws.close()
-        ch.task.cancel()
-    await asyncio.gather(*(ch.task for ch in opened), return_exceptions=True)
+    await close_peers(opened)
 
 
 async def _node_of(c: Cluster, identity: str, node: str | None) -> None:
@@ -248,7 +232,7 @@ class FailoverCharger:
                     additional_headers=basic(self.identity, self.c.passwords[self.identity]),
                     open_timeout=2,
                 )
-            except (OSError, TimeoutError):
+            except (OSError, TimeoutError, WebSocketException):  # refused, or cut mid-handshake
                 self.url_index += 1
                 self.reconnects += 1
                 await asyncio.sleep(0.1)
@@ -263,7 +247,7 @@ class FailoverCharger:
             cp = await self._connect()
             try:
                 return await cp.call(request, suppress=False)
-            except (ConnectionClosed, TimeoutError, OSError):
+            except (WebSocketException, TimeoutError, OSError):
                 await self.drop()
 
     async def drop(self) -> None:

@@ -4,7 +4,7 @@ meter values in batches."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -173,3 +173,29 @@ async def test_a_failed_batch_fails_every_waiter(store: Store) -> None:
     async with store.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 0
     await store.meter_values.append([_row(cid, 2)])  # and the writer goes on
+
+
+async def test_meter_values_read_back_as_written(store: Store) -> None:
+    """The bulk path (COPY / executemany) stores what the model's types would: UTC, exact."""
+    cid = await store.chargers.add("CP", None, at=T0)
+    bst = timezone(timedelta(hours=1))
+    at = datetime(2026, 6, 1, 11, 0, 0, 123456, tzinfo=bst)
+    await store.meter_values.append([{**_row(cid, 0), "timestamp": at, "phase": "L1"}])
+    async with store.engine.connect() as conn:
+        row = (await conn.execute(select(MeterValue))).one()
+    assert row.timestamp == at and row.timestamp.tzinfo == UTC
+    assert row.received_at == T0 and (row.phase, row.value, row.unit) == ("L1", "0", "W")
+    assert (row.charger_id, row.connector_id, row.transaction_id) == (cid, 1, 7)
+    # SQL comparisons with times work as for rows written through the ORM types.
+    async with store.engine.connect() as conn:
+        later = select(func.count()).where(MeterValue.timestamp > T0 - timedelta(seconds=1))
+        assert await conn.scalar(later) == 1
+
+
+async def test_a_naive_time_fails_the_batch_and_writes_nothing(store: Store) -> None:
+    cid = await store.chargers.add("CP", None, at=T0)
+    naive = {**_row(cid, 1), "timestamp": datetime(2026, 6, 1, 10, 0)}
+    with pytest.raises(ValueError, match="aware"):
+        await store.meter_values.append([_row(cid, 0), naive])
+    async with store.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 0

@@ -1,0 +1,56 @@
+"""The platform under load (`platform_load.py` starts it): `PlatformApp`, the composition root
+`smartcharge platform serve` runs, plus a control line on stdin for the DSR fan-out.
+
+    python bench/platform_node.py --database-url URL --port 0 --data-dir DIR
+
+Prints `READY <port>` once it listens. Then, for each line `dsr` on stdin, it sends the DSR event
+of docs/ocpp-extensions.md (DataTransfer `org.smartcharge.uk` / `DsrEvent`) through
+`OcppServer.send` to every connected charger at once and prints one JSON line: how many, how
+many answered Accepted, and the seconds from the first send to the last answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from fanout import control, dsr_event, fan_out
+from smartcharge import logs
+from smartcharge.platform.app import PlatformApp
+from smartcharge.platform.config import PlatformSettings
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args()
+    logs.setup(None, level=logging.INFO)  # as `platform serve` (stderr: the bench keeps a file)
+    settings = PlatformSettings(
+        database_url=args.database_url,
+        data_dir=args.data_dir,
+        host="127.0.0.1",
+        port=args.port,
+        security_profile=1,  # loopback; TLS would cost both sides alike
+        node_id="bench",
+    )
+    app = PlatformApp(settings)
+    await app.start()
+    print(f"READY {app.ocpp.port}", flush=True)
+
+    async def dsr(event_id: str) -> dict[str, Any]:
+        ids = list(app.ocpp.connections)
+        return await fan_out(app.ocpp.send, ids, dsr_event(event_id), timeout=30)
+
+    try:
+        await control(dsr)
+    finally:
+        await app.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
