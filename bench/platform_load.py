@@ -249,7 +249,7 @@ async def run_server(
         cmd += ["--data-dir", str(tmp / "platform")]
     elif server == "baseline-batched":
         cmd += ["--batched"]
-    log = (tmp / f"{server}.log").open("wb")
+    log = (args.log_dir / f"{server}-{len(list(args.log_dir.iterdir()))}.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
         *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log
     )
@@ -257,6 +257,7 @@ async def run_server(
     line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
     if not line.startswith("READY"):
         raise RuntimeError(f"{server} did not start; see {log.name}")
+    print(f"{server}: log in {log.name}", flush=True)
     port = int(line.split()[1])
     ps = psutil.Process(proc.pid)
     stats = Stats()
@@ -353,6 +354,7 @@ async def main() -> None:
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    args.log_dir = Path(tempfile.mkdtemp(prefix="platform-load-logs-"))
     results = []
     print(
         f"{args.chargers} chargers, MeterValues ({args.values} values) every s + a Heartbeat "
