@@ -266,7 +266,9 @@ async def run_server(
     result: dict[str, Any] = {"server": server}
     try:
         t0 = time.perf_counter()
-        chargers = await open_chargers(f"ws://127.0.0.1:{port}/ocpp", args.chargers, stats, values)
+        chargers = await open_chargers(
+            f"ws://127.0.0.1:{port}/ocpp", args.chargers, stats, values, args.connect_at_once
+        )
         result["connect_s"] = round(time.perf_counter() - t0, 1)
         start = loop.time() + 1.0
         total = args.warmup + args.seconds + args.dsr_seconds
@@ -315,7 +317,9 @@ async def run_server(
             await proc.stdin.drain()
             dsr = orjson.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
             result["dsr"] = dsr
-        await asyncio.gather(*runs)
+        for run in runs:  # a backlogged server would keep them going long after the window
+            run.cancel()
+        await asyncio.gather(*runs, return_exceptions=True)
         sampler.cancel()
         result["peak_rss_mb"] = round(vm_hwm_mb(proc.pid), 1)
         result["rss_end_mb"] = round(rss[-1], 1) if rss else None
@@ -349,6 +353,9 @@ async def main() -> None:
         choices=["smartcharge", "baseline", "baseline-batched"],
     )
     parser.add_argument("--no-dsr", dest="dsr", action="store_false")
+    parser.add_argument(
+        "--connect-at-once", type=int, default=25, help="chargers connecting and booting at once"
+    )
     parser.add_argument(
         "--pg", default=os.environ.get("SMARTCHARGE_TEST_PG", "postgres@127.0.0.1:5432")
     )
