@@ -254,12 +254,16 @@ async def test_tamper_alarm_survives_a_reboot(make_cp: MakeCP, peer: CentralSyst
     await cp.until_status(1, "Unavailable")
     await cp.call(call.Reset(type="Soft"))
     await peer.wait_for(lambda: len(peer.of("BootNotification")) == 2)
-    await asyncio.sleep(0.5)
+    # The outbox keeps order: once the second StartupOfTheDevice is in, everything before is.
+    await peer.wait_for(lambda: peer.security_events().count("StartupOfTheDevice") == 2)
     assert cp.app.station is not None and cp.app.station.tampered
-    assert cp.state(1)["status"] == "Unavailable"
-    types = peer.security_events()
-    await peer.wait_for(lambda: "ResetOrReboot" in peer.security_events())
-    assert types.count("TamperDetectionActivated") == 1
+    await cp.until(lambda: cp.state(1)["status"] == "Unavailable")
+    assert peer.security_events() == [
+        "StartupOfTheDevice",
+        "TamperDetectionActivated",
+        "ResetOrReboot",
+        "StartupOfTheDevice",
+    ]
 
 
 async def test_tamper_can_be_set_to_log_only(make_cp: MakeCP, peer: CentralSystemPeer) -> None:
