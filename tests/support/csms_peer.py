@@ -22,6 +22,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 
@@ -251,7 +252,14 @@ class CentralSystemPeer:
                 await asyncio.sleep(0.02)
 
     async def wait_connected(self, identity: str, timeout: float = 20.0) -> PeerChargePoint:
-        await self.wait_for(lambda: identity in self.connected, timeout)
+        """The charger's open connection: one it already closed (a reboot, a reconnect) may
+        still be listed until its handler has noticed."""
+
+        def open_now() -> bool:
+            cp = self.connected.get(identity)
+            return cp is not None and cp._connection.state is State.OPEN
+
+        await self.wait_for(open_now, timeout)
         return self.connected[identity]
 
     async def call(self, identity: str, request: Any) -> Any:
