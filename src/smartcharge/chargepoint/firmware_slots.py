@@ -18,11 +18,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from smartcharge.chargepoint.security.firmware_verify import FirmwareVerificationError, verify
+from smartcharge.chargepoint.store import SettingsAccess
 
 log = logging.getLogger("smartcharge.chargepoint.firmware")
 
@@ -30,14 +31,6 @@ SLOTS = ("a", "b")
 ACTIVE_KEY = "firmware.active"
 TRIAL_KEY = "firmware.trial"
 VERSION_KEY = "firmware.version"
-
-
-class SettingsStore(Protocol):
-    def setting(self, key: str) -> str | None: ...
-
-    def save_setting(self, key: str, value: str) -> None: ...
-
-    def delete_setting(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -81,7 +74,7 @@ class FirmwareSlots:
     def __init__(
         self,
         folder: Path,
-        store: SettingsStore,
+        store: SettingsAccess,
         manufacturer_root: Callable[[], bytes | None],
     ) -> None:
         self.folder = folder

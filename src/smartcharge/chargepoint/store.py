@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -109,6 +109,16 @@ def _iso(dt: datetime) -> str:
 
 def _parse(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class SettingsAccess(Protocol):
+    """The settings table as parts that keep a little state there see it (a `Store` is one)."""
+
+    def setting(self, key: str) -> str | None: ...
+
+    def save_setting(self, key: str, value: str) -> None: ...
+
+    def delete_setting(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,12 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from smartcharge.chargepoint.security.provisioning import KNOWN_DEFAULTS, CredentialError
+from smartcharge.chargepoint.store import SettingsAccess
 
 PASSWORD_KEY = "owner.password_hash"  # not-a-secret: the settings key of the hash
 MAX_FAILURES = 5
@@ -35,14 +35,6 @@ LOCKOUT_S = 300.0
 LOCKOUT_MAX_S = 3600.0
 TOKEN_IDLE_S = 1800.0
 MAX_TOKENS = 16  # sessions at once (phones, laptops); the oldest goes first
-
-
-class SettingsStore(Protocol):
-    """What this module needs of the store (the charge point's `Store` is one)."""
-
-    def setting(self, key: str) -> str | None: ...
-
-    def save_setting(self, key: str, value: str) -> None: ...
 
 
 class AuthError(Exception):
@@ -84,7 +76,7 @@ def check_owner_password(password: str, public_values: tuple[str, ...] = ()) -> 
 class OwnerAuth:
     def __init__(
         self,
-        store: Callable[[], SettingsStore],
+        store: Callable[[], SettingsAccess],
         monotonic: Callable[[], float],
         on_event: Callable[[str, str], None],
         *,

@@ -27,7 +27,6 @@ import base64
 import logging
 import ssl
 from dataclasses import dataclass
-from typing import Protocol
 
 import orjson
 
@@ -41,6 +40,7 @@ from smartcharge.chargepoint.security.provisioning import (
     CredentialVault,
     VaultTampered,
 )
+from smartcharge.chargepoint.store import SettingsAccess
 
 log = logging.getLogger("smartcharge.chargepoint.security")
 
@@ -51,12 +51,7 @@ TRIAL_SETTING = "security.trial"
 FALLBACK_AFTER = 3
 
 
-class Settings(Protocol):
-    def setting(self, key: str) -> str | None: ...
-
-    def save_setting(self, key: str, value: str) -> None: ...
-
-    def delete_setting(self, key: str) -> None: ...
+Settings = SettingsAccess  # the store's settings table
 
 
 @dataclass(frozen=True)
