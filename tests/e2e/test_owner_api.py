@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,8 @@ import orjson
 import pytest
 import trustme
 from cp_harness import MakeCP, Running
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ocpp.v16 import call
 
 from smartcharge.chargepoint.security.provisioning import DEVICE_KEY_FILE, open_vault, provision
@@ -285,3 +290,59 @@ async def test_the_owner_clears_a_tamper_alarm(owner: Owner) -> None:
     assert status == 200 and body == {"tamperCleared": True}
     assert (await owner.req("GET", "/api/status"))[1]["tamperAlarm"] is False
     assert events(cp, "TamperCleared") == ["cleared by owner"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+WRITES = [
+    ("PUT", "/api/controls/default-hours"),
+    ("PUT", "/api/controls/random-delay"),
+    ("POST", "/api/connectors/1/skip-delay"),
+    ("POST", "/api/connectors/1/charge-now"),
+    ("POST", "/api/dsr/some-event/opt-out"),
+    ("POST", "/api/factory-reset"),
+    ("POST", "/api/setup"),
+]
+
+
+async def test_random_bodies_never_change_anything(owner: Owner, ca: trustme.CA) -> None:
+    """Hypothesis sends random JSON and random bytes to every endpoint that writes; each gets a
+    4xx JSON error, and the owner's settings, the sessions and the password stay as they were."""
+    await owner.setup()
+    before = (await owner.req("GET", "/api/controls"))[:2]
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    headers = {"Authorization": f"Bearer {owner.token}"}
+
+    def send(method: str, path: str, data: bytes) -> tuple[int, Any]:
+        request = urllib.request.Request(owner.base + path, data, headers, method=method)
+        try:
+            with urllib.request.urlopen(request, context=ctx, timeout=10) as r:
+                return r.status, orjson.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, orjson.loads(e.read())
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(
+        target=st.sampled_from(WRITES),
+        body=JSON.map(lambda v: json.dumps(v).encode())  # big ints and NaN too
+        | st.binary(max_size=64),
+    )
+    def probe(target: tuple[str, str], body: bytes) -> None:
+        status, answer = send(*target, body)
+        assert 400 <= status < 500, (target, body, status, answer)
+        assert isinstance(answer, dict) and answer["error"], answer
+
+    # The server runs on this event loop; the blocking client runs beside it in a thread.
+    await asyncio.to_thread(probe)
+    assert (await owner.req("GET", "/api/controls"))[:2] == before
+    assert owner.cp.app.boots == 1 and owner.cp.app.station is not None
+    assert owner.cp.app.station.store.sessions() == []
+    owner.token = None
+    status, _, _ = await owner.req("POST", "/api/login", {"password": GOOD})
+    assert status == 200  # the password is unchanged and nobody was locked out
