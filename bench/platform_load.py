@@ -270,6 +270,12 @@ async def run_server(
             f"ws://127.0.0.1:{port}/ocpp", args.chargers, stats, values, args.connect_at_once
         )
         result["connect_s"] = round(time.perf_counter() - t0, 1)
+        if args.idle:  # no load: only the DSR fan-out to chargers that are connected and quiet
+            await idle_dsr(proc, ps, result)
+            for ch in chargers:
+                ch.reader.cancel()
+            await asyncio.gather(*(ch.ws.close() for ch in chargers), return_exceptions=True)
+            return result
         start = loop.time() + 1.0
         total = args.warmup + args.seconds + args.dsr_seconds
         until = start + total
@@ -337,6 +343,26 @@ async def run_server(
     return result
 
 
+async def idle_dsr(
+    proc: asyncio.subprocess.Process, ps: psutil.Process, result: dict[str, Any]
+) -> None:
+    """Three DSR fan-outs to connected, quiet chargers: wall time and the server's CPU time."""
+    assert proc.stdin is not None and proc.stdout is not None
+    runs = []
+    for _ in range(3):
+        await asyncio.sleep(1.0)
+        cpu0 = ps.cpu_times()
+        proc.stdin.write(b"dsr\n")
+        await proc.stdin.drain()
+        run = orjson.loads(await asyncio.wait_for(proc.stdout.readline(), 120))
+        cpu1 = ps.cpu_times()
+        run["cpu_s"] = round(cpu1.user - cpu0.user + cpu1.system - cpu0.system, 2)
+        runs.append(run)
+    result["dsr_idle"] = runs
+    result["peak_rss_mb"] = round(vm_hwm_mb(proc.pid), 1)
+    result["load_avg_1m"] = round(os.getloadavg()[0], 2)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chargers", type=int, default=1000)
@@ -353,6 +379,9 @@ async def main() -> None:
         choices=["smartcharge", "baseline", "baseline-batched"],
     )
     parser.add_argument("--no-dsr", dest="dsr", action="store_false")
+    parser.add_argument(
+        "--idle", action="store_true", help="no load: three DSR fan-outs to quiet chargers"
+    )
     parser.add_argument(
         "--connect-at-once", type=int, default=25, help="chargers connecting and booting at once"
     )
@@ -386,6 +415,13 @@ async def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
+        if "dsr_idle" in r:
+            times = ", ".join(
+                f"{d['seconds']:.2f} s, {d['cpu_s']} CPU-s ({d['accepted']}/{d['chargers']})"
+                for d in r["dsr_idle"]
+            )
+            print(f"| {r['database']} | {r['server']} | idle | DSR fan-outs: {times} |")
+            continue
         dsr = r.get("dsr")
         dsr_text = f"{dsr['seconds']:.2f} ({dsr['accepted']}/{dsr['chargers']})" if dsr else "-"
         print(
