@@ -327,3 +327,32 @@ def firmware_manifest(
     except (ValueError, OSError) as exc:
         raise _fail(exc) from None
     _out(f"Signed manifest of {count} files of {folder} ({version}): {out}")
+
+
+# --- compliance suite (docs/compliance.md) -----------------------------------------------------
+
+compliance_app = typer.Typer(no_args_is_help=True, help="The compliance suite (R1-R39).")
+app.add_typer(compliance_app, name="compliance")
+
+
+@compliance_app.command("run")
+def compliance_run(
+    target: str | None = typer.Option(None, "--target", help="'simulated': our simulated charger."),
+    listen: str | None = typer.Option(
+        None, "--listen", help="HOST:PORT: act as the central system for any charger."
+    ),
+    out: Path = typer.Option(..., "--out", help="Folder for evidence and the technical file."),
+    full: bool = typer.Option(False, "--full", help="Larger samples (slower)."),
+    dsr_agreement: Path | None = typer.Option(
+        None, "--dsr-agreement", help="TOML file of the DSR agreement the charger is sold with."
+    ),
+) -> None:
+    """Drive a charger through every requirement and write the technical file."""
+    from smartcharge.compliance import command
+    from smartcharge.compliance.dsr_agreement import DsrAgreementError, load
+
+    try:
+        agreement = load(dsr_agreement) if dsr_agreement is not None else None
+    except DsrAgreementError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(command.main(target, listen, out, not full, agreement))

@@ -1,0 +1,225 @@
+"""What a scenario is, what it records, and the helpers every scenario uses.
+
+A scenario drives one or more chargers and records named checks against the requirements it
+covers (`Recorder.check`). It never decides an outcome: `results.Result` derives it from the
+checks. When a scenario stops early (the charger never did what was asked), every requirement
+it had not finished gets a failed check saying where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from smartcharge.compliance.csms import UK_VENDOR, CentralSystem
+from smartcharge.compliance.results import Check, Evidence
+from smartcharge.compliance.target import Charger, ChargerSpec, Target
+from smartcharge.ocpp.errors import CallError, OcppError
+
+# Instants the scenarios start their charger at (UK clock time; June is BST, UTC+1).
+SATURDAY_NOON_UK = datetime(2026, 6, 6, 11, 0, tzinfo=UTC)
+MONDAY_21_35_UK = datetime(2026, 6, 1, 20, 35, tzinfo=UTC)
+TUESDAY_07_25_UK = datetime(2026, 6, 2, 6, 25, tzinfo=UTC)
+
+
+class ScenarioAborted(Exception):
+    """The charger did not do what the scenario waited for; the message says what."""
+
+
+@dataclass
+class Recorder:
+    requirement: str
+    checks: list[Check] = field(default_factory=list)
+    evidence: Evidence = field(default_factory=Evidence)
+    finished: bool = False
+
+    def check(self, name: str, ok: bool | None, detail: str) -> bool:
+        self.checks.append(Check(name, ok, detail))
+        return bool(ok)
+
+    def cannot(self, name: str, why: str) -> None:
+        """A check that could not be made against this target (never a pass)."""
+        self.checks.append(Check(name, None, why))
+
+    def done(self) -> None:
+        self.finished = True
+
+
+@dataclass
+class Context:
+    target: Target
+    csms: CentralSystem
+    out_dir: Path
+    fast: bool
+    recorders: dict[str, Recorder] = field(default_factory=dict)
+    chargers: list[Charger] = field(default_factory=list)
+    extra_csms: list[CentralSystem] = field(default_factory=list)
+
+    def rec(self, requirement: str) -> Recorder:
+        return self.recorders.setdefault(requirement, Recorder(requirement))
+
+    async def charger(self, spec: ChargerSpec, csms: CentralSystem | None = None) -> Charger:
+        ch = await self.target.start(spec, csms or self.csms)
+        self.chargers.append(ch)
+        return ch
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    requirements: tuple[str, ...]
+    run: Callable[[Context], Awaitable[None]]
+    needs_simulator: bool = True
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def charger_now(ch: Charger) -> datetime:
+    """The charger's clock, estimated from the last timestamp it sent and its speed."""
+    loop_now = asyncio.get_running_loop().time()
+    for m in reversed(ch.csms.inbound.get(ch.identity, [])):
+        stamp = m.payload.get("timestamp")
+        if m.action == "MeterValues":
+            values = m.payload.get("meterValue") or []
+            stamp = values[-1].get("timestamp") if values else None
+        if isinstance(stamp, str):
+            then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            return then + timedelta(seconds=ch.sim_seconds(loop_now - m.at))
+    return datetime.now(UTC)
+
+
+async def uk(ch: Charger, message_id: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An org.smartcharge.uk DataTransfer (docs/ocpp-extensions.md): (status, data)."""
+    res = await ch.call(
+        "DataTransfer",
+        {"vendorId": UK_VENDOR, "messageId": message_id, "data": orjson.dumps(data).decode()},
+    )
+    try:
+        body = orjson.loads(res.get("data") or "{}")
+    except orjson.JSONDecodeError:
+        body = {"unparsable": res.get("data")}
+    return str(res["status"]), body if isinstance(body, dict) else {"data": body}
+
+
+async def call_status(ch: Charger, action: str, payload: dict[str, Any]) -> str:
+    """The `status` of the answer, or "CALLERROR <code>" when the charger refused the call."""
+    try:
+        res = await ch.call(action, payload)
+    except CallError as err:
+        return f"CALLERROR {err.code}"
+    except OcppError as err:
+        return f"invalid answer ({err.description})"
+    return str(res.get("status"))
+
+
+async def get_config(ch: Charger, key: str) -> str | None:
+    res = await ch.call("GetConfiguration", {"key": [key]})
+    for item in res.get("configurationKey") or []:
+        if str(item.get("key", "")).casefold() == key.casefold():
+            value = item.get("value")
+            return None if value is None else str(value)
+    return None
+
+
+async def until(
+    what: str, predicate: Callable[[], Awaitable[bool]], timeout: float, poll: float = 0.02
+) -> float:
+    """Poll `predicate` until it holds; the real seconds it took, or ScenarioAborted."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    while True:
+        if await predicate():
+            return loop.time() - t0
+        if loop.time() - t0 > timeout:
+            raise ScenarioAborted(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(poll)
+
+
+async def connector(ch: Charger, n: int) -> dict[str, Any]:
+    assert ch.sim is not None
+    return await ch.sim.connector(n)
+
+
+async def wait_limit(ch: Charger, n: int, amps: float, timeout: float = 10.0) -> float:
+    async def ok() -> bool:
+        return abs(float((await connector(ch, n)).get("limit_a") or 0.0) - amps) < 0.05
+
+    return await until(f"connector {n} limit {amps} A", ok, timeout)
+
+
+async def start_session(ch: Charger, n: int, id_tag: str | None = None) -> None:
+    """Plug an EV into connector `n` and start a transaction remotely."""
+    assert ch.sim is not None
+    await ch.sim.plug(n)
+    status = await call_status(
+        ch, "RemoteStartTransaction", {"idTag": id_tag or f"COMPL{n}", "connectorId": n}
+    )
+    if status != "Accepted":
+        raise ScenarioAborted(f"RemoteStartTransaction on connector {n}: {status}")
+
+    async def started() -> bool:
+        return (await connector(ch, n)).get("transaction_id") is not None
+
+    await until(f"a transaction on connector {n}", started, 15)
+
+
+def flat_profile(
+    profile_id: int,
+    limit_a: float,
+    *,
+    purpose: str = "TxDefaultProfile",
+    stack: int = 1,
+    start: datetime | None = None,
+    periods: list[tuple[int, float]] | None = None,
+) -> dict[str, Any]:
+    """An absolute charging profile in amps (camelCase, as sent)."""
+    begin = start or datetime(2026, 1, 1, tzinfo=UTC)
+    return {
+        "chargingProfileId": profile_id,
+        "stackLevel": stack,
+        "chargingProfilePurpose": purpose,
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": {
+            "startSchedule": begin.isoformat().replace("+00:00", "Z"),
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [
+                {"startPeriod": s, "limit": a} for s, a in (periods or [(0, limit_a)])
+            ],
+        },
+    }
+
+
+async def set_profile(ch: Charger, connector_id: int, profile: dict[str, Any]) -> str:
+    return await call_status(
+        ch, "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
+    )
+
+
+def status_times(ch: Charger, n: int, status: str) -> list[datetime]:
+    """When (charger time) connector `n` reported `status`."""
+    out = []
+    for m in ch.csms.received(ch.identity, "StatusNotification"):
+        if m.payload.get("connectorId") == n and m.payload.get("status") == status:
+            stamp = m.payload.get("timestamp")
+            if isinstance(stamp, str):
+                out.append(datetime.fromisoformat(stamp.replace("Z", "+00:00")))
+    return out
+
+
+def no_simulator(ctx: Context, requirements: tuple[str, ...], why: str) -> bool:
+    """True (and every requirement marked "not run") when the target has no simulator."""
+    if ctx.target.simulated:
+        return False
+    for r in requirements:
+        rec = ctx.rec(r)
+        rec.cannot("needs the simulated hardware", why)
+        rec.done()
+    return True

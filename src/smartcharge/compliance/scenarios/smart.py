@@ -1,0 +1,221 @@
+"""Smart functionality and measuring (reg 5, reg 9): R1, R2, R3, R9, R11, R12.
+
+One charger on a Saturday (no default-hours wait), random delay maximum 0 so that rate changes
+show at once (the delay has its own scenarios), MeterValues every second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+from datetime import datetime, timedelta
+from typing import Any
+
+from smartcharge.compliance.scenarios.base import (
+    SATURDAY_NOON_UK,
+    Context,
+    Scenario,
+    call_status,
+    charger_now,
+    connector,
+    flat_profile,
+    set_profile,
+    start_session,
+    until,
+    wait_limit,
+)
+from smartcharge.compliance.target import Charger, ChargerSpec
+
+ACCURACY = 0.10  # R12: within 10 % of the true value
+
+
+def _sampled(ch: Charger, measurand: str) -> list[tuple[datetime, float]]:
+    """(charger time, value) of every sampled `measurand` the charger sent, summed over phases."""
+    out: list[tuple[datetime, float]] = []
+    for m in ch.csms.received(ch.identity, "MeterValues"):
+        for mv in m.payload.get("meterValue") or []:
+            total, seen = 0.0, False
+            for sv in mv.get("sampledValue") or []:
+                if sv.get("measurand", "Energy.Active.Import.Register") != measurand:
+                    continue
+                if sv.get("context", "Sample.Periodic") != "Sample.Periodic":
+                    continue
+                value = float(sv["value"]) * (1000.0 if sv.get("unit") in ("kW", "kWh") else 1.0)
+                total, seen = total + value, True
+            if seen:
+                stamp = datetime.fromisoformat(str(mv["timestamp"]).replace("Z", "+00:00"))
+                out.append((stamp, total))
+    return out
+
+
+async def _smart_signals(ctx: Context) -> None:
+    r1, r2, r3, r9, r11, r12 = (ctx.rec(r) for r in ("R1", "R2", "R3", "R9", "R11", "R12"))
+    ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=10, random_delay_max_s=0))
+    boot = ch.csms.received(ch.identity, "BootNotification")
+    r1.check("sends: BootNotification", bool(boot), f"{len(boot)} BootNotification, valid")
+    interval = await call_status(
+        ch, "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "1"}
+    )
+    r1.check("receives: ChangeConfiguration answered", interval == "Accepted", interval)
+    r11.check("MeterValueSampleInterval 1 s accepted", interval == "Accepted", interval)
+    r1.done()
+
+    await start_session(ch, 1)
+    await wait_limit(ch, 1, 32.0)
+    # R2: lower, then raise, by charging profile.
+    for limit in (10.0, 20.0):
+        status = await set_profile(ch, 1, flat_profile(11, limit))
+        try:
+            took = await wait_limit(ch, 1, limit, timeout=10)
+            offered = float((await connector(ch, 1))["offered_current_a"])
+            r2.check(
+                f"TxDefaultProfile {limit:g} A",
+                status == "Accepted" and abs(offered - limit) < 0.05,
+                f"{status}; offered {offered:g} A after {ch.sim_seconds(took):.1f} s",
+            )
+            r2.evidence.timings[f"to {limit:g} A (s, charger time)"] = ch.sim_seconds(took)
+            await asyncio.sleep(ch.real_seconds(3))  # long enough to show in 1 s samples (R9)
+        except Exception as exc:
+            r2.check(f"TxDefaultProfile {limit:g} A", False, f"{status}; {exc}")
+    await call_status(ch, "ClearChargingProfile", {"id": 11})
+    await wait_limit(ch, 1, 32.0)
+    r2.done()
+
+    # R3: a schedule that holds charging off now and lets it flow 60 s (charger time) later.
+    now = charger_now(ch)
+    begin = now - timedelta(seconds=30)
+    profile = flat_profile(
+        12, 0, purpose="TxDefaultProfile", start=begin, periods=[(0, 0.0), (90, 32.0)]
+    )
+    status = await set_profile(ch, 1, profile)
+    try:
+        await wait_limit(ch, 1, 0.0, timeout=10)
+        took = await wait_limit(ch, 1, 32.0, timeout=ch.real_seconds(120) + 10)
+        flowed = charger_now(ch)
+        planned = begin + timedelta(seconds=90)
+        early = (planned - flowed).total_seconds()
+        r3.check(
+            "electricity flows at the scheduled time, not before",
+            status == "Accepted" and early < 5,
+            f"{status}; scheduled {planned:%H:%M:%S}Z, flowing by {flowed:%H:%M:%S}Z"
+            f" (waited {ch.sim_seconds(took):.0f} s)",
+        )
+        r3.evidence.timings["scheduled start to flow (s)"] = -early
+    except Exception as exc:
+        r3.check("electricity flows at the scheduled time, not before", False, str(exc))
+    await call_status(ch, "ClearChargingProfile", {"id": 12})
+    r3.done()
+
+    # R12: reported power and energy against the simulator's true values.
+    await asyncio.sleep(ch.real_seconds(20))
+    await _accuracy(ch, r12, "true meter", expect_ok=True)
+    assert ch.sim is not None
+    await ch.sim.meter_error(1, 0.15)
+    await asyncio.sleep(ch.real_seconds(20))
+    caught = await _accuracy(ch, None, "meter reading 15 % high", expect_ok=False)
+    r12.check(
+        "the check catches a meter reading 15 % high (simulator error knob)",
+        caught,
+        "flagged" if caught else "the 15 % error went unnoticed",
+    )
+    await ch.sim.meter_error(1, 0.0)
+    r12.done()
+
+    # R11: power every second, on request too.
+    trig = await call_status(
+        ch, "TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": 1}
+    )
+    power = _sampled(ch, "Power.Active.Import")
+    gaps = [(b[0] - a[0]).total_seconds() for a, b in itertools.pairwise(power)]
+    median = statistics.median(gaps) if gaps else float("nan")
+    r11.evidence.samples["power_w"] = [v for _, v in power[-120:]]
+    r11.evidence.timings["median seconds between power samples"] = median
+    r11.check(
+        "Power.Active.Import (W) sent every second",
+        len(power) >= 30 and abs(median - 1.0) < 0.01,
+        f"{len(power)} samples, median interval {median:.3f} s",
+    )
+    r11.check("TriggerMessage MeterValues accepted", trig == "Accepted", trig)
+    r11.done()
+
+    # R9: start, stop, energy, and every change of rate with its time.
+    offers = _sampled(ch, "Current.Offered")
+    levels = sorted({round(v) for _, v in offers})
+    stop = await call_status(ch, "RemoteStopTransaction", {"transactionId": await _tx(ch, 1)})
+
+    async def stopped() -> bool:
+        return bool(ch.csms.received(ch.identity, "StopTransaction"))
+
+    await until("StopTransaction", stopped, 15)
+    start = ch.csms.received(ch.identity, "StartTransaction")[-1].payload
+    end = ch.csms.received(ch.identity, "StopTransaction")[-1].payload
+    wh = int(end["meterStop"]) - int(start["meterStart"])
+    t0 = datetime.fromisoformat(str(start["timestamp"]).replace("Z", "+00:00"))
+    t1 = datetime.fromisoformat(str(end["timestamp"]).replace("Z", "+00:00"))
+    r9.check(
+        "energy and duration of the session",
+        stop == "Accepted" and wh > 0 and t1 > t0,
+        f"{wh} Wh over {(t1 - t0).total_seconds():.0f} s ({t0:%H:%M:%S}Z to {t1:%H:%M:%S}Z)",
+    )
+    r9.check(
+        "every change of rate reported with its time (Current.Offered)",
+        any(abs(v - 10) < 0.5 for v in _per_phase(offers))
+        and any(abs(v - 20) < 0.5 for v in _per_phase(offers))
+        and any(v < 0.5 for v in _per_phase(offers)),
+        f"offered levels seen: {levels[:12]}",
+    )
+    r9.evidence.timings["session energy (Wh)"] = float(wh)
+    r9.done()
+
+
+def _per_phase(samples: list[tuple[datetime, float]]) -> list[float]:
+    # Current.Offered is one value per connector; a charger that sends it per phase sums to 3x.
+    return [v for _, v in samples] + [v / 3 for _, v in samples]
+
+
+async def _tx(ch: Charger, n: int) -> int:
+    return int((await connector(ch, n))["transaction_id"])
+
+
+async def _accuracy(ch: Charger, rec: Any, label: str, *, expect_ok: bool) -> bool:
+    """Compare the last reported power with the true power; True when within ACCURACY (or, for
+    `expect_ok=False`, True when the error was caught)."""
+    state = await connector(ch, 1)
+    true_w = float(state["true_power_w"])
+    power = _sampled(ch, "Power.Active.Import")
+    recent = [v for _, v in power[-10:]]
+    if not recent or true_w <= 0:
+        if rec is not None:
+            rec.check(f"power within 10 % ({label})", False, "no power reported or no current")
+        return False
+    reported = statistics.mean(recent)
+    err = (reported - true_w) / true_w
+    within = abs(err) <= ACCURACY
+    if rec is not None:
+        rec.evidence.timings[f"power error ({label}), fraction"] = err
+        rec.check(
+            f"power within 10 % ({label})",
+            within,
+            f"reported {reported:.0f} W, true {true_w:.0f} W, error {err:+.1%}",
+        )
+        registers = _sampled(ch, "Energy.Active.Import.Register")
+        e_true = float(state["true_energy_wh"])
+        e_rep = registers[-1][1] if registers else 0.0
+        e_err = (e_rep - e_true) / e_true if e_true else 1.0
+        rec.check(
+            f"energy register within 10 % ({label})",
+            abs(e_err) <= ACCURACY,
+            f"meter {e_rep:.0f} Wh, true {e_true:.0f} Wh, error {e_err:+.1%}",
+        )
+    return within if expect_ok else not within
+
+
+SCENARIOS = (
+    Scenario(
+        "smart_signals",
+        "Network, rate and time signals, measuring",
+        ("R1", "R2", "R3", "R9", "R11", "R12"),
+        _smart_signals,
+    ),
+)

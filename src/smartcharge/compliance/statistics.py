@@ -1,0 +1,66 @@
+"""Is a sample of random delays uniform over the whole seconds 0..max (R21, R22)?
+
+Two tests against the discrete uniform distribution, both from SciPy: chi-squared over equal-width
+bins of the integers, and Kolmogorov-Smirnov against the discrete CDF (conservative for a
+discrete law, so it only fails a clearly skewed sample). A sample passes when both p-values are
+at least `ALPHA`: with 0.001 a fair charger fails about one run in 500, while a charger that
+never delays, always draws the same value or only uses part of the range fails every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+ALPHA = 0.001
+MIN_SAMPLES = 50
+BINS = 10
+
+
+def uniformity(samples: Sequence[float], max_s: int) -> dict[str, float]:
+    """Summary and test statistics of `samples` against uniform over 0..max_s inclusive."""
+    if max_s < 1:
+        raise ValueError("max_s must be at least 1 for a uniformity test")
+    if len(samples) < 2:
+        raise ValueError("at least two samples are needed")
+    x = np.asarray(samples, dtype=float)
+    k = min(BINS, max_s + 1)
+    edges = np.linspace(0, max_s + 1, k + 1)
+    # Integers per bin, so bins of unequal integer width get their fair share.
+    width = np.diff(np.ceil(edges))
+    observed, _ = np.histogram(x, bins=np.ceil(edges))
+    expected = width / width.sum() * len(x)
+    chi2 = stats.chisquare(observed, expected)
+    ks = stats.kstest(x, stats.randint(0, max_s + 1).cdf)
+    return {
+        "n": float(len(x)),
+        "max_s": float(max_s),
+        "min": float(x.min()),
+        "max": float(x.max()),
+        "mean": float(x.mean()),
+        "expected_mean": max_s / 2,
+        "distinct": float(len(set(x.tolist()))),
+        "chi2_bins": float(k),
+        "chi2_statistic": float(chi2.statistic),
+        "chi2_p": float(chi2.pvalue),
+        "ks_statistic": float(ks.statistic),
+        "ks_p": float(ks.pvalue),
+    }
+
+
+def looks_uniform(summary: dict[str, float]) -> tuple[bool, str]:
+    """The verdict on a `uniformity` summary, with the figures that decided it."""
+    text = (
+        f"n={summary['n']:.0f}, mean {summary['mean']:.1f} s"
+        f" (expected {summary['expected_mean']:.1f}),"
+        f" chi-squared p={summary['chi2_p']:.3g}, KS p={summary['ks_p']:.3g}"
+    )
+    if summary["n"] < MIN_SAMPLES:
+        return False, f"too few samples ({text}; at least {MIN_SAMPLES} needed)"
+    if summary["min"] < 0 or summary["max"] > summary["max_s"]:
+        return False, f"a delay outside 0..{summary['max_s']:.0f} s ({text})"
+    if summary["chi2_p"] < ALPHA or summary["ks_p"] < ALPHA:
+        return False, f"not uniform at alpha={ALPHA} ({text})"
+    return True, f"uniform at alpha={ALPHA} ({text})"

@@ -1,0 +1,265 @@
+"""Where the chargers under test come from.
+
+- `SimulatedTarget` starts our charge point as a real process (`smartcharge chargepoint run
+  --config`) per scenario, on a simulated clock that starts at the instant the scenario needs and
+  runs `speed` times faster than real time, with its simulator's control API on a known port.
+  `command` can name another program taking the same `--config` (the tests' broken chargers).
+- `ListenTarget` waits for any OCPP 1.6J charger to connect to the suite's central system. It has
+  no simulator and no clock to drive: scenarios that need one report "not run" with why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import socket
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from smartcharge.chargepoint.security.provisioning import new_password
+from smartcharge.compliance.csms import CentralSystem
+from smartcharge.compliance.simulator import SimulatorControl
+
+BOOT_TIMEOUT_S = 30.0
+
+
+class TargetError(Exception):
+    """The charger could not be started or did not connect."""
+
+
+@dataclass(frozen=True)
+class ChargerSpec:
+    """What a scenario needs from its charger (honoured by the simulated target only)."""
+
+    start: datetime
+    speed: float = 20.0
+    random_delay_max_s: int = 600
+    connectors: int = 2
+    max_current_a: float = 32.0
+    profile: int = 1
+    ca_file: Path | None = None
+    boot_timeout: float = BOOT_TIMEOUT_S
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Charger:
+    """One charger under test, connected to the suite's central system."""
+
+    def __init__(
+        self,
+        identity: str,
+        csms: CentralSystem,
+        sim: SimulatorControl | None = None,
+        speed: float | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
+        self.identity = identity
+        self.csms = csms
+        self.sim = sim
+        self.speed = speed  # simulated seconds per real second; None: real time, unknown
+        self.data_dir = data_dir
+        self.restart_hook: Any = None
+
+    async def call(
+        self, action: str, payload: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        return await self.csms.call(self.identity, action, payload, timeout)
+
+    def sim_seconds(self, real_s: float) -> float:
+        return real_s * (self.speed or 1.0)
+
+    def real_seconds(self, sim_s: float) -> float:
+        return sim_s / (self.speed or 1.0)
+
+
+class Target(Protocol):
+    simulated: bool
+    description: str
+
+    async def start(self, spec: ChargerSpec, csms: CentralSystem) -> Charger: ...
+
+    async def stop(self, charger: Charger) -> None: ...
+
+    async def restart(self, charger: Charger, csms: CentralSystem, **config: Any) -> None: ...
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, datetime):
+        return v.isoformat()
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_toml(config: dict[str, Any]) -> str:
+    top = [f"{k} = {_toml_value(v)}" for k, v in config.items() if not isinstance(v, dict)]
+    tables = []
+    for k, v in config.items():
+        if isinstance(v, dict):
+            tables.append(f"\n[{k}]")
+            tables.extend(f"{kk} = {_toml_value(vv)}" for kk, vv in v.items())
+    return "\n".join(top + tables) + "\n"
+
+
+@dataclass
+class _Process:
+    proc: asyncio.subprocess.Process
+    config: dict[str, Any]
+    config_path: Path
+    stderr: Path
+
+
+class SimulatedTarget:
+    simulated = True
+
+    def __init__(self, work_dir: Path, command: list[str] | None = None) -> None:
+        self.work_dir = work_dir
+        self.command = command or [sys.executable, "-m", "smartcharge", "chargepoint", "run"]
+        self.description = (
+            "the smartcharge simulated charge point ("
+            + " ".join(Path(c).name for c in self.command[:4])
+            + ")"
+        )
+        self._ids = itertools.count(1)
+        self._procs: dict[str, _Process] = {}
+
+    async def start(self, spec: ChargerSpec, csms: CentralSystem) -> Charger:
+        identity = f"CT{os.getpid() % 10000:04d}-{next(self._ids):03d}"
+        data_dir = self.work_dir / "chargers" / identity
+        data_dir.mkdir(parents=True, exist_ok=True)
+        control_port = _free_port()
+        security: dict[str, Any] = {"profile": spec.profile}
+        if spec.profile in (1, 2):
+            security["password"] = new_password()  # the CSPRNG provisioning path (R28)
+        if spec.ca_file is not None:
+            security["ca_file"] = str(spec.ca_file)
+        config: dict[str, Any] = {
+            "identity": identity,
+            "csms_url": csms.url,
+            "data_dir": str(data_dir),
+            "connectors": spec.connectors,
+            "max_current_a": spec.max_current_a,
+            "security": security,
+            "simulator": {
+                "control": f"127.0.0.1:{control_port}",
+                "start_time": spec.start,
+                "speed": spec.speed,
+            },
+            "ocpp": {"reconnect_min_s": 0.2, "reconnect_max_s": 1.0, "call_timeout": 10},
+            "charging": {"random_delay_max_s": spec.random_delay_max_s},
+        }
+        for key, value in spec.extra.items():
+            if isinstance(value, dict):
+                config.setdefault(key, {}).update(value)
+            else:
+                config[key] = value
+        charger = Charger(
+            identity,
+            csms,
+            SimulatorControl(f"http://127.0.0.1:{control_port}"),
+            speed=spec.speed,
+            data_dir=data_dir,
+        )
+        await self._launch(identity, config, data_dir)
+        if not await csms.wait_booted(identity, spec.boot_timeout):
+            await self.stop(charger)
+            raise TargetError(f"{identity} did not boot: {self._stderr_tail(identity)}")
+        return charger
+
+    async def _launch(self, identity: str, config: dict[str, Any], data_dir: Path) -> None:
+        path = data_dir.parent / f"{identity}.toml"
+        path.write_text(render_toml(config))
+        stderr = data_dir.parent / f"{identity}.stderr"
+        proc = await asyncio.create_subprocess_exec(
+            *self.command,
+            "--config",
+            str(path),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=stderr.open("ab"),
+        )
+        self._procs[identity] = _Process(proc, config, path, stderr)
+
+    def _stderr_tail(self, identity: str) -> str:
+        p = self._procs.get(identity)
+        if p is None or not p.stderr.exists():
+            return "no output"
+        return p.stderr.read_text(errors="replace")[-600:] or "no output"
+
+    async def _kill(self, identity: str) -> None:
+        p = self._procs.get(identity)
+        if p is None or p.proc.returncode is not None:
+            return
+        p.proc.terminate()
+        try:
+            await asyncio.wait_for(p.proc.wait(), 5)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                p.proc.kill()
+            await p.proc.wait()
+
+    async def stop(self, charger: Charger) -> None:
+        await self._kill(charger.identity)
+        if charger.sim is not None:
+            await charger.sim.close()
+
+    async def restart(self, charger: Charger, csms: CentralSystem, **config: Any) -> None:
+        """Stop the process and start it again over the same data, with `config` changed."""
+        p = self._procs[charger.identity]
+        await self._kill(charger.identity)
+        if charger.sim is not None:
+            await charger.sim.close()
+        new = {**p.config, **config}
+        boots = len(csms.received(charger.identity, "BootNotification"))
+        charger.csms = csms
+        await self._launch(charger.identity, new, Path(new["data_dir"]))
+        if not await csms.wait_booted(charger.identity, BOOT_TIMEOUT_S, after=boots):
+            raise TargetError(
+                f"{charger.identity} did not boot again: {self._stderr_tail(charger.identity)}"
+            )
+
+    async def close(self) -> None:
+        for identity in list(self._procs):
+            await self._kill(identity)
+
+
+class ListenTarget:
+    """A charger of any make that connects by itself to the suite's central system."""
+
+    simulated = False
+
+    def __init__(self, connect_timeout: float = 300.0) -> None:
+        self.connect_timeout = connect_timeout
+        self.description = "an OCPP 1.6J charger connecting to the suite"
+        self._charger: Charger | None = None
+
+    async def start(self, spec: ChargerSpec, csms: CentralSystem) -> Charger:
+        if self._charger is not None and self._charger.identity in csms.links:
+            return self._charger
+        if not await csms.wait_for(lambda: bool(csms.links), self.connect_timeout):
+            raise TargetError(f"no charger connected to {csms.url} in {self.connect_timeout} s")
+        identity = next(iter(csms.links))
+        self._charger = Charger(identity, csms)
+        return self._charger
+
+    async def stop(self, charger: Charger) -> None:
+        return None
+
+    async def restart(self, charger: Charger, csms: CentralSystem, **config: Any) -> None:
+        raise TargetError("a charger under test cannot be restarted with a new configuration")
+
+    async def close(self) -> None:
+        return None
