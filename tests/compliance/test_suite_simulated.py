@@ -11,31 +11,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from compliance_expected import DECLARED, KNOWN_GAPS
 
 from smartcharge.compliance.results import Outcome
 from smartcharge.compliance.runner import Run, run_suite
 from smartcharge.compliance.target import SimulatedTarget
 from smartcharge.compliance.technical_file import render
 from smartcharge.regulations.catalogue import CATALOGUE
-
-# What our charger lacks today (docs/security.md, "what is wired where"; docs/compliance.md).
-KNOWN_GAPS = {
-    "R29": "no SignedUpdateFirmware; UpdateFirmware installs an unsigned image",
-    "R32": "data files 0644; the password is read from the TOML in plain text",
-    "R33": "TLS passes; the local owner API (HTTPS) is not built",
-    "R37": "no SecurityEventNotification for tamper; no GetLog",
-    "R38": "support period / vulnerability contact not visible to the owner",
-}
-DECLARED = {
-    "R5": Outcome.NOT_RUN,
-    "R10": Outcome.NOT_RUN,
-    "R20": Outcome.NOT_APPLICABLE,
-    "R27": Outcome.MANUAL,
-    "R30": Outcome.NOT_RUN,
-    "R31": Outcome.NOT_RUN,
-    "R35": Outcome.MANUAL,
-    "R36": Outcome.MANUAL,
-}
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,9 @@ class Charger:
         self.sim = sim
         self.speed = speed  # simulated seconds per real second; None: real time, unknown
         self.data_dir = data_dir
-        self.restart_hook: Any = None
+        # (simulated start, loop time at launch): an upper bound of the charger's clock until
+        # it has sent a timestamp of its own.
+        self.clock_hint: tuple[datetime, float] | None = None
 
     async def call(
         self, action: str, payload: dict[str, Any], timeout: float | None = None
@@ -173,6 +175,7 @@ class SimulatedTarget:
             speed=spec.speed,
             data_dir=data_dir,
         )
+        charger.clock_hint = (spec.start, asyncio.get_running_loop().time())
         await self._launch(identity, config, data_dir)
         if not await csms.wait_booted(identity, spec.boot_timeout):
             await self.stop(charger)

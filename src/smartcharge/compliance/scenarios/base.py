@@ -24,8 +24,8 @@ from smartcharge.ocpp.errors import CallError, OcppError
 
 # Instants the scenarios start their charger at (UK clock time; June is BST, UTC+1).
 SATURDAY_NOON_UK = datetime(2026, 6, 6, 11, 0, tzinfo=UTC)
-MONDAY_21_35_UK = datetime(2026, 6, 1, 20, 35, tzinfo=UTC)
-TUESDAY_07_25_UK = datetime(2026, 6, 2, 6, 25, tzinfo=UTC)
+MONDAY_21_45_UK = datetime(2026, 6, 1, 20, 45, tzinfo=UTC)
+TUESDAY_07_45_UK = datetime(2026, 6, 2, 6, 45, tzinfo=UTC)
 
 
 class ScenarioAborted(Exception):
@@ -93,6 +93,9 @@ def charger_now(ch: Charger) -> datetime:
         if isinstance(stamp, str):
             then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
             return then + timedelta(seconds=ch.sim_seconds(loop_now - m.at))
+    if ch.clock_hint is not None:
+        start, launched = ch.clock_hint
+        return start + timedelta(seconds=ch.sim_seconds(loop_now - launched))
     return datetime.now(UTC)
 
 

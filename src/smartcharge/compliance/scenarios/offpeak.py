@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from smartcharge.compliance.scenarios.base import (
-    MONDAY_21_35_UK,
-    TUESDAY_07_25_UK,
+    MONDAY_21_45_UK,
+    TUESDAY_07_45_UK,
     Context,
     Recorder,
     Scenario,
@@ -28,8 +28,13 @@ from smartcharge.compliance.scenarios.base import (
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.regulations import UK_TZ, WeeklySchedule, allowed, is_peak
 
-DELAY_MAX_S = 600
-SPEED = 150.0
+# A short maximum keeps the waits short; the delay's own law is the random_delay scenario's.
+DELAY_MAX_S = 60
+SPEED = 40.0
+
+
+class _TooLate(Exception):
+    """The (loaded) machine was too slow for the simulated instant this check needs."""
 
 
 def _uk(t: datetime) -> str:
@@ -74,16 +79,29 @@ async def _offer(ch: Charger, ctx: Context) -> None:
     r14.done()
 
 
+async def _ready_by(ctx: Context, start: datetime, latest: datetime) -> Charger:
+    """A charger whose clock reads at most `latest` once it is ready. On a loaded machine a
+    process may take seconds to start, i.e. many simulated minutes: then it is started again,
+    earlier by the start-up time it showed."""
+    spec = ChargerSpec(start=start, speed=SPEED, random_delay_max_s=DELAY_MAX_S)
+    ch = await ctx.charger(spec)
+    await ch.csms.wait_for(lambda: bool(ch.csms.received(ch.identity, "StatusNotification")), 10)
+    lag = charger_now(ch) - start
+    if charger_now(ch) <= latest:
+        return ch
+    await ctx.target.stop(ch)
+    earlier = ChargerSpec(start=latest - 2 * lag, speed=SPEED, random_delay_max_s=DELAY_MAX_S)
+    return await ctx.charger(earlier)
+
+
 async def _evening(ctx: Context) -> None:
     r13, r15, r16, r17, r18 = (ctx.rec(r) for r in ("R13", "R15", "R16", "R17", "R18"))
-    ch = await ctx.charger(
-        ChargerSpec(start=MONDAY_21_35_UK, speed=SPEED, random_delay_max_s=DELAY_MAX_S)
-    )
+    ch = await _ready_by(ctx, MONDAY_21_45_UK, MONDAY_21_45_UK + timedelta(minutes=8))
     await _offer(ch, ctx)
     await start_session(ch, 1)
     plugged = charger_now(ch)
     ten = plugged.astimezone(UK_TZ).replace(hour=22, minute=0, second=0, microsecond=0)
-    if plugged >= ten - timedelta(minutes=2):
+    if plugged >= ten - timedelta(minutes=3):
         # The charger took too long to start (a loaded machine at this speed): the evening
         # can no longer be observed. That is the suite's limit, never a pass.
         why = f"the charger was only ready at {_uk(plugged)}, too late to plug in before 22:00"
@@ -101,6 +119,8 @@ async def _evening(ctx: Context) -> None:
         return bool(status_times(ch, n, "Charging"))
 
     try:
+        if asked >= ten - timedelta(minutes=1):
+            raise _TooLate(f"asked only at {_uk(asked)}, too close to 22:00")
         await until("Charging on connector 2", lambda: charging(2), 10)
         t = status_times(ch, 2, "Charging")[0]
         late = (t - asked).total_seconds()
@@ -115,6 +135,8 @@ async def _evening(ctx: Context) -> None:
             f"{status}; asked {_uk(asked)}, Charging at {_uk(t)} ({late:.0f} s later);"
             f" delays announced: {delayed or 'none'}",
         )
+    except _TooLate as exc:
+        r18.cannot("charge now in peak hours", str(exc))
     except ScenarioAborted as exc:
         r18.check("charge now: charging starts at once in peak hours", False, f"{status}; {exc}")
     r18.done()
@@ -181,9 +203,7 @@ async def _owner_answers(ch: Charger, r15: Recorder, r16: Recorder) -> None:
 
 async def _morning(ctx: Context) -> None:
     r13, r17 = ctx.rec("R13"), ctx.rec("R17")
-    ch = await ctx.charger(
-        ChargerSpec(start=TUESDAY_07_25_UK, speed=SPEED, random_delay_max_s=DELAY_MAX_S)
-    )
+    ch = await _ready_by(ctx, TUESDAY_07_45_UK, TUESDAY_07_45_UK + timedelta(minutes=8))
     await start_session(ch, 1)
     await uk(ch, "SkipDelay", {"connectorId": 1})  # the owner skips the plug-in delay (R25)
 
@@ -194,7 +214,7 @@ async def _morning(ctx: Context) -> None:
     began = status_times(ch, 1, "Charging")[0]
     eight = began.astimezone(UK_TZ).replace(hour=8, minute=0, second=0, microsecond=0)
     window_end = eight - timedelta(seconds=DELAY_MAX_S)
-    if began >= window_end - timedelta(minutes=2):
+    if began >= window_end - timedelta(minutes=3):
         why = f"the charger was only charging from {_uk(began)}, too late to see the stop"
         for rec in (r13, r17):
             rec.cannot("morning stop before peak hours", why)
@@ -209,14 +229,18 @@ async def _morning(ctx: Context) -> None:
 
     await until("the morning stop", stopped, timeout=ch.real_seconds(25 * 60) + 10)
     stop = stops()[0]
+    # The simulated charger acts on a 1 s tick; on a loaded machine a tick can run late, and at
+    # 40x a tenth of a real second is 4 simulated ones. Allowed, and shown in the evidence.
+    jitter = timedelta(seconds=ch.sim_seconds(0.1))
     r13.check(
         "charging stops before weekday peak hours (08:00)",
-        stop < eight,
-        f"charging from {_uk(began)}, stopped {_uk(stop)}",
+        stop < eight + jitter,
+        f"charging from {_uk(began)}, stopped {_uk(stop)} (simulation tick tolerance"
+        f" {jitter.total_seconds():.0f} s)",
     )
     r17.check(
         "morning: charging stops after the window's end and before 08:00",
-        window_end <= stop < eight,
+        window_end <= stop < eight + jitter,
         f"window ends {_uk(window_end)} (08:00 less the {DELAY_MAX_S} s maximum delay);"
         f" stopped {_uk(stop)}",
     )

@@ -27,10 +27,11 @@ file is for the simulated hardware model, on which the same software runs with e
 hardware simulated; the tests below ran against it.
 
 The charger talks to a management platform (central system) using OCPP 1.6J, with the security
-profiles of the OCA security whitepaper (HTTP Basic auth, TLS). Any platform can be used: the platform address and credentials are the
-owner's configuration, not built in. The UK owner controls that OCPP has no message for (default
-charging hours, charge now, the random delay, demand side response events) travel as OCPP
-DataTransfer messages with vendor id org.smartcharge.uk, documented for any platform to use.
+profiles of the OCA security whitepaper (HTTP Basic auth, TLS). Any platform can be used: the
+platform address and credentials are the owner's configuration, not built in. The UK owner
+controls that OCPP has no message for (default charging hours, charge now, the random delay,
+demand side response events) travel as OCPP DataTransfer messages with vendor id
+org.smartcharge.uk, documented for any platform to use.
 
 All the rules of the Regulations are enforced on the charger itself, so they hold with no network:
 default charging hours outside peak hours, a random delay of up to 30 minutes at every change of
