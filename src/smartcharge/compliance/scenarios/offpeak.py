@@ -1,6 +1,6 @@
 """Off-peak charging (reg 10): R13-R18.
 
-Evening: a car plugged in on a Monday at 21:50 UK time (peak) must wait for 22:00 and start
+Evening: a car plugged in on a Monday at about 21:45 UK time (peak) must wait for 22:00 and start
 within the random delay after it; a second car's owner says "charge now" and charges at once.
 Morning: a car charging on Tuesday at 07:40 must stop before 08:00 (the window ends early by
 the delay maximum, so even a delayed stop lands before peak). The owner's first-use answer and
@@ -9,6 +9,7 @@ later changes go through the org.smartcharge.uk DataTransfers (docs/ocpp-extensi
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from smartcharge.regulations import UK_TZ, WeeklySchedule, allowed, is_peak
 
 # A short maximum keeps the waits short; the delay's own law is the random_delay scenario's.
 DELAY_MAX_S = 60
+OVERRIDES = ("owner_override", "end_user_override")
 SPEED = 40.0
 
 
@@ -82,23 +84,31 @@ async def _offer(ch: Charger, ctx: Context) -> None:
 async def _ready_by(ctx: Context, start: datetime, latest: datetime) -> Charger:
     """A charger whose clock reads at most `latest` once it is ready. On a loaded machine a
     process may take seconds to start, i.e. many simulated minutes: then it is started again,
-    earlier by the start-up time it showed."""
-    spec = ChargerSpec(start=start, speed=SPEED, random_delay_max_s=DELAY_MAX_S)
-    ch = await ctx.charger(spec)
-    await ch.csms.wait_for(lambda: bool(ch.csms.received(ch.identity, "StatusNotification")), 10)
-    lag = charger_now(ch) - start
-    if charger_now(ch) <= latest:
-        return ch
-    await ctx.target.stop(ch)
-    earlier = ChargerSpec(start=latest - 2 * lag, speed=SPEED, random_delay_max_s=DELAY_MAX_S)
-    return await ctx.charger(earlier)
+    earlier by twice the longest start-up time seen (three tries at most)."""
+    lag = timedelta(0)
+    for _ in range(3):
+        spec = ChargerSpec(start=start, speed=SPEED, random_delay_max_s=DELAY_MAX_S)
+        ch = await ctx.charger(spec)
+        identity = ch.identity
+        await ch.csms.wait_for(
+            lambda: bool(ctx.csms.received(identity, "StatusNotification")),  # noqa: B023
+            10,
+        )
+        now = charger_now(ch)
+        if now <= latest:
+            return ch
+        lag = max(lag, now - start)
+        await ctx.target.stop(ch)
+        start = latest - 2 * lag
+    return ch  # still late: the scenario reports what it could not observe
 
 
 async def _evening(ctx: Context) -> None:
     r13, r15, r16, r17, r18 = (ctx.rec(r) for r in ("R13", "R15", "R16", "R17", "R18"))
     ch = await _ready_by(ctx, MONDAY_21_45_UK, MONDAY_21_45_UK + timedelta(minutes=8))
     await _offer(ch, ctx)
-    await start_session(ch, 1)
+    # Both cars at once: on a loaded machine every real second is 40 simulated ones.
+    await asyncio.gather(start_session(ch, 1), start_session(ch, 2))
     plugged = charger_now(ch)
     ten = plugged.astimezone(UK_TZ).replace(hour=22, minute=0, second=0, microsecond=0)
     if plugged >= ten - timedelta(minutes=3):
@@ -109,7 +119,6 @@ async def _evening(ctx: Context) -> None:
             rec.cannot("evening in peak hours", why)
         await _owner_answers(ch, r15, r16)
         return
-    await start_session(ch, 2)
     # R18: the owner of the second car says "charge now", in peak hours.
     asked = charger_now(ch)
     delays = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
@@ -124,10 +133,11 @@ async def _evening(ctx: Context) -> None:
         await until("Charging on connector 2", lambda: charging(2), 10)
         t = status_times(ch, 2, "Charging")[0]
         late = (t - asked).total_seconds()
+        # A delay for the override itself (not one of plug-in that was already running).
         delayed = [
             d
             for _, d in ch.csms.uk_messages(ch.identity, "RandomDelay")[delays:]
-            if d.get("connectorId") == 2
+            if d.get("connectorId") == 2 and d.get("cause") in OVERRIDES
         ]
         r18.check(
             "charge now: charging starts at once in peak hours, with no random delay",
