@@ -60,9 +60,9 @@ def inject(fault: str) -> None:
 
         Handlers.register = register_with_signed  # type: ignore[method-assign]
     elif fault == "default-password":
-        from smartcharge.chargepoint.app import ChargePointApp
+        from smartcharge.chargepoint.security.connection import ConnectionSecurity
 
-        ChargePointApp._password = lambda self, configuration: "password1234567890"  # type: ignore[method-assign]
+        ConnectionSecurity.password = lambda self: "password1234567890"  # type: ignore[method-assign]
     else:
         raise SystemExit(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from smartcharge.chargepoint.security.provisioning import new_password
+from smartcharge.chargepoint.security.provisioning import provision
 from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.simulator import SimulatorControl
 
@@ -63,6 +63,7 @@ class Charger:
         self.sim = sim
         self.speed = speed  # simulated seconds per real second; None: real time, unknown
         self.data_dir = data_dir
+        self.credentials_dir: Path | None = None
         # (simulated start, loop time at launch): an upper bound of the charger's clock until
         # it has sent a timestamp of its own.
         self.clock_hint: tuple[datetime, float] | None = None
@@ -144,8 +145,11 @@ class SimulatedTarget:
         data_dir.mkdir(parents=True, exist_ok=True)
         control_port = _free_port()
         security: dict[str, Any] = {"profile": spec.profile}
-        if spec.profile in (1, 2):
-            security["password"] = new_password()  # the CSPRNG provisioning path (R28)
+        credentials = data_dir.parent / f"{identity}-credentials"
+        if spec.profile in (1, 2, 3):
+            # Provisioned as in the factory: a unique password and keys, sealed (R28, R32).
+            await asyncio.to_thread(provision, identity, credentials)
+            security["credentials_dir"] = str(credentials)
         if spec.ca_file is not None:
             security["ca_file"] = str(spec.ca_file)
         config: dict[str, Any] = {
@@ -175,6 +179,7 @@ class SimulatedTarget:
             speed=spec.speed,
             data_dir=data_dir,
         )
+        charger.credentials_dir = credentials if spec.profile else None
         charger.clock_hint = (spec.start, asyncio.get_running_loop().time())
         await self._launch(identity, config, data_dir)
         if not await csms.wait_booted(identity, spec.boot_timeout):

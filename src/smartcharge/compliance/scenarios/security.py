@@ -144,18 +144,20 @@ async def _credentials(ctx: Context) -> None:
             if p.is_file() and p.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
         ]
         r32.check(
-            "the charger's data files are readable by it alone",
+            "the charger's data files (store, logs) are readable by it alone",
             not loose,
             f"readable by others: {sorted(loose)[:5]}" if loose else "all files 0600",
         )
-        vault = list(ch.data_dir.rglob("*.cred"))
+        folders = [f for f in (ch.data_dir, ch.credentials_dir) if f is not None]
+        vault = [p for f in folders for p in f.rglob("*.cred")]
+        loose_vault = [p.name for p in vault if p.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)]
         r32.check(
-            "the password is kept sealed (credential vault), not in plain text",
-            bool(vault),
-            "sealed credentials found"
+            "the password is kept sealed (credential vault, files 0600), not in plain text",
+            bool(vault) and not loose_vault,
+            f"{len(vault)} sealed credentials"
+            + (f"; readable by others: {loose_vault}" if loose_vault else "")
             if vault
-            else "the charger would only start with its password in plain text in its TOML"
-            " file (security.password); the credential vault is not wired in",
+            else "no sealed credentials: the charger runs with its password in plain text",
         )
     else:
         r32.cannot("credentials at rest", "the charger's storage is not reachable")
@@ -250,7 +252,7 @@ async def _firmware(ctx: Context) -> None:
     ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20))
     model = str(ch.csms.received(ch.identity, "BootNotification")[-1].payload["chargePointModel"])
     rogue_key = keys.new_key("ecdsa")
-    now = datetime.now(UTC)
+    now = charger_now(ch)  # the certificates are valid on the charger's (simulated) clock
     root = keys.make_root(keys.new_key("ecdsa"), "Rogue", now)
     # A signer the charger's manufacturer never certified: root key is not the one used below,
     # so the chain does not verify either way.
