@@ -17,7 +17,7 @@ import os
 import socket
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -72,6 +72,15 @@ class Charger:
         self, action: str, payload: dict[str, Any], timeout: float | None = None
     ) -> dict[str, Any]:
         return await self.csms.call(self.identity, action, payload, timeout)
+
+    def clock_upper_bound(self) -> datetime:
+        """A time the charger's clock has not yet reached (it started after we launched it)."""
+        if self.clock_hint is None:
+            raise TargetError("the charger's clock is unknown")
+        start, launched = self.clock_hint
+        return start + timedelta(
+            seconds=self.sim_seconds(asyncio.get_running_loop().time() - launched)
+        )
 
     def sim_seconds(self, real_s: float) -> float:
         return real_s * (self.speed or 1.0)
