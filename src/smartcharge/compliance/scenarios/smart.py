@@ -190,7 +190,7 @@ async def _tx(ch: Charger, n: int) -> int:
     return int((await connector(ch, n))["transaction_id"])
 
 
-async def _steady_power(ch: Charger, after: datetime, n: int = 60) -> list[float]:
+async def _steady_power(ch: Charger, after: datetime, n: int = 40) -> list[float]:
     """The last `n` power samples after the first `after`, once the car draws steadily (a
     minute of samples: a tick running late on a loaded machine then weighs little)."""
 
@@ -198,7 +198,8 @@ async def _steady_power(ch: Charger, after: datetime, n: int = 60) -> list[float
         fresh = [v for t, v in _sampled(ch, "Power.Active.Import") if t > after]
         return len(fresh) >= n and all(v > 0 for v in fresh[-n:])
 
-    await until("steady power samples", enough, timeout=ch.real_seconds(60) + 10)
+    # Generous: on a loaded machine a charger's MeterValues queue up behind each other.
+    await until("steady power samples", enough, timeout=ch.real_seconds(n) + 60)
     return [v for t, v in _sampled(ch, "Power.Active.Import") if t > after][-n:]
 
 
