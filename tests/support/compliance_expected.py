@@ -12,8 +12,8 @@ from smartcharge.compliance.results import Outcome
 KNOWN_GAPS = {
     "R29": "plain UpdateFirmware installs an unsigned image (SignedUpdateFirmware is checked)",
     "R32": "store and log files are created 0644 (the vault itself is 0600)",
-    "R33": "TLS passes; the local owner API (HTTPS) is not built",
-    "R38": "support period / vulnerability contact not visible to the owner",
+    "R33": "TLS passes; the HTTPS owner API is not probed yet",
+    "R38": "support period / vulnerability contact not read by the suite yet",
 }
 DECLARED = {
     "R5": Outcome.NOT_RUN,

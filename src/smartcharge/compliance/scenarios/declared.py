@@ -17,16 +17,16 @@ _OFF_PEAK = ("R14", "R15", "R16", "R17", "R18")
 _FIXED: dict[str, tuple[Outcome, str]] = {
     "R5": (
         Outcome.NOT_RUN,
-        "the owner's interfaces are pages and an HTTPS API: the platform's owner web app is not"
-        " built yet and the charger's local owner API is not wired into it, so there is no page"
-        " to drive or screenshot; the owner functions themselves are tested over OCPP"
-        " (R15, R16, R18, R19, R25)",
+        "the owner's interfaces are the charger's HTTPS owner API (docs/owner-api.md) and the"
+        " platform's web app; the suite does not drive them yet (no scenario signs in to the owner"
+        " API; the web app has no pages to screenshot); the owner functions themselves are tested"
+        " over OCPP (R15, R16, R18, R19, R25)",
     ),
     "R10": (
         Outcome.NOT_RUN,
         "the owner's 12-month views (per session, per month, the whole year, CSV) belong to the"
-        " owner web app and owner API, which are not built yet; the charger keeps 366 days of"
-        " sessions (tests/chargepoint/test_store.py) but the suite has no owner view to read",
+        " owner API and web app, which the suite does not read yet; the charger keeps 366 days of"
+        " sessions (tests/chargepoint/test_store.py)",
     ),
     "R27": (
         Outcome.MANUAL,
@@ -35,19 +35,20 @@ _FIXED: dict[str, tuple[Outcome, str]] = {
     ),
     "R30": (
         Outcome.NOT_RUN,
-        "OCPP 1.6 has no message by which a charger asks for updates, and the charger has no"
-        " update check yet (docs/security.md, what is wired where); nothing to observe",
+        "the charger checks its [firmware] update_url at start and periodically"
+        " (docs/chargepoint.md); the suite does not yet serve a release description and watch for"
+        " the check, nor read the owner's notice",
     ),
     "R31": (
         Outcome.NOT_RUN,
-        "the boot integrity check exists as a module but the charger does not run it at start"
-        " (docs/security.md, what is wired where); the suite would start it on a modified copy"
-        " and expect a BootIntegrityFailed notification",
+        "the charger checks a signed boot manifest at start when configured"
+        " (security.boot_manifest); the suite does not yet build a manifest and a modified copy of"
+        " the software to prove that a change is caught and reported",
     ),
     "R35": (
         Outcome.MANUAL,
-        "the effort of set-up is judged by a person; deleting personal data needs the owner's"
-        " factory reset, which the owner API will offer (not built yet)",
+        "the effort of set-up is judged by a person; the owner API's factory reset"
+        " (docs/owner-api.md) deletes personal data, which the suite does not exercise yet",
     ),
     "R36": (
         Outcome.MANUAL,

@@ -197,8 +197,8 @@ async def _credentials(ctx: Context) -> None:
     )
     r38.cannot(
         "support period and vulnerability-reporting contact visible to the owner",
-        "OCPP carries neither; they belong on the owner's pages (owner web app / owner API),"
-        " which are not built yet",
+        "OCPP carries neither; they belong on the owner's pages (owner API status, web app),"
+        " which the suite does not read yet",
     )
     r38.done()
 
@@ -348,7 +348,8 @@ async def _tls(ctx: Context) -> None:
             )
     r33.cannot(
         "HTTPS for the local owner API",
-        "the charger's local owner API is not built yet (issue 4), so there is none to test",
+        "the charger's HTTPS owner API is off unless enabled; this scenario does not enable"
+        " and probe it yet",
     )
     r33.done()
 
