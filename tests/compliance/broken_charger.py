@@ -8,7 +8,7 @@ only (nothing in src changes). The faults are the ones the compliance suite must
 - `peak`: ignores the default charging hours, so it charges in peak hours;
 - `no-delay`: never applies the random delay (every draw is 0 s);
 - `delay-dsr`: treats response DSR like a scheduled event, so it delays it;
-- `unsigned-firmware`: answers SignedUpdateFirmware and installs the image unchecked;
+- `unsigned-firmware`: installs firmware without checking its signature;
 - `default-password`: connects with a well-known default password.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,22 +42,13 @@ def inject(fault: str) -> None:
 
         delay.decide = decide_delaying_dsr  # type: ignore[assignment]
     elif fault == "unsigned-firmware":
-        from smartcharge.chargepoint.handlers import Handlers
+        from smartcharge.chargepoint import firmware, firmware_slots
 
-        register = Handlers.register
+        def no_check(*args: Any) -> None:
+            return None  # every image passes: no signature or certificate is looked at
 
-        def register_with_signed(self: Handlers, ep: Any) -> None:
-            register(self, ep)
-
-            def signed_update(req: dict[str, Any]) -> dict[str, Any]:
-                fw = req["firmware"]
-                when = datetime.fromisoformat(fw["retrieveDateTime"].replace("Z", "+00:00"))
-                self.firmware.schedule_update(fw["location"], when, req.get("retries"), None)
-                return {"status": "Accepted"}  # no signature check at all
-
-            ep.route("SignedUpdateFirmware", signed_update, raw=True)
-
-        Handlers.register = register_with_signed  # type: ignore[method-assign]
+        firmware.verify = no_check  # type: ignore[assignment]
+        firmware_slots.verify = no_check  # type: ignore[assignment]
     elif fault == "default-password":
         from smartcharge.chargepoint.security.connection import ConnectionSecurity
 

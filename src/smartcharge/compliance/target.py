@@ -17,15 +17,18 @@ import os
 import socket
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from smartcharge.chargepoint.security.provisioning import provision
 from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.simulator import SimulatorControl
+from smartcharge.manufacturer import keys
 
 BOOT_TIMEOUT_S = 30.0
+# When the suite's manufacturer keys are made: before any simulated clock a scenario uses.
+MANUFACTURED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class TargetError(Exception):
@@ -64,6 +67,7 @@ class Charger:
         self.speed = speed  # simulated seconds per real second; None: real time, unknown
         self.data_dir = data_dir
         self.credentials_dir: Path | None = None
+        self.manufacturer: keys.KeyFiles | None = None  # the signing keys it trusts, if known
         # (simulated start, loop time at launch): an upper bound of the charger's clock until
         # it has sent a timestamp of its own.
         self.clock_hint: tuple[datetime, float] | None = None
@@ -147,6 +151,8 @@ class SimulatedTarget:
         )
         self._ids = itertools.count(1)
         self._procs: dict[str, _Process] = {}
+        self.manufacturer: keys.KeyFiles | None = None
+        self._making_keys = asyncio.Lock()  # scenarios start chargers concurrently
 
     async def start(self, spec: ChargerSpec, csms: CentralSystem) -> Charger:
         identity = f"CT{os.getpid() % 10000:04d}-{next(self._ids):03d}"
@@ -161,6 +167,15 @@ class SimulatedTarget:
             security["credentials_dir"] = str(credentials)
         if spec.ca_file is not None:
             security["ca_file"] = str(spec.ca_file)
+        # As shipped: the manufacturer's firmware root installed, so only signed firmware goes in
+        # (R29). The suite plays the manufacturer: its keys are made once per run.
+        async with self._making_keys:
+            if self.manufacturer is None:
+                self.manufacturer = await asyncio.to_thread(
+                    keys.create_keys, self.work_dir / "manufacturer", now=MANUFACTURED
+                )
+        assert self.manufacturer is not None
+        security["manufacturer_root"] = str(self.manufacturer.root_cert)
         config: dict[str, Any] = {
             "identity": identity,
             "csms_url": csms.url,
@@ -189,6 +204,7 @@ class SimulatedTarget:
             data_dir=data_dir,
         )
         charger.credentials_dir = credentials if spec.profile else None
+        charger.manufacturer = self.manufacturer
         charger.clock_hint = (spec.start, asyncio.get_running_loop().time())
         await self._launch(identity, config, data_dir)
         if not await csms.wait_booted(identity, spec.boot_timeout):

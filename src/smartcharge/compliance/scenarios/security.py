@@ -260,7 +260,8 @@ async def _firmware(ctx: Context) -> None:
     signed_image = make_image("99.1-rogue-signature", model)
     sig = signing.sign(signed_image, rogue_key, keys.cert_pem(signer))
     unsigned_image = make_image("99.0-unsigned", model)
-    runner, base = await _serve({"unsigned.bin": unsigned_image, "rogue.bin": signed_image})
+    files = {"unsigned.bin": unsigned_image, "rogue.bin": signed_image}
+    runner, base = await _serve(files)
     try:
         since = len(ch.csms.received(ch.identity, "BootNotification"))
         status = await call_status(
@@ -302,9 +303,43 @@ async def _firmware(ctx: Context) -> None:
             not installed,
             ("the unsigned image was installed and booted" if installed else "not installed"),
         )
+        await _signed_installs(ch, r29, model, base, files)
     finally:
         await runner.cleanup()
     r29.done()
+
+
+async def _signed_installs(
+    ch: Charger, rec: Recorder, model: str, base: str, files: dict[str, bytes]
+) -> None:
+    """The positive case: an image signed by the manufacturer the charger trusts installs."""
+    maker = ch.manufacturer
+    if maker is None:
+        rec.cannot(
+            "SignedUpdateFirmware: an image signed by the manufacturer installs",
+            "the suite does not hold the signing key of this charger's manufacturer",
+        )
+        return
+    image = make_image("99.2-signed", model)
+    key = keys.load_private_key(maker.signing_key.read_bytes())
+    sig = signing.sign(image, key, maker.signing_cert.read_bytes())
+    files["signed.bin"] = image
+    since = len(ch.csms.received(ch.identity, "BootNotification"))
+    status = await call_status(
+        ch,
+        "SignedUpdateFirmware",
+        {
+            "requestId": 3,
+            "firmware": sig.ocpp_firmware(f"{base}/signed.bin", _iso(charger_now(ch))),
+        },
+    )
+    await ch.csms.wait_for(lambda: _installed(ch, "99.2-signed", since), INSTALL_WAIT_S * 2)
+    installed = _installed(ch, "99.2-signed", since)
+    rec.check(
+        "SignedUpdateFirmware: an image signed by the manufacturer installs",
+        status == "Accepted" and installed,
+        f"{status}; " + ("installed and booted" if installed else "not installed"),
+    )
 
 
 # --- R33: encrypted communication ----------------------------------------------------------------
