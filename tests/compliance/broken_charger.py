@@ -48,6 +48,7 @@ def inject(fault: str) -> None:
             return None  # every image passes: no signature or certificate is looked at
 
         firmware.verify = no_check  # type: ignore[assignment]
+        firmware.check_signing_certificate = no_check  # type: ignore[assignment]
         firmware_slots.verify = no_check  # type: ignore[assignment]
     elif fault == "default-password":
         from smartcharge.chargepoint.security.connection import ConnectionSecurity
