@@ -115,7 +115,7 @@ def platform_serve(
     config: Path | None = _PLATFORM_CONFIG,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
 ) -> None:
-    """Run the platform: the OCPP 1.6J endpoint at ws(s)://host:port/ocpp/{identity}."""
+    """Run the platform: OCPP 1.6J at ws(s)://host:port/ocpp/{identity}, REST API on api_port."""
     from smartcharge.platform.app import PlatformApp, ssl_context
     from smartcharge.platform.config import SettingsError
 
@@ -183,6 +183,29 @@ def platform_rotate_password(
     else:
         _err(f"Charger {identity} answered {rotation.status}: its password is unchanged.")
     raise typer.Exit(1)
+
+
+@platform_app.command("add-user")
+def platform_add_user(
+    email: str = typer.Option(..., "--email", help="The user's e-mail address (the login)."),
+    role: str = typer.Option(
+        ..., help="owner, workplace_admin, workplace_user, operator or aggregator."
+    ),
+    site: str | None = typer.Option(None, help="The workplace site (workplace roles)."),
+    config: Path | None = _PLATFORM_CONFIG,
+) -> None:
+    """Add a user who can log in to the REST API and print a fresh password, once."""
+    from smartcharge.platform.app import provision_user
+    from smartcharge.platform.store.accounts import UserExists
+
+    settings = _platform_settings(config)
+    try:
+        password = asyncio.run(provision_user(settings, email, role=role, site=site))
+    except (UserExists, ValueError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2) from None
+    _out(f"User {email.strip().lower()} ({role}) added. The password (shown only once):")
+    print(password)
 
 
 # --- security: provisioning and the manufacturer's firmware tools (docs/security.md) ----------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,6 +28,7 @@ from platform_harness import (
     FakeClock,
     MakePlatform,
     Peer,
+    PeerChargePoint,
     Platform,
     close_peers,
     open_peer,
@@ -94,12 +96,14 @@ async def make_platform(tmp_path: Path) -> AsyncIterator[MakePlatform]:
             "port": 0,
             "security_profile": 1,
             "node_id": "test-node",
+            "api_host": "127.0.0.1",
+            "api_port": 0,
             "meter_batch_ms": 20,
             "lockout_failures": 3,
             "lockout_s": 60,
             **settings,
         }
-        app = PlatformApp(PlatformSettings(**values), clock=clock)
+        app = PlatformApp(PlatformSettings(**values), clock=clock, rng=random.Random(7))
         await app.start()
         apps.append(app)
         return Platform(app, clock)
@@ -119,10 +123,13 @@ async def peers() -> AsyncIterator[Callable[..., Awaitable[Peer]]]:
     opened: list[Peer] = []
 
     async def open_platform_peer(
-        platform: Platform, identity: str, password: str | None = None
+        platform: Platform,
+        identity: str,
+        password: str | None = None,
+        cls: type[PeerChargePoint] = PeerChargePoint,
     ) -> Peer:
         pw = platform.passwords[identity] if password is None else password
-        peer = await open_peer(platform.url, identity, pw)
+        peer = await open_peer(platform.url, identity, pw, cls)
         opened.append(peer)
         return peer
 

@@ -96,14 +96,17 @@ class Peer:
         return await self.cp.call(request, suppress=False)
 
 
-async def open_peer(url: str, identity: str, password: str) -> Peer:
-    """The `ocpp` package's charge point connected to `url` (…/ocpp) with basic auth."""
+async def open_peer(
+    url: str, identity: str, password: str, cls: type[PeerChargePoint] = PeerChargePoint
+) -> Peer:
+    """The `ocpp` package's charge point (or `cls`, a subclass) connected to `url` (…/ocpp)
+    with basic auth."""
     ws = await connect(
         f"{url}/{identity}",
         subprotocols=["ocpp1.6"],  # type: ignore[list-item]
         additional_headers=basic(identity, password),
     )
-    cp = PeerChargePoint(identity, ws)
+    cp = cls(identity, ws)
     return Peer(cp, ws, asyncio.create_task(cp.start()))
 
 

@@ -55,3 +55,36 @@ def test_settings_from_file_and_environment(
     assert "port" in str(err.value) and "surprise" in str(err.value)
     with pytest.raises(SettingsError, match="tls_cert"):
         load_settings(None, security_profile=2).check_tls()
+
+
+def test_add_user_prints_a_password_once_that_logs_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMARTCHARGE_PLATFORM_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    args = ["platform", "add-user", "--email", "Op@Example.org", "--role", "operator"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    password = result.stdout.strip().splitlines()[-1]
+    assert len(password) >= 32
+
+    async def stored() -> str | None:
+        store = Store(f"sqlite+aiosqlite:///{tmp_path / 'platform.db'}")
+        try:
+            return await store.accounts.password_hash(
+                (await store.accounts.login_record("op@example.org"))[0].id  # type: ignore[index]
+            )
+        finally:
+            await store.close()
+
+    password_hash = asyncio.run(stored())
+    assert password_hash is not None and verify_password(password_hash, password)
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "already exists" in again.output
+    for bad in (
+        ["--email", "x@example.org", "--role", "king"],
+        ["--email", "not-an-address", "--role", "owner"],
+        ["--email", "w@example.org", "--role", "workplace_user"],
+    ):
+        out = runner.invoke(app, ["platform", "add-user", *bad])
+        assert out.exit_code == 2 and "Traceback" not in out.output, bad

@@ -1,23 +1,36 @@
-"""The platform's composition root: settings -> store (migrated) -> OCPP server.
-
-The REST API and the web app will be built here too, on the same store and server.
-"""
+"""The platform's composition root: settings -> store (migrated) -> OCPP server -> services
+(commands, DSR) -> REST API (uvicorn, same event loop)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import re
+import secrets
 import ssl
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from smartcharge.platform.cluster import Cluster
-from smartcharge.platform.config import PlatformSettings, SettingsError
 from smartcharge.platform.lockout import Lockout
 from smartcharge.platform.ocpp_server import OcppServer
-from smartcharge.platform.registry import NewCharger, Rotation, add_charger, rotate_password
+from smartcharge.platform.api import ApiContext, create_api
+from smartcharge.platform.commands import Commander
+from smartcharge.platform.dsr import DsrService
+from smartcharge.platform.http_server import HttpServer
+from smartcharge.platform.config import PlatformSettings, SettingsError
+from smartcharge.platform.registry import (
+    PASSWORD_BYTES,
+    NewCharger,
+    Rotation,
+    add_charger,
+    hash_password,
+    rotate_password,
+)
 from smartcharge.platform.store import Store
+from smartcharge.platform.store.models import ROLES
 
 log = logging.getLogger("smartcharge.platform")
 
@@ -64,6 +77,7 @@ class PlatformApp:
         *,
         clock: Callable[[], float] | None = None,
         now: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
         self.store = open_store(settings)
@@ -87,14 +101,57 @@ class PlatformApp:
             cluster=open_cluster(settings),
             now=now or (lambda: datetime.now(UTC)),
         )
+        self.now = now or (lambda: datetime.now(UTC))
+        self.commander = Commander(self.store, self.ocpp, self.now)
+        self.dsr = DsrService(
+            self.store,
+            self.ocpp,
+            now=self.now,
+            timeout=settings.dsr_timeout_s,
+            retry_interval=settings.dsr_retry_s,
+        )
+        tls = settings.security_profile >= 2
+        self.api_context = ApiContext(
+            store=self.store,
+            ocpp=self.ocpp,
+            commander=self.commander,
+            dsr=self.dsr,
+            now=self.now,
+            rng=rng or random.SystemRandom(),
+            login_lockout=Lockout(
+                max_failures=settings.lockout_failures,
+                window=settings.lockout_window_s,
+                duration=settings.lockout_s,
+                **({"clock": clock} if clock else {}),
+            ),
+            session_ttl_s=settings.session_ttl_s,
+            token_cache_s=settings.token_cache_s,
+            secure_cookies=tls,
+        )
+        self.api = create_api(self.api_context)
+        self.http = HttpServer(
+            self.api,
+            host=settings.api_host,
+            port=settings.api_port,
+            cert=settings.tls_cert if tls else None,
+            key=settings.tls_key if tls else None,
+        )
+        self._background: list[asyncio.Task[None]] = []
         self.started = asyncio.Event()
 
     async def start(self) -> None:
         await self.store.migrate()
         await self.ocpp.start()
+        await self.http.start()
+        self._background.append(asyncio.create_task(self.dsr.retry_forever()))
+        log.info("REST API listening url=%s", self.http.url)
         self.started.set()
 
     async def stop(self) -> None:
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.http.stop()
         await self.ocpp.stop()
         await self.store.close()
 
@@ -137,4 +194,33 @@ async def rotate_charger_password(
         return await rotate_password(store, cluster.call, identity, timeout=timeout)
     finally:
         await cluster.close()
+        await store.close()
+
+
+async def provision_user(
+    settings: PlatformSettings, email: str, *, role: str, site: str | None = None
+) -> str:
+    """`smartcharge platform add-user`: a user with a fresh password (CSPRNG), returned once.
+
+    Raises `ValueError` for a bad address, role or a workplace role without a site, and
+    `UserExists` for an address that is taken.
+    """
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", email.strip()) or len(email) > 254:
+        raise ValueError("not an e-mail address")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role.startswith("workplace") and not site:
+        raise ValueError("a workplace role needs --site")
+    store = open_store(settings)
+    try:
+        await store.migrate()
+        now = datetime.now(UTC)
+        site_id = await store.people.site(site, at=now) if site else None
+        password = secrets.token_urlsafe(PASSWORD_BYTES)
+        password_hash = await asyncio.to_thread(hash_password, password)
+        await store.accounts.create(
+            email, role=role, password_hash=password_hash, at=now, site_id=site_id
+        )
+        return password
+    finally:
         await store.close()

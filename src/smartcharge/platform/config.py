@@ -50,6 +50,12 @@ class PlatformSettings(BaseSettings):
     meter_batch_rows: int = Field(default=500, ge=1)
     meter_batch_ms: float = Field(default=50.0, ge=0)
     last_seen_flush_s: float = Field(default=30.0, gt=0)
+    api_host: str = Field(default="0.0.0.0", description="Where the REST API listens.")
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    session_ttl_s: float = Field(default=12 * 3600, gt=0, le=90 * 86400)
+    token_cache_s: float = Field(default=30.0, ge=0, le=3600)
+    dsr_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    dsr_retry_s: float = Field(default=15.0, gt=0, le=3600)
     node_id: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
     bus_url: str | None = Field(
         default=None,

@@ -14,9 +14,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smartcharge.platform.store import migrate as _migrate
+from smartcharge.platform.store.accounts import Accounts
 from smartcharge.platform.store.chargers import ChargerExists, Chargers, Credentials
 from smartcharge.platform.store.database import create_engine, sqlite_url
+from smartcharge.platform.store.dsr import Dsr
 from smartcharge.platform.store.events import Events
+from smartcharge.platform.store.history import History
 from smartcharge.platform.store.id_tags import IdTags
 from smartcharge.platform.store.meter_values import MeterValueWriter
 from smartcharge.platform.store.people import People
@@ -47,6 +50,9 @@ class Store:
         self.id_tags = IdTags(self.engine)
         self.transactions = Transactions(self.engine)
         self.events = Events(self.engine)
+        self.accounts = Accounts(self.engine)
+        self.history = History(self.engine)
+        self.dsr = Dsr(self.engine)
         self.meter_values = MeterValueWriter(
             self.engine, max_rows=meter_batch_rows, max_delay=meter_batch_delay
         )

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -36,9 +37,10 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("owner", "workplace_admin", "workplace_user", "operator")
+ROLES = ("owner", "workplace_admin", "workplace_user", "operator", "aggregator")
 """Who a user is: an owner sees their own chargers, a workplace administrator a site's, a
-workplace user charges at a site, an operator sees everything."""
+workplace user charges at a site, an operator sees everything, an aggregator sends DSR events to
+the chargers of its groups (and sees nothing else)."""
 
 
 class Base(DeclarativeBase):
@@ -226,3 +228,83 @@ class DataTransferEvent(Base):
     message_id: Mapped[str | None] = mapped_column(String(50))
     data: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
+
+
+# --- 0002: REST API, DSR intake, command audit -------------------------------------------------
+
+
+class ApiToken(Base):
+    """A web-app session (cookie) or an integration's bearer token. Only the SHA-256 of the token
+    is kept: tokens are 256 random bits, so a fast hash is enough (argon2 is for passwords)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "session" or "bearer"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class ChargerGroup(Base):
+    """Chargers addressed together: by a DSR aggregator (its `aggregator_id`) or the operator."""
+
+    __tablename__ = "charger_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    aggregator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class ChargerGroupMember(Base):
+    __tablename__ = "charger_group_members"
+    group_id: Mapped[int] = mapped_column(ForeignKey("charger_groups.id"), primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id"), primary_key=True)
+
+
+class DsrEvent(Base):
+    """A DSR event an aggregator posted (R4); `id` is the one the chargers get."""
+
+    __tablename__ = "dsr_events"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    aggregator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("charger_groups.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # "response" or "scheduled"
+    limit_a: Mapped[float] = mapped_column(Float)
+    start: Mapped[datetime]
+    duration_s: Mapped[int]
+    created_at: Mapped[datetime]
+
+
+class DsrDelivery(Base):
+    """One charger's part in a DSR event: sent, acknowledged or not, opted out or not."""
+
+    __tablename__ = "dsr_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "charger_id", name="uq_dsr_deliveries_target"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("dsr_events.id"), index=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id"), index=True)
+    # pending, accepted, rejected, offline, timeout, error
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(String(255))
+    answered_at: Mapped[datetime | None]
+    opted_out_at: Mapped[datetime | None]
+
+
+class CommandRecord(Base):
+    """Every command sent to a charger through the API: who, what, when, and how it ended.
+    Payloads are not kept (they can carry an AuthorizationKey or a local list)."""
+
+    __tablename__ = "command_log"
+    __table_args__ = (Index("ix_command_log_charger_requested", "charger_id", "requested_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    message_id: Mapped[str | None] = mapped_column(String(50))  # DataTransfer's messageId
+    outcome: Mapped[str] = mapped_column(String(16))  # answered, offline, timeout, call_error...
+    status: Mapped[str | None] = mapped_column(String(40))  # the answer's `status`, if any
+    requested_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]

@@ -1,0 +1,63 @@
+"""The REST API (FastAPI): one module per resource; OpenAPI at /openapi.json, docs at /docs.
+
+`create_api(ctx)` builds the ASGI app on the platform's store, OCPP server and services; the
+composition root (`platform.app`) serves it with uvicorn. See docs/rest-api.md.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from smartcharge import __version__
+from smartcharge.platform.api import (
+    accounts,
+    chargers,
+    commands,
+    dsr,
+    firmware,
+    pages,
+    schedules,
+    security,
+    sessions,
+)
+from smartcharge.platform.api.auth import TokenCache
+from smartcharge.platform.api.context import ApiContext
+from smartcharge.platform.commands import CommandFailed
+
+ROUTERS = (
+    accounts.router,
+    chargers.router,
+    sessions.router,
+    commands.router,
+    schedules.router,
+    firmware.router,
+    security.router,
+    dsr.router,
+    pages.router,
+)
+
+
+def create_api(ctx: ApiContext) -> FastAPI:
+    api = FastAPI(
+        title="smartcharge platform",
+        version=__version__,
+        description="Chargers, sessions, reports, commands, owner controls, DSR intake. "
+        "Log in with POST /api/auth/login (session cookie) or send a bearer token.",
+    )
+    api.state.ctx = ctx
+    api.state.token_cache = TokenCache(ctx.token_cache_s)
+    for router in ROUTERS:
+        api.include_router(router)
+
+    @api.exception_handler(CommandFailed)
+    async def command_failed(_request: Request, exc: CommandFailed) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.message, "outcome": exc.outcome, **exc.details},
+            status_code=exc.status,
+        )
+
+    return api
+
+
+__all__ = ["ApiContext", "create_api"]

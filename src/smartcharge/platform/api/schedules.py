@@ -1,0 +1,190 @@
+"""/api/chargers/{identity}/default-hours and /overrides: the owner's controls (R15-R19, R25),
+typed for the web app; /api/fleet/charging-profiles: one change across many chargers, with
+start times spread by the platform and flagged as already randomised (R26)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from smartcharge.ocpp.errors import OcppError
+from smartcharge.ocpp.schemas import validate_request
+from smartcharge.platform.api.access import Managed, Visible
+from smartcharge.platform.api.auth import Api, Operator
+from smartcharge.platform.api.commands import COMMAND_ERRORS
+from smartcharge.platform.api.schemas import (
+    ConnectorRequest,
+    DefaultHoursRequest,
+    ExtensionAnswer,
+    FleetProfileRequest,
+    FleetResult,
+    SkipDelayRequest,
+)
+from smartcharge.platform.api.targets import resolve_targets
+from smartcharge.platform.commands import CommandFailed
+from smartcharge.platform.handlers.context import iso, parse_time
+
+router = APIRouter(tags=["schedules and overrides"])
+
+
+@router.get(
+    "/api/chargers/{identity}/default-hours",
+    response_model=ExtensionAnswer,
+    responses=COMMAND_ERRORS,
+)
+async def get_default_hours(charger: Visible, ctx: Api) -> ExtensionAnswer:
+    """The charger's default charging hours, whether and when they were answered, and its
+    random-delay maximum (asked from the charger: it is the one source of truth)."""
+    answer = await ctx.commander.uk(
+        charger.identity, charger.id, "GetDefaultHours", {}, user_id=charger.user_id
+    )
+    return ExtensionAnswer(**answer)
+
+
+@router.put(
+    "/api/chargers/{identity}/default-hours",
+    response_model=ExtensionAnswer,
+    responses=COMMAND_ERRORS,
+)
+async def set_default_hours(
+    body: DefaultHoursRequest, charger: Managed, ctx: Api
+) -> ExtensionAnswer:
+    """Accept the defaults, set custom windows (UK clock time) or remove them (R15, R16).
+    A workplace charger takes this from an administrator only."""
+    if body.mode != "custom" and body.windows:
+        raise HTTPException(422, "windows only with mode custom")
+    by = "owner" if charger.caller.role == "owner" else "administrator"
+    data: dict[str, Any] = {"mode": body.mode, "by": by}
+    if body.mode == "custom":
+        data["windows"] = [w.model_dump() for w in body.windows]
+    answer = await ctx.commander.uk(
+        charger.identity, charger.id, "SetDefaultHours", data, user_id=charger.user_id
+    )
+    return ExtensionAnswer(**answer)
+
+
+@router.post(
+    "/api/chargers/{identity}/overrides/charge-now",
+    response_model=ExtensionAnswer,
+    responses=COMMAND_ERRORS,
+)
+async def charge_now(body: ConnectorRequest, charger: Visible, ctx: Api) -> ExtensionAnswer:
+    """Charge now, outside the default hours, for the session on this connector (R18)."""
+    answer = await ctx.commander.uk(
+        charger.identity,
+        charger.id,
+        "ChargeNow",
+        {"connectorId": body.connector_id},
+        user_id=charger.user_id,
+    )
+    return ExtensionAnswer(**answer)
+
+
+@router.post(
+    "/api/chargers/{identity}/overrides/skip-delay",
+    response_model=ExtensionAnswer,
+    responses=COMMAND_ERRORS,
+)
+async def skip_delay(body: SkipDelayRequest, charger: Visible, ctx: Api) -> ExtensionAnswer:
+    """Skip the random delay running now, or for the rest of the session (R25)."""
+    answer = await ctx.commander.uk(
+        charger.identity,
+        charger.id,
+        "SkipDelay",
+        {"connectorId": body.connector_id, "session": body.session},
+        user_id=charger.user_id,
+    )
+    return ExtensionAnswer(**answer)
+
+
+@router.post("/api/fleet/charging-profiles", response_model=list[FleetResult])
+async def fleet_profile(body: FleetProfileRequest, ctx: Api, who: Operator) -> list[FleetResult]:
+    """Send one charging profile (a tariff step, a fleet schedule) to many chargers. The
+    platform spreads the start times over [0, spread_s] itself and tells each charger, through
+    ProfileFlags, that the start is already randomised, so the charger adds no delay of its own
+    (R26). Each charger's outcome is listed; nothing is retried."""
+    profile = body.charging_profile
+    schedule = profile.get("chargingSchedule")
+    if not isinstance(schedule, dict) or not isinstance(profile.get("chargingProfileId"), int):
+        raise HTTPException(
+            422,
+            "charging_profile needs chargingProfileId and chargingSchedule",
+        )
+    base = ctx.now()
+    if isinstance(schedule.get("startSchedule"), str):
+        try:
+            base = parse_time(schedule["startSchedule"])
+        except ValueError:
+            raise HTTPException(422, "startSchedule is not an RFC 3339 time") from None
+    try:  # checked once, before anything is sent (the start time is set per charger)
+        validate_request(
+            "SetChargingProfile",
+            {
+                "connectorId": body.connector_id,
+                "csChargingProfiles": {
+                    **profile,
+                    "chargingSchedule": {**schedule, "startSchedule": iso(base)},
+                },
+            },
+        )
+    except OcppError as exc:
+        raise HTTPException(422, f"invalid charging_profile: {exc.description}") from None
+    targets = await resolve_targets(ctx, who, body.chargers, body.group)
+    results = []
+    for identity, charger_id in targets.items():
+        offset = ctx.rng.uniform(0, body.spread_s) if body.spread_s else 0.0
+        results.append(
+            await _send_profile(
+                ctx,
+                identity,
+                charger_id,
+                body,
+                profile,
+                base + timedelta(seconds=offset),
+                offset,
+                who.account.id,
+            )
+        )
+    return results
+
+
+async def _send_profile(
+    ctx: Any,
+    identity: str,
+    charger_id: int,
+    body: FleetProfileRequest,
+    profile: dict[str, Any],
+    start: datetime,
+    offset: float,
+    user_id: int,
+) -> FleetResult:
+    mine = copy.deepcopy(profile)
+    mine["chargingSchedule"]["startSchedule"] = iso(start)
+    flags = {
+        "chargingProfileId": mine["chargingProfileId"],
+        "cause": body.cause,
+        "alreadyRandomised": True,
+    }
+    try:
+        await ctx.commander.uk(identity, charger_id, "ProfileFlags", flags, user_id=user_id)
+        answer = await ctx.commander.send(
+            identity,
+            charger_id,
+            "SetChargingProfile",
+            {"connectorId": body.connector_id, "csChargingProfiles": mine},
+            user_id=user_id,
+        )
+    except CommandFailed as exc:
+        return FleetResult(
+            charger=identity, offset_s=offset, outcome=exc.outcome, status=None, detail=exc.message
+        )
+    return FleetResult(
+        charger=identity,
+        offset_s=offset,
+        outcome="answered",
+        status=answer.get("status"),
+        detail=None,
+    )

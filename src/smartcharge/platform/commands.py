@@ -1,0 +1,181 @@
+"""Commands to chargers on behalf of API users: send, wait for the answer, keep an audit row.
+
+The API maps the outcomes to HTTP (docs/rest-api.md): the charger's answer (200), charger
+offline (409), no answer in time (504), the charger answered CALLERROR or an invalid CALLRESULT
+(502), an invalid request payload (422, nothing sent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse, OcppError
+from smartcharge.ocpp.schemas import validate_request
+from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
+from smartcharge.platform.store import Store
+
+log = logging.getLogger("smartcharge.platform.commands")
+
+UK_VENDOR = "org.smartcharge.uk"
+"""The charge point's UK extensions travel in DataTransfer with this vendorId
+(docs/ocpp-extensions.md)."""
+
+COMMANDS = (
+    "RemoteStartTransaction",
+    "RemoteStopTransaction",
+    "UnlockConnector",
+    "Reset",
+    "ChangeAvailability",
+    "GetConfiguration",
+    "ChangeConfiguration",
+    "SetChargingProfile",
+    "ClearChargingProfile",
+    "GetCompositeSchedule",
+    "TriggerMessage",
+    "ExtendedTriggerMessage",
+    "SendLocalList",
+    "GetLocalListVersion",
+    "ClearCache",
+    "ReserveNow",
+    "CancelReservation",
+    "SignedUpdateFirmware",
+    "UpdateFirmware",
+    "GetLog",
+    "GetDiagnostics",
+    "DataTransfer",
+)
+"""What the API may send. Security keys and certificates (InstallCertificate, ...) are the
+provisioning's business, not an API user's."""
+
+START_STOP = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
+
+
+class CommandFailed(Exception):
+    """The command did not get a usable answer; `outcome` says why, `status` the HTTP status."""
+
+    def __init__(self, outcome: str, status: int, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.status = status
+        self.message = message
+        self.details = details
+
+
+@dataclass
+class Commander:
+    store: Store
+    ocpp: OcppServer
+    now: Callable[[], datetime]
+    timeout: float | None = None  # None: the OCPP server's call_timeout
+
+    async def send(
+        self,
+        identity: str,
+        charger_id: int,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        user_id: int | None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Send and return the charger's answer, or raise `CommandFailed`. Each attempt that
+        reached the wire (or found the charger offline) is kept in the command log."""
+        if action not in COMMANDS:
+            raise CommandFailed("invalid", 422, f"{action} is not a command the API sends")
+        try:  # a bad payload is refused whether or not the charger is connected
+            validate_request(action, payload)
+        except OcppError as exc:
+            raise CommandFailed("invalid", 422, f"invalid {action}: {exc.description}") from None
+        requested = self.now()
+        message_id = payload.get("messageId") if action == "DataTransfer" else None
+        outcome, status, answer = "answered", None, None
+        try:
+            answer = await self.ocpp.send(identity, action, payload, timeout or self.timeout)
+            status = answer.get("status") if isinstance(answer.get("status"), str) else None
+            return answer
+        except ChargerOffline:
+            outcome = "offline"
+            raise CommandFailed("offline", 409, f"charger {identity} is offline") from None
+        except CallTimeout as exc:
+            outcome = "timeout"
+            raise CommandFailed(
+                "timeout", 504, f"charger {identity} did not answer within {exc.timeout:g} s"
+            ) from None
+        except CallError as exc:
+            outcome = "call_error"
+            raise CommandFailed(
+                "call_error",
+                502,
+                f"charger {identity} answered {exc.code}: {exc.description}",
+                code=exc.code,
+            ) from None
+        except InvalidResponse as exc:
+            outcome = "bad_answer"
+            raise CommandFailed(
+                "bad_answer",
+                502,
+                f"charger {identity} sent an invalid answer: {exc.error.description}",
+            ) from None
+        except OcppError as exc:  # our payload failed the schema: nothing was sent
+            outcome = "invalid"
+            raise CommandFailed("invalid", 422, f"invalid {action}: {exc.description}") from None
+        finally:
+            if outcome != "invalid":
+                await self._record(
+                    charger_id, user_id, action, message_id, outcome, status, requested
+                )
+
+    async def uk(
+        self,
+        identity: str,
+        charger_id: int,
+        message_id: str,
+        data: dict[str, Any],
+        *,
+        user_id: int | None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """A UK extension (DataTransfer org.smartcharge.uk): the answer with `data` decoded."""
+        answer = await self.send(
+            identity,
+            charger_id,
+            "DataTransfer",
+            {"vendorId": UK_VENDOR, "messageId": message_id, "data": json.dumps(data)},
+            user_id=user_id,
+            timeout=timeout,
+        )
+        decoded: Any = answer.get("data")
+        if isinstance(decoded, str):
+            with contextlib.suppress(ValueError):  # not JSON: returned as the charger sent it
+                decoded = json.loads(decoded)
+        return {"status": answer.get("status"), "data": decoded}
+
+    async def _record(
+        self,
+        charger_id: int,
+        user_id: int | None,
+        action: str,
+        message_id: str | None,
+        outcome: str,
+        status: str | None,
+        requested: datetime,
+    ) -> None:
+        try:
+            await self.store.history.record_command(
+                charger_id=charger_id,
+                user_id=user_id,
+                action=action,
+                message_id=message_id,
+                outcome=outcome,
+                status=status,
+                requested_at=requested,
+                answered_at=self.now() if outcome == "answered" else None,
+            )
+        except Exception:  # the audit row must not turn a charger's answer into an error
+            log.exception("command not recorded action=%s charger_id=%s", action, charger_id)
