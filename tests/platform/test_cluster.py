@@ -111,6 +111,8 @@ async def cluster(pg_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
         "host": "127.0.0.1",
         "security_profile": 1,
         "meter_batch_ms": 20,
+        "api_host": "127.0.0.1",
+        "api_port": 0,  # each node's REST API on a free port
     }
     a = PlatformApp(
         PlatformSettings(**shared, port=0, node_id="node-a", data_dir=tmp_path / "a")  # type: ignore[arg-type]

@@ -79,7 +79,13 @@ def bad_frames(draw: st.DrawFn) -> tuple[str, set[str]]:
 async def run_frames(data_dir: Path, frames: list[tuple[str, set[str]]]) -> None:
     app = PlatformApp(
         PlatformSettings(
-            data_dir=data_dir, host="127.0.0.1", port=0, security_profile=1, node_id="fuzz"
+            data_dir=data_dir,
+            host="127.0.0.1",
+            port=0,
+            security_profile=1,
+            node_id="fuzz",
+            api_host="127.0.0.1",
+            api_port=0,  # the REST API on a free port too
         )
     )
     await app.start()

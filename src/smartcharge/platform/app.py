@@ -13,14 +13,14 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from smartcharge.platform.cluster import Cluster
-from smartcharge.platform.lockout import Lockout
-from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.api import ApiContext, create_api
+from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.commands import Commander
+from smartcharge.platform.config import PlatformSettings, SettingsError
 from smartcharge.platform.dsr import DsrService
 from smartcharge.platform.http_server import HttpServer
-from smartcharge.platform.config import PlatformSettings, SettingsError
+from smartcharge.platform.lockout import Lockout
+from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.registry import (
     PASSWORD_BYTES,
     NewCharger,
