@@ -51,9 +51,19 @@ def _range(since: date | None, until: date | None, ctx: ApiContext) -> tuple[dat
     return since, until
 
 
-async def _check_charger(ctx: ApiContext, who: Caller, identity: str | None) -> None:
+async def _sessions_in(
+    ctx: ApiContext, who: Caller, since: date, until: date, identity: str | None
+) -> list[dict[str, Any]]:
+    """The caller's sessions that started in the UK days [since, until); 404 for a charger
+    filter naming a charger the caller does not see."""
     if identity is not None and await ctx.store.history.charger(who.scope, identity) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no charger {identity}")
+    return await ctx.store.history.sessions(
+        who.scope,
+        since=reports.uk_midnight(since),
+        until=reports.uk_midnight(until),
+        identity=identity,
+    )
 
 
 @router.get(
@@ -74,13 +84,7 @@ async def list_sessions(
     """Sessions that started in the period on the chargers the caller sees, newest first, with
     `energy_wh` (so far, for one still running)."""
     since, until = _range(since, until, ctx)
-    await _check_charger(ctx, who, charger)
-    rows = await ctx.store.history.sessions(
-        who.scope,
-        since=reports.uk_midnight(since),
-        until=reports.uk_midnight(until),
-        identity=charger,
-    )
+    rows = await _sessions_in(ctx, who, since, until, charger)
     out = [SessionOut(**{k: r[k] for k in SessionOut.model_fields}) for r in rows]
     if format == "csv":
         return _csv(
@@ -112,13 +116,7 @@ async def _report(
     charger: str | None,
     format: str,
 ) -> Any:
-    await _check_charger(ctx, who, charger)
-    rows = await ctx.store.history.sessions(
-        who.scope,
-        since=reports.uk_midnight(since),
-        until=reports.uk_midnight(until),
-        identity=charger,
-    )
+    rows = await _sessions_in(ctx, who, since, until, charger)
     if period == "custom":
         total = sum(r["energy_wh"] for r in rows)
         found = [reports.Bucket(since, until, len(rows), total)]

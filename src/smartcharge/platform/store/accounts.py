@@ -16,7 +16,8 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartcharge.platform.store.models import ROLES, ApiToken, Site, User
+from smartcharge.platform.store.models import ApiToken, Site, User
+from smartcharge.platform.store.people import new_user
 
 TOKEN_KINDS = ("session", "bearer")
 
@@ -68,26 +69,12 @@ class Accounts:
         site_id: int | None = None,
     ) -> Account:
         """A new user who can log in; `UserExists` when the address is taken."""
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        email = email.strip().lower()
+        stmt = new_user(email, role=role, at=at, password_hash=password_hash, site_id=site_id)
         try:
             async with self._engine.begin() as conn:
-                new_id = (
-                    await conn.execute(
-                        insert(User)
-                        .values(
-                            email=email,
-                            role=role,
-                            password_hash=password_hash,
-                            site_id=site_id,
-                            created_at=at,
-                        )
-                        .returning(User.id)
-                    )
-                ).scalar_one()
+                new_id = (await conn.execute(stmt)).scalar_one()
         except IntegrityError:
-            raise UserExists(f"a user {email!r} already exists") from None
+            raise UserExists(f"a user {email.strip().lower()!r} already exists") from None
         found = await self.get(int(new_id))
         assert found is not None
         return found
