@@ -37,6 +37,8 @@ async def main() -> None:
         port=args.port,
         security_profile=1,  # loopback; TLS would cost both sides alike
         node_id="bench",
+        api_host="127.0.0.1",
+        api_port=0,  # the REST API is not measured here: any free port
     )
     app = PlatformApp(settings)
     await app.start()

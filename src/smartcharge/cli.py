@@ -70,8 +70,12 @@ def demo(
     random_delay_max: int = typer.Option(
         600, min=0, max=1800, help="RandomisedDelayMaxSeconds of the chargers (R22)."
     ),
+    port: int = typer.Option(
+        8080, min=0, max=65535, help="The platform's web port on 127.0.0.1 (0: any free one)."
+    ),
 ) -> None:
-    """A built-in central system and simulated chargers charging simulated EVs, live.
+    """The platform and simulated chargers charging simulated EVs, live; prints the web URL
+    and a login (a fresh password, shown once).
 
     The UK rules are on: outside the default charging hours the cars wait, and each start and
     change of rate waits a random delay (up to --random-delay-max seconds).
@@ -88,6 +92,7 @@ def demo(
                 data_dir=data_dir,
                 start=start,
                 random_delay_max_s=random_delay_max,
+                api_port=port,
             )
         )
 

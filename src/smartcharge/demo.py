@@ -1,16 +1,22 @@
-"""`smartcharge demo`: a central system and simulated chargers on this machine, shown live.
+"""`smartcharge demo`: the platform and simulated chargers on this machine, shown live.
 
-Everything runs with embedded defaults: the chargers keep SQLite files in a temporary folder,
-the central system is the small built-in one until the platform replaces it. Each charger gets
-cars plugged in and started by remote start (connector 1) and by an RFID card (connector 2).
+Everything runs with embedded defaults and nothing to set up: the platform keeps one SQLite file
+and the chargers theirs, in a temporary folder. The platform's REST API and login page listen on
+127.0.0.1; an owner account is created with a fresh random password, printed once with the URL.
+Each charger gets its own password from the platform (security profile 1 on loopback), an EV
+plugged in and started by remote start (connector 1) and one started by an RFID card
+(connector 2).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import tempfile
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Group
@@ -20,8 +26,15 @@ from rich.text import Text
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import ChargePointConfig, parse_config
+from smartcharge.platform.app import PlatformApp
+from smartcharge.platform.config import PlatformSettings
+from smartcharge.platform.registry import hash_password, new_password
+from smartcharge.platform.store import ChargerExists
+from smartcharge.platform.store.accounts import UserExists
 from smartcharge.regulations import UK_TZ
-from smartcharge.sim.central_system import CentralSystem
+
+OWNER = "owner@demo.smartcharge.local"
+ID_TAGS = ("DEMO1", "DEMO2")
 
 
 def demo_config(
@@ -29,6 +42,7 @@ def demo_config(
     port: int,
     data_dir: Path,
     speed: float,
+    password: str,
     start: datetime | None = None,
     random_delay_max_s: int = 600,
 ) -> ChargePointConfig:
@@ -40,12 +54,79 @@ def demo_config(
             "identity": identity,
             "csms_url": f"ws://127.0.0.1:{port}/ocpp",
             "data_dir": str(data_dir / identity),
-            "security": {"profile": 0},
+            "security": {"profile": 1, "password": password},
             "simulator": simulator,
             "charging": {"random_delay_max_s": random_delay_max_s},
         },
         base_dir=data_dir,
     )
+
+
+@dataclass(frozen=True)
+class Login:
+    url: str
+    email: str
+    password: str
+
+
+async def start_platform(root: Path, api_port: int) -> PlatformApp:
+    """The platform on loopback (OCPP on a free port, the API on `api_port`, or a free port
+    when that one is taken)."""
+
+    def settings(port: int) -> PlatformSettings:
+        return PlatformSettings(
+            data_dir=root / "platform",
+            host="127.0.0.1",
+            port=0,
+            security_profile=1,  # loopback only: basic auth without TLS
+            api_host="127.0.0.1",
+            api_port=port,
+            heartbeat_interval_s=60,
+            node_id="demo",
+        )
+
+    platform = PlatformApp(settings(api_port))
+    try:
+        await platform.start()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE or api_port == 0:
+            raise
+        await platform.stop()
+        platform = PlatformApp(settings(0))
+        await platform.start()
+    return platform
+
+
+async def owner_login(platform: PlatformApp) -> Login:
+    """The demo owner with a fresh password (a new one on every run: never a default)."""
+    password = new_password(OWNER)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    now = datetime.now(UTC)
+    try:
+        account = await platform.store.accounts.create(
+            OWNER, role="owner", password_hash=password_hash, at=now
+        )
+        owner_id = account.id
+    except UserExists:  # a --data-dir used before
+        found = await platform.store.accounts.login_record(OWNER)
+        assert found is not None
+        owner_id = found[0].id
+        await platform.store.accounts.set_password(owner_id, password_hash)
+    for tag in ID_TAGS:
+        await platform.store.id_tags.put(tag, at=now, owner_id=owner_id)
+    return Login(platform.http.url, OWNER, password)
+
+
+async def charger_password(platform: PlatformApp, identity: str, owner_id: int) -> str:
+    """Register the charger to the demo owner (a fresh password each run)."""
+    password = new_password(identity)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    now = datetime.now(UTC)
+    try:
+        await platform.store.chargers.add(identity, password_hash, at=now, owner_id=owner_id)
+    except ChargerExists:
+        await platform.store.chargers.set_password(identity, password_hash, at=now)
+    return password
 
 
 async def run_demo(
@@ -56,43 +137,76 @@ async def run_demo(
     data_dir: Path | None,
     start: datetime | None = None,
     random_delay_max_s: int = 600,
+    api_port: int = 8080,
+    show: Callable[[str], None] = lambda line: print(line, flush=True),
 ) -> None:
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="sc-demo-"))
         root = data_dir or Path(tmp)
-        csms = CentralSystem(heartbeat_interval=60)
-        await csms.start()
-        apps = [
-            ChargePointApp(
-                demo_config(f"demo-{i + 1:02d}", csms.port, root, speed, start, random_delay_max_s)
-            )
-            for i in range(chargers)
-        ]
-        tasks = [asyncio.ensure_future(a.run()) for a in apps]
+        platform = await start_platform(root, api_port)
+        tasks: list[asyncio.Future[None]] = []
         try:
+            login = await owner_login(platform)
+            found = await platform.store.accounts.login_record(OWNER)
+            assert found is not None
+            apps = []
+            for i in range(chargers):
+                identity = f"demo-{i + 1:02d}"
+                password = await charger_password(platform, identity, found[0].id)
+                apps.append(
+                    ChargePointApp(
+                        demo_config(
+                            identity,
+                            platform.ocpp.port,
+                            root,
+                            speed,
+                            password,
+                            start,
+                            random_delay_max_s,
+                        )
+                    )
+                )
+            show(f"smartcharge platform: {login.url}")
+            show(f"log in as {login.email} with the password {login.password} (shown only now)")
+            started = datetime.now(UTC)
+            tasks = [asyncio.ensure_future(a.run()) for a in apps]
             for a in apps:
                 await asyncio.wait_for(a.started.wait(), 30)
-                await csms.wait_connected(a.config.identity)
+                await platform.ocpp.wait_connected(a.config.identity, timeout=30)
+                await _booted(platform, a.config.identity, started)
                 a.hardware.plug(1, battery_kwh=60.0, soc=20.0, max_power_w=11000.0)
-                await csms.call(
+                await platform.ocpp.send(
                     a.config.identity,
                     "RemoteStartTransaction",
-                    {"idTag": "DEMO1", "connectorId": 1},
+                    {"idTag": ID_TAGS[0], "connectorId": 1},
                 )
                 if a.config.connectors > 1:
                     a.hardware.plug(2, battery_kwh=40.0, soc=55.0, max_power_w=7400.0)
-                    a.hardware.present_card("DEMO2")
-            with Live(_view(csms, apps, root), refresh_per_second=2) as live:
+                    a.hardware.present_card(ID_TAGS[1])
+            with Live(_view(platform, apps, root, login), refresh_per_second=2) as live:
                 loop = asyncio.get_running_loop()
                 end = loop.time() + duration if duration > 0 else None
                 while end is None or loop.time() < end:
                     await asyncio.sleep(0.5)
-                    live.update(_view(csms, apps, root))
+                    live.update(_view(platform, apps, root, login))
         finally:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await csms.stop()
+            await platform.stop()
+
+
+async def _booted(
+    platform: PlatformApp, identity: str, since: datetime, timeout: float = 30.0
+) -> None:
+    """Until the platform has the charger's BootNotification of this run: a card presented
+    before the boot is accepted would be checked offline, against an empty local list."""
+    async with asyncio.timeout(timeout):
+        while True:
+            row = await platform.store.chargers.get(identity)
+            if row is not None and row["booted_at"] is not None and row["booted_at"] >= since:
+                return
+            await asyncio.sleep(0.05)
 
 
 def _why(state: dict[str, object]) -> str:
@@ -104,7 +218,7 @@ def _why(state: dict[str, object]) -> str:
     return str(state.get("limit_reason") or "")
 
 
-def _view(csms: CentralSystem, apps: list[ChargePointApp], root: Path) -> Group:
+def _view(platform: PlatformApp, apps: list[ChargePointApp], root: Path, login: Login) -> Group:
     table = Table(title="smartcharge demo: simulated chargers")
     for col in ("charger", "conn", "status", "kW", "kWh", "SoC %", "tx", "why", "UK time"):
         table.add_column(col)
@@ -127,8 +241,7 @@ def _view(csms: CentralSystem, apps: list[ChargePointApp], root: Path) -> Group:
                 when,
             )
     summary = Text(
-        f"central system: {sum(c.connected for c in csms.chargers.values())} connected, "
-        f"{len(csms.transactions)} transactions, {csms.counts['MeterValues']} MeterValues · "
-        f"data in {root} · Ctrl+C to stop"
+        f"platform: {len(platform.ocpp.connections)} connected · {login.url} "
+        f"(log in as {login.email}) · data in {root} · Ctrl+C to stop"
     )
     return Group(table, summary)

@@ -5,6 +5,7 @@ status, DSR intake, fleet profiles."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from platform_harness import MakePlatform, Peer, Platform, now_iso
 from sqlalchemy import func, select
 
 from smartcharge.platform.api import accounts as accounts_api
+from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.store.models import DsrEvent, User
 
 OpenPeer = Callable[..., Awaitable[Peer]]
@@ -232,7 +234,7 @@ async def test_dsr_event_acknowledged_offline_retried_refused_and_opted_out(
     for identity in ("D-1", "D-2", "D-3", "D-OTHER"):
         await platform.add(identity, owner="home@example.org")
     p1 = await peers(platform, "D-1", cls=UkPeer)
-    await peers(platform, "D-3", cls=UkPeer)
+    p3 = await peers(platform, "D-3", cls=UkPeer)
     for identity in ("D-1", "D-3"):
         await platform.app.ocpp.wait_connected(identity)
     agg_password = await add_user(platform, "grid@example.org", "aggregator")
@@ -290,10 +292,21 @@ async def test_dsr_event_acknowledged_offline_retried_refused_and_opted_out(
         r = await owner.post("/api/chargers/D-1/dsr/no-such-event/opt-out")
         assert r.status_code == 404
         assert (await owner.get(f"/api/dsr/events/{body['id']}")).status_code == 403
+    # The owner of D-3 opts out at the charger, which tells the platform.
+    for data, status in (
+        (json.dumps({"id": body["id"]}), "Accepted"),
+        (json.dumps({"id": "no-such-event"}), "Rejected"),
+        ("not json", "Rejected"),
+        (json.dumps({"id": 7}), "Rejected"),
+    ):
+        answer = await p3.call(
+            call.DataTransfer(vendor_id=UK_VENDOR, message_id="DsrOptOut", data=data)
+        )
+        assert answer.status == status, data
     async with logged_in(platform, "grid@example.org", agg_password) as agg:
         final = (await agg.get(f"/api/dsr/events/{body['id']}")).json()
-        assert final["opted_out"] == 1
-        assert [d["charger"] for d in final["deliveries"] if d["opted_out_at"]] == ["D-1"]
+        assert final["opted_out"] == 2
+        assert [d["charger"] for d in final["deliveries"] if d["opted_out_at"]] == ["D-1", "D-3"]
         assert [e["id"] for e in (await agg.get("/api/dsr/events")).json()] == [body["id"]]
 
 

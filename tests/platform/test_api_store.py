@@ -127,7 +127,8 @@ async def test_dsr_groups_events_deliveries(store: Store) -> None:
     with pytest.raises(ValueError):
         await store.dsr.delivered_many("e1", [(d1, "maybe", None)], at=T0)
     assert await store.dsr.opted_out("e1", d1, at=T0)
-    assert not await store.dsr.opted_out("e1", d1, at=T0)  # once
+    assert await store.dsr.opted_out("e1", d1, at=T0 + timedelta(hours=1))  # the first stays
+    assert not await store.dsr.opted_out("e2", d1, at=T0)  # no such event
     rows = {r["charger"]: r for r in await store.dsr.deliveries("e1")}
     assert rows["D-1"]["status"] == "accepted" and rows["D-1"]["opted_out_at"] == T0
     assert rows["D-2"]["status"] == "offline"

@@ -17,14 +17,12 @@ from typing import Any
 
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse, OcppError
 from smartcharge.ocpp.schemas import validate_request
+from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
 from smartcharge.platform.store import Store
 
 log = logging.getLogger("smartcharge.platform.commands")
 
-UK_VENDOR = "org.smartcharge.uk"
-"""The charge point's UK extensions travel in DataTransfer with this vendorId
-(docs/ocpp-extensions.md)."""
 
 COMMANDS = (
     "RemoteStartTransaction",

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
-from smartcharge.platform.commands import UK_VENDOR
 from smartcharge.platform.handlers.context import iso
+from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
 from smartcharge.platform.store import Store
 

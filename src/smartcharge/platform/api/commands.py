@@ -16,6 +16,7 @@ from smartcharge.platform.api.access import Visible
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.api.schemas import ExtensionAnswer, Problem
 from smartcharge.platform.commands import COMMANDS, START_STOP
+from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 
 router = APIRouter(tags=["commands"])
 
@@ -65,7 +66,7 @@ async def command(
     name = str(action.value)
     if name not in START_STOP:
         charger.require_admin()
-    if name == "DataTransfer" and payload.get("vendorId") == "org.smartcharge.uk":
+    if name == "DataTransfer" and payload.get("vendorId") == UK_VENDOR:
         raise HTTPException(
             422,
             "UK extensions go through /uk/{message_id} (DSR events through /api/dsr/events)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from smartcharge.platform.handlers import uk_extensions
 from smartcharge.platform.handlers.context import ChargerContext, iso, parse_time
 
 log = logging.getLogger("smartcharge.platform.handlers")
@@ -48,4 +49,6 @@ async def data_transfer(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any
         data=p.get("data"),
         received_at=ctx.now(),
     )
-    return {"status": "UnknownVendorId"}  # stored; no vendor extension is understood yet
+    if p["vendorId"] == uk_extensions.UK_VENDOR:
+        return await uk_extensions.from_charger(ctx, p.get("messageId"), p.get("data"))
+    return {"status": "UnknownVendorId"}  # stored; no other vendor's extension is understood

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, delete, insert, select, update
+from sqlalchemy import RowMapping, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -166,16 +166,13 @@ class Dsr:
             )
 
     async def opted_out(self, event_id: str, charger_id: int, *, at: datetime) -> bool:
-        """Record the owner's opt-out (R19); False when the charger had no part in the event."""
+        """Record the owner's opt-out (R19); False when the charger had no part in the event.
+        Recorded again, it keeps the first time."""
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(DsrDelivery)
-                .where(
-                    DsrDelivery.event_id == event_id,
-                    DsrDelivery.charger_id == charger_id,
-                    DsrDelivery.opted_out_at.is_(None),
-                )
-                .values(opted_out_at=at)
+                .where(DsrDelivery.event_id == event_id, DsrDelivery.charger_id == charger_id)
+                .values(opted_out_at=func.coalesce(DsrDelivery.opted_out_at, at))
             )
             return bool(result.rowcount)
 

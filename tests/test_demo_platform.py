@@ -1,0 +1,75 @@
+"""`smartcharge demo` as a user runs it: the platform and a simulated charger start, the login
+page is served, the printed login works over HTTP, and the charger reaches Available."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+
+import httpx
+
+
+async def _line(proc: asyncio.subprocess.Process, pattern: str, seen: list[str]) -> re.Match[str]:
+    assert proc.stdout is not None
+    while True:
+        raw = await proc.stdout.readline()
+        if not raw:
+            raise AssertionError("the demo ended early:\n" + "".join(seen))
+        line = raw.decode(errors="replace")
+        seen.append(line)
+        if found := re.search(pattern, line):
+            return found
+
+
+async def test_demo_serves_the_login_and_a_charger_reaches_available() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "smartcharge",
+        "demo",
+        "--chargers",
+        "1",
+        "--duration",
+        "120",
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={"COLUMNS": "250", "PATH": "/usr/bin:/bin"},
+    )
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(90):
+            url = (await _line(proc, r"smartcharge platform: (http://127\.0\.0\.1:\d+)", seen))[1]
+            login = await _line(proc, r"log in as (\S+) with the password (\S+)", seen)
+            email, password = login[1], login[2]
+            assert len(password) >= 32
+            async with httpx.AsyncClient(base_url=url) as web:
+                page = await web.get("/")
+                assert page.status_code == 200 and "type=password" in page.text
+                wrong = await web.post("/api/auth/login", json={"email": email, "password": "x"})
+                assert wrong.status_code == 401  # no default password gets in
+                r = await web.post("/api/auth/login", json={"email": email, "password": password})
+                assert r.status_code == 200, r.text
+                chargers = (await web.get("/api/chargers")).json()
+                assert [c["identity"] for c in chargers] == ["demo-01"]
+                statuses: set[str] = set()
+                while "Available" not in statuses:
+                    status = (await web.get("/api/chargers/demo-01/status")).json()
+                    statuses = {c["status"] for c in status["connectors"]}
+                    await asyncio.sleep(0.2)
+                assert status["connected"] is True
+                home = await web.get("/")
+                assert "demo-01: connected" in home.text
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            async with asyncio.timeout(30):
+                rest, _ = await proc.communicate()
+        except TimeoutError:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, "".join(seen) + rest.decode(errors="replace")
