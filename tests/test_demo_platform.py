@@ -61,6 +61,14 @@ async def test_demo_serves_the_login_and_a_charger_reaches_available() -> None:
                     statuses = {c["status"] for c in status["connectors"]}
                     await asyncio.sleep(0.2)
                 assert status["connected"] is True
+                # The UK extensions reach our own charge point through the API.
+                hours = (await web.get("/api/chargers/demo-01/default-hours")).json()
+                assert hours["status"] == "Accepted" and "defaultHours" in hours["data"]
+                r = await web.post(
+                    "/api/chargers/demo-01/commands/GetConfiguration",
+                    json={"key": ["RandomisedDelayMaxSeconds"]},
+                )
+                assert r.json()["configurationKey"][0]["value"] == "600"
                 home = await web.get("/")
                 assert "demo-01: connected" in home.text
     finally:

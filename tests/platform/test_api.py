@@ -209,7 +209,9 @@ async def test_live_status_and_a_workplace_user_may_only_start_and_stop(
         assert r.status_code == 403
         r = await user.post("/api/chargers/W-1/overrides/charge-now", json={"connector_id": 1})
         assert r.status_code == 200 and r.json()["status"] == "Accepted"
-        assert peer.cp.received[-1] == ("ChargeNow", {"connectorId": 1})
+        assert peer.cp.received[-1] == ("ChargeNow", {"connectorId": 1, "by": "end_user"})
+        r = await user.put("/api/chargers/W-1/user-schedule", json={"windows": []})
+        assert r.status_code == 403
     async with user_client(platform, "a@example.org", "workplace_admin", site="Depot") as admin:
         r = await admin.put(
             "/api/chargers/W-1/default-hours",
@@ -224,6 +226,15 @@ async def test_live_status_and_a_workplace_user_may_only_start_and_stop(
                 "windows": [{"weekday": 0, "start": "22:00", "end": "06:00"}],
             },
         )
+        plan = {"windows": [{"weekday": 5, "start": "09:00", "end": "12:00"}], "limit_a": 16}
+        r = await admin.put("/api/chargers/W-1/user-schedule", json=plan)
+        assert r.status_code == 200
+        assert peer.cp.received[-1] == (
+            "SetUserSchedule",
+            {"windows": plan["windows"], "limitA": 16, "by": "administrator"},
+        )
+        r = await admin.put("/api/chargers/W-1/user-schedule", json={"windows": [{"weekday": 9}]})
+        assert r.status_code == 422
         r = await admin.get("/api/chargers/W-1/default-hours")
         assert r.json() == {"status": "Accepted", "data": {"defaultHours": {"mode": "default"}}}
 

@@ -26,6 +26,8 @@ UK_MESSAGES = (
     "GetChargingState",
     "GetDefaultHours",
     "SetDefaultHours",
+    "GetUserSchedule",
+    "SetUserSchedule",
     "ChargeNow",
     "SkipDelay",
     "DsrOptOut",
@@ -34,7 +36,9 @@ UK_MESSAGES = (
 """The UK extensions an API user may send (DsrEvent comes only through the DSR intake, so each
 one is recorded with its deliveries)."""
 UkMessage = Enum("UkMessage", {name: name for name in UK_MESSAGES}, type=str)  # type: ignore[misc]
-WORKPLACE_USER_UK = frozenset({"GetChargingState", "GetDefaultHours", "ChargeNow", "SkipDelay"})
+WORKPLACE_USER_UK = frozenset(
+    {"GetChargingState", "GetDefaultHours", "GetUserSchedule", "ChargeNow", "SkipDelay"}
+)
 
 COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "The charger is offline"},

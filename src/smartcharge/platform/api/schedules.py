@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException
 
 from smartcharge.ocpp.errors import OcppError
 from smartcharge.ocpp.schemas import validate_request
-from smartcharge.platform.api.access import Managed, Visible
+from smartcharge.platform.api.access import ChargerAccess, Managed, Visible
 from smartcharge.platform.api.auth import Api, Operator
 from smartcharge.platform.api.commands import COMMAND_ERRORS
 from smartcharge.platform.api.schemas import (
@@ -22,6 +22,7 @@ from smartcharge.platform.api.schemas import (
     FleetProfileRequest,
     FleetResult,
     SkipDelayRequest,
+    UserScheduleRequest,
 )
 from smartcharge.platform.api.targets import resolve_targets
 from smartcharge.platform.commands import CommandFailed
@@ -56,8 +57,7 @@ async def set_default_hours(
     A workplace charger takes this from an administrator only."""
     if body.mode != "custom" and body.windows:
         raise HTTPException(422, "windows only with mode custom")
-    by = "owner" if charger.caller.role == "owner" else "administrator"
-    data: dict[str, Any] = {"mode": body.mode, "by": by}
+    data: dict[str, Any] = {"mode": body.mode, "by": _by(charger)}
     if body.mode == "custom":
         data["windows"] = [w.model_dump() for w in body.windows]
     answer = await ctx.commander.uk(
@@ -66,18 +66,61 @@ async def set_default_hours(
     return ExtensionAnswer(**answer)
 
 
+@router.get(
+    "/api/chargers/{identity}/user-schedule",
+    response_model=ExtensionAnswer,
+    responses=COMMAND_ERRORS,
+)
+async def get_user_schedule(charger: Visible, ctx: Api) -> ExtensionAnswer:
+    """The owner's own plan as the charger holds it (null: none)."""
+    answer = await ctx.commander.uk(
+        charger.identity, charger.id, "GetUserSchedule", {}, user_id=charger.user_id
+    )
+    return ExtensionAnswer(**answer)
+
+
+@router.put(
+    "/api/chargers/{identity}/user-schedule",
+    response_model=ExtensionAnswer,
+    responses=COMMAND_ERRORS,
+)
+async def set_user_schedule(
+    body: UserScheduleRequest, charger: Managed, ctx: Api
+) -> ExtensionAnswer:
+    """The owner's own plan: charge only inside these weekly windows (UK clock time), at most
+    `limit_a` there; it only narrows what the default hours allow. No windows: removed."""
+    data: dict[str, Any] = {
+        "windows": [w.model_dump() for w in body.windows],
+        "limitA": body.limit_a,
+        "by": _by(charger),
+    }
+    answer = await ctx.commander.uk(
+        charger.identity, charger.id, "SetUserSchedule", data, user_id=charger.user_id
+    )
+    return ExtensionAnswer(**answer)
+
+
+def _by(charger: ChargerAccess) -> str:
+    """Who the charger is told a change comes from (docs/ocpp-extensions.md)."""
+    role = charger.caller.role
+    if role == "owner":
+        return "owner"
+    return "end_user" if role == "workplace_user" else "administrator"
+
+
 @router.post(
     "/api/chargers/{identity}/overrides/charge-now",
     response_model=ExtensionAnswer,
     responses=COMMAND_ERRORS,
 )
 async def charge_now(body: ConnectorRequest, charger: Visible, ctx: Api) -> ExtensionAnswer:
-    """Charge now, outside the default hours, for the session on this connector (R18)."""
+    """Charge now, outside the default hours and the owner's plan, for the session on this
+    connector (R18). A workplace charger takes it from an administrator only."""
     answer = await ctx.commander.uk(
         charger.identity,
         charger.id,
         "ChargeNow",
-        {"connectorId": body.connector_id},
+        {"connectorId": body.connector_id, "by": _by(charger)},
         user_id=charger.user_id,
     )
     return ExtensionAnswer(**answer)

@@ -195,6 +195,11 @@ class DefaultHoursRequest(Strict):
     windows: list[Window] = Field(default_factory=list, max_length=100)
 
 
+class UserScheduleRequest(Strict):
+    windows: list[Window] = Field(max_length=100, description="Empty: remove the plan")
+    limit_a: float | None = Field(default=None, ge=0, le=1000)
+
+
 class ConnectorRequest(Strict):
     connector_id: int = Field(ge=1, le=100)
 
