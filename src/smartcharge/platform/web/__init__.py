@@ -1,0 +1,82 @@
+"""The owner web app (issue 6): server-rendered pages at /app on the REST API's app, its session
+cookie, roles, store and command functions; our own CSS and one small script for live updates
+(no CDN, nothing fetched from the internet). See docs/web-app.md.
+
+`mount(api)` is the one hook the composition root calls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from smartcharge.platform.web import (
+    charger,
+    energy,
+    firmware,
+    hours,
+    login,
+    privacy,
+    schedule,
+    security,
+)
+from smartcharge.platform.web.render import page
+from smartcharge.platform.web.session import LoginNeeded
+from smartcharge.platform.web.settings import WebSettings
+
+ROUTERS = (
+    login.router,
+    charger.router,
+    hours.router,
+    energy.router,
+    schedule.router,
+    firmware.router,
+    security.router,
+    privacy.router,
+)
+STATIC = Path(__file__).with_name("static")
+
+
+def mount(api: FastAPI, settings: WebSettings | None = None) -> None:
+    """Add the web app's pages, its static files and its two error pages to `api`."""
+    api.state.web_settings = settings or WebSettings()
+    for router in ROUTERS:
+        api.include_router(router, include_in_schema=False)
+    api.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
+
+    @api.exception_handler(LoginNeeded)
+    async def login_needed(_request: Request, exc: LoginNeeded) -> Response:
+        return RedirectResponse(f"/app/login?next={exc.next_url}", status_code=303)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """A page gets a page; the API keeps its own JSON errors."""
+        if _is_page(request):
+            return page(request, "error.html", None, exc.status_code, detail=exc.detail)
+        return await http_exception_handler(request, exc)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_page(request):
+            first = exc.errors()[0] if exc.errors() else {}
+            where = ".".join(str(x) for x in first.get("loc", ())[1:])
+            detail = f"Nothing changed: {where} {first.get('msg', 'is not valid')}".strip()
+            return page(request, "error.html", None, 422, detail=detail)
+        return await request_validation_exception_handler(request, exc)
+
+
+def _is_page(request: Request) -> bool:
+    path = request.url.path
+    return (path == "/app" or path.startswith("/app/")) and not path.startswith("/app/static/")
+
+
+__all__ = ["WebSettings", "mount"]

@@ -1,0 +1,128 @@
+"""The live charger page (issue 6 item 3): each connector's state and its cause in plain words,
+refreshed without reloading, and the owner's buttons: Charge now (R18), Skip delay (R25), Opt out
+of this grid event (R19), Start and Stop. Each button goes through the REST API's own handler."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from smartcharge.platform.api.auth import Api
+from smartcharge.platform.api.dsr import opt_out
+from smartcharge.platform.api.schedules import charge_now, skip_delay
+from smartcharge.platform.api.schemas import ConnectorRequest, SkipDelayRequest
+from smartcharge.platform.web import actions
+from smartcharge.platform.web.live import live_view
+from smartcharge.platform.web.render import back, page, templates
+from smartcharge.platform.web.session import PageCharger
+
+router = APIRouter()
+
+ConnectorId = Annotated[int, Form(ge=1, le=100)]
+REMOTE_TAG_PREFIX = "WEB-"
+"""RemoteStartTransaction needs an idTag: the web user's own (WEB-<user id>), in the platform's
+id-tag store so the charger's Authorize is answered Accepted, and deleted with the account."""
+
+
+def _url(identity: str) -> str:
+    return f"/app/chargers/{identity}"
+
+
+async def _security_alerts(ctx: Api, charger_id: int) -> int:
+    from smartcharge.platform.web.security import alerts
+
+    return len(alerts(await ctx.store.history.security_events(charger_id, limit=50)))
+
+
+@router.get("/app/chargers/{identity}", response_class=HTMLResponse)
+async def charger_page(request: Request, charger: PageCharger, ctx: Api) -> Response:
+    view = await live_view(ctx, charger)
+    row = await ctx.store.history.charger(charger.caller.scope, charger.identity)
+    return page(
+        request,
+        "charger.html",
+        charger.caller,
+        identity=charger.identity,
+        charger=row,
+        view=view,
+        alerts=await _security_alerts(ctx, charger.id),
+    )
+
+
+@router.get("/app/chargers/{identity}/live", response_class=HTMLResponse)
+async def live_fragment(request: Request, charger: PageCharger, ctx: Api) -> Response:
+    """The connectors' part of the page, for the page's script to swap in."""
+    view = await live_view(ctx, charger)
+    return templates.TemplateResponse(
+        request,
+        "_connectors.html",
+        {"view": view, "manage": charger.caller.role != "workplace_user", "charger": charger},
+    )
+
+
+@router.post("/app/chargers/{identity}/charge-now")
+async def press_charge_now(charger: PageCharger, ctx: Api, connector: ConnectorId) -> Response:
+    return await actions.run(
+        _url(charger.identity),
+        charge_now(ConnectorRequest(connector_id=connector), charger, ctx),
+        "Charging now: the default hours are overridden for this session.",
+    )
+
+
+@router.post("/app/chargers/{identity}/skip-delay")
+async def press_skip_delay(charger: PageCharger, ctx: Api, connector: ConnectorId) -> Response:
+    return await actions.run(
+        _url(charger.identity),
+        skip_delay(SkipDelayRequest(connector_id=connector, session=False), charger, ctx),
+        "Random delay skipped.",
+    )
+
+
+@router.post("/app/chargers/{identity}/opt-out")
+async def press_opt_out(
+    charger: PageCharger, ctx: Api, event: Annotated[str, Form(max_length=36)]
+) -> Response:
+    return await actions.run(
+        _url(charger.identity),
+        opt_out(event, charger, ctx),
+        "You opted out of this grid event: the charger goes back to your settings.",
+    )
+
+
+@router.post("/app/chargers/{identity}/start")
+async def press_start(charger: PageCharger, ctx: Api, connector: ConnectorId) -> Response:
+    tag = f"{REMOTE_TAG_PREFIX}{charger.user_id}"
+    await ctx.store.id_tags.put(tag, at=ctx.now(), owner_id=charger.user_id)
+    return await actions.run(
+        _url(charger.identity),
+        ctx.commander.send(
+            charger.identity,
+            charger.id,
+            "RemoteStartTransaction",
+            {"connectorId": connector, "idTag": tag},
+            user_id=charger.user_id,
+        ),
+        "Start sent: charging begins when the car and the rules allow.",
+    )
+
+
+@router.post("/app/chargers/{identity}/stop")
+async def press_stop(
+    charger: PageCharger, ctx: Api, transaction: Annotated[int, Form(ge=1, le=2**31 - 1)]
+) -> Response:
+    running = await ctx.store.history.session(charger.caller.scope, transaction)
+    if running is None or running["charger"] != charger.identity or not running["running"]:
+        return back(_url(charger.identity), problem="That session is not running any more.")
+    return await actions.run(
+        _url(charger.identity),
+        ctx.commander.send(
+            charger.identity,
+            charger.id,
+            "RemoteStopTransaction",
+            {"transactionId": transaction},
+            user_id=charger.user_id,
+        ),
+        "Stop sent.",
+    )

@@ -1,0 +1,141 @@
+"""Energy (issue 6 item 4; R10): every session of the last 12 months with its cost when a
+tariff is set, totals per day / week / month / custom period and for the 12 months, monthly
+bars, a session's power curve, and CSV of each view (the REST API's own CSV endpoints)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from smartcharge.platform import reports
+from smartcharge.platform.api.auth import Api
+from smartcharge.platform.api.sessions import energy_report, get_session
+from smartcharge.platform.web import charts
+from smartcharge.platform.web.live import POWER
+from smartcharge.platform.web.records import WebRecords
+from smartcharge.platform.web.render import page
+from smartcharge.platform.web.session import PageCaller
+from smartcharge.platform.web.tariff import Tariff, session_cost_p
+
+router = APIRouter()
+
+Period = Literal["day", "week", "month", "custom"]
+ChargerFilter = Annotated[str | None, Query(max_length=48, pattern=r"^[A-Za-z0-9._~-]*$")]
+
+
+async def _tariffs(ctx: Api, rows: list[dict[str, Any]], who: Any) -> dict[str, Tariff]:
+    records = WebRecords(ctx.store.engine)
+    out: dict[str, Tariff] = {}
+    for identity in {r["charger"] for r in rows}:
+        found = await ctx.store.history.charger(who.scope, identity)
+        if found is not None and (t := await records.tariff(int(found["id"]))) is not None:
+            out[identity] = t[0]
+    return out
+
+
+@router.get("/app/energy", response_class=HTMLResponse)
+async def energy_page(
+    request: Request,
+    ctx: Api,
+    who: PageCaller,
+    period: Period = "month",
+    since: date | None = None,
+    until: date | None = None,
+    charger: ChargerFilter = None,
+) -> Response:
+    charger = charger or None
+    today = reports.uk_day(ctx.now())
+    first, end = reports.last_12_months(today)
+    problem = ""
+    if period != "month" or since or until:
+        since = since or (today - timedelta(days=30))
+        until = until or today + timedelta(days=1)
+    else:
+        since, until = first, end
+    try:
+        report = await energy_report(ctx, who, period, since, until, charger, "json")
+        year = await energy_report(ctx, who, "month", first, end, charger, "json")
+    except HTTPException as exc:
+        problem = str(exc.detail)
+        since, until, period = first, end, "month"
+        report = await energy_report(ctx, who, "month", first, end, None, "json")
+        year = report
+        charger = None
+    rows = await ctx.store.history.sessions(
+        who.scope,
+        since=reports.uk_midnight(first),
+        until=reports.uk_midnight(end),
+        identity=charger,
+    )
+    tariffs = await _tariffs(ctx, rows, who)
+    for r in rows:
+        t = tariffs.get(r["charger"])
+        r["cost_p"] = (
+            session_cost_p(t, r["started_at"], r["stopped_at"], r["energy_wh"])
+            if t is not None and r["started_at"] is not None
+            else None
+        )
+        end_at = r["stopped_at"]
+        r["duration_s"] = (
+            (end_at - r["started_at"]).total_seconds()
+            if end_at is not None and r["started_at"] is not None
+            else None
+        )
+    query = {"since": str(since), "until": str(until)} | ({"charger": charger} if charger else {})
+    monthly = charts.bars(
+        [date.fromisoformat(b.start).strftime("%b") for b in year.buckets],
+        [b.energy_wh / 1000 for b in year.buckets],
+        "Energy per month, last 12 months (kWh)",
+        "kWh",
+    )
+    return page(
+        request,
+        "energy.html",
+        who,
+        problem=problem or request.query_params.get("problem", ""),
+        period=period,
+        since=since,
+        until=until,
+        charger=charger,
+        chargers=await ctx.store.history.chargers(who.scope),
+        report=report,
+        year=year,
+        rows=rows,
+        total_cost_p=sum(r["cost_p"] or 0 for r in rows) if tariffs else None,
+        monthly=monthly,
+        csv_sessions="/api/sessions?"
+        + urlencode(
+            {"since": str(first), "until": str(end), "format": "csv"}
+            | ({"charger": charger} if charger else {})
+        ),
+        csv_report="/api/reports/energy?" + urlencode(query | {"period": period, "format": "csv"}),
+        csv_year="/api/reports/energy/last-12-months?"
+        + urlencode({"format": "csv"} | ({"charger": charger} if charger else {})),
+    )
+
+
+@router.get("/app/sessions/{session_id}", response_class=HTMLResponse)
+async def session_page(request: Request, session_id: int, ctx: Api, who: PageCaller) -> Response:
+    if not 1 <= session_id <= 2**31 - 1:
+        raise HTTPException(404, "no such session")
+    detail = await get_session(session_id, ctx, who)
+    points = []
+    for v in detail.meter_values:
+        if v.measurand == POWER and v.phase is None:
+            try:
+                watts = float(v.value) * (1000 if v.unit == "kW" else 1)
+            except ValueError:
+                continue
+            points.append((v.timestamp, watts))
+    return page(
+        request,
+        "session.html",
+        who,
+        s=detail,
+        curve=charts.curve(points, f"Power during session {detail.id} (kW)"),
+        points=len(points),
+    )

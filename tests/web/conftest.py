@@ -1,0 +1,202 @@
+"""The browser tests' stack: the platform (REST API + web app, embedded SQLite) and three of our
+simulated charge points on loopback, in a thread of their own, sharing one simulated clock
+(speed 1) that starts on a Monday at 21:40 UK time, inside the evening peak; and headless
+Debian Chromium driven by Playwright (never a browser download: /usr/bin/chromium).
+
+Screenshots go to test-artifacts/web/ (ignored by git; CI keeps the folder as an artifact).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import secrets
+import shutil
+import sys
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from smartcharge.chargepoint.app import ChargePointApp
+from smartcharge.chargepoint.config import parse_config
+from smartcharge.platform.app import PlatformApp
+from smartcharge.platform.config import PlatformSettings
+from smartcharge.platform.registry import add_charger, hash_password
+from smartcharge.sim.clock import SimulatedClock
+
+sys.path.insert(0, str(Path(__file__).parent))  # a11y.py, imported by name
+
+T = TypeVar("T")
+START = datetime(2026, 11, 23, 21, 40, tzinfo=UTC)  # a Monday; GMT, so UK time too
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+
+CHARGERS = {
+    # identity: (owner e-mail or None, site or None, workplace, random delay max, seed)
+    "HOME-1": ("alice@example.com", None, False, 600, 1),
+    "HOME-2": ("alice@example.com", None, False, 1800, 3),
+    "WORK-1": (None, "Acme", True, 600, 5),
+}
+USERS = {
+    "alice@example.com": ("owner", None),
+    "bob@example.com": ("owner", None),
+    "admin@acme.example": ("workplace_admin", "Acme"),
+    "worker@acme.example": ("workplace_user", "Acme"),
+    "ops@example.com": ("operator", None),
+    "grid@aggregator.example": ("aggregator", None),
+}
+
+
+class Stack:
+    """Runs the platform and the charge points on an event loop in a background thread."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.clock = SimulatedClock(START, 1.0)
+        self.passwords: dict[str, str] = {}
+        self.chargers: dict[str, ChargePointApp] = {}
+        self.platform: PlatformApp | None = None
+        self._loop = asyncio.new_event_loop()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    @property
+    def app(self) -> PlatformApp:
+        assert self.platform is not None
+        return self.platform
+
+    @property
+    def url(self) -> str:
+        return self.app.http.url
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def start(self) -> None:
+        self._thread.start()
+        self.call(self._start(), timeout=120)
+
+    async def _start(self) -> None:
+        settings = PlatformSettings(
+            data_dir=self.tmp / "platform",
+            host="127.0.0.1",
+            port=0,
+            security_profile=1,
+            node_id="web-test",
+            api_host="127.0.0.1",
+            api_port=0,
+            meter_batch_ms=20,
+        )
+        os.environ["SMARTCHARGE_WEB_SUPPORT_UNTIL"] = "2031-12-31"
+        os.environ["SMARTCHARGE_WEB_VULNERABILITY_CONTACT"] = "security@example.com"
+        self.platform = PlatformApp(settings, now=self.clock.now, rng=random.Random(7))
+        await self.platform.start()
+        store = self.platform.store
+        for email, (role, site) in USERS.items():
+            self.passwords[email] = secrets.token_urlsafe(12)
+            site_id = await store.people.site(site, at=self.clock.now()) if site else None
+            await store.accounts.create(
+                email,
+                role=role,
+                password_hash=await asyncio.to_thread(hash_password, self.passwords[email]),
+                at=self.clock.now(),
+                site_id=site_id,
+            )
+        for identity, (owner, site, workplace, delay, seed) in CHARGERS.items():
+            new = await add_charger(store, identity, owner=owner, site=site)
+            config = parse_config(
+                {
+                    "identity": identity,
+                    "csms_url": f"ws://127.0.0.1:{self.platform.ocpp.port}/ocpp",
+                    "data_dir": str(self.tmp / identity),
+                    "security": {"profile": 1, "password": new.password},
+                    "charging": {"workplace": workplace, "random_delay_max_s": delay},
+                    "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
+                },
+                base_dir=self.tmp,
+            )
+            app = ChargePointApp(config, clock=self.clock, rng=random.Random(seed))
+            self.chargers[identity] = app
+            self._tasks.append(asyncio.ensure_future(app.run()))
+        for identity in CHARGERS:
+            await self.platform.ocpp.wait_connected(identity, timeout=30)
+            # One sample a second, so the power curve has the resolution the law asks for.
+            await self.platform.ocpp.send(
+                identity,
+                "ChangeConfiguration",
+                {"key": "MeterValueSampleInterval", "value": "1"},
+                10,
+            )
+
+    def stop(self) -> None:
+        async def _stop() -> None:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self.platform is not None:
+                await self.platform.stop()
+
+        self.call(_stop(), timeout=60)
+        os.environ.pop("SMARTCHARGE_WEB_SUPPORT_UNTIL", None)
+        os.environ.pop("SMARTCHARGE_WEB_VULNERABILITY_CONTACT", None)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def hw(self, identity: str) -> Any:
+        return self.chargers[identity].hardware
+
+    def do(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the stack's loop (the simulated hardware is not thread-safe)."""
+
+        async def run() -> T:
+            return fn()
+
+        return self.call(run())
+
+    def until(self, predicate: Callable[[], bool], timeout: float = 20) -> None:
+        async def wait() -> None:
+            async with asyncio.timeout(timeout):
+                while not predicate():
+                    await asyncio.sleep(0.1)
+
+        self.call(wait(), timeout=timeout + 5)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = Stack(tmp_path_factory.mktemp("web-stack"))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is missing: `apt-get install -y chromium` (./run test does it)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Callable[[Any, str], None]:
+    """page, name -> a full-page screenshot in test-artifacts/web/<test>-<name>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
+
+    return take
