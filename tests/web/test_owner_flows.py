@@ -9,6 +9,7 @@ to the next as it would for an owner using the app.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,3 +180,202 @@ def test_random_delay_skip_and_grid_event(context: Any, stack: Any, shots: Any) 
     assert "opted out" in page.get_by_role("status").inner_text()
     assert page.get_by_role("button", name="Opt out of this grid event").count() == 0
     page.close()
+
+
+def test_schedule_plan_and_tariff(context: Any, stack: Any, shots: Any) -> None:
+    page = context.new_page()
+    page.goto(f"{stack.url}/app/chargers/HOME-1/schedule")
+    assert "No schedule" in text(page) and "No tariff" in text(page)
+    assert "up to 600 s" in text(page)  # the random-delay status
+    check_forms(page)
+    # A bad tariff changes nothing.
+    page.get_by_label(re.compile(r"^Price")).fill("cheap")
+    page.get_by_role("button", name="Save tariff").click()
+    assert "Nothing changed: base price" in page.get_by_role("alert").inner_text()
+    assert "No tariff" in text(page)
+    # A time-of-use tariff: cheap from 00:30 to 04:30.
+    page.get_by_label(re.compile(r"^Price")).fill("30")
+    page.get_by_label(re.compile("Time-of-use bands")).fill("00:30-04:30 7.5")
+    page.get_by_role("button", name="Save tariff").click()
+    assert page.get_by_role("status").inner_text() == "Tariff saved (time-of-use)."
+    # Ready by 07:00 with 10 kWh at 7.4 kW on weekdays: the cheapest 1.5 h inside the
+    # default hours are 00:30-02:00, sent to the charger as its own schedule.
+    page.get_by_label("Ready by").fill("07:00")
+    page.get_by_label(re.compile("Energy to add")).fill("10")
+    page.get_by_label(re.compile("Charging power")).fill("7.4")
+    page.get_by_role("button", name="Plan and send").click()
+    assert "Plan sent to the charger: ready by 07:00 with 10 kWh on Mon, Tue, Wed, Thu, Fri" in (
+        page.get_by_role("status").inner_text()
+    )
+    windows = page.locator("#schedule-windows li").all_inner_texts()
+    assert windows == [f"{d} 00:30-02:00" for d in ("Mon", "Tue", "Wed", "Thu", "Fri")]
+    shots(page, "planned")
+    # More energy than the default hours leave before 07:00 is refused, and nothing changes.
+    page.get_by_label(re.compile("Energy to add")).fill("200")
+    page.get_by_label(re.compile("Charging power")).fill("1")
+    page.get_by_role("button", name="Plan and send").click()
+    assert "default charging hours leave" in page.get_by_role("alert").inner_text()
+    assert page.locator("#schedule-windows li").count() == 5
+    page.close()
+
+
+def test_energy_sessions_totals_charts_csv(context: Any, stack: Any, shots: Any) -> None:
+    from datetime import datetime
+
+    app = stack.app
+
+    async def history() -> None:  # two sessions earlier in the year, as the charger sent them
+        charger = await app.store.chargers.credentials("HOME-1")
+        for month, kwh in ((1, 10), (6, 20)):
+            at = datetime(2026, month, 15, 1, 0, tzinfo=stack.clock.now().tzinfo)
+            tx = await app.store.transactions.start(
+                charger.id, connector_id=1, id_tag="CARD-1", meter_start=0, started_at=at, at=at
+            )
+            stop = at.replace(hour=3)
+            await app.store.transactions.stop(
+                charger.id, tx, meter_stop=kwh * 1000, stopped_at=stop, at=stop
+            )
+
+    stack.call(history())
+    page = context.new_page()
+    page.goto(f"{stack.url}/app/energy")
+    sessions = page.locator("#sessions tbody tr")
+    assert sessions.count() == 4  # two today (HOME-1 stopped, HOME-2 running), two earlier
+    assert page.locator("svg.chart rect.bar").count() == 12  # one bar a month
+    total = float(page.locator("#total-12").inner_text().split()[0])
+    assert total >= 30.0
+    # HOME-1 has a tariff: 10 kWh between 01:00 and 03:00 at 7.5 p/kWh costs £0.75.
+    january = page.locator("#sessions tbody tr", has_text="Thu 15 Jan 2026")
+    assert january.locator("td").nth(5).inner_text() == "£0.75"
+    check_forms(page)
+    shots(page, "year")
+    # A custom period: January alone.
+    page.get_by_label("Per", exact=True).select_option("custom")
+    page.get_by_label("From").fill("2026-01-01")
+    page.get_by_label(re.compile("^Until")).fill("2026-02-01")
+    page.get_by_role("button", name="Show").click()
+    assert page.locator("#period-total").inner_text() == "10.00 kWh"
+    # Each view downloads as CSV (the REST API's own CSV, with the same cookie).
+    with page.expect_download() as got:
+        page.get_by_role("link", name="Download CSV").nth(1).click()
+    csv = Path(got.value.path()).read_text()
+    assert csv.splitlines()[0] == "start,end,sessions,energy_wh"
+    assert "2026-01-01,2026-02-01,1,10000.0" in csv
+    # A session of today: its power curve at one reading a second.
+    page.goto(f"{stack.url}/app/energy?charger=HOME-1")
+    page.locator("#sessions tbody tr", has_text="Mon 23 Nov 2026").first.locator("a").click()
+    assert page.locator("svg.chart polyline").count() == 1
+    readings = int(page.locator("figcaption").inner_text().split()[1])
+    assert readings >= 3  # a short session: one power reading a second while it ran
+    shots(page, "session-curve")
+    page.close()
+
+
+def test_firmware_offer_install_progress(
+    browser: Any, context: Any, stack: Any, shots: Any
+) -> None:
+    ops = browser.new_context()
+    page = log_in(ops, stack, "ops@example.com")
+    check_forms(page)
+    page.get_by_label("Version").fill("2.0.0")
+    page.get_by_label(re.compile("^Download URL")).fill("http://127.0.0.1:9/firmware-2.0.0.bin")
+    page.get_by_label(re.compile("^Signing certificate")).fill(
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    )
+    page.get_by_label(re.compile("^Signature")).fill("c2lnbmF0dXJl")
+    page.get_by_role("button", name="Publish").click()
+    assert page.get_by_role("status").inner_text() == "Release 2.0.0 published."
+    ops.close()
+
+    page = context.new_page()
+    page.goto(f"{stack.url}/app")
+    assert "Software update 2.0.0 available" in text(page)  # announced (R30)
+    page.get_by_role("link", name="Software update 2.0.0 available").first.click()
+    assert "Update available: 2.0.0" in text(page)
+    check_forms(page)
+    page.get_by_role("button", name="Install 2.0.0").click()
+    # What the charger answered, in words: accepted, or why not.
+    outcome = page.locator("p.note").first.inner_text()
+    assert "Update to 2.0.0 sent" in outcome or "The charger" in outcome
+    shots(page, "install")
+    # Progress follows the charger's own status notifications, refreshed in place.
+    page.evaluate("window.notReloaded = true")
+    stack.call(
+        stack.app.ocpp.send(
+            "HOME-1", "TriggerMessage", {"requestedMessage": "FirmwareStatusNotification"}, 10
+        )
+    )
+    wait_text(page, "#progress", "Idle|Downloading|DownloadFailed|Installing|Installed")
+    assert page.evaluate("window.notReloaded === true")
+    page.close()
+
+
+def test_security_log_alerts_and_manual_report(context: Any, stack: Any, shots: Any) -> None:
+    stack.do(lambda: stack.hw("HOME-1").simulated_tamper.trigger("front cover opened"))
+    page = context.new_page()
+
+    def tamper_alert() -> bool:
+        page.goto(f"{stack.url}/app/chargers/HOME-1")
+        return "Security alert" in text(page)
+
+    stack_wait(tamper_alert)
+    shots(page, "alert")
+    page.get_by_role("link", name=re.compile("tamper or integrity event")).click()
+    alerts = page.locator(".alert-event").all_inner_texts()
+    assert any("tampered with the charger's enclosure" in a for a in alerts)
+    check_forms(page)
+    page.get_by_label("What happened").fill("")
+    page.get_by_role("button", name="Record incident").click()  # required: the browser stops it
+    assert page.url.endswith("/security")
+    page.get_by_label("What happened").fill("Seal on the meter cover broken")
+    page.get_by_label(re.compile("^When")).fill("2026-11-23T19:05")
+    page.get_by_role("button", name="Record incident").click()
+    assert "recorded" in page.get_by_role("status").inner_text()
+    row = page.locator("#events tbody tr", has_text="Seal on the meter cover broken")
+    assert "Mon 23 Nov 2026 19:05" in row.inner_text()
+    assert "alice@example.com" in row.inner_text()
+    shots(page, "log")
+    page.close()
+
+
+def stack_wait(predicate: Any, timeout_s: float = 30) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)
+
+
+def test_information_and_delete_my_data(browser: Any, stack: Any, shots: Any) -> None:
+    ctx = browser.new_context()
+    page = log_in(ctx, stack, "alice@example.com")
+    page.goto(f"{stack.url}/app/chargers/HOME-1/about")
+    assert page.locator("#software").inner_text() not in ("", "not reported yet")
+    assert page.locator("#support").inner_text() == "2031-12-31"
+    assert page.locator("#contact").inner_text() == "security@example.com"
+    shots(page, "about")
+    page.goto(f"{stack.url}/app/privacy")
+    check_forms(page)
+    page.get_by_label(re.compile("Type DELETE")).fill("delete")
+    page.get_by_role("button", name="Delete my personal data").click()
+    assert "Nothing deleted" in page.get_by_role("alert").inner_text()
+    page.get_by_label(re.compile("Type DELETE")).fill("DELETE")
+    page.get_by_role("button", name="Delete my personal data").click()
+    main = text(page)
+    assert "Your personal data is deleted" in main
+    assert "HOME-1: SendLocalList Accepted, ClearCache Accepted" in main  # the chargers forget
+    shots(page, "deleted")
+    # Gone: she cannot log in, and her sessions are no longer on the platform.
+    page.goto(f"{stack.url}/app/login")
+    page.get_by_label("E-mail address").fill("alice@example.com")
+    page.get_by_label("Password").fill(stack.passwords["alice@example.com"])
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_role("alert").inner_text() == "wrong e-mail address or password"
+
+    async def left() -> int:
+        charger = await stack.app.store.chargers.credentials("HOME-1")
+        return len(await stack.app.store.transactions.of_charger(charger.id))
+
+    assert stack.call(left()) == 0
+    ctx.close()

@@ -81,7 +81,7 @@ async def home(request: Request, ctx: Api, who: PageCaller) -> Response:
                 "connected": ctx.ocpp.is_connected(r["identity"])
                 or r["connected_node"] is not None,
                 "alerts": len(alerts(events)),
-                "update": await offer(ctx, r),
+                "release": await offer(ctx, r),
             }
         )
     return page(request, "home.html", who, chargers=chargers)
