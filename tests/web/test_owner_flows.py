@@ -19,8 +19,10 @@ pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
-def context(browser: Any) -> Any:
+def context(browser: Any, stack: Any) -> Any:
+    """Alice's browser (an owner of HOME-1 and HOME-2), logged in."""
     ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    log_in(ctx, stack, "alice@example.com").close()
     yield ctx
     ctx.close()
 
@@ -345,6 +347,51 @@ def stack_wait(predicate: Any, timeout_s: float = 30) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.5)
+
+
+def test_garbage_forms_change_nothing(context: Any, stack: Any) -> None:
+    """Hand-made bad requests get a clear refusal and leave everything as it was."""
+    page = context.new_page()
+    base = f"{stack.url}/app/chargers/HOME-1"
+
+    async def counts() -> tuple[int, int, int]:
+        charger = await stack.app.store.chargers.credentials("HOME-1")
+        events = await stack.app.store.history.security_events(charger.id)
+        commands = await stack.app.store.history.commands(charger.id)
+        # Reading a page asks the charger (GetDefaultHours, logged like any API call): not a change.
+        changes = [c for c in commands if not str(c["message_id"]).startswith("Get")]
+        return charger.id, len(events), len(changes)
+
+    before = stack.call(counts())
+    post = page.request.post
+    for url, form in (
+        (f"{base}/hours", {"choice": "everything"}),
+        (f"{base}/charge-now", {"connector": "abc"}),
+        (f"{base}/skip-delay", {"connector": "0"}),
+        (f"{base}/security", {"note": "x" * 201}),
+        (f"{base}/firmware", {"release": "-1"}),
+    ):
+        r = post(url, form=form, max_redirects=0)
+        assert r.status == 422, (url, r.status)
+        assert "Nothing changed" in r.text() and "<h1>" in r.text()
+    refused = (
+        (f"{base}/security", {"note": "tab\there"}, "Nothing recorded"),
+        (f"{base}/security", {"note": "ok", "happened_at": "yesterday"}, "Nothing recorded"),
+        (f"{base}/stop", {"transaction": "999999"}, "not running"),
+        (f"{base}/schedule/plan", {"ready_by": "7", "energy_kwh": "1", "power_kw": "7"}, "ready"),
+        (f"{base}/schedule/windows", {"windows": "Funday 01:00-02:00"}, "line 1"),
+    )
+    for url, form, words in refused:
+        r = post(url, form=form, max_redirects=0)
+        assert r.status == 303 and "problem=" in r.headers["location"], url
+        page.goto(f"{stack.url}{r.headers['location']}")
+        assert words in page.get_by_role("alert").inner_text(), url
+    # A cross-site form post is refused by the API's own check (the cookie is SameSite too).
+    r = post(f"{base}/charge-now", form={"connector": "1"}, headers={"Origin": "http://evil"})
+    assert r.status == 403
+    assert stack.call(counts()) == before  # no event, no command: nothing half-applied
+    assert page.request.get(f"{stack.url}/app/sessions/0").status == 404
+    page.close()
 
 
 def test_information_and_delete_my_data(browser: Any, stack: Any, shots: Any) -> None:

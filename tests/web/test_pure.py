@@ -1,0 +1,134 @@
+"""The web app's pure parts: plain words for a connector's state, the weekly windows the owner
+types, tariffs, costs and cheapest-slot plans — with garbage that must be refused whole."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smartcharge.platform.web import plain_words, week
+from smartcharge.platform.web.tariff import (
+    Band,
+    Plan,
+    Tariff,
+    TariffError,
+    cheapest_windows,
+    parse_plan,
+    parse_tariff,
+    session_cost_p,
+)
+from smartcharge.regulations import default_schedule
+
+
+def test_plain_words_say_what_and_why() -> None:
+    waiting = {
+        "limit_cause": "default_hours",
+        "limit_reason": "waiting for the default charging hours: charging starts at Mon 22:00",
+        "random_delay_remaining_s": 0,
+    }
+    words = plain_words.describe("SuspendedEVSE", waiting, None)
+    assert words.headline == "Waiting for off-peak hours: charging starts at Mon 22:00"
+    delay = {"limit_cause": "plug_in", "random_delay_remaining_s": 252}
+    assert plain_words.describe("SuspendedEVSE", delay, None).headline == (
+        "Random delay: 4 min 12 s left"
+    )
+    charging = {"limit_cause": "plug_in", "limit_reason": "charging at the 32 A limit"}
+    assert plain_words.describe("Charging", charging, 7200.0).headline == "Charging at 7.2 kW"
+    until = datetime(2026, 7, 1, 17, 30, tzinfo=UTC)  # 18:30 BST
+    dsr = {"limit_cause": "dsr", "limit_reason": "reduced by a grid event until 18:30"}
+    assert plain_words.describe("Charging", dsr, 1400.0, until).headline.startswith(
+        "Reduced by a grid event until 18:30"
+    )
+    assert plain_words.describe("Faulted", None, None).tone == "alert"
+    assert plain_words.describe(None, None, None).headline.startswith("No news")
+
+
+def test_windows_round_trip_and_refusals() -> None:
+    parsed = week.parse("Mon 22:00-07:00\n\n  sat 10:00 - 14:30 ")
+    assert parsed == [
+        {"weekday": 0, "start": "22:00", "end": "07:00"},
+        {"weekday": 5, "start": "10:00", "end": "14:30"},
+    ]
+    for bad, where in (("Mon 25:00-07:00", "line 1"), ("Mon 22:00-07:00\nxyz", "line 2")):
+        with pytest.raises(week.WindowsError, match=where):
+            week.parse(bad)
+    windows = week.windows_from_charger(default_schedule(600).to_records())
+    assert week.parse(week.to_text(windows))  # what the page shows parses back
+    assert week.windows_from_charger("nonsense") == []
+    # A window past midnight is drawn as two bars; the peak hours as ten.
+    bars = week.bars(week.windows_from_charger([{"weekday": 6, "start": "22:00", "end": "02:00"}]))
+    assert [(b.day, b.start_h, b.end_h) for b in bars] == [(6, 22.0, 24.0), (0, 0.0, 2.0)]
+    assert len(week.peak_bars()) == 10
+
+
+@given(st.text(max_size=200))
+def test_any_text_is_windows_or_a_clear_refusal(text: str) -> None:
+    try:
+        parsed = week.parse(text)
+    except week.WindowsError as exc:
+        assert str(exc)
+        return
+    for w in parsed:
+        assert 0 <= w["weekday"] <= 6 and len(w["start"]) == len(w["end"]) == 5
+
+
+@given(st.text(max_size=20), st.text(max_size=100))
+def test_any_tariff_text_is_a_tariff_or_a_clear_refusal(base: str, bands: str) -> None:
+    try:
+        tariff = parse_tariff(base, bands)
+    except TariffError as exc:
+        assert str(exc)
+        return
+    assert 0 <= tariff.base_p <= 1000
+    assert all(0 <= b.price_p <= 1000 for b in tariff.bands)
+
+
+def test_tariff_prices_and_session_cost() -> None:
+    tariff = parse_tariff("30", "00:30-04:30 7.5\n23:00-00:30 15")
+    assert tariff.kind == "time_of_use"
+    assert tariff.price_at(time(1)) == 7.5
+    assert tariff.price_at(time(23, 30)) == 15 and tariff.price_at(time(0, 10)) == 15
+    assert tariff.price_at(time(12)) == 30
+    # 10 kWh spread over 00:00-02:00 UK (winter): half at 15 p, three quarters... per half hour
+    start = datetime(2026, 1, 15, 0, 0, tzinfo=UTC)
+    cost = session_cost_p(tariff, start, start.replace(hour=2), 10_000)
+    assert cost == pytest.approx(2.5 * 15 + 7.5 * 7.5)
+    assert session_cost_p(Tariff(20.0), start, None, 1000) == pytest.approx(20)
+    with pytest.raises(TariffError, match="base price"):
+        parse_tariff("-1", "")
+    with pytest.raises(TariffError, match="band line 1"):
+        parse_tariff("10", "00:30-04:30")
+
+
+def test_cheapest_slots_inside_the_default_hours() -> None:
+    tariff = Tariff(30.0, (Band(time(0, 30), time(4, 30), 7.5),))
+    plan = parse_plan("07:00", "10", "7.4", ["0", "1", "2", "3", "4"])
+    windows = cheapest_windows(
+        plan, tariff, week.windows_from_charger(default_schedule(600).to_records())
+    )
+    assert windows == [{"weekday": d, "start": "00:30", "end": "02:00"} for d in range(5)]
+    # Cheap hours outside the default hours are not used: a band in the evening peak.
+    peak_cheap = Tariff(30.0, (Band(time(17), time(21), 1.0),))
+    monday = Plan(time(23), 3.7, 7.4, (0,))
+    chosen = cheapest_windows(
+        monday, peak_cheap, week.windows_from_charger(default_schedule(600).to_records())
+    )
+    assert chosen == [{"weekday": 6, "start": "23:00", "end": "23:30"}]  # earliest, Sunday night
+    # No default hours (removed): the cheap evening band is free to use.
+    assert cheapest_windows(monday, peak_cheap, None) == [
+        {"weekday": 0, "start": "17:00", "end": "17:30"}
+    ]
+    with pytest.raises(TariffError, match="leave"):
+        cheapest_windows(
+            Plan(time(7), 200, 1, (0,)),
+            tariff,
+            week.windows_from_charger(default_schedule(600).to_records()),
+        )
+    for bad in (("7", "10", "7"), ("07:00", "0", "7"), ("07:00", "10", "99")):
+        with pytest.raises(TariffError):
+            parse_plan(*bad, ["0"])
+    with pytest.raises(TariffError, match="at least one day"):
+        parse_plan("07:00", "10", "7", [])
