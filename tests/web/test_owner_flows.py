@@ -78,6 +78,24 @@ def test_login_and_roles(browser: Any, stack: Any, shots: Any) -> None:
     assert page.locator("#start-1").is_visible()  # a workplace user may start and stop
     worker.close()
 
+    # The workplace administrator answers for the workplace charger (by: administrator).
+    admin = browser.new_context()
+    page = log_in(admin, stack, "admin@acme.example")
+    page.goto(f"{stack.url}/app/chargers/WORK-1/hours")
+    page.get_by_role("button", name="Accept the default hours").click()
+    assert page.get_by_role("status").inner_text() == "You accepted the default charging hours."
+    assert "chosen by the administrator on" in text(page)
+    admin.close()
+
+    # On a phone: nothing wider than the screen.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = log_in(phone, stack, "alice@example.com")
+    for path in ("/app", "/app/chargers/HOME-1", "/app/chargers/HOME-1/hours", "/app/energy"):
+        page.goto(f"{stack.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+    shots(page, "phone-hours")
+    phone.close()
+
 
 def text(page: Any, selector: str = "main") -> str:
     return str(page.inner_text(selector))
@@ -269,6 +287,10 @@ def test_energy_sessions_totals_charts_csv(context: Any, stack: Any, shots: Any)
     assert page.locator("svg.chart polyline").count() == 1
     readings = int(page.locator("figcaption").inner_text().split()[1])
     assert readings >= 3  # a short session: one power reading a second while it ran
+    with page.expect_download() as got:
+        page.get_by_role("link", name="Download the power readings (CSV)").click()
+    lines = Path(got.value.path()).read_text().splitlines()
+    assert lines[0] == "timestamp,power_w" and len(lines) == readings + 1
     shots(page, "session-curve")
     page.close()
 

@@ -4,7 +4,7 @@ bars, a session's power curve, and CSV of each view (the REST API's own CSV endp
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.platform import reports
 from smartcharge.platform.api.auth import Api
+from smartcharge.platform.api.schemas import SessionDetail
 from smartcharge.platform.api.sessions import energy_report, get_session
 from smartcharge.platform.web import charts
 from smartcharge.platform.web.live import POWER
@@ -118,11 +119,7 @@ async def energy_page(
     )
 
 
-@router.get("/app/sessions/{session_id}", response_class=HTMLResponse)
-async def session_page(request: Request, session_id: int, ctx: Api, who: PageCaller) -> Response:
-    if not 1 <= session_id <= 2**31 - 1:
-        raise HTTPException(404, "no such session")
-    detail = await get_session(session_id, ctx, who)
+def _power_points(detail: SessionDetail) -> list[tuple[datetime, float]]:
     points = []
     for v in detail.meter_values:
         if v.measurand == POWER and v.phase is None:
@@ -131,6 +128,31 @@ async def session_page(request: Request, session_id: int, ctx: Api, who: PageCal
             except ValueError:
                 continue
             points.append((v.timestamp, watts))
+    return points
+
+
+async def _session(session_id: int, ctx: Api, who: PageCaller) -> SessionDetail:
+    if not 1 <= session_id <= 2**31 - 1:
+        raise HTTPException(404, "no such session")
+    return await get_session(session_id, ctx, who)
+
+
+@router.get("/app/sessions/{session_id}/power.csv")
+async def power_csv(session_id: int, ctx: Api, who: PageCaller) -> Response:
+    """The power curve's readings as CSV (time, watts)."""
+    detail = await _session(session_id, ctx, who)
+    rows = ({"timestamp": t, "power_w": w} for t, w in _power_points(detail))
+    return Response(
+        reports.to_csv(rows, ["timestamp", "power_w"]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="session-{session_id}-power.csv"'},
+    )
+
+
+@router.get("/app/sessions/{session_id}", response_class=HTMLResponse)
+async def session_page(request: Request, session_id: int, ctx: Api, who: PageCaller) -> Response:
+    detail = await _session(session_id, ctx, who)
+    points = _power_points(detail)
     return page(
         request,
         "session.html",
