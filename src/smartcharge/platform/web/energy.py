@@ -86,6 +86,7 @@ async def energy_page(
             if end_at is not None and r["started_at"] is not None
             else None
         )
+    shown: dict[str, Any] = {"problem": problem} if problem else {}  # else the form's outcome
     query = {"since": str(since), "until": str(until)} | ({"charger": charger} if charger else {})
     monthly = charts.bars(
         [date.fromisoformat(b.start).strftime("%b") for b in year.buckets],
@@ -97,7 +98,7 @@ async def energy_page(
         request,
         "energy.html",
         who,
-        problem=problem or request.query_params.get("problem", ""),
+        **shown,
         period=period,
         since=since,
         until=until,

@@ -78,6 +78,10 @@ async def install(
     charger: PageCharger, ctx: Api, release: Annotated[int, Form(ge=1, le=2**31 - 1)]
 ) -> Response:
     url = f"/app/chargers/{charger.identity}/firmware"
+    try:
+        charger.require_admin()  # as the API's route does (its `Managed` dependency)
+    except HTTPException as exc:
+        return back(url, problem=str(exc.detail))
     found = await WebRecords(ctx.store.engine).release(release)
     if found is None:
         return back(url, problem="That update is not published any more.")

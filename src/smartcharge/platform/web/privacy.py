@@ -43,6 +43,9 @@ log = logging.getLogger("smartcharge.platform.web")
 router = APIRouter()
 
 CONFIRM_WORD = "DELETE"
+DELETABLE_ROLES = ("owner", "workplace_admin", "workplace_user")
+"""People who charge. An operator's or aggregator's account carries the platform's own records
+(DSR events, groups) and is removed by the operator."""
 
 
 async def delete_personal_data(ctx: ApiContext, who: Caller) -> dict[str, int]:
@@ -117,6 +120,11 @@ async def delete_mine(
     who: PageCaller,
     confirm: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
+    if who.role not in DELETABLE_ROLES:
+        return back(
+            "/app/privacy",
+            problem="An operator's or aggregator's account is removed by the platform's operator.",
+        )
     if confirm.strip() != CONFIRM_WORD:
         return back("/app/privacy", problem=f"Nothing deleted: type {CONFIRM_WORD} to confirm.")
     owned: list[tuple[str, int]] = []

@@ -3,9 +3,10 @@ menu, a one-line message after a form), and the redirect back with that message.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -26,6 +27,7 @@ templates.env.filters["duration"] = plain_words.duration
 templates.env.globals["version"] = __version__
 
 MAX_MESSAGE = 300
+FLASH_COOKIE = "smartcharge_flash"
 
 
 def page(
@@ -35,8 +37,9 @@ def page(
     status_code: int = 200,
     **values: Any,
 ) -> HTMLResponse:
-    message = request.query_params.get("done", "")[:MAX_MESSAGE]
-    problem = request.query_params.get("problem", "")[:MAX_MESSAGE]
+    """The page, with the outcome of the form that led here (once: the cookie is cleared)."""
+    flash = _read_flash(request)
+    message, problem = flash.get("done", ""), flash.get("problem", "")
     context = {
         "who": who,
         "role_name": ROLE_NAMES.get(who.role, who.role) if who else "",
@@ -45,10 +48,37 @@ def page(
         "problem": problem,
         **values,
     }
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/app")
+    return response
 
 
 def back(url: str, *, done: str = "", problem: str = "") -> RedirectResponse:
-    """303 to `url` (one of ours) with the outcome to show there."""
-    query = {k: v[:MAX_MESSAGE] for k, v in (("done", done), ("problem", problem)) if v}
-    return RedirectResponse(f"{url}?{urlencode(query)}" if query else url, status_code=303)
+    """303 to `url` (one of ours) with the outcome to show there. The outcome travels in a
+    short-lived cookie, not in the URL, so no link can put words on our pages."""
+    response = RedirectResponse(url, status_code=303)
+    flash = {k: v[:MAX_MESSAGE] for k, v in (("done", done), ("problem", problem)) if v}
+    if flash:
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(json.dumps(flash)),
+            max_age=60,
+            httponly=True,
+            samesite="strict",
+            path="/app",
+        )
+    return response
+
+
+def _read_flash(request: Request) -> dict[str, str]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw or len(raw) > 4 * MAX_MESSAGE:
+        return {}
+    try:
+        found = json.loads(unquote(raw))
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: str(found[k])[:MAX_MESSAGE] for k in ("done", "problem") if k in found}

@@ -61,6 +61,7 @@ async def record(
         reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else "a date and time"
         return back(url, problem=f"Nothing recorded: {reason}.")
     try:
+        charger.require_admin()  # as the API's route does (its `Managed` dependency)
         await record_incident(body, charger, ctx)
     except HTTPException as exc:
         return back(url, problem=str(exc.detail))
