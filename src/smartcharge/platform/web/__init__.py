@@ -7,8 +7,6 @@ cookie, roles, store and command functions; our own CSS and one small script for
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
     http_exception_handler,
@@ -16,7 +14,6 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartcharge.platform.web import (
@@ -28,6 +25,7 @@ from smartcharge.platform.web import (
     privacy,
     schedule,
     security,
+    static,
 )
 from smartcharge.platform.web.render import page
 from smartcharge.platform.web.session import LoginNeeded
@@ -42,8 +40,8 @@ ROUTERS = (
     firmware.router,
     security.router,
     privacy.router,
+    static.router,
 )
-STATIC = Path(__file__).with_name("static")
 
 
 def mount(api: FastAPI, settings: WebSettings | None = None) -> None:
@@ -51,7 +49,6 @@ def mount(api: FastAPI, settings: WebSettings | None = None) -> None:
     api.state.web_settings = settings or WebSettings()
     for router in ROUTERS:
         api.include_router(router, include_in_schema=False)
-    api.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
 
     @api.exception_handler(LoginNeeded)
     async def login_needed(_request: Request, exc: LoginNeeded) -> Response:
@@ -76,7 +73,7 @@ def mount(api: FastAPI, settings: WebSettings | None = None) -> None:
 
 def _is_page(request: Request) -> bool:
     path = request.url.path
-    return (path == "/app" or path.startswith("/app/")) and not path.startswith("/app/static/")
+    return path == "/app" or path.startswith("/app/")
 
 
 __all__ = ["WebSettings", "mount"]

@@ -7,9 +7,10 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials
 
 from smartcharge.platform.api.access import ChargerAccess, visible_charger
-from smartcharge.platform.api.auth import SESSION_COOKIE, Api, Caller, caller
+from smartcharge.platform.api.auth import SESSION_COOKIE, Api, Caller, bearer_scheme, caller
 
 ROLE_NAMES = {
     "owner": "owner",
@@ -26,10 +27,15 @@ class LoginNeeded(Exception):
         self.next_url = next_url
 
 
-async def page_caller(request: Request, ctx: Api) -> Caller:
+async def page_caller(
+    request: Request,
+    ctx: Api,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Caller:
+    """The API's own check; a bearer token works too (scripts, the API's isolation test)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     try:
-        return await caller(request, ctx, None, cookie)
+        return await caller(request, ctx, bearer, cookie)
     except HTTPException as exc:
         if exc.status_code == status.HTTP_401_UNAUTHORIZED:
             target = request.url.path if request.method == "GET" else "/app"
