@@ -33,12 +33,20 @@ SELF = {  # about the caller only
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
+    # The owner web app (tests/web): its pages about the caller.
+    ("GET", "/app/login"),
+    ("POST", "/app/login"),
+    ("POST", "/app/logout"),
+    ("GET", "/app/privacy"),
+    ("POST", "/app/privacy/delete"),
 }
 COLLECTIONS = {  # lists filtered to the caller's chargers
     ("GET", "/api/chargers"),
     ("GET", "/api/sessions"),
     ("GET", "/api/reports/energy"),
     ("GET", "/api/reports/energy/last-12-months"),
+    ("GET", "/app"),  # the web app's home and energy pages
+    ("GET", "/app/energy"),
 }
 OTHER_ROLES = {  # operators' and aggregators' routes: 403 for an owner
     ("POST", "/api/chargers"),
@@ -49,6 +57,7 @@ OTHER_ROLES = {  # operators' and aggregators' routes: 403 for an owner
     ("GET", "/api/dsr/events"),
     ("POST", "/api/dsr/events"),
     ("POST", "/api/fleet/charging-profiles"),
+    ("POST", "/app/firmware/releases"),  # the web app: an operator publishes firmware
 }
 
 
