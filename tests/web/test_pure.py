@@ -132,3 +132,18 @@ def test_cheapest_slots_inside_the_default_hours() -> None:
             parse_plan(*bad, ["0"])
     with pytest.raises(TariffError, match="at least one day"):
         parse_plan("07:00", "10", "7", [])
+
+
+def test_an_alert_stands_until_the_event_that_ends_it() -> None:
+    from smartcharge.platform.web.security import alerts
+
+    def log(*types: str) -> list[dict[str, str]]:  # newest first, as the store lists them
+        return [{"type": t} for t in types]
+
+    assert alerts(log("TamperDetectionActivated")) == [{"type": "TamperDetectionActivated"}]
+    assert alerts(log("TamperCleared", "TamperDetectionActivated", "ManualTamperReport")) == []
+    assert alerts(log("TamperDetectionActivated", "TamperCleared", "BootIntegrityFailed")) == [
+        {"type": "TamperDetectionActivated"},
+        {"type": "BootIntegrityFailed"},
+    ]
+    assert alerts(log("BootIntegrityRestored", "BootIntegrityFailed", "StartupOfTheDevice")) == []

@@ -22,12 +22,26 @@ from smartcharge.regulations import UK_TZ
 
 router = APIRouter()
 
-ALERT_TYPES = frozenset({"TamperDetectionActivated", "ManualTamperReport", "BootIntegrityFailed"})
-"""Shown as an alert on the charger's pages, not only in the log."""
+ALERTS = {
+    "TamperDetectionActivated": "TamperCleared",
+    "ManualTamperReport": "TamperCleared",
+    "BootIntegrityFailed": "BootIntegrityRestored",
+}
+"""Event types shown as an alert on the charger's pages (not only in the log), each until the
+event that ends it."""
+ALERT_TYPES = frozenset(ALERTS)
 
 
 def alerts(events: Iterable[Any]) -> list[Any]:
-    return [e for e in events if e["type"] in ALERT_TYPES]
+    """The alerts still standing: `events` newest first, as the store lists them."""
+    ended: set[str] = set()
+    out = []
+    for e in events:
+        if e["type"] in ALERTS.values():
+            ended.add(e["type"])
+        elif e["type"] in ALERTS and ALERTS[e["type"]] not in ended:
+            out.append(e)
+    return out
 
 
 @router.get("/app/chargers/{identity}/security", response_class=HTMLResponse)
@@ -40,6 +54,7 @@ async def security_page(request: Request, charger: PageCharger, ctx: Api) -> Res
         identity=charger.identity,
         events=events,
         alerts=alerts(events),
+        alert_types=ALERT_TYPES,
         words=EVENT_WORDS,
     )
 
