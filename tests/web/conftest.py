@@ -21,9 +21,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from aiohttp import web
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import parse_config
+from smartcharge.chargepoint.firmware import make_image
+from smartcharge.manufacturer.keys import create_keys, load_private_key
+from smartcharge.manufacturer.signing import sign
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.config import PlatformSettings
 from smartcharge.platform.registry import add_charger, hash_password
@@ -33,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).parent))  # a11y.py, imported by name
 
 T = TypeVar("T")
 START = datetime(2026, 11, 23, 21, 40, tzinfo=UTC)  # a Monday; GMT, so UK time too
+ISSUED = datetime(2026, 5, 1, tzinfo=UTC)  # the manufacturer's PKI, valid before START
+MODEL = "AC-7"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 
@@ -61,6 +67,12 @@ class Stack:
         self.passwords: dict[str, str] = {}
         self.chargers: dict[str, ChargePointApp] = {}
         self.platform: PlatformApp | None = None
+        self.maker = create_keys(
+            tmp / "maker", organization="Acme Chargers", model=MODEL, now=ISSUED
+        )
+        self.served: dict[str, bytes] = {}  # firmware images on a loopback HTTP server
+        self.files_port = 0
+        self._files: web.AppRunner | None = None
         self._loop = asyncio.new_event_loop()
         self._tasks: list[asyncio.Task[None]] = []
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -94,6 +106,7 @@ class Stack:
         )
         os.environ["SMARTCHARGE_WEB_SUPPORT_UNTIL"] = "2031-12-31"
         os.environ["SMARTCHARGE_WEB_VULNERABILITY_CONTACT"] = "security@example.com"
+        await self._serve_files()
         self.platform = PlatformApp(settings, now=self.clock.now, rng=random.Random(7))
         await self.platform.start()
         store = self.platform.store
@@ -114,7 +127,13 @@ class Stack:
                     "identity": identity,
                     "csms_url": f"ws://127.0.0.1:{self.platform.ocpp.port}/ocpp",
                     "data_dir": str(self.tmp / identity),
-                    "security": {"profile": 1, "password": new.password},
+                    "model": MODEL,
+                    "security": {
+                        "profile": 1,
+                        "password": new.password,
+                        "manufacturer_root": str(self.maker.root_cert),
+                    },
+                    "firmware": {"model_key_file": str(self.maker.model_key)},
                     "charging": {"workplace": workplace, "random_delay_max_s": delay},
                     "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
                 },
@@ -133,6 +152,30 @@ class Stack:
                 10,
             )
 
+    async def _serve_files(self) -> None:
+        async def get(request: web.Request) -> web.Response:
+            body = self.served.get(request.match_info["name"])
+            return web.Response(status=404) if body is None else web.Response(body=body)
+
+        app = web.Application()
+        app.add_routes([web.get("/{name}", get)])
+        self._files = web.AppRunner(app)
+        await self._files.setup()
+        await web.TCPSite(self._files, "127.0.0.1", 0).start()
+        self.files_port = self._files.addresses[0][1]
+
+    def release(self, version: str) -> dict[str, str]:
+        """A signed image of `version`, served; what an operator publishes for it."""
+        image = make_image(version, MODEL)
+        key = load_private_key(self.maker.signing_key.read_bytes())
+        signed = sign(image, key, self.maker.signing_cert.read_bytes())
+        self.served[f"fw-{version}.bin"] = image
+        return {
+            "location": f"http://127.0.0.1:{self.files_port}/fw-{version}.bin",
+            "signing_certificate": signed.signing_certificate,
+            "signature": signed.signature,
+        }
+
     def stop(self) -> None:
         async def _stop() -> None:
             for task in self._tasks:
@@ -140,6 +183,8 @@ class Stack:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             if self.platform is not None:
                 await self.platform.stop()
+            if self._files is not None:
+                await self._files.cleanup()
 
         self.call(_stop(), timeout=60)
         os.environ.pop("SMARTCHARGE_WEB_SUPPORT_UNTIL", None)
