@@ -12,7 +12,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.platform.api.auth import Api
-from smartcharge.platform.api.schemas import ExtensionAnswer
+from smartcharge.platform.api.schedules import set_user_schedule
+from smartcharge.platform.api.schemas import UserScheduleRequest
 from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.web import actions, charts, week
 from smartcharge.platform.web.hours import charger_hours
@@ -70,16 +71,10 @@ async def schedule_page(request: Request, charger: PageCharger, ctx: Api) -> Res
 
 
 async def _send(charger: PageCharger, ctx: Api, windows: list[Any], limit_a: float | None) -> Any:
+    """Through the API's own `set_user_schedule` (its admin check first, as its route does)."""
     charger.require_admin()
-    by = "owner" if charger.caller.role == "owner" else "administrator"
-    answer = await ctx.commander.uk(
-        charger.identity,
-        charger.id,
-        "SetUserSchedule",
-        {"windows": windows, "limitA": limit_a, "by": by},
-        user_id=charger.user_id,
-    )
-    return ExtensionAnswer(**answer)
+    body = UserScheduleRequest(windows=windows, limit_a=limit_a)
+    return await set_user_schedule(body, charger, ctx)
 
 
 @router.post("/app/chargers/{identity}/schedule/plan")
