@@ -587,3 +587,26 @@ def test_docs_examples_load_and_every_key_is_documented(tmp_path: Path) -> None:
             assert f"### `[{name}]`" in text, name
             for key in sub:
                 assert f"| `{key}` |" in text, f"{name}.{key}"
+
+
+def test_R32_the_daemon_keeps_its_files_private(tmp_path: Path) -> None:
+    import os
+
+    from smartcharge.chargepoint.daemon import private_files
+
+    data = tmp_path / "data"
+    (data / "logs").mkdir(parents=True)
+    loose = data / "logs" / "old.log"
+    loose.write_text("from an earlier version")
+    loose.chmod(0o644)
+    data.chmod(0o755)
+    before = os.umask(0o022)
+    try:
+        private_files(data)
+        (data / "new.sqlite").write_text("")
+        assert oct((data / "new.sqlite").stat().st_mode & 0o777) == oct(0o600)
+    finally:
+        os.umask(before)
+    assert oct(loose.stat().st_mode & 0o777) == oct(0o600)
+    assert oct(data.stat().st_mode & 0o777) == oct(0o700)
+    assert oct((data / "logs").stat().st_mode & 0o777) == oct(0o700)

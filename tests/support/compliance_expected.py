@@ -10,7 +10,6 @@ from smartcharge.compliance.results import Outcome
 
 # What our charger lacks today (docs/security.md, "what is wired where"; docs/compliance.md).
 KNOWN_GAPS = {
-    "R32": "store and log files are created 0644 (the vault itself is 0600)",
     "R33": "TLS passes; the HTTPS owner API is not probed yet",
     "R38": "support period / vulnerability contact not read by the suite yet",
 }

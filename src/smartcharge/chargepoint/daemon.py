@@ -12,8 +12,24 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
+
+
+def private_files(data_dir: Path) -> None:
+    """R32: what the charger writes (store, logs, firmware, credentials) is readable by its own
+    user alone: files made from now on are 0600 / folders 0700, and anything an earlier version
+    left readable to others in `data_dir` is tightened once at start."""
+    os.umask(0o077)
+    if not data_dir.is_dir():
+        return
+    for path in (data_dir, *data_dir.rglob("*")):
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
 
 
 def run(config: Path, *, verbose: bool = False) -> int:
@@ -27,6 +43,7 @@ def run(config: Path, *, verbose: bool = False) -> int:
     except ConfigError as exc:
         print(f"error in {config}: {exc}", file=sys.stderr)
         return 2
+    private_files(cfg.data_dir)
     logs.setup(cfg.data_dir / "logs", level=logging.DEBUG if verbose else logging.INFO)
     from smartcharge.chargepoint.security.boot_security import StartupError
 
