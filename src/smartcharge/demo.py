@@ -166,7 +166,7 @@ async def run_demo(
                         )
                     )
                 )
-            show(f"smartcharge platform: {login.url}")
+            show(f"smartcharge platform: {login.url}/app  (the owner web app)")
             show(f"log in as {login.email} with the password {login.password} (shown only now)")
             started = datetime.now(UTC)
             tasks = [asyncio.ensure_future(a.run()) for a in apps]

@@ -66,6 +66,7 @@ async def home(request: Request, ctx: Api) -> Response:
     )
     return _page(
         f"<h1>smartcharge</h1><p>Logged in as {escape(account.email)} ({escape(account.role)}).</p>"
+        '<p><a href="/app">Open the owner web app</a></p>'
         f"<h2>Chargers</h2><ul>{items or '<li>none yet</li>'}</ul>"
         '<p>The REST API is described at <a href="/docs">/docs</a> '
         '(<a href="/openapi.json">/openapi.json</a>).</p>'
@@ -86,7 +87,8 @@ async def login_form(
         _, token = await login(ctx, email, password, client_address(request))
     except LoginFailed as exc:
         return _login_form(exc.message, email, exc.status_code)
-    response = RedirectResponse("/", status_code=303)
+    # An owner logging in from the front page wants the web app; `/` still lists the chargers.
+    response = RedirectResponse("/app", status_code=303)
     set_session_cookie(response, ctx, token)
     return response
 
