@@ -3,6 +3,7 @@ factory reset, on real SQLite files."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,61 +49,61 @@ def make_auth(store: Store, clock: Clock, events: list[tuple[str, str]]) -> Owne
     )
 
 
-def test_nothing_works_until_the_owner_sets_a_password(store: Store) -> None:
+async def test_nothing_works_until_the_owner_sets_a_password(store: Store) -> None:
     events: list[tuple[str, str]] = []
     auth = make_auth(store, Clock(), events)
     assert not auth.password_set()
     with pytest.raises(AuthError) as exc:
-        auth.login("")
+        await auth.login("")
     assert exc.value.status == 409
     for bad in ("admin", "short pw", "my-garage-charger-7-pw", "SN123456 is my pw", "abababababab"):
         with pytest.raises(AuthError) as exc:
-            auth.set_first_password(bad)
+            await auth.set_first_password(bad)
         assert exc.value.status == 400 and bad not in str(exc.value)
-    token = auth.set_first_password(GOOD)
+    token = await auth.set_first_password(GOOD)
     assert auth.check_token(token)
     stored = store.setting("owner.password_hash")
     assert stored is not None and stored.startswith("$argon2id$") and GOOD not in stored
     with pytest.raises(AuthError):
-        auth.set_first_password("someone else's password")
+        await auth.set_first_password("someone else's password")
     assert events == [("OwnerPasswordSet", "first use")]
 
 
-def test_lockout_escalates_and_a_good_login_resets_it(store: Store) -> None:
+async def test_lockout_escalates_and_a_good_login_resets_it(store: Store) -> None:
     events: list[tuple[str, str]] = []
     clock = Clock()
     auth = make_auth(store, clock, events)
-    auth.set_first_password(GOOD)
+    await auth.set_first_password(GOOD)
     for round_ in range(4):
         for _ in range(MAX_FAILURES):
             with pytest.raises(AuthError) as exc:
-                auth.login("not the password")
+                await auth.login("not the password")
             assert exc.value.status == 401
         with pytest.raises(AuthError) as exc:
-            auth.login(GOOD)
+            await auth.login(GOOD)
         assert exc.value.status == 429
         expected = min(LOCKOUT_S * 2**round_, LOCKOUT_MAX_S)
         assert auth.locked_for() == expected
         clock.t += expected
     assert [e for e, _ in events].count("OwnerLockedOut") == 4
     assert [e for e, _ in events].count("OwnerLoginFailed") == 4 * MAX_FAILURES
-    assert auth.check_token(auth.login(GOOD))
+    assert auth.check_token(await auth.login(GOOD))
     for _ in range(MAX_FAILURES - 1):  # after a success the count starts again
         with pytest.raises(AuthError):
-            auth.login("nope nope nope")
+            await auth.login("nope nope nope")
     assert auth.locked_for() == 0
 
 
-def test_tokens_expire_when_idle_and_a_password_change_revokes_them(store: Store) -> None:
+async def test_tokens_expire_when_idle_and_a_password_change_revokes_them(store: Store) -> None:
     clock = Clock()
     auth = make_auth(store, clock, [])
-    first = auth.set_first_password(GOOD)
-    second = auth.login(GOOD)
+    first = await auth.set_first_password(GOOD)
+    second = await auth.login(GOOD)
     clock.t += TOKEN_IDLE_S - 1
     assert auth.check_token(second)  # used: its idle time starts again
     clock.t += 2
     assert not auth.check_token(first) and auth.check_token(second)
-    fresh = auth.change_password(GOOD, "a different passphrase")
+    fresh = await auth.change_password(GOOD, "a different passphrase")
     assert not auth.check_token(second) and auth.check_token(fresh)
     assert not auth.check_token("made-up") and not auth.check_token("")
 
@@ -174,3 +175,29 @@ def test_store_factory_reset_deletes_personal_data_only(store: Store) -> None:
     assert store.last_register(1) == 3100
     raw = store.path.read_bytes()
     assert b"CARD" not in raw and b"argon2id" not in raw  # vacuumed: not even in free pages
+
+
+async def test_hashing_never_stalls_the_event_loop(store: Store) -> None:
+    """The real parameters (argon2id, 19 MiB): the charger's tick keeps running meanwhile, and
+    sign-ins hash one at a time."""
+    auth = OwnerAuth(lambda: store, Clock(), lambda e, i: None)  # the production parameters
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.ensure_future(tick())
+    try:
+        await auth.set_first_password(GOOD)
+        results = await asyncio.gather(
+            auth.login(GOOD), auth.login("wrong password here"), return_exceptions=True
+        )
+    finally:
+        ticker.cancel()
+    assert isinstance(results[0], str) and isinstance(results[1], AuthError)
+    assert ticks >= 3  # three hashes' worth of time, and the loop ran all along
+    stored = store.setting("owner.password_hash")
+    assert stored is not None and "m=19456,t=2,p=1" in stored

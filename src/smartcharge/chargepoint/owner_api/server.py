@@ -188,11 +188,11 @@ class OwnerApi(JsonService):
 
     async def _post_setup(self, request: web.Request) -> web.Response:
         body = await read_body(request, PasswordBody)
-        return json_response({"token": self.auth.set_first_password(body.password)}, 201)
+        return json_response({"token": await self.auth.set_first_password(body.password)}, 201)
 
     async def _login(self, request: web.Request) -> web.Response:
         body = await read_body(request, PasswordBody)
-        return json_response({"token": self.auth.login(body.password)})
+        return json_response({"token": await self.auth.login(body.password)})
 
     async def _logout(self, request: web.Request) -> web.Response:
         token = _token(request)
@@ -202,7 +202,7 @@ class OwnerApi(JsonService):
 
     async def _change_password(self, request: web.Request) -> web.Response:
         body = await read_body(request, ChangePasswordBody)
-        return json_response({"token": self.auth.change_password(body.current, body.new)})
+        return json_response({"token": await self.auth.change_password(body.current, body.new)})
 
     # --- what the charger is doing --------------------------------------------------------------
     async def _status(self, request: web.Request) -> web.Response:
@@ -332,7 +332,7 @@ class OwnerApi(JsonService):
         body = await read_body(request, FactoryResetBody)
         if body.confirm != RESET_PHRASE:
             raise BadRequest(400, f'confirm: must be "{RESET_PHRASE}"', "confirm")
-        self.auth.login(body.password)  # the password again, with the lock-out
+        await self.auth.login(body.password)  # the password again, with the lock-out
         parts = self._boot()
         try:
             parts.factory_reset()
