@@ -129,6 +129,10 @@ async def test_sign_certificate_needs_a_vault_and_other_triggers_answer(make_cp:
     assert res.status == "Accepted"
     await cp.peer.wait_for(lambda: cp.peer.of("LogStatusNotification"))
     assert cp.peer.of("LogStatusNotification")[0].payload == {"status": "Idle"}
+    res = await cp.call(call.ExtendedTriggerMessage(requested_message="FirmwareStatusNotification"))
+    assert res.status == "Accepted"
+    await cp.peer.wait_for(lambda: cp.peer.of("SignedFirmwareStatusNotification"))
+    assert cp.peer.of("SignedFirmwareStatusNotification")[0].payload == {"status": "Idle"}
 
 
 @pytest.fixture

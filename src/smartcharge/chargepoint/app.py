@@ -309,6 +309,7 @@ class ChargePointApp:
             identity=cfg.identity,
             call=link.call,
             reconnect=link.reconnect,
+            firmware_status=firmware.send_signed_firmware_status,
         )
         station.online = link
         self.station, self.link, self.security = station, link, security

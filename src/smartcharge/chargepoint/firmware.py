@@ -345,8 +345,14 @@ class FirmwareManager:
 
     async def _report_signed(self, status: str, request_id: int | None) -> None:
         self.signed_status = (status, request_id)
+        await self.send_signed_firmware_status()
+
+    async def send_signed_firmware_status(self) -> None:
+        """The signed-firmware state now (also for ExtendedTriggerMessage); the whitepaper leaves
+        requestId out only when Idle."""
+        status, request_id = self.signed_status
         payload: dict[str, Any] = {"status": status}
-        if request_id is not None:
+        if request_id is not None and status != "Idle":
             payload["requestId"] = request_id
         await self.station.send_best_effort("SignedFirmwareStatusNotification", payload)
 
