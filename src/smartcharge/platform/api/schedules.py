@@ -15,6 +15,7 @@ from smartcharge.ocpp.schemas import validate_request
 from smartcharge.platform.api.access import ChargerAccess, Managed, Visible
 from smartcharge.platform.api.auth import Api, Operator
 from smartcharge.platform.api.commands import COMMAND_ERRORS
+from smartcharge.platform.api.context import ApiContext
 from smartcharge.platform.api.schemas import (
     ConnectorRequest,
     DefaultHoursRequest,
@@ -39,10 +40,7 @@ router = APIRouter(tags=["schedules and overrides"])
 async def get_default_hours(charger: Visible, ctx: Api) -> ExtensionAnswer:
     """The charger's default charging hours, whether and when they were answered, and its
     random-delay maximum (asked from the charger: it is the one source of truth)."""
-    answer = await ctx.commander.uk(
-        charger.identity, charger.id, "GetDefaultHours", {}, user_id=charger.user_id
-    )
-    return ExtensionAnswer(**answer)
+    return await _ask(charger, ctx, "GetDefaultHours", {})
 
 
 @router.put(
@@ -60,10 +58,7 @@ async def set_default_hours(
     data: dict[str, Any] = {"mode": body.mode, "by": _by(charger)}
     if body.mode == "custom":
         data["windows"] = [w.model_dump() for w in body.windows]
-    answer = await ctx.commander.uk(
-        charger.identity, charger.id, "SetDefaultHours", data, user_id=charger.user_id
-    )
-    return ExtensionAnswer(**answer)
+    return await _ask(charger, ctx, "SetDefaultHours", data)
 
 
 @router.get(
@@ -73,10 +68,7 @@ async def set_default_hours(
 )
 async def get_user_schedule(charger: Visible, ctx: Api) -> ExtensionAnswer:
     """The owner's own plan as the charger holds it (null: none)."""
-    answer = await ctx.commander.uk(
-        charger.identity, charger.id, "GetUserSchedule", {}, user_id=charger.user_id
-    )
-    return ExtensionAnswer(**answer)
+    return await _ask(charger, ctx, "GetUserSchedule", {})
 
 
 @router.put(
@@ -94,8 +86,15 @@ async def set_user_schedule(
         "limitA": body.limit_a,
         "by": _by(charger),
     }
+    return await _ask(charger, ctx, "SetUserSchedule", data)
+
+
+async def _ask(
+    charger: ChargerAccess, ctx: ApiContext, message: str, data: dict[str, Any]
+) -> ExtensionAnswer:
+    """Ask the charger one UK-extension message on the caller's behalf; its answer as typed."""
     answer = await ctx.commander.uk(
-        charger.identity, charger.id, "SetUserSchedule", data, user_id=charger.user_id
+        charger.identity, charger.id, message, data, user_id=charger.user_id
     )
     return ExtensionAnswer(**answer)
 
@@ -116,14 +115,9 @@ def _by(charger: ChargerAccess) -> str:
 async def charge_now(body: ConnectorRequest, charger: Visible, ctx: Api) -> ExtensionAnswer:
     """Charge now, outside the default hours and the owner's plan, for the session on this
     connector (R18). A workplace charger takes it from an administrator only."""
-    answer = await ctx.commander.uk(
-        charger.identity,
-        charger.id,
-        "ChargeNow",
-        {"connectorId": body.connector_id, "by": _by(charger)},
-        user_id=charger.user_id,
+    return await _ask(
+        charger, ctx, "ChargeNow", {"connectorId": body.connector_id, "by": _by(charger)}
     )
-    return ExtensionAnswer(**answer)
 
 
 @router.post(
@@ -133,14 +127,9 @@ async def charge_now(body: ConnectorRequest, charger: Visible, ctx: Api) -> Exte
 )
 async def skip_delay(body: SkipDelayRequest, charger: Visible, ctx: Api) -> ExtensionAnswer:
     """Skip the random delay running now, or for the rest of the session (R25)."""
-    answer = await ctx.commander.uk(
-        charger.identity,
-        charger.id,
-        "SkipDelay",
-        {"connectorId": body.connector_id, "session": body.session},
-        user_id=charger.user_id,
+    return await _ask(
+        charger, ctx, "SkipDelay", {"connectorId": body.connector_id, "session": body.session}
     )
-    return ExtensionAnswer(**answer)
 
 
 @router.post("/api/fleet/charging-profiles", response_model=list[FleetResult])
