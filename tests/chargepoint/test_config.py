@@ -78,6 +78,7 @@ def test_minimal_file_loads_with_every_default(tmp_path: Path) -> None:
     assert config.vendor == "smartcharge"
     assert config.serial_number == "CP-001"
     assert config.firmware_version == __version__
+    assert config.support_until is None and config.vulnerability_contact is None
 
     assert config.security.profile == 1
     assert config.security.password is not None
@@ -113,6 +114,8 @@ model = "Home 7"
 vendor = "Acme"
 serial_number = "SN-0042"
 firmware_version = "1.2.3"
+support_until = 2031-12-31
+vulnerability_contact = "https://acme.example/security"
 
 [security]
 profile = 2
@@ -143,6 +146,8 @@ reconnect_max_s = 30
     assert (config.connectors, config.max_current_a, config.phases) == (1, 16, 1)
     assert (config.model, config.vendor, config.serial_number) == ("Home 7", "Acme", "SN-0042")
     assert config.firmware_version == "1.2.3"
+    assert config.support_until == date(2031, 12, 31)
+    assert config.vulnerability_contact == "https://acme.example/security"
     assert config.hardware.meter_error_fraction == -0.05
     assert config.simulator.control_port == 8765
     assert config.simulator.start_time == datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
@@ -323,6 +328,14 @@ BAD_VALUES: list[tuple[str, dict[str, Any]]] = [
     ("serial_number", {"serial_number": ""}),
     ("firmware_version", {"firmware_version": "f" * 51}),
     ("firmware_version", {"firmware_version": 1.0}),
+    ("support_until", {"support_until": "31/12/2031"}),
+    ("support_until", {"support_until": datetime(2031, 12, 31, tzinfo=UTC)}),
+    ("support_until", {"support_until": 2031}),
+    ("vulnerability_contact", {"vulnerability_contact": "call us"}),
+    ("vulnerability_contact", {"vulnerability_contact": "http://acme.example/security"}),
+    ("vulnerability_contact", {"vulnerability_contact": "a@b"}),
+    ("vulnerability_contact", {"vulnerability_contact": "x" * 190 + "@acme.example"}),
+    ("vulnerability_contact", {"vulnerability_contact": ["security@acme.example"]}),
     # [security]
     ("security", {"security": 1}),
     ("security.profile", {"security": {"profile": 4}}),

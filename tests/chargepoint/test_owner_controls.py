@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from smartcharge.chargepoint.limits import DsrEvent
 from smartcharge.chargepoint.owner_controls import DsrAgreement, NotPermitted, OwnerControls
 from smartcharge.chargepoint.store import Store
-from smartcharge.chargepoint.uk_extension import VENDOR_ID, UkExtension
+from smartcharge.chargepoint.uk_extension import VENDOR_ID, DeviceHooks, UkExtension
 from smartcharge.regulations import Cause, default_schedule
 
 T0 = datetime(2026, 3, 28, 12, tzinfo=UTC)
@@ -79,8 +79,8 @@ def test_R18_R25_session_overrides_end_with_the_session(store: Store) -> None:
 class _Station:
     """Just what UkExtension touches, over a real store."""
 
-    def __init__(self, store: Store) -> None:
-        self.controls = OwnerControls(store)
+    def __init__(self, store: Store, *, workplace: bool = False) -> None:
+        self.controls = OwnerControls(store, workplace=workplace)
         self.store = store
 
         class _Clock:
@@ -123,7 +123,34 @@ async def test_extension_round_trip(store: Store) -> None:
     assert bad["status"] == "Rejected" and "kind" in orjson.loads(bad["data"])["error"]
 
 
+async def test_R35_factory_reset_on_a_workplace_charger_is_the_administrators(
+    store: Store,
+) -> None:
+    """Who may wipe a charger over OCPP; it starts only once the answer has gone out."""
+    asked: list[str] = []
+    hooks = DeviceHooks(info=dict, reset_refusal=lambda: None, factory_reset=asked.append)
+    ext = UkExtension(_Station(store, workplace=True), hooks)  # type: ignore[arg-type]
+    req = _dt("FactoryReset", {"by": "owner"})
+    res = await ext.data_transfer(req)
+    assert res["status"] == "Rejected" and "administrator" in orjson.loads(res["data"])["error"]
+    await ext.after(req, res)
+    assert asked == []
+    req = _dt("FactoryReset", {"by": "administrator"})
+    res = await ext.data_transfer(req)
+    assert res["status"] == "Accepted" and asked == []  # not before the answer is sent
+    await ext.after(_dt("GetDeviceInfo", {}), res)  # another message's answer: not this one
+    assert asked == []
+    await ext.after(req, res)
+    assert asked == ["the administrator over OCPP"]
+    await ext.after(req, res)  # once only
+    assert asked == ["the administrator over OCPP"]
+    no_hooks = UkExtension(_Station(store))  # type: ignore[arg-type]
+    assert (await no_hooks.data_transfer(_dt("GetDeviceInfo", {})))["status"] == "Rejected"
+
+
 MESSAGES = [
+    "FactoryReset",
+    "GetDeviceInfo",
     "SetDefaultHours",
     "SetUserSchedule",
     "DsrEvent",

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from ocpp.v16 import call
 
 from smartcharge.chargepoint.security.provisioning import DEVICE_KEY_FILE, open_vault, provision
+from smartcharge.chargepoint.uk_extension import VENDOR_ID
 
 GOOD = "correct horse battery staple"  # not-a-secret: a test's own owner password
 
@@ -61,6 +62,10 @@ async def owner(make_cp: MakeCP, ca: trustme.CA, tmp_path: Path) -> AsyncIterato
     provision("CP1", tmp_path / "factory")
     cp = await make_cp(
         security={"profile": 1, "credentials_dir": str(tmp_path / "factory")},
+        model="Home 7",
+        vendor="Acme",
+        support_until="2031-12-31",
+        vulnerability_contact="security@acme.example",
         owner_api={
             "enabled": True,
             "listen": "127.0.0.1:0",
@@ -74,6 +79,14 @@ async def owner(make_cp: MakeCP, ca: trustme.CA, tmp_path: Path) -> AsyncIterato
     assert cp.app.owner_api is not None
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as http:
         yield Owner(cp, http, f"https://127.0.0.1:{cp.app.owner_api.port}")
+
+
+async def uk(cp: Running, message: str, data: dict[str, Any]) -> tuple[str, Any]:
+    """A UK-extension DataTransfer from the `ocpp`-package central system; (status, data)."""
+    answer = await cp.call(
+        call.DataTransfer(vendor_id=VENDOR_ID, message_id=message, data=json.dumps(data))
+    )
+    return answer.status, orjson.loads(answer.data) if answer.data else None
 
 
 def events(cp: Running, kind: str) -> list[str]:
@@ -105,6 +118,20 @@ async def test_first_use_sets_the_password_there_is_no_default(owner: Owner) -> 
     assert status == 200 and body["connectors"]["1"]["status"] == "Available"
     assert body["software"]["integrity"] == "not checked"
     assert events(owner.cp, "OwnerPasswordSet") == ["first use"]
+
+
+async def test_R38_device_information_needs_no_sign_in_and_matches_ocpp(owner: Owner) -> None:
+    expected = {
+        "vendor": "Acme",
+        "model": "Home 7",
+        "firmwareVersion": owner.cp.app.config.firmware_version,
+        "supportUntil": "2031-12-31",
+        "vulnerabilityContact": "security@acme.example",
+    }
+    status, body, headers = await owner.req("GET", "/api/info")  # before any password is set
+    assert status == 200 and body == expected and headers["Cache-Control"] == "no-store"
+    assert await uk(owner.cp, "GetDeviceInfo", {}) == ("Accepted", expected)
+    assert (await uk(owner.cp, "GetDeviceInfo", {"x": 1}))[0] == "Rejected"  # nothing extra
 
 
 async def test_failed_logins_are_logged_and_lock_the_owner_out(owner: Owner) -> None:
@@ -226,9 +253,12 @@ async def test_garbage_gets_a_clear_error_and_changes_nothing(owner: Owner) -> N
     assert status == 200  # and the owner is still signed in
 
 
+@pytest.mark.parametrize("via", ["owner API", "OCPP"])
 async def test_factory_reset_wipes_personal_data_and_keeps_the_device_secret(
-    owner: Owner, tmp_path: Path
+    owner: Owner, tmp_path: Path, via: str
 ) -> None:
+    """R35 through either way in: the owner API (password again) or the UK extension
+    FactoryReset from the central system (the platform's "delete my data")."""
     cp = owner.cp
     factory = tmp_path / "factory"
     device_key = (factory / DEVICE_KEY_FILE).read_bytes()
@@ -248,15 +278,28 @@ async def test_factory_reset_wipes_personal_data_and_keeps_the_device_secret(
     await cp.call(call.RemoteStartTransaction(id_tag="CARD1", connector_id=1))
     await cp.until(lambda: cp.state(1)["transaction_id"] is not None)
     body = {"password": GOOD, "confirm": "delete my data"}
-    status, answer, _ = await owner.req("POST", "/api/factory-reset", body)
-    assert status == 409 and "session" in answer["error"]  # not while charging
+    if via == "OCPP":
+        status, answer = await uk(cp, "FactoryReset", {"by": "owner"})
+        assert status == "Rejected" and "session" in answer["error"]  # not while charging
+    else:
+        status, answer, _ = await owner.req("POST", "/api/factory-reset", body)
+        assert status == 409 and "session" in answer["error"]  # not while charging
     await cp.call(call.RemoteStopTransaction(transaction_id=cp.state(1)["transaction_id"]))
     await cp.until(lambda: cp.state(1)["local_transaction_id"] is None)
-    assert (await owner.req("POST", "/api/factory-reset", body | {"password": "wrong-one!!"}))[
-        0
-    ] == 401
-    status, answer, _ = await owner.req("POST", "/api/factory-reset", body)
-    assert status == 202 and answer["rebooting"] is True
+    assert cp.app.boots == 1  # a refusal changed nothing
+    if via == "OCPP":
+        for bad in ({"by": "someone"}, {"by": "owner", "now": True}):
+            assert (await uk(cp, "FactoryReset", bad))[0] == "Rejected"
+        assert await uk(cp, "FactoryReset", {}) == (
+            "Accepted",
+            {"factoryReset": True, "rebooting": True},
+        )
+    else:
+        assert (await owner.req("POST", "/api/factory-reset", body | {"password": "wrong-one!!"}))[
+            0
+        ] == 401
+        status, answer, _ = await owner.req("POST", "/api/factory-reset", body)
+        assert status == 202 and answer["rebooting"] is True
     await cp.until(lambda: cp.app.boots == 2 and cp.app.station is not None)
     await cp.peer.wait_for(lambda: len(cp.peer.of("BootNotification")) >= 2)
 
@@ -275,7 +318,9 @@ async def test_factory_reset_wipes_personal_data_and_keeps_the_device_secret(
     # The device's own secret and credentials stay; the charger still connects with them.
     assert (factory / DEVICE_KEY_FILE).read_bytes() == device_key
     assert open_vault(factory).get("basic_auth_password") == password
-    assert events(cp, "FactoryReset") == ["requested by the owner"]
+    assert events(cp, "FactoryReset") == [
+        "requested by the owner" + (" over OCPP" if via == "OCPP" else "")
+    ]
 
 
 async def test_the_owner_clears_a_tamper_alarm(owner: Owner) -> None:

@@ -19,6 +19,7 @@ from smartcharge import __version__
 from smartcharge.chargepoint.authorization import Authorizer
 from smartcharge.chargepoint.config import ChargePointConfig
 from smartcharge.chargepoint.configuration_keys import STANDARD_KEYS, UK_KEYS, Configuration
+from smartcharge.chargepoint.device_info import device_info
 from smartcharge.chargepoint.diagnostics import Diagnostics
 from smartcharge.chargepoint.firmware import FirmwareManager
 from smartcharge.chargepoint.handlers import Handlers
@@ -32,6 +33,7 @@ from smartcharge.chargepoint.security.events import SecurityEvents
 from smartcharge.chargepoint.security_handlers import SecurityHandlers
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
+from smartcharge.chargepoint.uk_extension import DeviceHooks
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.sim.clock import Clock, SimulatedClock
 
@@ -137,7 +139,10 @@ class ChargePointApp:
         if cert is None or key is None:
             cert, key = tls.ensure_certificate(cfg.data_dir / "owner_api", cfg.identity)
         api = OwnerApi(
-            lambda: self._parts, self.clock, public_values=(cfg.identity, cfg.serial_number)
+            lambda: self._parts,
+            self.clock,
+            public_values=(cfg.identity, cfg.serial_number),
+            info=self.device_info,
         )
         await api.start(cfg.owner_api.host, cfg.owner_api.port, tls.server_context(cert, key))
         self.owner_api = api
@@ -184,11 +189,28 @@ class ChargePointApp:
             "tamperAlarm": self.station is not None and self.station.tampered,
         }
 
-    def _request_factory_reset(self, station: Station, events: SecurityEvents) -> None:
-        """The owner asked for a factory reset (R35): wiped at the reboot, once all has stopped."""
+    def device_info(self) -> dict[str, Any]:
+        """Who this charger is, with the software version running now (R38)."""
+        running = self.firmware.installed_version if self.firmware is not None else None
+        return device_info(self.config, running)
+
+    @staticmethod
+    def _reset_refusal(station: Station) -> str | None:
         if any(c.tx_local_id is not None for c in station.connectors.values()):
-            raise RuntimeError("a charging session is running; stop it first")
-        events.record("FactoryReset", "requested by the owner")
+            return "a charging session is running; stop it first"
+        return None
+
+    def _request_factory_reset(
+        self, station: Station, events: SecurityEvents, by: str = "the owner"
+    ) -> None:
+        """The owner asked for a factory reset (R35): wiped at the reboot, once all has stopped.
+        `by` says who and how, for the security log (the owner API, or OCPP's FactoryReset)."""
+        refusal = self._reset_refusal(station)
+        if refusal is not None:
+            raise RuntimeError(refusal)
+        events.record("FactoryReset", f"requested by {by}")
+        if self.owner_api is not None:
+            self.owner_api.auth.revoke_all()  # however it was asked: the sessions end now
         self._factory_reset = True
         station.reboot_kind = "FactoryReset"
         station.reboot_requested.set()
@@ -297,7 +319,17 @@ class ChargePointApp:
             await link.call("Heartbeat", {})
 
         handlers = Handlers(
-            station, configuration, firmware, diagnostics, send_boot, send_heartbeat
+            station,
+            configuration,
+            firmware,
+            diagnostics,
+            send_boot,
+            send_heartbeat,
+            DeviceHooks(
+                info=self.device_info,
+                reset_refusal=lambda: self._reset_refusal(station),
+                factory_reset=lambda by: self._request_factory_reset(station, security.events, by),
+            ),
         )
         security_handlers = SecurityHandlers(
             station=station,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -227,6 +227,30 @@ def _http_url(value: str) -> str:
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
+def _calendar_date(value: Any) -> Any:
+    """A TOML date (`2031-12-31`) or the same as a string; never a date and time."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a date, e.g. 2031-12-31") from None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValueError("must be a date, e.g. 2031-12-31")
+    return value
+
+
+def _contact(value: str) -> str:
+    """Where to report a vulnerability (R38): an e-mail address or an https:// URL."""
+    if not 3 <= len(value) <= 200 or any(ch.isspace() or ord(ch) < 0x20 for ch in value):
+        raise ValueError("must be 3 to 200 characters without spaces")
+    if value.startswith("https://"):
+        return _http_url(value)
+    local, at, domain = value.partition("@")
+    if not (at and local and "." in domain and "@" not in domain and "/" not in value):
+        raise ValueError("must be an e-mail address or an https:// URL")
+    return value
+
+
 def _path_input(value: Any) -> Any:
     # Path's lax mode would take other types (e.g. os.PathLike); a TOML file only gives strings.
     if not isinstance(value, str | Path):
@@ -411,6 +435,12 @@ class ChargePointConfig(_Table):
     firmware_version: Annotated[
         str, AfterValidator(_length(1, _FIRMWARE_MAX, " (OCPP firmwareVersion)"))
     ] = __version__
+    # R38: set by the manufacturer per model; the owner API's GET /api/info and the UK
+    # extension GetDeviceInfo report them (docs/chargepoint.md).
+    support_until: Annotated[date, Field(strict=False), BeforeValidator(_calendar_date)] | None = (
+        None
+    )
+    vulnerability_contact: Annotated[str, AfterValidator(_contact)] | None = None
     security: SecurityConfig = SecurityConfig()
     hardware: HardwareConfig = HardwareConfig()
     simulator: SimulatorConfig = SimulatorConfig()

@@ -23,7 +23,7 @@ from smartcharge.chargepoint.smart_charging.composite import composite_response,
 from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_profile
 from smartcharge.chargepoint.station import Connector, Station
 from smartcharge.chargepoint.store import Reservation
-from smartcharge.chargepoint.uk_extension import UkExtension
+from smartcharge.chargepoint.uk_extension import DeviceHooks, UkExtension
 from smartcharge.ocpp.errors import (
     OccurenceConstraintViolation,
     PropertyConstraintViolation,
@@ -58,12 +58,13 @@ class Handlers:
         diagnostics: Diagnostics,
         send_boot: Callable[[], Awaitable[None]],
         send_heartbeat: Callable[[], Awaitable[None]],
+        device: DeviceHooks | None = None,
     ) -> None:
         self.station = station
         self.config = configuration
         self.firmware = firmware
         self.diagnostics = diagnostics
-        self.uk = UkExtension(station)
+        self.uk = UkExtension(station, device)
         self._remote_profile: dict[str, Any] | None = None
         self._send_boot = send_boot
         self._send_heartbeat = send_heartbeat
@@ -80,7 +81,7 @@ class Handlers:
         ep.route("ChangeAvailability", self.change_availability)
         ep.route("ChangeConfiguration", self.change_configuration)
         ep.route("ClearCache", self.clear_cache)
-        ep.route("DataTransfer", self.uk.data_transfer, raw=True)
+        ep.route("DataTransfer", self.uk.data_transfer, raw=True, after=self.uk.after)
         ep.route("GetConfiguration", self.get_configuration)
         ep.route("RemoteStartTransaction", self.remote_start, after=self.after_remote_start)
         ep.route("RemoteStopTransaction", self.remote_stop)

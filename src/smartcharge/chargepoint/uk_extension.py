@@ -9,6 +9,8 @@ profiles are then plain `csms_profile` changes and are delayed (R26). docs/ocpp-
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -80,6 +82,14 @@ class GetUserSchedule(_Msg):
     pass
 
 
+class GetDeviceInfo(_Msg):
+    pass
+
+
+class FactoryResetMsg(_Msg):
+    by: Literal["owner", "administrator"] = "owner"
+
+
 MODELS: dict[str, type[_Msg]] = {
     "GetDefaultHours": Empty,
     "SetDefaultHours": SetDefaultHours,
@@ -91,7 +101,18 @@ MODELS: dict[str, type[_Msg]] = {
     "DsrOptOut": DsrOptOut,
     "ProfileFlags": ProfileFlagsMsg,
     "GetChargingState": Empty,
+    "GetDeviceInfo": GetDeviceInfo,
+    "FactoryReset": FactoryResetMsg,
 }
+
+
+@dataclass(frozen=True)
+class DeviceHooks:
+    """What the composition root lends the extension beyond the station (app.py)."""
+
+    info: Callable[[], dict[str, Any]]  # device_info.device_info of the running software
+    reset_refusal: Callable[[], str | None]  # why a factory reset cannot happen now, or None
+    factory_reset: Callable[[str], None]  # wipe at the reboot (R35); RuntimeError if refused
 
 
 def _answer(status: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -108,8 +129,10 @@ def _first_error(exc: ValidationError) -> str:
 
 
 class UkExtension:
-    def __init__(self, station: Station) -> None:
+    def __init__(self, station: Station, device: DeviceHooks | None = None) -> None:
         self.station = station
+        self.device = device
+        self._reset_by: str | None = None  # a FactoryReset answered Accepted, not yet begun
 
     async def data_transfer(self, req: dict[str, Any]) -> dict[str, Any]:
         """Raw DataTransfer handler (camelCase dict in, dict out)."""
@@ -135,8 +158,22 @@ class UkExtension:
         except ValueError as exc:
             return _answer("Rejected", {"error": str(exc)})
 
+    async def after(self, req: dict[str, Any], res: dict[str, Any]) -> None:
+        """Runs once the answer is sent: a factory reset reboots only after saying Accepted."""
+        if req.get("messageId") != "FactoryReset":
+            return
+        by, self._reset_by = self._reset_by, None
+        if by is None or self.device is None:
+            return
+        try:
+            self.device.factory_reset(f"the {by} over OCPP")
+        except RuntimeError as exc:  # a session started between the answer and now
+            log.warning("factory reset not started: %s", exc)
+
     def _handle(self, msg: _Msg) -> dict[str, Any]:
         st = self.station
+        if isinstance(msg, GetDeviceInfo | FactoryResetMsg):
+            return self._device(msg)
         controls = st.controls
         now = st.clock.now()
         if isinstance(msg, SetDefaultHours):
@@ -186,6 +223,20 @@ class UkExtension:
         if isinstance(msg, Empty):
             return _answer("Accepted", self._state())
         raise AssertionError(f"unhandled {type(msg).__name__}")
+
+    def _device(self, msg: GetDeviceInfo | FactoryResetMsg) -> dict[str, Any]:
+        if self.device is None:
+            return _answer("Rejected", {"error": "not supported by this charger"})
+        if isinstance(msg, GetDeviceInfo):
+            return _answer("Accepted", self.device.info())
+        if self.station.controls.workplace and msg.by != "administrator":
+            raise NotPermitted("on a workplace charger only the administrator may wipe it")
+        refusal = self.device.reset_refusal()
+        if refusal is not None:
+            return _answer("Rejected", {"error": refusal})
+        self._reset_by = msg.by
+        log.info("factory reset accepted from the %s over OCPP", msg.by)
+        return _answer("Accepted", {"factoryReset": True, "rebooting": True})
 
     def _default_hours(self) -> dict[str, Any]:
         st = self.station

@@ -36,7 +36,9 @@ log = logging.getLogger("smartcharge.chargepoint.owner_api")
 MAX_BODY = 16 * 1024
 RESET_PHRASE = "delete my data"
 _CONNECTOR = re.compile(r"[1-9][0-9]{0,2}")
-_PUBLIC = frozenset({("GET", "/api/setup"), ("POST", "/api/setup"), ("POST", "/api/login")})
+_PUBLIC = frozenset(
+    {("GET", "/api/info"), ("GET", "/api/setup"), ("POST", "/api/setup"), ("POST", "/api/login")}
+)
 
 
 class PasswordBody(Body):
@@ -104,8 +106,10 @@ class OwnerApi(JsonService):
         clock: Clock,
         *,
         public_values: tuple[str, ...] = (),
+        info: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self._parts = parts
+        self._info = info
         self._clock = clock
         self.auth = OwnerAuth(
             lambda: self._boot().station.store,
@@ -120,6 +124,7 @@ class OwnerApi(JsonService):
         )
         self.app.add_routes(
             [
+                web.get("/api/info", self._get_info),
                 web.get("/api/setup", self._get_setup),
                 web.post("/api/setup", self._post_setup),
                 web.post("/api/login", self._login),
@@ -181,6 +186,12 @@ class OwnerApi(JsonService):
         if n not in self._boot().station.connectors:
             raise BadRequest(404, f"connector {n} does not exist")
         return n
+
+    # --- who the charger is (R38), for anyone: nothing personal in it ---------------------------
+    async def _get_info(self, request: web.Request) -> web.Response:
+        if self._info is None:
+            raise BadRequest(404, "this charger does not report its device information")
+        return json_response(self._info())
 
     # --- password and sign-in -------------------------------------------------------------------
     async def _get_setup(self, request: web.Request) -> web.Response:
@@ -338,5 +349,4 @@ class OwnerApi(JsonService):
             parts.factory_reset()
         except RuntimeError as exc:
             raise BadRequest(409, str(exc)) from None
-        self.auth.revoke_all()
         return json_response({"factoryReset": True, "rebooting": True}, 202)
