@@ -38,6 +38,19 @@ async def add_user(
     return password
 
 
+async def set_password(platform: Platform, email: str) -> str:
+    """Give a user that `add-charger` created (no password yet) a password; return it."""
+    import secrets
+
+    password = secrets.token_urlsafe(16)
+    found = await platform.store.accounts.login_record(email)
+    assert found is not None
+    await platform.store.accounts.set_password(
+        found[0].id, await asyncio.to_thread(hash_password, password)
+    )
+    return password
+
+
 def api_url(platform: Platform) -> str:
     return platform.app.http.url
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from api_harness import UkPeer, add_user, api_url, logged_in, user_client
+from api_harness import UkPeer, add_user, api_url, logged_in, set_password, user_client
 from ocpp.v16 import call
 from platform_harness import MakePlatform, Peer, Platform, now_iso
 from sqlalchemy import func, select
@@ -136,7 +136,7 @@ async def test_commands_return_the_answer_or_offline_timeout_callerror(
     peer = await peers(platform, "CP-1")
     await platform.app.ocpp.wait_connected("CP-1")
     async with logged_in(
-        platform, "owner@example.org", await _set_password(platform, "owner@example.org")
+        platform, "owner@example.org", await set_password(platform, "owner@example.org")
     ) as owner:
         r = await owner.post(
             "/api/chargers/CP-1/commands/GetConfiguration", json={"key": ["HeartbeatInterval"]}
@@ -168,19 +168,6 @@ async def test_commands_return_the_answer_or_offline_timeout_callerror(
             ("GetConfiguration", "answered"),
         ]
         assert all(c["by"] == "owner@example.org" for c in log)
-
-
-async def _set_password(platform: Platform, email: str) -> str:
-    """Give a user the `add-charger` created (no password yet) a password; return it."""
-    import secrets
-
-    from smartcharge.platform.registry import hash_password
-
-    password = secrets.token_urlsafe(16)
-    found = await platform.store.accounts.login_record(email)
-    assert found is not None
-    await platform.store.accounts.set_password(found[0].id, hash_password(password))
-    return password
 
 
 async def test_live_status_and_a_workplace_user_may_only_start_and_stop(
@@ -294,7 +281,7 @@ async def test_dsr_event_acknowledged_offline_retried_refused_and_opted_out(
 
     # The owner opts D-1 out; the aggregator sees it.
     async with logged_in(
-        platform, "home@example.org", await _set_password(platform, "home@example.org")
+        platform, "home@example.org", await set_password(platform, "home@example.org")
     ) as owner:
         mine = (await owner.get("/api/chargers/D-1/dsr")).json()
         assert [e["id"] for e in mine] == [body["id"]]

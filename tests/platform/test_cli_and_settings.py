@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from smartcharge.cli import app
 from smartcharge.platform.config import SettingsError, load_settings
 from smartcharge.platform.registry import verify_password
 from smartcharge.platform.store import Store
+from smartcharge.platform.web import WebSettings
 
 
 def test_add_charger_prints_a_password_once_and_stores_its_hash(
@@ -55,6 +57,24 @@ def test_settings_from_file_and_environment(
     assert "port" in str(err.value) and "surprise" in str(err.value)
     with pytest.raises(SettingsError, match="tls_cert"):
         load_settings(None, security_profile=2).check_tls()
+
+
+def test_R38_fallbacks_for_the_information_page_come_from_the_file_too(tmp_path: Path) -> None:
+    config = tmp_path / "platform.toml"
+    config.write_text(
+        'support_until = 2031-12-31\nvulnerability_contact = "psirt@acme.example"\n'
+        'manufacturer = "Acme Chargers"\n'
+    )
+    settings = load_settings(config)
+    assert settings.support_until == date(2031, 12, 31)
+    assert WebSettings.of(settings) == WebSettings(
+        date(2031, 12, 31), "psirt@acme.example", "Acme Chargers"
+    )
+    assert load_settings(None, vulnerability_contact="https://acme.example/psirt")
+    for bad in ('support_until = "soon"', 'vulnerability_contact = "ring us"'):
+        config.write_text(bad + "\n")
+        with pytest.raises(SettingsError, match=bad.split(" ")[0]):
+            load_settings(config)
 
 
 def test_add_user_prints_a_password_once_that_logs_in(

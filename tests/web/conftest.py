@@ -9,14 +9,13 @@ Screenshots go to test-artifacts/web/ (ignored by git; CI keeps the folder as an
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import secrets
 import shutil
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,6 +46,13 @@ CHARGERS = {
     "HOME-1": ("alice@example.com", None, False, 600, 1),
     "HOME-2": ("alice@example.com", None, False, 1800, 3),
     "WORK-1": (None, "Acme", True, 600, 5),
+}
+DEVICE_INFO = {  # R38 as the manufacturer set it; HOME-2 says nothing: the platform's are shown
+    "HOME-1": {
+        "support_until": "2032-06-30",
+        "vulnerability_contact": "https://acme.example/psirt",
+    },
+    "WORK-1": {"support_until": "2032-06-30", "vulnerability_contact": "psirt@acme.example"},
 }
 USERS = {
     "alice@example.com": ("owner", None),
@@ -103,9 +109,9 @@ class Stack:
             api_host="127.0.0.1",
             api_port=0,
             meter_batch_ms=20,
+            support_until=date(2031, 12, 31),  # the about page's fallbacks (R38)
+            vulnerability_contact="security@example.com",
         )
-        os.environ["SMARTCHARGE_WEB_SUPPORT_UNTIL"] = "2031-12-31"
-        os.environ["SMARTCHARGE_WEB_VULNERABILITY_CONTACT"] = "security@example.com"
         await self._serve_files()
         self.platform = PlatformApp(settings, now=self.clock.now, rng=random.Random(7))
         await self.platform.start()
@@ -128,6 +134,7 @@ class Stack:
                     "csms_url": f"ws://127.0.0.1:{self.platform.ocpp.port}/ocpp",
                     "data_dir": str(self.tmp / identity),
                     "model": MODEL,
+                    **DEVICE_INFO.get(identity, {}),
                     "security": {
                         "profile": 1,
                         "password": new.password,
@@ -187,8 +194,6 @@ class Stack:
                 await self._files.cleanup()
 
         self.call(_stop(), timeout=60)
-        os.environ.pop("SMARTCHARGE_WEB_SUPPORT_UNTIL", None)
-        os.environ.pop("SMARTCHARGE_WEB_VULNERABILITY_CONTACT", None)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 

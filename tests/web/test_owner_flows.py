@@ -436,11 +436,20 @@ def test_garbage_forms_change_nothing(context: Any, stack: Any) -> None:
 def test_information_and_delete_my_data(browser: Any, stack: Any, shots: Any) -> None:
     ctx = browser.new_context()
     page = log_in(ctx, stack, "alice@example.com")
+    # R38: the charger's own values (GetDeviceInfo), else the platform's, each with its source.
     page.goto(f"{stack.url}/app/chargers/HOME-1/about")
-    assert page.locator("#software").inner_text() not in ("", "not reported yet")
-    assert page.locator("#support").inner_text() == "2031-12-31"
-    assert page.locator("#contact").inner_text() == "security@example.com"
+    assert page.locator("#model").inner_text() == "smartcharge AC-7 (as the charger reports it)"
+    assert page.locator("#software").inner_text().endswith("(as the charger reports it)")
+    assert page.locator("#support").inner_text() == "30 June 2032 (as the charger reports it)"
+    assert page.get_by_role("link", name="https://acme.example/psirt").is_visible()
     shots(page, "about")
+    page.goto(f"{stack.url}/app/chargers/HOME-2/about")
+    operator = "(set by the platform's operator)"
+    assert page.locator("#support").inner_text() == f"31 December 2031 {operator}"
+    assert page.locator("#contact").inner_text() == f"security@example.com {operator}"
+    link = page.get_by_role("link", name="security@example.com")
+    assert link.get_attribute("href") == "mailto:security@example.com"
+    shots(page, "about-fallback")
     page.goto(f"{stack.url}/app/privacy")
     check_forms(page)
     page.get_by_label(re.compile("Type DELETE")).fill("delete")

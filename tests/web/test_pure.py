@@ -3,13 +3,15 @@ types, tariffs, costs and cheapest-slot plans — with garbage that must be refu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartcharge.platform.web import plain_words, week
+from smartcharge.platform.web import about, plain_words, week
+from smartcharge.platform.web.settings import WebSettings
 from smartcharge.platform.web.tariff import (
     Band,
     Plan,
@@ -147,3 +149,36 @@ def test_an_alert_stands_until_the_event_that_ends_it() -> None:
         {"type": "BootIntegrityFailed"},
     ]
     assert alerts(log("BootIntegrityRestored", "BootIntegrityFailed", "StartupOfTheDevice")) == []
+
+
+OPERATOR = WebSettings(date(2031, 12, 31), "security@example.com")
+
+
+@given(
+    st.one_of(
+        st.none(),
+        st.dictionaries(
+            st.sampled_from(["supportUntil", "vulnerabilityContact"]),
+            st.none() | st.integers() | st.text(max_size=300) | st.lists(st.text(), max_size=2),
+        ),
+    )
+)
+def test_about_takes_only_what_a_charger_sends_that_makes_sense(reported: Any) -> None:
+    """Whatever a charger answers, the page shows a date it could read or the operator's."""
+    support = about._support(reported, OPERATOR, date(2027, 1, 1))
+    assert support.value is not None and support.source in (about.FROM_CHARGER, about.FROM_OPERATOR)
+    contact = about._contact(reported, OPERATOR)
+    assert contact.value is not None and len(contact.value) <= 200
+    if contact.link is not None:
+        assert contact.link.startswith(("https://", "mailto:"))
+
+
+def test_about_says_when_support_ended_and_links_the_contact() -> None:
+    charger = {"supportUntil": "2026-05-31", "vulnerabilityContact": "javascript:alert(1)"}
+    ended = about._support(charger, OPERATOR, date(2026, 6, 1))
+    assert (ended.value, ended.source) == ("ended on 31 May 2026", about.FROM_CHARGER)
+    assert about._contact(charger, OPERATOR).link is None  # shown as text, never a link
+    assert about._contact(None, OPERATOR).link == "mailto:security@example.com"
+    assert about._support({"supportUntil": "2030-02-30"}, WebSettings(), date(2026, 1, 1)) == (
+        about.Fact(None)
+    )

@@ -31,6 +31,7 @@ from smartcharge.platform.registry import (
 )
 from smartcharge.platform.store import Store
 from smartcharge.platform.store.models import ROLES
+from smartcharge.platform.web import WebSettings
 from smartcharge.platform.web import mount as mount_web
 
 log = logging.getLogger("smartcharge.platform")
@@ -130,7 +131,7 @@ class PlatformApp:
             secure_cookies=tls,
         )
         self.api = create_api(self.api_context)
-        mount_web(self.api)  # the owner web app's pages at /app (issue 6)
+        mount_web(self.api, WebSettings.of(settings))  # the owner web app at /app (issue 6)
         self.http = HttpServer(
             self.api,
             host=settings.api_host,

@@ -7,6 +7,7 @@ Every key can be set in the file (`platform.toml`, flat keys) or as an environme
 from __future__ import annotations
 
 import socket
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field, ValidationError
@@ -63,6 +64,17 @@ class PlatformSettings(BaseSettings):
         description="NATS server shared by several nodes (docs/platform.md); none: one node.",
     )
     bus_prefix: str = Field(default="smartcharge", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # R38, for chargers that do not report their own (GetDeviceInfo): the web app's fallback.
+    support_until: date | None = Field(
+        default=None, description="End of the security-update support period, e.g. 2031-12-31"
+    )
+    vulnerability_contact: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^(https://[^\s]+|[^@\s/]+@[^@\s/]+\.[^@\s/]+)$",
+        description="Where to report a vulnerability: an e-mail address or an https:// URL",
+    )
+    manufacturer: str | None = Field(default=None, min_length=1, max_length=100)
 
     def check_tls(self) -> None:
         """Profiles 2 and 3 need a certificate (checked when serving: provisioning does not)."""

@@ -24,6 +24,7 @@ Command = Enum("Command", {name: name for name in COMMANDS}, type=str)  # type: 
 
 UK_MESSAGES = (
     "GetChargingState",
+    "GetDeviceInfo",
     "GetDefaultHours",
     "SetDefaultHours",
     "GetUserSchedule",
@@ -34,10 +35,18 @@ UK_MESSAGES = (
     "ProfileFlags",
 )
 """The UK extensions an API user may send (DsrEvent comes only through the DSR intake, so each
-one is recorded with its deliveries)."""
+one is recorded with its deliveries; FactoryReset only through /factory-reset, which checks who
+asks)."""
 UkMessage = Enum("UkMessage", {name: name for name in UK_MESSAGES}, type=str)  # type: ignore[misc]
 WORKPLACE_USER_UK = frozenset(
-    {"GetChargingState", "GetDefaultHours", "GetUserSchedule", "ChargeNow", "SkipDelay"}
+    {
+        "GetChargingState",
+        "GetDeviceInfo",
+        "GetDefaultHours",
+        "GetUserSchedule",
+        "ChargeNow",
+        "SkipDelay",
+    }
 )
 
 COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {

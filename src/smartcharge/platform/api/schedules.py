@@ -40,7 +40,7 @@ router = APIRouter(tags=["schedules and overrides"])
 async def get_default_hours(charger: Visible, ctx: Api) -> ExtensionAnswer:
     """The charger's default charging hours, whether and when they were answered, and its
     random-delay maximum (asked from the charger: it is the one source of truth)."""
-    return await _ask(charger, ctx, "GetDefaultHours", {})
+    return await ask_charger(charger, ctx, "GetDefaultHours", {})
 
 
 @router.put(
@@ -55,10 +55,10 @@ async def set_default_hours(
     A workplace charger takes this from an administrator only."""
     if body.mode != "custom" and body.windows:
         raise HTTPException(422, "windows only with mode custom")
-    data: dict[str, Any] = {"mode": body.mode, "by": _by(charger)}
+    data: dict[str, Any] = {"mode": body.mode, "by": requester(charger)}
     if body.mode == "custom":
         data["windows"] = [w.model_dump() for w in body.windows]
-    return await _ask(charger, ctx, "SetDefaultHours", data)
+    return await ask_charger(charger, ctx, "SetDefaultHours", data)
 
 
 @router.get(
@@ -68,7 +68,7 @@ async def set_default_hours(
 )
 async def get_user_schedule(charger: Visible, ctx: Api) -> ExtensionAnswer:
     """The owner's own plan as the charger holds it (null: none)."""
-    return await _ask(charger, ctx, "GetUserSchedule", {})
+    return await ask_charger(charger, ctx, "GetUserSchedule", {})
 
 
 @router.put(
@@ -84,12 +84,12 @@ async def set_user_schedule(
     data: dict[str, Any] = {
         "windows": [w.model_dump() for w in body.windows],
         "limitA": body.limit_a,
-        "by": _by(charger),
+        "by": requester(charger),
     }
-    return await _ask(charger, ctx, "SetUserSchedule", data)
+    return await ask_charger(charger, ctx, "SetUserSchedule", data)
 
 
-async def _ask(
+async def ask_charger(
     charger: ChargerAccess, ctx: ApiContext, message: str, data: dict[str, Any]
 ) -> ExtensionAnswer:
     """Ask the charger one UK-extension message on the caller's behalf; its answer as typed."""
@@ -99,7 +99,7 @@ async def _ask(
     return ExtensionAnswer(**answer)
 
 
-def _by(charger: ChargerAccess) -> str:
+def requester(charger: ChargerAccess) -> str:
     """Who the charger is told a change comes from (docs/ocpp-extensions.md)."""
     role = charger.caller.role
     if role == "owner":
@@ -115,8 +115,8 @@ def _by(charger: ChargerAccess) -> str:
 async def charge_now(body: ConnectorRequest, charger: Visible, ctx: Api) -> ExtensionAnswer:
     """Charge now, outside the default hours and the owner's plan, for the session on this
     connector (R18). A workplace charger takes it from an administrator only."""
-    return await _ask(
-        charger, ctx, "ChargeNow", {"connectorId": body.connector_id, "by": _by(charger)}
+    return await ask_charger(
+        charger, ctx, "ChargeNow", {"connectorId": body.connector_id, "by": requester(charger)}
     )
 
 
@@ -127,7 +127,7 @@ async def charge_now(body: ConnectorRequest, charger: Visible, ctx: Api) -> Exte
 )
 async def skip_delay(body: SkipDelayRequest, charger: Visible, ctx: Api) -> ExtensionAnswer:
     """Skip the random delay running now, or for the rest of the session (R25)."""
-    return await _ask(
+    return await ask_charger(
         charger, ctx, "SkipDelay", {"connectorId": body.connector_id, "session": body.session}
     )
 

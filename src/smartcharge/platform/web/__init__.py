@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartcharge.platform.web import (
+    about,
     charger,
     energy,
     firmware,
@@ -40,13 +41,14 @@ ROUTERS = (
     firmware.router,
     security.router,
     privacy.router,
+    about.router,
     static.router,
 )
 
 
 def mount(api: FastAPI, settings: WebSettings | None = None) -> None:
     """Add the web app's pages, its static files and its two error pages to `api`."""
-    api.state.web_settings = settings or WebSettings()
+    api.state.web_settings = settings or WebSettings()  # the fallbacks of the about page
     for router in ROUTERS:
         api.include_router(router, include_in_schema=False)
 

@@ -63,7 +63,13 @@ class LiveView:
 
 async def ask_state(ctx: ApiContext, identity: str) -> dict[str, Any] | None:
     """The charger's GetChargingState answer (`data` decoded), or None if it cannot say now."""
-    payload = {"vendorId": UK_VENDOR, "messageId": "GetChargingState", "data": "{}"}
+    return await read_from_charger(ctx, identity, "GetChargingState")
+
+
+async def read_from_charger(ctx: ApiContext, identity: str, message: str) -> dict[str, Any] | None:
+    """A UK-extension read (`data` {}) the charger answered Accepted, its `data` decoded; None
+    if it cannot say now (offline, slow, an older charger). Not a command: not in the log."""
+    payload = {"vendorId": UK_VENDOR, "messageId": message, "data": "{}"}
     try:
         answer = await ctx.ocpp.send(identity, "DataTransfer", payload, STATE_TIMEOUT_S)
     except (ChargerOffline, CallError, CallTimeout, InvalidResponse, OcppError, ConnectionError):

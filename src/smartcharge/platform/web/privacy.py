@@ -7,9 +7,6 @@ the RFID cards registered to them, their tokens and their account; the chargers 
 the cards it keeps: SendLocalList (Full, empty) and ClearCache. OCPP 1.6 has no message that
 makes a charger wipe its own session history or reset to factory settings, so the page says that
 this part is done on the charger itself.
-
-The information page shows the model and software version the charger reported at boot, the
-platform's version, and the support period and vulnerability-reporting contact (WebSettings).
 """
 
 from __future__ import annotations
@@ -35,8 +32,7 @@ from smartcharge.platform.store.models import (
 )
 from smartcharge.platform.web.records import WebRecords
 from smartcharge.platform.web.render import back, page
-from smartcharge.platform.web.session import PageCaller, PageCharger
-from smartcharge.platform.web.settings import WebSettings
+from smartcharge.platform.web.session import PageCaller
 
 log = logging.getLogger("smartcharge.platform.web")
 
@@ -144,12 +140,3 @@ async def delete_mine(
     )
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-@router.get("/app/chargers/{identity}/about", response_class=HTMLResponse)
-async def about_page(request: Request, charger: PageCharger, ctx: Api) -> Response:
-    row = await ctx.store.history.charger(charger.caller.scope, charger.identity)
-    settings: WebSettings = request.app.state.web_settings
-    return page(
-        request, "about.html", charger.caller, identity=charger.identity, charger=row, info=settings
-    )

@@ -1,24 +1,22 @@
-"""What the information page says that no charger reports (R38): the support period and the
-vulnerability-reporting contact. Environment variables SMARTCHARGE_WEB_*; a value not set is
-shown as "not set by the operator" rather than made up."""
+"""The information page's fallbacks (R38): the support period and the vulnerability-reporting
+contact when a charger does not report its own (`GetDeviceInfo`, docs/ocpp-extensions.md), and
+an optional manufacturer name. Set in the platform's settings (file or SMARTCHARGE_PLATFORM_*,
+docs/platform.md); a value not set anywhere is shown as "not set", never made up."""
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from dataclasses import dataclass
+from datetime import date
+
+from smartcharge.platform.config import PlatformSettings
 
 
-class WebSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SMARTCHARGE_WEB_", extra="ignore")
+@dataclass(frozen=True)
+class WebSettings:
+    support_until: date | None = None
+    vulnerability_contact: str | None = None
+    manufacturer: str | None = None
 
-    support_until: str | None = Field(
-        default=None,
-        max_length=100,
-        description="The end of the security-update support period, e.g. 2031-12-31",
-    )
-    vulnerability_contact: str | None = Field(
-        default=None,
-        max_length=300,
-        description="Where to report a vulnerability (an e-mail address or a URL)",
-    )
-    manufacturer: str | None = Field(default=None, max_length=100)
+    @classmethod
+    def of(cls, settings: PlatformSettings) -> WebSettings:
+        return cls(settings.support_until, settings.vulnerability_contact, settings.manufacturer)
