@@ -199,3 +199,50 @@ async def test_a_naive_time_fails_the_batch_and_writes_nothing(store: Store) -> 
         await store.meter_values.append([_row(cid, 0), naive])
     async with store.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 0
+
+
+async def test_a_burst_of_writers_on_one_sqlite_file_takes_turns(tmp_path: Any) -> None:
+    """Hundreds of write transactions at once on a real SQLite file, with a busy timeout of
+    1 ms: none fails with "database is locked", because the process's transactions queue for
+    its one connection instead of meeting in SQLite's busy handler."""
+    s = Store(f"sqlite+aiosqlite:///{tmp_path / 'burst.db'}", sqlite_busy_timeout_ms=1)
+    await s.migrate()
+    try:
+        ids = await asyncio.gather(*(s.chargers.add(f"CP-{i}", None, at=T0) for i in range(150)))
+        writes = []
+        for i, cid in enumerate(ids):
+            writes.append(s.chargers.connected(cid, "node", at=T0))
+            writes.append(s.chargers.record_boot(cid, {"chargePointVendor": "v"}, at=T0))
+            writes.append(
+                s.transactions.start(
+                    cid, connector_id=1, id_tag=f"T{i}", meter_start=0, started_at=T0, at=T0
+                )
+            )
+        results = await asyncio.gather(*writes, return_exceptions=True)
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        async with s.engine.connect() as conn:
+            booted = await conn.scalar(select(func.count()).where(Charger.vendor == "v"))
+        assert booted == 150
+    finally:
+        await s.close()
+
+
+async def test_sqlite_busy_timeout_still_waits_for_another_process(tmp_path: Any) -> None:
+    """Another connection (as another process would be) holds the write lock for a while: the
+    store's transaction waits for it (busy timeout) instead of failing."""
+    import sqlite3
+
+    path = tmp_path / "shared.db"
+    s = Store(f"sqlite+aiosqlite:///{path}", sqlite_busy_timeout_ms=5_000)
+    await s.migrate()
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        write = asyncio.create_task(s.chargers.add("CP-1", None, at=T0))
+        await asyncio.sleep(0.3)
+        assert not write.done()  # waiting for the other connection's lock
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(write, 10) > 0
+    finally:
+        other.close()
+        await s.close()

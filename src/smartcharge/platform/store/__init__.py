@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from smartcharge.platform.store import migrate as _migrate
 from smartcharge.platform.store.accounts import Accounts
 from smartcharge.platform.store.chargers import ChargerExists, Chargers, Credentials
-from smartcharge.platform.store.database import create_engine, sqlite_url
+from smartcharge.platform.store.database import SQLITE_BUSY_TIMEOUT_MS, create_engine, sqlite_url
 from smartcharge.platform.store.dsr import Dsr
 from smartcharge.platform.store.events import Events
 from smartcharge.platform.store.history import History
@@ -42,9 +42,12 @@ class Store:
         meter_batch_rows: int = 500,
         meter_batch_delay: float = 0.05,
         echo: bool = False,
+        sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
     ) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_engine(url, echo=echo)
+        self.engine: AsyncEngine = create_engine(
+            url, echo=echo, sqlite_busy_timeout_ms=sqlite_busy_timeout_ms
+        )
         self.chargers = Chargers(self.engine)
         self.people = People(self.engine)
         self.id_tags = IdTags(self.engine)
