@@ -38,7 +38,11 @@ from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.errors import ChargerOffline
 from smartcharge.platform.lockout import Lockout
-from smartcharge.platform.registry import IDENTITY, password_check, verify_password_async
+from smartcharge.platform.registry import (
+    IDENTITY,
+    password_check,
+    verify_charger_password_async,
+)
 from smartcharge.platform.store import Credentials, Store
 
 log = logging.getLogger("smartcharge.platform.ocpp")
@@ -265,10 +269,10 @@ class OcppServer:
         password = _basic_password(request.headers.get("Authorization"), identity)
         if credentials is None:
             # Verified against a dummy hash anyway: same work, same time as a known identity.
-            await verify_password_async(None, password or "")
+            await verify_charger_password_async(None, password or "")
             return "unknown identity"
         if password is None:
-            await verify_password_async(None, "")
+            await verify_charger_password_async(None, "")
             return "no basic auth for this identity"
         ok = await password_check(self.store, credentials, password, now=self._now)
         return None if ok else "wrong password"

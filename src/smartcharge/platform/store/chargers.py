@@ -81,6 +81,17 @@ class Chargers:
             )
             return bool(result.rowcount)
 
+    async def replace_hash(self, charger_id: int, old_hash: str, new_hash: str) -> bool:
+        """The same password under a new hash (new parameters), if `old_hash` is still stored;
+        `password_changed_at` stays, since the password did not change."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(Charger)
+                .where(Charger.id == charger_id, Charger.password_hash == old_hash)
+                .values(password_hash=new_hash)
+            )
+            return bool(result.rowcount)
+
     async def credentials(self, identity: str) -> Credentials | None:
         async with self._engine.connect() as conn:
             row = (
