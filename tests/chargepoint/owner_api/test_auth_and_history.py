@@ -140,6 +140,24 @@ def test_history_groups_by_uk_day_week_and_month(store: Store) -> None:
         ("2026-06-01", 6000, 5400 + 1800),
     ]
     assert history.session_json(sessions[0])["energyWh"] == 5000
+    since = datetime(2025, 6, 1, tzinfo=UTC)
+    assert history.whole(sessions, since) == {
+        "start": "2025-06-01T00:00:00Z",
+        "sessions": 3,
+        "energyWh": 8000,
+        "durationS": 3600 + 5400 + 1800,
+    }
+    rows = history.sessions_csv(sessions).splitlines()
+    assert rows[0] == "id,connectorId,idTag,startedAt,stoppedAt,durationS,energyWh,stopReason"
+    assert rows[1].split(",")[2:] == [
+        "T",
+        "2026-05-31T23:30:00Z",
+        "2026-06-01T01:00:00Z",
+        "5400",
+        "5000",
+        "Local",
+    ]
+    assert len(rows) == 4
 
 
 def test_store_factory_reset_deletes_personal_data_only(store: Store) -> None:

@@ -8,6 +8,8 @@ The history reaches back 12 months (the store keeps 366 days of sessions, R10).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -63,6 +65,37 @@ def totals(sessions: Iterable[Session], period: Period) -> list[dict[str, Any]]:
         if s.stopped_at is not None:
             b["durationS"] += round((s.stopped_at - s.started_at).total_seconds())
     return [{"period": period, "start": k.isoformat(), **buckets[k]} for k in sorted(buckets)]
+
+
+def whole(sessions: Iterable[Session], since: datetime) -> dict[str, Any]:
+    """The whole history (the last 12 months) in one total."""
+    total = {"start": _iso(since), "sessions": 0, "energyWh": 0, "durationS": 0}
+    for bucket in totals(sessions, "month"):
+        for key in ("sessions", "energyWh", "durationS"):
+            total[key] += bucket[key]
+    return total
+
+
+CSV_COLUMNS = (
+    "id",
+    "connectorId",
+    "idTag",
+    "startedAt",
+    "stoppedAt",
+    "durationS",
+    "energyWh",
+    "stopReason",
+)
+
+
+def sessions_csv(sessions: Iterable[Session]) -> str:
+    """One row per session, the columns of `session_json`, for a spreadsheet (R10)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for s in sessions:
+        writer.writerow(session_json(s))
+    return out.getvalue()
 
 
 def history_start(now: datetime) -> datetime:

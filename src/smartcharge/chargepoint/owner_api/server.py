@@ -132,6 +132,7 @@ class OwnerApi(JsonService):
                 web.post("/api/password", self._change_password),
                 web.get("/api/status", self._status),
                 web.get("/api/sessions", self._sessions),
+                web.get("/api/sessions.csv", self._sessions_csv),
                 web.get("/api/history", self._history),
                 web.get("/api/controls", self._get_controls),
                 web.put("/api/controls/default-hours", self._put_default_hours),
@@ -243,13 +244,29 @@ class OwnerApi(JsonService):
         sessions = parts.station.store.sessions(since, until)
         return json_response({"sessions": [history.session_json(s) for s in sessions]})
 
+    async def _sessions_csv(self, request: web.Request) -> web.Response:
+        parts = self._boot()
+        since = _when(request, "since") or history.history_start(parts.station.clock.now())
+        sessions = parts.station.store.sessions(since, _when(request, "until"))
+        return web.Response(
+            text=history.sessions_csv(sessions),
+            content_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="sessions.csv"'},
+        )
+
     async def _history(self, request: web.Request) -> web.Response:
         period = request.query.get("period", "day")
         if period not in history.PERIODS:
             raise BadRequest(400, "period: must be day, week or month", "period")
         parts = self._boot()
-        sessions = parts.station.store.sessions(history.history_start(parts.station.clock.now()))
-        return json_response({"totals": history.totals(sessions, period)})
+        since = history.history_start(parts.station.clock.now())
+        sessions = parts.station.store.sessions(since)
+        return json_response(
+            {
+                "totals": history.totals(sessions, period),
+                "twelveMonths": history.whole(sessions, since),
+            }
+        )
 
     # --- the owner's controls (R14-R25) ---------------------------------------------------------
     def _controls_json(self, parts: BootParts) -> dict[str, Any]:
