@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from smartcharge.chargepoint.security.provisioning import provision
 from smartcharge.compliance.csms import CentralSystem
+from smartcharge.compliance.owner_client import CERT_PATH, OwnerClient
 from smartcharge.compliance.simulator import SimulatorControl
 from smartcharge.manufacturer import keys
 
@@ -47,6 +48,11 @@ class ChargerSpec:
     profile: int = 1
     ca_file: Path | None = None
     boot_timeout: float = BOOT_TIMEOUT_S
+    # Serve the charger's HTTPS owner API on a free loopback port (the suite signs in as owner).
+    owner_api: bool = False
+    # Run the charger's software from this copy of the `smartcharge` package instead of the
+    # installed one: the suite can then change an installed file (R31).
+    software_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -68,6 +74,7 @@ class Charger:
         self.data_dir = data_dir
         self.credentials_dir: Path | None = None
         self.manufacturer: keys.KeyFiles | None = None  # the signing keys it trusts, if known
+        self.owner: OwnerClient | None = None  # its owner API, when the suite can reach it
         # (simulated start, loop time at launch): an upper bound of the charger's clock until
         # it has sent a timestamp of its own.
         self.clock_hint: tuple[datetime, float] | None = None
@@ -154,6 +161,15 @@ class SimulatedTarget:
         self.manufacturer: keys.KeyFiles | None = None
         self._making_keys = asyncio.Lock()  # scenarios start chargers concurrently
 
+    async def manufacturer_keys(self) -> keys.KeyFiles:
+        """The suite plays the manufacturer: its keys are made once per run."""
+        async with self._making_keys:
+            if self.manufacturer is None:
+                self.manufacturer = await asyncio.to_thread(
+                    keys.create_keys, self.work_dir / "manufacturer", now=MANUFACTURED
+                )
+            return self.manufacturer
+
     async def start(self, spec: ChargerSpec, csms: CentralSystem) -> Charger:
         identity = f"CT{os.getpid() % 10000:04d}-{next(self._ids):03d}"
         data_dir = self.work_dir / "chargers" / identity
@@ -168,14 +184,8 @@ class SimulatedTarget:
         if spec.ca_file is not None:
             security["ca_file"] = str(spec.ca_file)
         # As shipped: the manufacturer's firmware root installed, so only signed firmware goes in
-        # (R29). The suite plays the manufacturer: its keys are made once per run.
-        async with self._making_keys:
-            if self.manufacturer is None:
-                self.manufacturer = await asyncio.to_thread(
-                    keys.create_keys, self.work_dir / "manufacturer", now=MANUFACTURED
-                )
-        assert self.manufacturer is not None
-        security["manufacturer_root"] = str(self.manufacturer.root_cert)
+        # (R29).
+        security["manufacturer_root"] = str((await self.manufacturer_keys()).root_cert)
         config: dict[str, Any] = {
             "identity": identity,
             "csms_url": csms.url,
@@ -191,6 +201,11 @@ class SimulatedTarget:
             "ocpp": {"reconnect_min_s": 0.2, "reconnect_max_s": 1.0, "call_timeout": 10},
             "charging": {"random_delay_max_s": spec.random_delay_max_s},
         }
+        if spec.owner_api:
+            owner_port = _free_port()
+            config["owner_api"] = {"enabled": True, "listen": f"127.0.0.1:{owner_port}"}
+        if spec.software_dir is not None:
+            config["_software_dir"] = str(spec.software_dir)
         for key, value in spec.extra.items():
             if isinstance(value, dict):
                 config.setdefault(key, {}).update(value)
@@ -210,12 +225,23 @@ class SimulatedTarget:
         if not await csms.wait_booted(identity, spec.boot_timeout):
             await self.stop(charger)
             raise TargetError(f"{identity} did not boot: {self._stderr_tail(identity)}")
+        if spec.owner_api:
+            # The certificate exists once the API listens, which is before the boot.
+            charger.owner = OwnerClient("127.0.0.1", owner_port, data_dir / CERT_PATH)
         return charger
 
     async def _launch(self, identity: str, config: dict[str, Any], data_dir: Path) -> None:
         path = data_dir.parent / f"{identity}.toml"
-        path.write_text(render_toml(config))
+        software = config.get("_software_dir")
+        path.write_text(render_toml({k: v for k, v in config.items() if k != "_software_dir"}))
         stderr = data_dir.parent / f"{identity}.stderr"
+        env = None
+        if software is not None:
+            # `software` is a folder named smartcharge: its parent goes first on the path, so
+            # the charger imports (and checks, R31) that copy.
+            extra = os.environ.get("PYTHONPATH")
+            parent = str(Path(software).parent)
+            env = {**os.environ, "PYTHONPATH": parent + (os.pathsep + extra if extra else "")}
         proc = await asyncio.create_subprocess_exec(
             *self.command,
             "--config",
@@ -223,6 +249,7 @@ class SimulatedTarget:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=stderr.open("ab"),
+            env=env,
         )
         self._procs[identity] = _Process(proc, config, path, stderr)
 
@@ -248,13 +275,21 @@ class SimulatedTarget:
         await self._kill(charger.identity)
         if charger.sim is not None:
             await charger.sim.close()
+        if charger.owner is not None:
+            await charger.owner.close()
 
     async def restart(self, charger: Charger, csms: CentralSystem, **config: Any) -> None:
-        """Stop the process and start it again over the same data, with `config` changed."""
+        """Stop the process and start it again over the same data, with `config` changed (a
+        table given as a dict is merged into the table it had)."""
         p = self._procs[charger.identity]
         await self._kill(charger.identity)
         if charger.sim is not None:
             await charger.sim.close()
+        if charger.owner is not None:
+            await charger.owner.close()
+        config = {
+            k: {**p.config.get(k, {}), **v} if isinstance(v, dict) else v for k, v in config.items()
+        }
         new = {**p.config, **config}
         boots = len(csms.received(charger.identity, "BootNotification"))
         charger.csms = csms

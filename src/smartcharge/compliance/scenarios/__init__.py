@@ -1,6 +1,15 @@
 """The compliance scenarios, one module per rule group of the regulations."""
 
-from smartcharge.compliance.scenarios import delay, dsr, offline, offpeak, security, smart
+from smartcharge.compliance.scenarios import (
+    delay,
+    dsr,
+    offline,
+    offpeak,
+    owner,
+    security,
+    smart,
+    software,
+)
 from smartcharge.compliance.scenarios.base import Scenario
 
 # Long ones first, so that running a few at once finishes soonest; the off-peak ones, which need
@@ -12,6 +21,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     *offline.SCENARIOS,
     *dsr.SCENARIOS,
     *security.SCENARIOS,
+    *software.SCENARIOS,
+    *owner.SCENARIOS,
 )
 
 __all__ = ["SCENARIOS", "Scenario"]

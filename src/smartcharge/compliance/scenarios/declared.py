@@ -15,35 +15,10 @@ from smartcharge.compliance.results import Outcome
 _OFF_PEAK = ("R14", "R15", "R16", "R17", "R18")
 
 _FIXED: dict[str, tuple[Outcome, str]] = {
-    "R5": (
-        Outcome.NOT_RUN,
-        "the owner's interfaces are the charger's HTTPS owner API (docs/owner-api.md) and the"
-        " platform's web app; the suite does not drive them yet (no scenario signs in to the owner"
-        " API; the web app has no pages to screenshot); the owner functions themselves are tested"
-        " over OCPP (R15, R16, R18, R19, R25)",
-    ),
-    "R10": (
-        Outcome.NOT_RUN,
-        "the owner's 12-month views (per session, per month, the whole year, CSV) belong to the"
-        " owner API and web app, which the suite does not read yet; the charger keeps 366 days of"
-        " sessions (tests/chargepoint/test_store.py)",
-    ),
     "R27": (
         Outcome.MANUAL,
         "a threat model is judged, not tested: docs/security.md (threat model) lists each asset,"
         " threat and control; the controls are tested under R28-R37",
-    ),
-    "R30": (
-        Outcome.NOT_RUN,
-        "the charger checks its [firmware] update_url at start and periodically"
-        " (docs/chargepoint.md); the suite does not yet serve a release description and watch for"
-        " the check, nor read the owner's notice",
-    ),
-    "R31": (
-        Outcome.NOT_RUN,
-        "the charger checks a signed boot manifest at start when configured"
-        " (security.boot_manifest); the suite does not yet build a manifest and a modified copy of"
-        " the software to prove that a change is caught and reported",
     ),
     "R35": (
         Outcome.MANUAL,

@@ -8,16 +8,24 @@ never a pass.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import stat
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
 from smartcharge.chargepoint.firmware import make_image
 from smartcharge.chargepoint.security.provisioning import CredentialError, check_password
 from smartcharge.compliance.csms import CentralSystem, now_iso
+from smartcharge.compliance.owner_client import (
+    OwnerApiError,
+    cert_sha256,
+    probe_plain_http,
+    probe_tls,
+)
 from smartcharge.compliance.scenarios.base import (
     SATURDAY_NOON_UK,
     Context,
@@ -355,7 +363,10 @@ async def _tls(ctx: Context) -> None:
         await secure.start()
         ctx.extra_csms.append(secure)
         ch = await ctx.charger(
-            ChargerSpec(start=SATURDAY_NOON_UK, speed=20, profile=2, ca_file=ca_file), secure
+            ChargerSpec(
+                start=SATURDAY_NOON_UK, speed=20, profile=2, ca_file=ca_file, owner_api=True
+            ),
+            secure,
         )
         version = (secure.tls_versions.get(ch.identity) or [None])[-1]
         r33.check(
@@ -381,12 +392,60 @@ async def _tls(ctx: Context) -> None:
                 True,
                 "no connection in 8 s to a central system whose certificate is from an unknown CA",
             )
-    r33.cannot(
-        "HTTPS for the local owner API",
-        "the charger's HTTPS owner API is off unless enabled; this scenario does not enable"
-        " and probe it yet",
-    )
+        await _owner_api_https(r33, ch)
     r33.done()
+
+
+async def _owner_api_https(rec: Recorder, ch: Charger) -> None:
+    """R33, the local side: the owner API speaks TLS 1.2+ only, with the charger's certificate."""
+    owner = ch.owner
+    if owner is None:
+        rec.cannot(
+            "HTTPS for the local owner API",
+            "the suite cannot reach this charger's local owner interface (a charger under test"
+            " over --listen): probe it by hand with `openssl s_client -tls1_1` and plain HTTP",
+        )
+        return
+    modern = await probe_tls(owner.host, owner.port, None)
+    own = cert_sha256(owner.cert_file) if owner.cert_file.is_file() else None
+    rec.check(
+        "owner API: TLS 1.2 or later, presenting the charger's own certificate",
+        modern.version in ("TLSv1.2", "TLSv1.3")
+        and own is not None
+        and modern.peer_cert_sha256 == own,
+        f"negotiated {modern.version or modern.refused}; certificate SHA-256"
+        f" {modern.peer_cert_sha256} (the charger's file: {own})",
+    )
+    for name, version in (("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1)):
+        old = await probe_tls(owner.host, owner.port, version)
+        if old.unsupported_here:
+            why = f"the suite cannot offer {name}: {old.refused}"
+            rec.cannot(f"owner API: {name} refused", why)
+        else:
+            rec.check(
+                f"owner API: {name} refused",
+                old.version is None,
+                f"refused: {old.refused}" if old.version is None else f"accepted {old.version}",
+            )
+    answered = await probe_plain_http(owner.host, owner.port)
+    rec.check(
+        "owner API: plain HTTP is not answered",
+        answered is None,
+        "no HTTP answer in clear" if answered is None else f"answered in clear: {answered}",
+    )
+    try:
+        setup = await owner.request("GET", "/setup")
+        rec.check(
+            "owner API: answers over HTTPS verified against the charger's certificate",
+            "passwordSet" in setup,
+            f"GET /api/setup: {setup}",
+        )
+    except (OwnerApiError, aiohttp.ClientError) as exc:
+        rec.check(
+            "owner API: answers over HTTPS verified against the charger's certificate",
+            False,
+            f"{type(exc).__name__}: {exc}",
+        )
 
 
 SCENARIOS = (

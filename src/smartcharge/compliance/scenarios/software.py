@@ -1,0 +1,320 @@
+"""The charger's own software: the update check (R30) and secure boot (R31).
+
+- `update_check`: the suite serves a release description newer than what the charger runs and
+  points the charger's update URL at it; the charger must fetch it at start and again after its
+  check interval, and show the newer version to the owner (owner API `firmware.updateCheck`).
+- `boot_integrity`: the suite plays the manufacturer: it copies the charger's software, signs a
+  boot manifest of the copy and runs the charger from it. A clean start takes commands; after one
+  installed file is changed and the charger restarted, the change must be logged and notified,
+  shown to the owner, and every remote command (charging included) refused; once the file is
+  restored, the next start is whole again.
+
+Both need the simulated target: the suite sets the update URL and edits the installed software,
+which on a charger of another make is the manufacturer's business (not run, with why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+import smartcharge
+from smartcharge.compliance.owner_client import OwnerApiError
+from smartcharge.compliance.scenarios.base import (
+    SATURDAY_NOON_UK,
+    Context,
+    Recorder,
+    Scenario,
+    ScenarioAborted,
+    call_status,
+    connector,
+    flat_profile,
+    set_profile,
+    until,
+)
+from smartcharge.compliance.target import Charger, ChargerSpec, SimulatedTarget
+from smartcharge.manufacturer.manifest import sign_manifest
+
+NEWER = "99.9-compliance"
+UPDATE_SPEED = 300.0  # an hour of the charger's clock in 12 real seconds
+CHECK_INTERVAL_H = 1  # the shortest the charger allows; shipped: 24 h (docs/chargepoint.md)
+EDITED = Path("chargepoint") / "limits.py"  # the installed file the suite changes
+
+
+async def _serve(handler: Any) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_get("/{name}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+async def _owner_status(ch: Charger) -> dict[str, Any]:
+    assert ch.owner is not None
+    return dict(await ch.owner.request("GET", "/status"))
+
+
+# --- R30 -----------------------------------------------------------------------------------------
+
+
+async def _update_check(ctx: Context) -> None:
+    r30 = ctx.rec("R30")
+    loop = asyncio.get_running_loop()
+    fetched: list[float] = []
+
+    async def release(request: web.Request) -> web.Response:
+        if request.match_info["name"] != "latest.json":
+            return web.Response(status=404)
+        fetched.append(loop.time())
+        body = {"version": NEWER, "location": "https://updates.example.invalid/fw.bin"}
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+    runner, base = await _serve(release)
+    try:
+        firmware = {"update_url": f"{base}/latest.json", "check_interval_h": CHECK_INTERVAL_H}
+        ch = await ctx.charger(
+            ChargerSpec(
+                start=SATURDAY_NOON_UK,
+                speed=UPDATE_SPEED,
+                random_delay_max_s=0,
+                owner_api=True,
+                extra={"firmware": firmware},
+            )
+        )
+        booted = ch.csms.received(ch.identity, "BootNotification")[0].at
+        await ctx.csms.wait_for(lambda: bool(fetched), 10)
+        r30.check(
+            "the charger checks for updates at start",
+            bool(fetched),
+            f"release description fetched {fetched[0] - booted:+.1f} real s from its"
+            " BootNotification"
+            if fetched
+            else "not fetched within 10 s of the boot",
+        )
+        await _owner_sees_update(r30, ch)
+        interval_s = CHECK_INTERVAL_H * 3600.0
+        await ctx.csms.wait_for(lambda: len(fetched) >= 2, ch.real_seconds(interval_s * 1.5))
+        if len(fetched) >= 2:
+            gap = ch.sim_seconds(fetched[1] - fetched[0])
+            r30.check(
+                "and periodically, every check interval",
+                0.8 * interval_s <= gap <= 1.25 * interval_s,
+                f"second check {gap:.0f} s (charger time) after the first; interval configured"
+                f" {interval_s:.0f} s (the shortest allowed; shipped: 24 h)",
+            )
+        else:
+            r30.check(
+                "and periodically, every check interval",
+                False,
+                f"no second check within 1.5 x {interval_s:.0f} s of the charger's clock",
+            )
+        if fetched:
+            r30.evidence.timings["first update check, real s from the boot"] = fetched[0] - booted
+    finally:
+        await runner.cleanup()
+    r30.done()
+
+
+async def _owner_sees_update(rec: Recorder, ch: Charger) -> None:
+    """Required: the owner sees the newer version. Also told to the central system (evidence)."""
+    assert ch.owner is not None
+    await ch.owner.until_up()
+    seen: dict[str, Any] = {}
+
+    async def shown() -> bool:
+        nonlocal seen
+        seen = ((await _owner_status(ch)).get("firmware") or {}).get("updateCheck") or {}
+        return bool(seen.get("latestVersion"))
+
+    with contextlib.suppress(ScenarioAborted):  # what it shows then is the evidence
+        await until("the update check in the owner's status", shown, 10, poll=0.2)
+    notices = [
+        m
+        for m in ch.csms.received(ch.identity, "DataTransfer")
+        if m.payload.get("messageId") == "UpdateAvailable"
+    ]
+    told_csms = (
+        f"; also told to the central system (DataTransfer UpdateAvailable: {notices[-1].payload})"
+        if notices
+        else "; no DataTransfer UpdateAvailable to the central system (not required)"
+    )
+    rec.check(
+        "the owner is told about the newer version (owner API status)",
+        seen.get("updateAvailable") is True and seen.get("latestVersion") == NEWER,
+        f"firmware.updateCheck = {seen}{told_csms}",
+    )
+
+
+# --- R31 -----------------------------------------------------------------------------------------
+
+
+async def _boot_integrity(ctx: Context) -> None:
+    r31 = ctx.rec("R31")
+    target = ctx.target
+    if not isinstance(target, SimulatedTarget):  # the runner only calls us with the simulator
+        raise ScenarioAborted("boot integrity needs the simulated target")
+    maker = await target.manufacturer_keys()
+    folder = Path(tempfile.mkdtemp(prefix="compliance-software-"))
+    try:
+        software = folder / "smartcharge"
+        shutil.copytree(
+            Path(smartcharge.__file__).parent,
+            software,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+        manifest = folder / "boot-manifest.json"
+        await asyncio.to_thread(
+            sign_manifest,
+            software,
+            smartcharge.__version__,
+            maker.signing_key.read_bytes(),
+            maker.signing_cert.read_bytes(),
+            manifest,
+        )
+        ch = await ctx.charger(
+            ChargerSpec(
+                start=SATURDAY_NOON_UK,
+                speed=20,
+                random_delay_max_s=0,
+                owner_api=True,
+                software_dir=software,
+                extra={"security": {"boot_manifest": str(manifest)}},
+            )
+        )
+        assert ch.owner is not None and ch.sim is not None
+        await ch.owner.until_up()
+        software_state = (await _owner_status(ch)).get("software") or {}
+        r31.check(
+            "as signed: the check passes at start and the owner sees it",
+            software_state.get("integrity") == "intact",
+            f"owner API software = {software_state}",
+        )
+        await ch.sim.plug(1)
+        status = await _remote_start(ch, "COMPLBOOT1")
+        r31.check("as signed: a remote start is accepted", status == "Accepted", status)
+        await _stop_and_unplug(ch)
+
+        edited = software / EDITED
+        original = edited.read_bytes()
+        edited.write_bytes(original + b"\n# changed by the compliance suite\n")
+        events_before = len(ch.csms.received(ch.identity, "SecurityEventNotification"))
+        await target.restart(ch, ctx.csms)
+        await _changed_install(ctx, r31, ch, events_before)
+
+        edited.write_bytes(original)
+        await target.restart(ch, ctx.csms)
+        await ch.owner.until_up()
+        software_state = (await _owner_status(ch)).get("software") or {}
+        await ch.sim.plug(1)
+        status = await _remote_start(ch, "COMPLBOOT3")
+        restored = await ch.csms.wait_for(
+            lambda: _security_events(ch, "BootIntegrityRestored", events_before), 10
+        )
+        r31.check(
+            "restored: at the next start the software is whole again and takes commands",
+            software_state.get("integrity") == "intact" and status == "Accepted" and restored,
+            f"owner API integrity {software_state.get('integrity')!r}; RemoteStartTransaction"
+            f" {status}; BootIntegrityRestored {'notified' if restored else 'not notified'}",
+        )
+        await ctx.target.stop(ch)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    r31.done()
+
+
+async def _changed_install(ctx: Context, rec: Recorder, ch: Charger, events_before: int) -> None:
+    assert ch.owner is not None and ch.sim is not None
+    notified = await ch.csms.wait_for(
+        lambda: _security_events(ch, "BootIntegrityFailed", events_before), 10
+    )
+    rec.check(
+        "changed: the failed check is logged and notified (SecurityEventNotification)",
+        notified,
+        "BootIntegrityFailed received" if notified else "no BootIntegrityFailed in 10 s",
+    )
+    await ch.owner.until_up()
+    software_state = (await _owner_status(ch)).get("software") or {}
+    try:
+        logged = await ch.owner.request("GET", "/security-log")
+        in_log = any(e.get("type") == "BootIntegrityFailed" for e in logged.get("entries", []))
+    except OwnerApiError as exc:
+        in_log, logged = False, {"error": str(exc)}
+    rec.check(
+        "changed: the owner is told (owner API status and security log)",
+        software_state.get("integrity") == "failed"
+        and EDITED.as_posix() in str(software_state.get("integrityDetail"))
+        and in_log,
+        f"software = {software_state}; BootIntegrityFailed in the owner's security log: {in_log}",
+    )
+    answers = {
+        "ChangeConfiguration": await call_status(
+            ch, "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "30"}
+        ),
+        "SetChargingProfile": await set_profile(ch, 0, flat_profile(71, 32.0)),
+        "Reset": await call_status(ch, "Reset", {"type": "Soft"}),
+    }
+    rec.check(
+        "changed: remote commands are refused",
+        all(a.startswith("CALLERROR") or a == "Rejected" for a in answers.values()),
+        f"answers: {answers}",
+    )
+    await ch.sim.plug(1)
+    status = await _remote_start(ch, "COMPLBOOT2")
+    await asyncio.sleep(ch.real_seconds(20))
+    c = await connector(ch, 1)
+    charging = c.get("transaction_id") is not None or float(c.get("power_w") or 0) > 0
+    rec.check(
+        "changed: no charging on the network's instruction",
+        status != "Accepted" and not charging,
+        f"RemoteStartTransaction: {status}; 20 s later: {c.get('status')},"
+        f" {c.get('power_w')} W, transaction {c.get('transaction_id')}",
+    )
+    await ch.sim.unplug(1)
+
+
+def _security_events(ch: Charger, kind: str, since: int) -> bool:
+    got = ch.csms.received(ch.identity, "SecurityEventNotification")[since:]
+    return any(m.payload.get("type") == kind for m in got)
+
+
+async def _remote_start(ch: Charger, id_tag: str) -> str:
+    status = await call_status(ch, "RemoteStartTransaction", {"idTag": id_tag, "connectorId": 1})
+    if status == "Accepted":
+
+        async def started() -> bool:
+            return (await connector(ch, 1)).get("transaction_id") is not None
+
+        await until("the remote start", started, 15)
+    return status
+
+
+async def _stop_and_unplug(ch: Charger) -> None:
+    assert ch.sim is not None
+    tx = (await connector(ch, 1)).get("transaction_id")
+    if tx is not None:
+        await call_status(ch, "RemoteStopTransaction", {"transactionId": tx})
+
+        async def stopped() -> bool:
+            return (await connector(ch, 1)).get("transaction_id") is None
+
+        await until("the remote stop", stopped, 15)
+    await ch.sim.unplug(1)
+
+
+SCENARIOS = (
+    Scenario(
+        "update_check",
+        "Software updates: the check and the owner's notice",
+        ("R30",),
+        _update_check,
+    ),
+    Scenario("boot_integrity", "Secure boot: a changed install", ("R31",), _boot_integrity),
+)

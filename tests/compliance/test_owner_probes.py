@@ -1,0 +1,72 @@
+"""R33's owner-API probes can fail: against a server that still speaks TLS 1.0/1.1, or answers
+plain HTTP, they report it; against a TLS 1.2+ server they see the refusal and the certificate."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import warnings
+from collections.abc import AsyncIterator
+
+import pytest
+import trustme
+
+from smartcharge.compliance.owner_client import probe_plain_http, probe_tls
+
+
+async def _serve(ctx: ssl.SSLContext | None) -> tuple[asyncio.Server, int]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            if await reader.readline():
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=ctx)
+    return server, server.sockets[0].getsockname()[1]
+
+
+def _context(ca: trustme.CA, minimum: ssl.TLSVersion) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = minimum
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture
+async def servers() -> AsyncIterator[dict[str, int]]:
+    ca = trustme.CA()
+    started = {
+        "old": await _serve(_context(ca, ssl.TLSVersion.TLSv1)),
+        "modern": await _serve(_context(ca, ssl.TLSVersion.TLSv1_2)),
+        "plain": await _serve(None),
+    }
+    yield {name: port for name, (_, port) in started.items()}
+    for server, _ in started.values():
+        server.close()
+
+
+async def test_old_tls_accepted_is_seen(servers: dict[str, int]) -> None:
+    probe = await probe_tls("127.0.0.1", servers["old"], ssl.TLSVersion.TLSv1_1)
+    if probe.unsupported_here:
+        pytest.fail(f"this machine's OpenSSL cannot offer TLS 1.1: {probe.refused}")
+    assert probe.version == "TLSv1.1" and probe.refused is None
+
+
+async def test_old_tls_refused_by_a_modern_server(servers: dict[str, int]) -> None:
+    for version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+        probe = await probe_tls("127.0.0.1", servers["modern"], version)
+        assert probe.version is None and probe.refused and not probe.unsupported_here
+    modern = await probe_tls("127.0.0.1", servers["modern"], None)
+    assert modern.version in ("TLSv1.2", "TLSv1.3") and modern.peer_cert_sha256
+
+
+async def test_plain_http(servers: dict[str, int]) -> None:
+    assert await probe_plain_http("127.0.0.1", servers["plain"]) == "HTTP/1.1 200 OK"
+    assert await probe_plain_http("127.0.0.1", servers["modern"]) is None
