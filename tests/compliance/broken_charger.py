@@ -10,57 +10,136 @@ only (nothing in src changes). The faults are the ones the compliance suite must
 - `delay-dsr`: treats response DSR like a scheduled event, so it delays it;
 - `unsigned-firmware`: installs firmware without checking its signature;
 - `default-password`: connects with a well-known default password.
+
+`observe` switches no fault on: it watches all five (observe) and writes, next to the charger's
+config, the faults that would have changed an answer; test_broken_chargers.py runs each double
+only on the scenarios where its fault fires (and those of the rules it must break).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 FAULTS = ("peak", "no-delay", "delay-dsr", "unsigned-firmware", "default-password")
 
 
-def inject(fault: str) -> None:
+@dataclasses.dataclass(frozen=True)
+class Patch:
+    owner: Any  # the module or class whose attribute is replaced
+    name: str
+    faulty: Callable[[Callable[..., Any]], Callable[..., Any]]  # original -> faulty version
+    # How two outcomes (("ok", value) or ("raise", None)) are compared for the observer.
+    same: Callable[[tuple[str, Any], tuple[str, Any]], bool] = lambda a, b: a == b
+
+
+def _raised_alike(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
+    return a[0] == b[0]
+
+
+def patches(fault: str) -> list[Patch]:
     if fault == "peak":
         from smartcharge.chargepoint import limits
 
-        limits.allowed = lambda schedule, when: True  # type: ignore[assignment]
-    elif fault == "no-delay":
+        return [Patch(limits, "allowed", lambda orig: lambda schedule, when: True)]
+    if fault == "no-delay":
         from smartcharge.regulations.random_delay import RandomDelay
 
-        RandomDelay.draw = lambda self: 0  # type: ignore[method-assign]
-    elif fault == "delay-dsr":
+        return [Patch(RandomDelay, "draw", lambda orig: lambda self: 0)]
+    if fault == "delay-dsr":
         from smartcharge.chargepoint import delay
-        from smartcharge.regulations.random_delay import decide
 
-        def decide_delaying_dsr(change: Any) -> Any:
-            if change.dsr_kind is not None:
-                change = dataclasses.replace(change, dsr_kind="scheduled")
-            return decide(change)
+        def delaying_dsr(decide: Callable[[Any], Any]) -> Callable[[Any], Any]:
+            def decide_delaying_dsr(change: Any) -> Any:
+                if change.dsr_kind is not None:
+                    change = dataclasses.replace(change, dsr_kind="scheduled")
+                return decide(change)
 
-        delay.decide = decide_delaying_dsr  # type: ignore[assignment]
-    elif fault == "unsigned-firmware":
+            return decide_delaying_dsr
+
+        return [Patch(delay, "decide", delaying_dsr)]
+    if fault == "unsigned-firmware":
         from smartcharge.chargepoint import firmware, firmware_slots
 
-        def no_check(*args: Any) -> None:
-            return None  # every image passes: no signature or certificate is looked at
+        def no_check(orig: Callable[..., Any]) -> Callable[..., Any]:
+            return lambda *args: None  # every image passes: nothing is looked at
 
-        firmware.verify = no_check  # type: ignore[assignment]
-        firmware.check_signing_certificate = no_check  # type: ignore[assignment]
-        firmware_slots.verify = no_check  # type: ignore[assignment]
-    elif fault == "default-password":
+        return [
+            Patch(firmware, "verify", no_check, _raised_alike),
+            Patch(firmware, "check_signing_certificate", no_check, _raised_alike),
+            Patch(firmware_slots, "verify", no_check, _raised_alike),
+        ]
+    if fault == "default-password":
         from smartcharge.chargepoint.security.connection import ConnectionSecurity
 
-        ConnectionSecurity.password = lambda self: "password1234567890"  # type: ignore[method-assign]
-    else:
-        raise SystemExit(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
+        return [Patch(ConnectionSecurity, "password", lambda orig: lambda self: DEFAULT_PASSWORD)]
+    raise SystemExit(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}, observe")
+
+
+DEFAULT_PASSWORD = "password1234567890"
+
+
+def inject(fault: str) -> None:
+    for p in patches(fault):
+        setattr(p.owner, p.name, p.faulty(getattr(p.owner, p.name)))
+
+
+def _outcome(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, Any]:
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except Exception as exc:
+        return ("raise", exc)
+
+
+def observe(log: Path) -> None:
+    """Every fault as an observer: the charger behaves exactly as ours (the original result is
+    returned), and each fault whose function would have answered differently is written to `log`
+    once. A scenario whose chargers never fire a fault cannot be affected by it."""
+    fired: set[str] = set()
+
+    def note(fault: str) -> None:
+        if fault not in fired:
+            fired.add(fault)
+            with log.open("a") as fh:
+                fh.write(fault + "\n")
+
+    for fault in FAULTS:
+        for p in patches(fault):
+            original = getattr(p.owner, p.name)
+            faulty = p.faulty(original)
+
+            def wrapper(
+                *args: Any,
+                _o: Callable[..., Any] = original,
+                _f: Callable[..., Any] = faulty,
+                _p: Patch = p,
+                _fault: str = fault,
+                **kwargs: Any,
+            ) -> Any:
+                real = _outcome(_o, *args, **kwargs)
+                if not _p.same(_comparable(real), _comparable(_outcome(_f, *args, **kwargs))):
+                    note(_fault)
+                if real[0] == "raise":
+                    raise real[1]
+                return real[1]
+
+            setattr(p.owner, p.name, wrapper)
+
+
+def _comparable(outcome: tuple[str, Any]) -> tuple[str, Any]:
+    return (outcome[0], None) if outcome[0] == "raise" else outcome
 
 
 def main(argv: list[str]) -> int:
     fault, rest = argv[0], argv[1:]
-    inject(fault)
+    if fault == "observe":
+        config = Path(rest[rest.index("--config") + 1])
+        observe(config.with_suffix(".faults"))
+    else:
+        inject(fault)
     from smartcharge.chargepoint.daemon import main as daemon
 
     return daemon(rest)

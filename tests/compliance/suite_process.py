@@ -1,9 +1,10 @@
 """Run the compliance suite against one broken charger, in a process of its own:
 
-    python suite_process.py FAULT OUT_DIR
+    python suite_process.py FAULT OUT_DIR [SCENARIO,SCENARIO,...]
 
-(results in OUT_DIR/results.json). test_broken_chargers.py runs the five at once, each in its
-own process, so that one suite's message handling never starves another's charger.
+(results in OUT_DIR/results.json; without a list, every scenario). test_broken_chargers.py runs
+the five at once, each in its own process, so that one suite's message handling never starves
+another's charger.
 """
 
 from __future__ import annotations
@@ -13,15 +14,21 @@ import sys
 from pathlib import Path
 
 from smartcharge.compliance.runner import run_suite
+from smartcharge.compliance.scenarios import SCENARIOS
 from smartcharge.compliance.target import SimulatedTarget
 
 HERE = Path(__file__).parent
 
 
-def main(fault: str, out: Path) -> None:
+def main(fault: str, out: Path, names: list[str] | None) -> None:
+    unknown = set(names or ()) - {s.name for s in SCENARIOS}
+    if unknown:
+        raise SystemExit(f"unknown scenarios: {sorted(unknown)}")
+    chosen = [s for s in SCENARIOS if names is None or s.name in names]
     command = [sys.executable, str(HERE / "broken_charger.py"), fault]
-    asyncio.run(run_suite(SimulatedTarget(out, command=command), out, parallel=2))
+    asyncio.run(run_suite(SimulatedTarget(out, command=command), out, scenarios=chosen, parallel=2))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]))
+    listed = sys.argv[3].split(",") if len(sys.argv) > 3 and sys.argv[3] else None
+    main(sys.argv[1], Path(sys.argv[2]), listed)
