@@ -374,6 +374,10 @@ def compliance_run(
     dsr_agreement: Path | None = typer.Option(
         None, "--dsr-agreement", help="TOML file of the DSR agreement the charger is sold with."
     ),
+    tls_cert: Path | None = typer.Option(
+        None, "--tls-cert", help="With --listen: serve wss with this PEM certificate (chain)."
+    ),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="Its PEM private key."),
 ) -> None:
     """Drive a charger through every requirement and write the technical file."""
     from smartcharge.compliance import command
@@ -383,4 +387,6 @@ def compliance_run(
         agreement = load(dsr_agreement) if dsr_agreement is not None else None
     except DsrAgreementError as exc:
         raise _fail(exc) from None
-    raise typer.Exit(command.main(target, listen, out, not full, agreement))
+    raise typer.Exit(
+        command.main(target, listen, out, not full, agreement, tls=(tls_cert, tls_key))
+    )

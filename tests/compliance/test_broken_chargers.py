@@ -43,7 +43,10 @@ EXPECTED: dict[str, dict[str, str]] = {
         "R25": "countdown",
     },
     "delay-dsr": {"R26": "response DSR"},
-    "unsigned-firmware": {"R29": "unverified image was installed"},
+    "unsigned-firmware": {
+        "R29": "unverified image was installed",
+        "R37": "forged signing certificate",  # nothing is checked, so nothing is refused or logged
+    },
     "default-password": {"R28": "well-known default"},
 }
 

@@ -21,6 +21,12 @@ runner = CliRunner()
         (["--target", "real"], "must be 'simulated'"),
         (["--listen", "127.0.0.1"], "HOST:PORT"),
         (["--listen", "127.0.0.1:99999"], "HOST:PORT"),
+        (["--target", "simulated", "--tls-cert", "c.pem", "--tls-key", "k.pem"], "only go with"),
+        (["--listen", "127.0.0.1:9000", "--tls-cert", "c.pem"], "go together"),
+        (
+            ["--listen", "127.0.0.1:9000", "--tls-cert", "no.pem", "--tls-key", "no.key"],
+            "cannot load",
+        ),
     ],
 )
 def test_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:

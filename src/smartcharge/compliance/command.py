@@ -8,6 +8,7 @@ failed or did not run, 2 for bad arguments.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import tempfile
 from pathlib import Path
 
@@ -64,6 +65,21 @@ async def _run(
         )
 
 
+def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """The listening central system's TLS (TLS 1.2+), or None; ValueError naming what is wrong."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ValueError("--tls-cert and --tls-key go together")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        ctx.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"--tls-cert/--tls-key: cannot load {cert} with {key}: {exc}") from None
+    return ctx
+
+
 def main(
     target: str | None,
     listen: str | None,
@@ -71,6 +87,7 @@ def main(
     fast: bool,
     agreement: DsrAgreement | None,
     charger_command: list[str] | None = None,
+    tls: tuple[Path | None, Path | None] = (None, None),
 ) -> int:
     console = Console(stderr=True)
     if (target is None) == (listen is None):
@@ -79,15 +96,19 @@ def main(
     if target is not None and target != "simulated":
         console.print(f"[red]error: --target must be 'simulated', not {target!r}")
         return 2
+    if listen is None and tls != (None, None):
+        console.print("[red]error: --tls-cert and --tls-key only go with --listen")
+        return 2
     csms: CentralSystem | None = None
     chosen: Target
     if listen is not None:
         try:
             host, port = parse_listen(listen)
+            secure = tls_context(*tls)
         except ValueError as exc:
             console.print(f"[red]error: {exc}")
             return 2
-        csms = CentralSystem(host=host, port=port)
+        csms = CentralSystem(host=host, port=port, ssl_context=secure)
         chosen = ListenTarget()
     else:
         # The chargers' own data (stores, logs, TOML) is scratch: only evidence goes to --out.

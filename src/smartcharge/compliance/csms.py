@@ -51,6 +51,8 @@ class ChargerLink:
     endpoint: RpcEndpoint
     tls_version: str | None
     password: str | None
+    ws: ServerConnection
+    local_host: str  # the suite's address as the charger reached it (for files it must fetch)
 
 
 @dataclass
@@ -116,7 +118,7 @@ class CentralSystem:
         )
         self._routes(ep, identity)
         pw = (self.passwords.get(identity) or [None])[-1]
-        link = ChargerLink(identity, ep, tls, pw)
+        link = ChargerLink(identity, ep, tls, pw, ws, str(ws.local_address[0]))
         self.links[identity] = link
         self._poke()
         try:
@@ -125,6 +127,24 @@ class CentralSystem:
             if self.links.get(identity) is link:
                 del self.links[identity]
             self._poke()
+
+    def present(self, other: ssl.SSLContext | None) -> None:
+        """From now on, new TLS connections get `other`'s certificate (None: our own again)."""
+        if self.ssl_context is None:
+            raise RuntimeError("this central system does not serve TLS")
+
+        def choose(sock: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
+            if other is not None:
+                sock.context = other
+
+        self.ssl_context.sni_callback = choose if other is not None else None
+
+    async def disconnect(self, identity: str) -> None:
+        """Close the charger's websocket from our side (it is expected to reconnect)."""
+        link = self.links.get(identity)
+        if link is not None:
+            await link.ws.close()
+            await self.wait_for(lambda: identity not in self.links, 10)
 
     def _poke(self) -> None:
         self._changed.set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,17 +143,15 @@ async def _run_one(
     ctx = Context(target, csms, out_dir, fast)
     for req in scenario.requirements:
         ctx.rec(req)
+    run: Callable[[Context], Awaitable[None]] | None = scenario.run
     if scenario.needs_simulator and not target.simulated:
+        run = scenario.ocpp_only
+    if run is None:
         for req in scenario.requirements:
-            ctx.rec(req).cannot(
-                "needs the simulated hardware",
-                "this scenario plugs an EV in, presents cards or pulls the network through the"
-                " simulator's control API, which a charger under test does not have; run it by"
-                " hand on the real charger",
-            )
+            ctx.rec(req).cannot("needs the simulated hardware", scenario.physical)
     else:
         try:
-            await asyncio.wait_for(scenario.run(ctx), SCENARIO_TIMEOUT_S)
+            await asyncio.wait_for(run(ctx), SCENARIO_TIMEOUT_S)
         except (ScenarioAborted, TimeoutError, OSError, Exception) as exc:
             why = str(exc) or type(exc).__name__
             if isinstance(exc, TimeoutError):
@@ -170,7 +168,14 @@ async def _run_one(
             for extra in ctx.extra_csms:
                 await extra.stop()
     identities = {ch.identity for ch in ctx.chargers}
-    frames = [f for c in (csms, *ctx.extra_csms) for f in c.frames if f["identity"] in identities]
+    # This scenario's frames only (a charger under test over --listen serves every scenario).
+    since = started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    frames = [
+        f
+        for c in (csms, *ctx.extra_csms)
+        for f in c.frames
+        if f["identity"] in identities and f["t"] >= since
+    ]
     log_file = f"evidence/{scenario.name}.jsonl"
     with (out_dir / log_file).open("wb") as fh:
         for f in frames:

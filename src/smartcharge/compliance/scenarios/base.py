@@ -77,6 +77,15 @@ class Scenario:
     requirements: tuple[str, ...]
     run: Callable[[Context], Awaitable[None]]
     needs_simulator: bool = True
+    # Without the simulator (a charger under test over --listen): what can be checked over OCPP
+    # alone, or None. It records "not run" itself, with why, for each check that needs a
+    # physical action.
+    ocpp_only: Callable[[Context], Awaitable[None]] | None = None
+    # Why the scenario (or the rest of it) needs the simulated hardware.
+    physical: str = (
+        "it plugs an EV in, presents cards or pulls the network through the simulator's control"
+        " API, which a charger under test does not have; run it by hand on the real charger"
+    )
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -206,6 +215,12 @@ async def set_profile(ch: Charger, connector_id: int, profile: dict[str, Any]) -
     )
 
 
+def security_event(ch: Charger, kind: str, since: int) -> bool:
+    """Whether a SecurityEventNotification of `kind` came after the first `since` of them."""
+    got = ch.csms.received(ch.identity, "SecurityEventNotification")[since:]
+    return any(m.payload.get("type") == kind for m in got)
+
+
 def status_times(ch: Charger, n: int, status: str) -> list[datetime]:
     """When (charger time) connector `n` reported `status`."""
     out = []
@@ -217,12 +232,25 @@ def status_times(ch: Charger, n: int, status: str) -> list[datetime]:
     return out
 
 
-def no_simulator(ctx: Context, requirements: tuple[str, ...], why: str) -> bool:
-    """True (and every requirement marked "not run") when the target has no simulator."""
-    if ctx.target.simulated:
-        return False
+def cannot_here(ctx: Context, requirements: tuple[str, ...], what: str, why: str) -> None:
+    """Mark `what` of each requirement "not run" (a physical action is needed) and finish it."""
     for r in requirements:
         rec = ctx.rec(r)
-        rec.cannot("needs the simulated hardware", why)
+        rec.cannot(what, why)
         rec.done()
-    return True
+
+
+async def uk_check(
+    rec: Recorder, name: str, ch: Charger, message_id: str, data: dict[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """`uk(...)`, or None (and the check "not run") when the charger does not implement the
+    org.smartcharge.uk extension (a charger of another make)."""
+    status, body = await uk(ch, message_id, data)
+    if status in ("UnknownVendorId", "UnknownMessageId"):
+        rec.cannot(
+            name,
+            f"{message_id}: {status}: the charger does not implement the UK"
+            " extension (docs/ocpp-extensions.md); check this by its own means",
+        )
+        return None
+    return status, body

@@ -21,6 +21,7 @@ from smartcharge.compliance.scenarios.base import (
     Scenario,
     ScenarioAborted,
     call_status,
+    cannot_here,
     charger_now,
     connector,
     flat_profile,
@@ -204,16 +205,7 @@ async def _random_delay(ctx: Context) -> None:
         all(isinstance(s, int) and 0 <= s <= 600 for s in samples),
         f"{len(samples)} delays, {min(samples)}..{max(samples)} s",
     )
-    # R23: the maximum is changed remotely, within 0..1800, and persisted.
-    answers = {v: await _set_max(ch, v) for v in ("1801", "-1", "abc", "12.5", "1800")}
-    now = await get_config(ch, "RandomisedDelayMaxSeconds")
-    r23.check(
-        "1800 accepted; 1801, -1, 'abc', '12.5' rejected",
-        answers["1800"] == "Accepted"
-        and all(answers[v] == "Rejected" for v in ("1801", "-1", "abc", "12.5"))
-        and now == "1800",
-        f"answers {answers}; now {now}",
-    )
+    await _max_range(r23, ch)
     at_1800 = await _sample(ch, SAMPLES_AT_1800)
     r21.evidence.samples["random delay at max 1800 s"] = [float(s) for s in at_1800]
     r21.check(
@@ -268,14 +260,50 @@ async def _random_delay(ctx: Context) -> None:
     except ScenarioAborted as exc:
         r25.check("no delay for the rest of the session", False, str(exc))
     r25.done()
-    # R23: the maximum survives a restart.
+    await _max_persisted(r23, ch)
+
+
+async def _max_range(r23: Recorder, ch: Charger) -> None:
+    """R23: the maximum is changed remotely, within 0..1800."""
+    answers = {v: await _set_max(ch, v) for v in ("1801", "-1", "abc", "12.5", "1800")}
+    now = await get_config(ch, "RandomisedDelayMaxSeconds")
+    r23.check(
+        "1800 accepted; 1801, -1, 'abc', '12.5' rejected",
+        answers["1800"] == "Accepted"
+        and all(answers[v] == "Rejected" for v in ("1801", "-1", "abc", "12.5"))
+        and now == "1800",
+        f"answers {answers}; now {now}",
+    )
+
+
+async def _max_persisted(r23: Recorder, ch: Charger) -> None:
+    """R23: the maximum survives a restart."""
     boots = len(ch.csms.received(ch.identity, "BootNotification"))
     reset = await call_status(ch, "Reset", {"type": "Soft"})
-    await ch.csms.wait_booted(ch.identity, 30, after=boots)
+    await ch.csms.wait_booted(ch.identity, 60, after=boots)
     await ch.csms.wait_connected(ch.identity, 10)
     kept = await get_config(ch, "RandomisedDelayMaxSeconds")
     r23.check("the maximum is persisted across a restart", kept == "1800", f"Reset {reset}; {kept}")
     r23.done()
+
+
+async def _delay_ocpp(ctx: Context) -> None:
+    """Without the simulator: the maximum's key (R23), and it is put back as it was. The delays
+    themselves happen at relevant times a car plugged in makes (not run)."""
+    r23 = ctx.rec("R23")
+    ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20))
+    was = await get_config(ch, "RandomisedDelayMaxSeconds")
+    await _max_range(r23, ch)
+    await _max_persisted(r23, ch)
+    if was is not None:
+        await _set_max(ch, was)
+    cannot_here(
+        ctx,
+        ("R21", "R22", "R24", "R25"),
+        "delays drawn at relevant times",
+        "a delay is drawn when a plugged-in car's rate would change: plug one in, change its"
+        " profile many times and time each start (the simulated target does this)",
+    )
 
 
 async def _at_once(ch: Charger, limit: float, send: Any) -> tuple[str, float, int]:
@@ -348,6 +376,14 @@ SCENARIOS = (
         "Randomised delay: sample, maximum, relevant times, owner override",
         ("R21", "R22", "R23", "R24", "R25"),
         _random_delay,
+        ocpp_only=_delay_ocpp,
+        physical="the delays are drawn at relevant times that a plugged-in car makes",
     ),
-    Scenario("delay_exemptions", "Randomised delay: exemptions", ("R26",), _exemptions),
+    Scenario(
+        "delay_exemptions",
+        "Randomised delay: exemptions",
+        ("R26",),
+        _exemptions,
+        physical="whether a change is delayed is seen on a plugged-in car's rate",
+    ),
 )

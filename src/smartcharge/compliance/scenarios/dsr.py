@@ -61,4 +61,12 @@ async def _dsr(ctx: Context) -> None:
     r19.done()
 
 
-SCENARIOS = (Scenario("dsr", "Demand side response and its override", ("R4", "R19"), _dsr),)
+SCENARIOS = (
+    Scenario(
+        "dsr",
+        "Demand side response and its override",
+        ("R4", "R19"),
+        _dsr,
+        physical="a DSR event's effect is the rate a plugged-in car is offered",
+    ),
+)

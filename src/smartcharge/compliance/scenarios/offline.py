@@ -128,6 +128,19 @@ async def _supplier_switch(ctx: Context) -> None:
 
 
 SCENARIOS = (
-    Scenario("offline", "Charging with no network", ("R7",), _offline),
-    Scenario("supplier_switch", "Changing the central system", ("R6",), _supplier_switch),
+    Scenario(
+        "offline",
+        "Charging with no network",
+        ("R7",),
+        _offline,
+        physical="the network cable is pulled and a card presented while a car is plugged in",
+    ),
+    Scenario(
+        "supplier_switch",
+        "Changing the central system",
+        ("R6",),
+        _supplier_switch,
+        physical="the owner points the charger at a second central system through its own"
+        " settings and restarts it; do that by hand and watch it connect there",
+    ),
 )

@@ -20,10 +20,12 @@ from smartcharge.compliance.scenarios.base import (
     Recorder,
     Scenario,
     ScenarioAborted,
+    cannot_here,
     charger_now,
     start_session,
     status_times,
     uk,
+    uk_check,
     until,
 )
 from smartcharge.compliance.target import Charger, ChargerSpec
@@ -61,16 +63,24 @@ def _hours(state: dict[str, Any]) -> dict[str, Any]:
     return inner if isinstance(inner, dict) else {}
 
 
-async def _offer(ch: Charger, ctx: Context) -> None:
+async def _offer(ch: Charger, ctx: Context, *, fresh: bool = True) -> None:
+    """R14 and R15's offer; `fresh`: the charger is known to be in its first use."""
     r14, r15 = ctx.rec("R14"), ctx.rec("R15")
     status, state = await uk(ch, "GetDefaultHours", {})
     hours = state.get("defaultHours") or {}
     in_force = hours.get("inForce") or []
-    r15.check(
-        "first use: the defaults are offered, not yet answered",
-        status == "Accepted" and hours.get("answeredAt") is None and bool(in_force),
-        f"{status}; answeredAt={hours.get('answeredAt')!r}, {len(in_force)} default windows",
-    )
+    if not fresh and hours.get("answeredAt") is not None:
+        r15.cannot(
+            "first use: the defaults are offered, not yet answered",
+            f"this charger's owner answered already ({hours.get('answeredAt')}): look at the"
+            " offer on a charger fresh from the factory (or after a factory reset)",
+        )
+    else:
+        r15.check(
+            "first use: the defaults are offered, not yet answered",
+            status == "Accepted" and hours.get("answeredAt") is None and bool(in_force),
+            f"{status}; answeredAt={hours.get('answeredAt')!r}, {len(in_force)} default windows",
+        )
     overlap = _peak_overlap(in_force) if in_force else ["no windows"]
     r14.check(
         "default charging hours are outside peak hours",
@@ -211,6 +221,30 @@ async def _owner_answers(ch: Charger, r15: Recorder, r16: Recorder) -> None:
     r16.done()
 
 
+async def _offpeak_ocpp(ctx: Context) -> None:
+    """Without the simulator: the default hours, the first-use offer and the owner's answers
+    over the UK extension; when a car charges is seen with a car plugged in (not run)."""
+    ch = await ctx.charger(ChargerSpec(start=MONDAY_21_45_UK, speed=SPEED))
+    r14 = ctx.rec("R14")
+    if (
+        await uk_check(
+            r14, "default charging hours are outside peak hours", ch, "GetDefaultHours", {}
+        )
+        is None
+    ):
+        why = "the owner's default hours are set through the charger's own interface"
+        cannot_here(ctx, ("R14", "R15", "R16"), "the default hours and the owner's answers", why)
+    else:
+        await _offer(ch, ctx, fresh=False)
+        await _owner_answers(ch, ctx.rec("R15"), ctx.rec("R16"))
+    cannot_here(
+        ctx,
+        ("R13", "R17", "R18"),
+        "when a car charges",
+        "seen on a plugged-in car in and out of peak hours: plug one in at 21:45 on a weekday",
+    )
+
+
 async def _morning(ctx: Context) -> None:
     r13, r17 = ctx.rec("R13"), ctx.rec("R17")
     ch = await _ready_by(ctx, TUESDAY_07_45_UK, TUESDAY_07_45_UK + timedelta(minutes=8))
@@ -264,6 +298,13 @@ SCENARIOS = (
         "Off-peak: Monday evening in peak, first-use offer, charge now",
         ("R13", "R14", "R15", "R16", "R17", "R18"),
         _evening,
+        ocpp_only=_offpeak_ocpp,
     ),
-    Scenario("offpeak_morning", "Off-peak: Tuesday morning stop", ("R13", "R17"), _morning),
+    Scenario(
+        "offpeak_morning",
+        "Off-peak: Tuesday morning stop",
+        ("R13", "R17"),
+        _morning,
+        physical="a car charging at 07:45 on a weekday must stop before 08:00",
+    ),
 )

@@ -257,5 +257,7 @@ SCENARIOS = (
         "The owner's interface and the 12-month history",
         ("R5", "R10"),
         _owner,
+        physical="the owner's interface is the charger's own (ours: the HTTPS owner API), which"
+        " the suite cannot know on another make; use it by hand with a year of sessions",
     ),
 )

@@ -8,6 +8,7 @@ never a pass.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import stat
 import tempfile
@@ -15,11 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 from smartcharge.chargepoint.firmware import make_image
 from smartcharge.chargepoint.security.provisioning import CredentialError, check_password
 from smartcharge.compliance.csms import CentralSystem, now_iso
+from smartcharge.compliance.file_server import FileServer, readable
 from smartcharge.compliance.owner_client import (
     OwnerApiError,
     cert_sha256,
@@ -31,14 +32,17 @@ from smartcharge.compliance.scenarios.base import (
     Context,
     Recorder,
     Scenario,
+    ScenarioAborted,
     call_status,
     charger_now,
     connector,
     flat_profile,
     get_config,
+    security_event,
     set_profile,
     start_session,
     uk,
+    uk_check,
     wait_limit,
 )
 from smartcharge.compliance.target import Charger, ChargerSpec, TargetError
@@ -46,6 +50,9 @@ from smartcharge.compliance.tls import make_ca, server_context
 from smartcharge.manufacturer import keys, signing
 
 INSTALL_WAIT_S = 12.0
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+STRANGER_WAIT_S = 10.0  # a charger refusing the certificate keeps retrying meanwhile
+RECONNECT_WAIT_S = 180.0  # a real charger may back off for minutes before it reconnects
 
 
 # --- R8, R34: what the owner, a user or the central system sends ------------------------------
@@ -74,37 +81,60 @@ async def _inputs(ctx: Context) -> None:
         status != "Accepted" and offered == 32.0,
         f"SetChargingProfile -8 A: {status}; offered {offered:g} A",
     )
+    await _fixed_setting(r8, ch)
+    await _validation(r34, ch)
+
+
+async def _inputs_ocpp(ctx: Context) -> None:
+    r8, r34 = ctx.rec("R8"), ctx.rec("R34")
+    ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20, random_delay_max_s=0))
+    r8.cannot(
+        "a setpoint above the hardware limit is clamped or rejected",
+        "what the connector offers is seen with a car plugged in: set 100 A by hand and measure",
+    )
+    status = await set_profile(ch, 1, flat_profile(42, -8.0))
+    r8.check("a negative setpoint is rejected", status != "Accepted", f"-8 A: {status}")
+    if status == "Accepted":
+        await call_status(ch, "ClearChargingProfile", {"id": 42})
+    await _fixed_setting(r8, ch)
+    await _validation(r34, ch)
+
+
+async def _fixed_setting(r8: Recorder, ch: Charger) -> None:
     status = await call_status(
         ch, "ChangeConfiguration", {"key": "NumberOfConnectors", "value": "8"}
     )
     r8.check("a fixed hardware setting cannot be changed", status == "Rejected", status)
     r8.done()
 
-    # R34: each bad input is refused as a whole and changes nothing.
-    _, before = await uk(ch, "GetDefaultHours", {})
-    bad_hours = {"mode": "custom", "windows": [{"weekday": 1, "start": "25:00", "end": "06:00"}]}
-    status, answer = await uk(ch, "SetDefaultHours", {**bad_hours, "by": "owner"})
-    _, after = await uk(ch, "GetDefaultHours", {})
-    r34.check(
-        "default hours with a bad time: rejected, nothing changed",
-        status == "Rejected" and before.get("defaultHours") == after.get("defaultHours"),
-        f"{status} {answer}",
-    )
+
+async def _validation(r34: Recorder, ch: Charger) -> None:
+    """R34: each bad input is refused as a whole and changes nothing."""
+    name = "default hours with a bad time: rejected, nothing changed"
+    before = await uk_check(r34, name, ch, "GetDefaultHours", {})
+    if before is not None:
+        bad = {"mode": "custom", "windows": [{"weekday": 1, "start": "25:00", "end": "06:00"}]}
+        status, answer = await uk(ch, "SetDefaultHours", {**bad, "by": "owner"})
+        _, after = await uk(ch, "GetDefaultHours", {})
+        r34.check(
+            name,
+            status == "Rejected" and before[1].get("defaultHours") == after.get("defaultHours"),
+            f"{status} {answer}",
+        )
     res = await ch.call(
         "DataTransfer",
         {"vendorId": "org.smartcharge.uk", "messageId": "ChargeNow", "data": "{not json"},
     )
     r34.check(
-        "a DataTransfer whose data is not JSON: rejected", res["status"] == "Rejected", str(res)
+        "a DataTransfer whose data is not JSON: rejected",
+        res["status"] in ("Rejected", "UnknownVendorId", "UnknownMessageId"),
+        str(res),
     )
-    status, answer = await uk(
-        ch,
-        "DsrEvent",
-        {"id": "x", "kind": "response", "limitA": -5, "start": now_iso(), "durationS": 60},
-    )
-    r34.check(
-        "a DSR event with a negative limit: rejected", status == "Rejected", f"{status} {answer}"
-    )
+    name = "a DSR event with a negative limit: rejected"
+    event = {"id": "x", "kind": "response", "limitA": -5, "start": now_iso(), "durationS": 60}
+    answered = await uk_check(r34, name, ch, "DsrEvent", event)
+    if answered is not None:
+        r34.check(name, answered[0] == "Rejected", f"{answered[0]} {answered[1]}")
     for key, value in (
         ("HeartbeatInterval", "abc"),
         ("MeterValuesSampledData", "Energy.Active.Import.Register,Bogus.Measurand"),
@@ -119,6 +149,8 @@ async def _inputs(ctx: Context) -> None:
         )
     status = await set_profile(ch, 1, flat_profile(43, 10.0, stack=99))
     r34.check("a charging profile with stack level 99: rejected", status != "Accepted", status)
+    if status == "Accepted":
+        await call_status(ch, "ClearChargingProfile", {"id": 43})
     r34.done()
 
 
@@ -128,23 +160,8 @@ async def _inputs(ctx: Context) -> None:
 async def _credentials(ctx: Context) -> None:
     r28, r32, r37, r38 = (ctx.rec(r) for r in ("R28", "R32", "R37", "R38"))
     ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20, profile=1))
-    boot = ch.csms.received(ch.identity, "BootNotification")[-1].payload
-    serial = str(boot.get("chargePointSerialNumber") or "")
-    _password_check(r28, ch, serial, "at first connection")
-    status = await call_status(ch, "Reset", {"type": "Hard"})
-    boots = len(ch.csms.received(ch.identity, "BootNotification"))
-    await ch.csms.wait_booted(ch.identity, 30, after=boots)
-    await ch.csms.wait_connected(ch.identity, 10)
-    _password_check(r28, ch, serial, f"after a hard reset ({status})")
-    r28.done()
-
-    listed = await ch.call("GetConfiguration", {"key": ["AuthorizationKey"]})
-    leaked = [k for k in listed.get("configurationKey") or [] if k.get("value")]
-    r32.check(
-        "the AuthorizationKey cannot be read back",
-        not leaked,
-        "listed without a value" if not leaked else "its value was returned",
-    )
+    await _passwords(r28, ch)
+    await _authorization_key(r32, ch)
     if ch.data_dir is not None:
         loose = [
             str(p.relative_to(ch.data_dir))
@@ -174,30 +191,123 @@ async def _credentials(ctx: Context) -> None:
     assert ch.sim is not None
     before = len(ch.csms.received(ch.identity, "SecurityEventNotification"))
     await ch.sim.tamper("enclosure opened by the compliance suite")
-    got = await ch.csms.wait_for(
-        lambda: any(
-            m.payload.get("type") == "TamperDetectionActivated"
-            for m in ch.csms.received(ch.identity, "SecurityEventNotification")[before:]
-        ),
-        10,
-    )
+    tamper = "TamperDetectionActivated"
+    got = await ch.csms.wait_for(lambda: security_event(ch, tamper, before), 10)
     r37.check(
         "an opened enclosure is logged and notified (SecurityEventNotification)",
         got,
         "TamperDetectionActivated received" if got else "no SecurityEventNotification in 10 s",
     )
+    await _security_log(r37, ch)
+    _information(r38, ch)
+
+
+async def _credentials_ocpp(ctx: Context) -> None:
+    r28, r32, r37, r38 = (ctx.rec(r) for r in ("R28", "R32", "R37", "R38"))
+    ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20, profile=1))
+    await _passwords(r28, ch)
+    await _authorization_key(r32, ch)
+    r32.cannot(
+        "credentials at rest (file permissions, sealed password)",
+        "the charger's storage is inside it: inspect the file system on the hardware",
+    )
+    r32.done()
+    r37.cannot(
+        "an opened enclosure is logged and notified",
+        "opening the enclosure is a physical act: open it and watch for a"
+        " SecurityEventNotification TamperDetectionActivated",
+    )
+    await _security_log(r37, ch)
+    _information(r38, ch)
+
+
+async def _passwords(r28: Recorder, ch: Charger) -> None:
+    boot = ch.csms.received(ch.identity, "BootNotification")[-1].payload
+    serial = str(boot.get("chargePointSerialNumber") or "")
+    _password_check(r28, ch, serial, "at first connection")
+    status = await call_status(ch, "Reset", {"type": "Hard"})
+    boots = len(ch.csms.received(ch.identity, "BootNotification"))
+    await ch.csms.wait_booted(ch.identity, 60, after=boots)
+    await ch.csms.wait_connected(ch.identity, 10)
+    _password_check(r28, ch, serial, f"after a hard reset ({status})")
+    r28.done()
+
+
+async def _authorization_key(r32: Recorder, ch: Charger) -> None:
+    listed = await ch.call("GetConfiguration", {"key": ["AuthorizationKey"]})
+    leaked = [k for k in listed.get("configurationKey") or [] if k.get("value")]
+    r32.check(
+        "the AuthorizationKey cannot be read back",
+        not leaked,
+        "listed without a value" if not leaked else "its value was returned",
+    )
+
+
+async def _security_log(r37: Recorder, ch: Charger) -> None:
+    """An attempt to tamper with the software (an update signed by a garbage certificate) is
+    refused and logged: the exported security log (GetLog) holds it."""
     status = await call_status(
         ch,
-        "GetLog",
+        "SignedUpdateFirmware",
         {
-            "logType": "SecurityLog",
-            "requestId": 1,
-            "log": {"remoteLocation": "http://127.0.0.1:9/"},
+            "requestId": 90,
+            "firmware": {
+                "location": "http://127.0.0.1:9/never.bin",
+                "retrieveDateTime": now_iso(),
+                "signingCertificate": "not a certificate",
+                "signature": "AAAA",
+            },
         },
     )
-    r37.check("the security log can be exported (GetLog SecurityLog)", status == "Accepted", status)
+    r37.check(
+        "an update with a forged signing certificate is refused",
+        status == "InvalidCertificate",
+        f"SignedUpdateFirmware: {status}",
+    )
+    server = await FileServer().start(ch.csms.links[ch.identity].local_host)
+    try:
+        status = await call_status(
+            ch,
+            "GetLog",
+            {
+                "logType": "SecurityLog",
+                "requestId": 91,
+                "log": {"remoteLocation": server.url("up")},
+            },
+        )
+        await ch.csms.wait_for(lambda: bool(server.uploads), 20)
+    finally:
+        await server.stop()
+    r37.check(
+        "the security log can be exported (GetLog SecurityLog)",
+        status == "Accepted" and bool(server.uploads),
+        f"GetLog {status}; "
+        + (f"uploaded {server.uploads[0][0]}" if server.uploads else "nothing uploaded in 20 s"),
+    )
+    if server.uploads:
+        text = readable(server.uploads[0][1])
+        if text is None:
+            r37.cannot(
+                "the refused update is in the exported log",
+                f"the uploaded log {server.uploads[0][0]} is in a format the suite cannot read",
+            )
+        else:
+            kind = "InvalidFirmwareSigningCertificate"
+            lines = [line for line in text.splitlines() if kind in line]
+            stamped = [line for line in lines if _ISO_TIME.search(line)]
+            r37.check(
+                "the refused update is in the exported log, with its time",
+                bool(stamped),
+                f"{stamped[-1][:200]}"
+                if stamped
+                else f"no {kind} line with a date and time in the"
+                f" {len(text.splitlines())} lines uploaded",
+            )
     r37.done()
 
+
+def _information(r38: Recorder, ch: Charger) -> None:
+    boot = ch.csms.received(ch.identity, "BootNotification")[-1].payload
     r38.check(
         "model and software version are reported",
         bool(boot.get("chargePointModel")) and bool(boot.get("firmwareVersion")),
@@ -230,22 +340,6 @@ def _password_check(rec: Recorder, ch: Charger, serial: str, when: str) -> None:
 # --- R29: firmware ------------------------------------------------------------------------------
 
 
-async def _serve(files: dict[str, bytes]) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-
-    async def get(request: web.Request) -> web.Response:
-        data = files.get(request.match_info["name"])
-        return web.Response(body=data) if data is not None else web.Response(status=404)
-
-    app.router.add_get("/{name}", get)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
-
-
 def _iso(t: datetime) -> str:
     return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -259,6 +353,38 @@ async def _firmware(ctx: Context) -> None:
     r29 = ctx.rec("R29")
     ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20))
     model = str(ch.csms.received(ch.identity, "BootNotification")[-1].payload["chargePointModel"])
+    server = await FileServer().start()
+    try:
+        await _rogue_signer(r29, ch, model, server)
+        await _unsigned(r29, ch, model, server)
+        await _signed_installs(ch, r29, model, server)
+    finally:
+        await server.stop()
+    r29.done()
+
+
+async def _firmware_ocpp(ctx: Context) -> None:
+    r29 = ctx.rec("R29")
+    ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20))
+    model = str(ch.csms.received(ch.identity, "BootNotification")[-1].payload["chargePointModel"])
+    server = await FileServer().start(ch.csms.links[ch.identity].local_host)
+    try:
+        await _rogue_signer(r29, ch, model, server)
+    finally:
+        await server.stop()
+    r29.cannot(
+        "UpdateFirmware: an unsigned image is not installed",
+        "the suite's test images are in the smartcharge format, which a charger of another make"
+        " refuses for that alone; try an unsigned image of the charger's own by hand",
+    )
+    r29.cannot(
+        "SignedUpdateFirmware: an image signed by the manufacturer installs",
+        "the suite does not hold the signing key of this charger's manufacturer",
+    )
+    r29.done()
+
+
+async def _rogue_signer(r29: Recorder, ch: Charger, model: str, server: FileServer) -> None:
     rogue_key = keys.new_key("ecdsa")
     now = charger_now(ch)  # the certificates are valid on the charger's (simulated) clock
     root = keys.make_root(keys.new_key("ecdsa"), "Rogue", now)
@@ -267,59 +393,54 @@ async def _firmware(ctx: Context) -> None:
     signer = keys.make_signing_cert(rogue_key, root, keys.new_key("ecdsa"), now)
     signed_image = make_image("99.1-rogue-signature", model)
     sig = signing.sign(signed_image, rogue_key, keys.cert_pem(signer))
-    unsigned_image = make_image("99.0-unsigned", model)
-    files = {"unsigned.bin": unsigned_image, "rogue.bin": signed_image}
-    runner, base = await _serve(files)
-    try:
-        since = len(ch.csms.received(ch.identity, "BootNotification"))
-        status = await call_status(
-            ch,
-            "SignedUpdateFirmware",
-            {
-                "requestId": 1,
-                "firmware": sig.ocpp_firmware(f"{base}/rogue.bin", _iso(charger_now(ch))),
-            },
-        )
-        await asyncio.sleep(INSTALL_WAIT_S if status == "Accepted" else 0)
-        if status.startswith("CALLERROR"):
-            r29.check(
-                "SignedUpdateFirmware: an image signed by an unknown signer is refused",
-                False,
-                f"{status}: the charger has no signed (verified) update path",
-            )
-        else:
-            installed = _installed(ch, "99.1-rogue-signature", since)
-            r29.check(
-                "SignedUpdateFirmware: an image signed by an unknown signer is refused",
-                not installed,
-                "the unverified image was installed" if installed else f"{status}; not installed",
-            )
-        since = len(ch.csms.received(ch.identity, "BootNotification"))
-        status = await call_status(
-            ch,
-            "UpdateFirmware",
-            {
-                "location": f"{base}/unsigned.bin",
-                "retrieveDate": _iso(charger_now(ch)),
-                "retries": 1,
-            },
-        )
-        await ch.csms.wait_for(lambda: _installed(ch, "99.0-unsigned", since), INSTALL_WAIT_S)
-        installed = _installed(ch, "99.0-unsigned", since)
+    server.files["rogue.bin"] = signed_image
+    since = len(ch.csms.received(ch.identity, "BootNotification"))
+    status = await call_status(
+        ch,
+        "SignedUpdateFirmware",
+        {
+            "requestId": 1,
+            "firmware": sig.ocpp_firmware(server.url("rogue.bin"), _iso(charger_now(ch))),
+        },
+    )
+    await asyncio.sleep(INSTALL_WAIT_S if status == "Accepted" else 0)
+    if status.startswith("CALLERROR"):
         r29.check(
-            "UpdateFirmware: an unsigned image is not installed",
-            not installed,
-            ("the unsigned image was installed and booted" if installed else "not installed"),
+            "SignedUpdateFirmware: an image signed by an unknown signer is refused",
+            False,
+            f"{status}: the charger has no signed (verified) update path",
         )
-        await _signed_installs(ch, r29, model, base, files)
-    finally:
-        await runner.cleanup()
-    r29.done()
+    else:
+        installed = _installed(ch, "99.1-rogue-signature", since)
+        r29.check(
+            "SignedUpdateFirmware: an image signed by an unknown signer is refused",
+            not installed,
+            "the unverified image was installed" if installed else f"{status}; not installed",
+        )
 
 
-async def _signed_installs(
-    ch: Charger, rec: Recorder, model: str, base: str, files: dict[str, bytes]
-) -> None:
+async def _unsigned(r29: Recorder, ch: Charger, model: str, server: FileServer) -> None:
+    server.files["unsigned.bin"] = make_image("99.0-unsigned", model)
+    since = len(ch.csms.received(ch.identity, "BootNotification"))
+    await call_status(
+        ch,
+        "UpdateFirmware",
+        {
+            "location": server.url("unsigned.bin"),
+            "retrieveDate": _iso(charger_now(ch)),
+            "retries": 1,
+        },
+    )
+    await ch.csms.wait_for(lambda: _installed(ch, "99.0-unsigned", since), INSTALL_WAIT_S)
+    installed = _installed(ch, "99.0-unsigned", since)
+    r29.check(
+        "UpdateFirmware: an unsigned image is not installed",
+        not installed,
+        ("the unsigned image was installed and booted" if installed else "not installed"),
+    )
+
+
+async def _signed_installs(ch: Charger, rec: Recorder, model: str, server: FileServer) -> None:
     """The positive case: an image signed by the manufacturer the charger trusts installs."""
     maker = ch.manufacturer
     if maker is None:
@@ -331,14 +452,14 @@ async def _signed_installs(
     image = make_image("99.2-signed", model)
     key = keys.load_private_key(maker.signing_key.read_bytes())
     sig = signing.sign(image, key, maker.signing_cert.read_bytes())
-    files["signed.bin"] = image
+    server.files["signed.bin"] = image
     since = len(ch.csms.received(ch.identity, "BootNotification"))
     status = await call_status(
         ch,
         "SignedUpdateFirmware",
         {
             "requestId": 3,
-            "firmware": sig.ocpp_firmware(f"{base}/signed.bin", _iso(charger_now(ch))),
+            "firmware": sig.ocpp_firmware(server.url("signed.bin"), _iso(charger_now(ch))),
         },
     )
     await ch.csms.wait_for(lambda: _installed(ch, "99.2-signed", since), INSTALL_WAIT_S * 2)
@@ -396,6 +517,55 @@ async def _tls(ctx: Context) -> None:
     r33.done()
 
 
+async def _tls_ocpp(ctx: Context) -> None:
+    r33 = ctx.rec("R33")
+    ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20, profile=2))
+    version = (ctx.csms.tls_versions.get(ch.identity) or [None])[-1]
+    if ctx.csms.ssl_context is None:
+        why = (
+            "the suite listened without TLS: give --tls-cert and --tls-key (a certificate the"
+            " charger trusts) to test wss"
+        )
+        r33.cannot("OCPP over wss with TLS 1.2 or later", why)
+        r33.cannot("a central system whose certificate cannot be validated is refused", why)
+    else:
+        r33.check(
+            "OCPP over wss with TLS 1.2 or later",
+            version in ("TLSv1.2", "TLSv1.3"),
+            f"negotiated {version}",
+        )
+        await _stranger_refused(r33, ctx.csms, ch)
+    await _owner_api_https(r33, ch)
+    r33.done()
+
+
+async def _stranger_refused(rec: Recorder, csms: CentralSystem, ch: Charger) -> None:
+    """The suite presents a certificate from a CA the charger cannot know and drops the
+    connection: the charger must not connect again until the right certificate is back."""
+    with tempfile.TemporaryDirectory(prefix="compliance-tls-") as tmp:
+        _, key, cert = make_ca(Path(tmp), "stranger-ca")
+        stranger = server_context(Path(tmp), key, cert)
+    name = "a central system whose certificate the charger cannot validate is refused"
+    csms.present(stranger)
+    try:
+        await csms.disconnect(ch.identity)
+        connected = await csms.wait_connected(ch.identity, STRANGER_WAIT_S)
+    finally:
+        csms.present(None)
+    if connected:
+        rec.check(name, False, "it connected to the suite presenting another CA's certificate")
+        return
+    back = await csms.wait_connected(ch.identity, RECONNECT_WAIT_S)
+    rec.check(
+        name,
+        True,
+        f"no connection in {STRANGER_WAIT_S:.0f} s while the suite presented a certificate from"
+        " an unknown CA; " + ("back with the right one" if back else "not back afterwards"),
+    )
+    if not back:
+        raise ScenarioAborted(f"the charger did not reconnect in {RECONNECT_WAIT_S:.0f} s")
+
+
 async def _owner_api_https(rec: Recorder, ch: Charger) -> None:
     """R33, the local side: the owner API speaks TLS 1.2+ only, with the charger's certificate."""
     owner = ch.owner
@@ -449,13 +619,14 @@ async def _owner_api_https(rec: Recorder, ch: Charger) -> None:
 
 
 SCENARIOS = (
-    Scenario("inputs", "Safe and validated inputs", ("R8", "R34"), _inputs),
+    Scenario("inputs", "Safe and validated inputs", ("R8", "R34"), _inputs, ocpp_only=_inputs_ocpp),
     Scenario(
         "credentials",
         "Passwords, credentials, security log",
         ("R28", "R32", "R37", "R38"),
         _credentials,
+        ocpp_only=_credentials_ocpp,
     ),
-    Scenario("firmware", "Secure software updates", ("R29",), _firmware),
-    Scenario("tls", "Encrypted communication", ("R33",), _tls),
+    Scenario("firmware", "Secure software updates", ("R29",), _firmware, ocpp_only=_firmware_ocpp),
+    Scenario("tls", "Encrypted communication", ("R33",), _tls, ocpp_only=_tls_ocpp),
 )

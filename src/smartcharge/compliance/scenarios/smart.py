@@ -15,6 +15,7 @@ from typing import Any
 from smartcharge.compliance.scenarios.base import (
     SATURDAY_NOON_UK,
     Context,
+    Recorder,
     Scenario,
     ScenarioAborted,
     call_status,
@@ -53,14 +54,7 @@ def _sampled(ch: Charger, measurand: str) -> list[tuple[datetime, float]]:
 async def _smart_signals(ctx: Context) -> None:
     r1, r2, r3, r9, r11, r12 = (ctx.rec(r) for r in ("R1", "R2", "R3", "R9", "R11", "R12"))
     ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=10, random_delay_max_s=0))
-    boot = ch.csms.received(ch.identity, "BootNotification")
-    r1.check("sends: BootNotification", bool(boot), f"{len(boot)} BootNotification, valid")
-    interval = await call_status(
-        ch, "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "1"}
-    )
-    r1.check("receives: ChangeConfiguration answered", interval == "Accepted", interval)
-    r11.check("MeterValueSampleInterval 1 s accepted", interval == "Accepted", interval)
-    r1.done()
+    await _network(r1, r11, ch)
 
     await start_session(ch, 1)
     await wait_limit(ch, 1, 32.0)
@@ -181,6 +175,65 @@ async def _smart_signals(ctx: Context) -> None:
     r9.done()
 
 
+async def _network(r1: Recorder, r11: Recorder, ch: Charger) -> None:
+    boot = ch.csms.received(ch.identity, "BootNotification")
+    r1.check("sends: BootNotification", bool(boot), f"{len(boot)} BootNotification, valid")
+    interval = await call_status(
+        ch, "ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "1"}
+    )
+    r1.check("receives: ChangeConfiguration answered", interval == "Accepted", interval)
+    r11.check("MeterValueSampleInterval 1 s accepted", interval == "Accepted", interval)
+    r1.done()
+
+
+async def _composite(ch: Charger, seconds: int) -> list[tuple[int, float]]:
+    """The charger's own plan for connector 1 (GetCompositeSchedule, amps): (start s, limit)."""
+    res = await ch.call(
+        "GetCompositeSchedule", {"connectorId": 1, "duration": seconds, "chargingRateUnit": "A"}
+    )
+    schedule = res.get("chargingSchedule") or {}
+    periods = schedule.get("chargingSchedulePeriod") or []
+    return [(int(p["startPeriod"]), float(p["limit"])) for p in periods]
+
+
+async def _smart_ocpp(ctx: Context) -> None:
+    """Without the simulator: the rate and time signals as the charger's own composite
+    schedule states them; measuring needs a car drawing current (not run)."""
+    r1, r2, r3, r9, r11, r12 = (ctx.rec(r) for r in ("R1", "R2", "R3", "R9", "R11", "R12"))
+    ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=10, random_delay_max_s=0))
+    await _network(r1, r11, ch)
+    for limit in (10.0, 20.0):
+        status = await set_profile(ch, 1, flat_profile(11, limit))
+        plan = await _composite(ch, 300)
+        r2.check(
+            f"TxDefaultProfile {limit:g} A: the charger plans {limit:g} A (GetCompositeSchedule)",
+            status == "Accepted" and bool(plan) and abs(plan[0][1] - limit) < 0.05,
+            f"{status}; composite schedule {plan[:4]}",
+        )
+    await call_status(ch, "ClearChargingProfile", {"id": 11})
+    r2.done()
+    begin = charger_now(ch) - timedelta(seconds=30)
+    profile = flat_profile(12, 0, start=begin, periods=[(0, 0.0), (90, 16.0)])
+    status = await set_profile(ch, 1, profile)
+    plan = await _composite(ch, 300)
+    later = [start for start, limit in plan if abs(limit - 16.0) < 0.05]
+    r3.check(
+        "a schedule holds the current off now and lets it flow 60 s later (GetCompositeSchedule)",
+        status == "Accepted"
+        and bool(plan)
+        and plan[0][1] < 0.05
+        and bool(later)
+        and 40 <= later[0] <= 80,
+        f"{status}; composite schedule {plan[:4]}",
+    )
+    await call_status(ch, "ClearChargingProfile", {"id": 12})
+    r3.done()
+    why = "measuring needs a car drawing current: plug one in and watch MeterValues"
+    for rec in (r9, r11, r12):
+        rec.cannot("measurements of a session", why)
+        rec.done()
+
+
 def _per_phase(samples: list[tuple[datetime, float]]) -> list[float]:
     # Current.Offered is one value per connector; a charger that sends it per phase sums to 3x.
     return [v for _, v in samples] + [v / 3 for _, v in samples]
@@ -256,5 +309,6 @@ SCENARIOS = (
         "Network, rate and time signals, measuring",
         ("R1", "R2", "R3", "R9", "R11", "R12"),
         _smart_signals,
+        ocpp_only=_smart_ocpp,
     ),
 )

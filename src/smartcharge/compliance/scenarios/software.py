@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 import smartcharge
+from smartcharge.compliance.file_server import FileServer
 from smartcharge.compliance.owner_client import OwnerApiError
 from smartcharge.compliance.scenarios.base import (
     SATURDAY_NOON_UK,
@@ -36,6 +36,7 @@ from smartcharge.compliance.scenarios.base import (
     call_status,
     connector,
     flat_profile,
+    security_event,
     set_profile,
     until,
 )
@@ -48,15 +49,6 @@ CHECK_INTERVAL_H = 1  # the shortest the charger allows; shipped: 24 h (docs/cha
 EDITED = Path("chargepoint") / "limits.py"  # the installed file the suite changes
 
 
-async def _serve(handler: Any) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    app.router.add_get("/{name}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
 async def _owner_status(ch: Charger) -> dict[str, Any]:
     assert ch.owner is not None
     return dict(await ch.owner.request("GET", "/status"))
@@ -67,19 +59,15 @@ async def _owner_status(ch: Charger) -> dict[str, Any]:
 
 async def _update_check(ctx: Context) -> None:
     r30 = ctx.rec("R30")
-    loop = asyncio.get_running_loop()
-    fetched: list[float] = []
+    server = await FileServer().start()
+    body = {"version": NEWER, "location": "https://updates.example.invalid/fw.bin"}
+    server.files["latest.json"] = orjson.dumps(body)
 
-    async def release(request: web.Request) -> web.Response:
-        if request.match_info["name"] != "latest.json":
-            return web.Response(status=404)
-        fetched.append(loop.time())
-        body = {"version": NEWER, "location": "https://updates.example.invalid/fw.bin"}
-        return web.Response(body=orjson.dumps(body), content_type="application/json")
+    def fetched() -> list[float]:
+        return [t for name, t in server.fetched if name == "latest.json"]
 
-    runner, base = await _serve(release)
     try:
-        firmware = {"update_url": f"{base}/latest.json", "check_interval_h": CHECK_INTERVAL_H}
+        firmware = {"update_url": server.url("latest.json"), "check_interval_h": CHECK_INTERVAL_H}
         ch = await ctx.charger(
             ChargerSpec(
                 start=SATURDAY_NOON_UK,
@@ -90,20 +78,21 @@ async def _update_check(ctx: Context) -> None:
             )
         )
         booted = ch.csms.received(ch.identity, "BootNotification")[0].at
-        await ctx.csms.wait_for(lambda: bool(fetched), 10)
+        await ctx.csms.wait_for(lambda: bool(fetched()), 10)
+        first = fetched()
         r30.check(
             "the charger checks for updates at start",
-            bool(fetched),
-            f"release description fetched {fetched[0] - booted:+.1f} real s from its"
-            " BootNotification"
-            if fetched
+            bool(first),
+            f"release description fetched {first[0] - booted:+.1f} real s from its BootNotification"
+            if first
             else "not fetched within 10 s of the boot",
         )
         await _owner_sees_update(r30, ch)
         interval_s = CHECK_INTERVAL_H * 3600.0
-        await ctx.csms.wait_for(lambda: len(fetched) >= 2, ch.real_seconds(interval_s * 1.5))
-        if len(fetched) >= 2:
-            gap = ch.sim_seconds(fetched[1] - fetched[0])
+        await ctx.csms.wait_for(lambda: len(fetched()) >= 2, ch.real_seconds(interval_s * 1.5))
+        got = fetched()
+        if len(got) >= 2:
+            gap = ch.sim_seconds(got[1] - got[0])
             r30.check(
                 "and periodically, every check interval",
                 0.8 * interval_s <= gap <= 1.25 * interval_s,
@@ -116,10 +105,10 @@ async def _update_check(ctx: Context) -> None:
                 False,
                 f"no second check within 1.5 x {interval_s:.0f} s of the charger's clock",
             )
-        if fetched:
-            r30.evidence.timings["first update check, real s from the boot"] = fetched[0] - booted
+        if got:
+            r30.evidence.timings["first update check, real s from the boot"] = got[0] - booted
     finally:
-        await runner.cleanup()
+        await server.stop()
     r30.done()
 
 
@@ -216,7 +205,7 @@ async def _boot_integrity(ctx: Context) -> None:
         await ch.sim.plug(1)
         status = await _remote_start(ch, "COMPLBOOT3")
         restored = await ch.csms.wait_for(
-            lambda: _security_events(ch, "BootIntegrityRestored", events_before), 10
+            lambda: security_event(ch, "BootIntegrityRestored", events_before), 10
         )
         r31.check(
             "restored: at the next start the software is whole again and takes commands",
@@ -233,7 +222,7 @@ async def _boot_integrity(ctx: Context) -> None:
 async def _changed_install(ctx: Context, rec: Recorder, ch: Charger, events_before: int) -> None:
     assert ch.owner is not None and ch.sim is not None
     notified = await ch.csms.wait_for(
-        lambda: _security_events(ch, "BootIntegrityFailed", events_before), 10
+        lambda: security_event(ch, "BootIntegrityFailed", events_before), 10
     )
     rec.check(
         "changed: the failed check is logged and notified (SecurityEventNotification)",
@@ -280,11 +269,6 @@ async def _changed_install(ctx: Context, rec: Recorder, ch: Charger, events_befo
     await ch.sim.unplug(1)
 
 
-def _security_events(ch: Charger, kind: str, since: int) -> bool:
-    got = ch.csms.received(ch.identity, "SecurityEventNotification")[since:]
-    return any(m.payload.get("type") == kind for m in got)
-
-
 async def _remote_start(ch: Charger, id_tag: str) -> str:
     status = await call_status(ch, "RemoteStartTransaction", {"idTag": id_tag, "connectorId": 1})
     if status == "Accepted":
@@ -315,6 +299,16 @@ SCENARIOS = (
         "Software updates: the check and the owner's notice",
         ("R30",),
         _update_check,
+        physical="the suite sets the charger's update address and reads the owner's notice on"
+        " the charger's own interface; on another make, point its update check at a newer"
+        " release and look for the notice by hand",
     ),
-    Scenario("boot_integrity", "Secure boot: a changed install", ("R31",), _boot_integrity),
+    Scenario(
+        "boot_integrity",
+        "Secure boot: a changed install",
+        ("R31",),
+        _boot_integrity,
+        physical="the suite changes a file of the installed software and restarts the charger;"
+        " on another make, do that on the hardware and watch it report and refuse commands",
+    ),
 )
