@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 from pathlib import Path
 
 from compliance_expected import DECLARED
+from cp_harness import start_process
 
 from smartcharge.chargepoint.security.provisioning import provision
 from smartcharge.compliance.csms import CentralSystem
@@ -59,18 +59,7 @@ async def test_listen_runs_every_check_ocpp_alone_can_make(tmp_path: Path) -> No
             }
         )
     )
-    charger = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "smartcharge",
-        "chargepoint",
-        "run",
-        "--config",
-        str(config),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=(tmp_path / "cp.stderr").open("wb"),
-    )
+    charger = await start_process(config, tmp_path / "cp.stderr")
     out = tmp_path / "out"
     try:
         run = await run_suite(ListenTarget(connect_timeout=60), out, csms=csms)

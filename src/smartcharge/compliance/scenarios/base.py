@@ -183,6 +183,20 @@ async def start_session(ch: Charger, n: int, id_tag: str | None = None) -> None:
     await until(f"a transaction on connector {n}", started, 15)
 
 
+async def stop_session(ch: Charger, n: int) -> None:
+    """Stop connector `n`'s transaction remotely (if any) and unplug the EV."""
+    assert ch.sim is not None
+    tx = (await connector(ch, n)).get("transaction_id")
+    if tx is not None:
+        await ch.call("RemoteStopTransaction", {"transactionId": tx})
+
+        async def stopped() -> bool:
+            return (await connector(ch, n)).get("transaction_id") is None
+
+        await until(f"the session on connector {n} to stop", stopped, 15)
+    await ch.sim.unplug(n)
+
+
 def flat_profile(
     profile_id: int,
     limit_a: float,

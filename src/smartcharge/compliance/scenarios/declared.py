@@ -22,8 +22,8 @@ _FIXED: dict[str, tuple[Outcome, str]] = {
     ),
     "R35": (
         Outcome.MANUAL,
-        "the effort of set-up is judged by a person; the owner API's factory reset"
-        " (docs/owner-api.md) deletes personal data, which the suite does not exercise yet",
+        "the effort of set-up is judged by a person; deleting personal data is tested under R5"
+        " (the owner API's factory reset: password, sessions and the first-use answer gone)",
     ),
     "R36": (
         Outcome.MANUAL,

@@ -31,6 +31,7 @@ from smartcharge.compliance.scenarios.base import (
     charger_now,
     connector,
     start_session,
+    stop_session,
     uk,
     until,
     wait_limit,
@@ -60,7 +61,7 @@ async def _owner(ctx: Context) -> None:
         await start_session(ch, 1, f"HIST{i}")
         await until("some energy", lambda: _energy_above(ch, 0.0), ch.real_seconds(SESSION_S * 3))
         await _wait_sim(ch, SESSION_S)
-        await _stop(ch)
+        await stop_session(ch, 1)
     await ctx.target.restart(ch, ctx.csms, simulator={"start_time": NOW, "speed": 20.0})
     await ch.owner.until_up()
     await _operate(r5, ch, ch.owner)
@@ -81,19 +82,6 @@ async def _wait_sim(ch: Charger, seconds: float) -> None:
         return (charger_now(ch) - start).total_seconds() >= seconds
 
     await until(f"{seconds:.0f} s of the charger's clock", elapsed, ch.real_seconds(seconds) * 3)
-
-
-async def _stop(ch: Charger) -> None:
-    assert ch.sim is not None
-    tx = (await connector(ch, 1)).get("transaction_id")
-    if tx is not None:
-        await ch.call("RemoteStopTransaction", {"transactionId": tx})
-
-        async def stopped() -> bool:
-            return (await connector(ch, 1)).get("transaction_id") is None
-
-        await until("the session to stop", stopped, 15)
-    await ch.sim.unplug(1)
 
 
 async def _check(rec: Recorder, name: str, step: Any) -> Any:
@@ -125,7 +113,7 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
     skipped = await owner.request("POST", "/connectors/1/skip-delay", {"session": True})
 
     async def flows() -> float:
-        return await wait_limit(ch, 1, 32.0, timeout=5)
+        return await wait_limit(ch, 1, 32.0, timeout=10)
 
     took = await _check(rec, "the owner sees the countdown and skips the delay", flows)
     if took is not None:
@@ -141,7 +129,7 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
         "PUT", "/controls/default-hours", {"mode": "custom", "windows": windows}
     )
     took = await _check(
-        rec, "the owner sets default hours", lambda: wait_limit(ch, 1, 0.0, timeout=5)
+        rec, "the owner sets default hours", lambda: wait_limit(ch, 1, 0.0, timeout=10)
     )
     if took is not None:
         rec.check(
@@ -150,7 +138,7 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
             f"hours {controls['defaultHours'].get('windows')}; 0 A on a Saturday noon",
         )
     answer = await owner.request("POST", "/connectors/1/charge-now")
-    took = await _check(rec, "charge now", lambda: wait_limit(ch, 1, 32.0, timeout=5))
+    took = await _check(rec, "charge now", lambda: wait_limit(ch, 1, 32.0, timeout=10))
     if took is not None:
         rec.check(
             "the owner charges now, outside the default hours",
@@ -166,10 +154,10 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
         "durationS": 3600,
     }
     status, _ = await uk(ch, "DsrEvent", event)
-    limited = await _check(rec, "DSR event", lambda: wait_limit(ch, 1, 6.0, timeout=5))
+    limited = await _check(rec, "DSR event", lambda: wait_limit(ch, 1, 6.0, timeout=10))
     listed = await owner.request("GET", "/controls")
     opted = await owner.request("POST", "/dsr/owner-dsr/opt-out")
-    back = await _check(rec, "DSR opt-out", lambda: wait_limit(ch, 1, 32.0, timeout=5))
+    back = await _check(rec, "DSR opt-out", lambda: wait_limit(ch, 1, 32.0, timeout=10))
     if limited is not None and back is not None:
         rec.check(
             "the owner sees a demand side response event and opts out",
@@ -178,7 +166,8 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
             and any(e["id"] == "owner-dsr" and e["optedOut"] for e in opted["dsrEvents"]),
             f"DsrEvent {status}; 6 A, listed to the owner; opted out: back to 32 A",
         )
-    await _stop(ch)
+    await _wait_sim(ch, 60.0)  # a minute of charging: this session has energy too (R10)
+    await stop_session(ch, 1)
 
     seclog = await owner.request("GET", "/security-log")
     kinds = [e.get("type") for e in seclog.get("entries", [])]

@@ -393,16 +393,7 @@ async def _rogue_signer(r29: Recorder, ch: Charger, model: str, server: FileServ
     signer = keys.make_signing_cert(rogue_key, root, keys.new_key("ecdsa"), now)
     signed_image = make_image("99.1-rogue-signature", model)
     sig = signing.sign(signed_image, rogue_key, keys.cert_pem(signer))
-    server.files["rogue.bin"] = signed_image
-    since = len(ch.csms.received(ch.identity, "BootNotification"))
-    status = await call_status(
-        ch,
-        "SignedUpdateFirmware",
-        {
-            "requestId": 1,
-            "firmware": sig.ocpp_firmware(server.url("rogue.bin"), _iso(charger_now(ch))),
-        },
-    )
+    status, since = await _send_signed(ch, server, "rogue.bin", signed_image, sig, 1)
     await asyncio.sleep(INSTALL_WAIT_S if status == "Accepted" else 0)
     if status.startswith("CALLERROR"):
         r29.check(
@@ -417,6 +408,28 @@ async def _rogue_signer(r29: Recorder, ch: Charger, model: str, server: FileServ
             not installed,
             "the unverified image was installed" if installed else f"{status}; not installed",
         )
+
+
+async def _send_signed(
+    ch: Charger,
+    server: FileServer,
+    name: str,
+    image: bytes,
+    sig: signing.Signature,
+    request_id: int,
+) -> tuple[str, int]:
+    """Serve `image` and send SignedUpdateFirmware for it: (answer, boots before)."""
+    server.files[name] = image
+    since = len(ch.csms.received(ch.identity, "BootNotification"))
+    status = await call_status(
+        ch,
+        "SignedUpdateFirmware",
+        {
+            "requestId": request_id,
+            "firmware": sig.ocpp_firmware(server.url(name), _iso(charger_now(ch))),
+        },
+    )
+    return status, since
 
 
 async def _unsigned(r29: Recorder, ch: Charger, model: str, server: FileServer) -> None:
@@ -452,16 +465,7 @@ async def _signed_installs(ch: Charger, rec: Recorder, model: str, server: FileS
     image = make_image("99.2-signed", model)
     key = keys.load_private_key(maker.signing_key.read_bytes())
     sig = signing.sign(image, key, maker.signing_cert.read_bytes())
-    server.files["signed.bin"] = image
-    since = len(ch.csms.received(ch.identity, "BootNotification"))
-    status = await call_status(
-        ch,
-        "SignedUpdateFirmware",
-        {
-            "requestId": 3,
-            "firmware": sig.ocpp_firmware(server.url("signed.bin"), _iso(charger_now(ch))),
-        },
-    )
+    status, since = await _send_signed(ch, server, "signed.bin", image, sig, 3)
     await ch.csms.wait_for(lambda: _installed(ch, "99.2-signed", since), INSTALL_WAIT_S * 2)
     installed = _installed(ch, "99.2-signed", since)
     rec.check(

@@ -38,6 +38,7 @@ from smartcharge.compliance.scenarios.base import (
     flat_profile,
     security_event,
     set_profile,
+    stop_session,
     until,
 )
 from smartcharge.compliance.target import Charger, ChargerSpec, SimulatedTarget
@@ -189,7 +190,7 @@ async def _boot_integrity(ctx: Context) -> None:
         await ch.sim.plug(1)
         status = await _remote_start(ch, "COMPLBOOT1")
         r31.check("as signed: a remote start is accepted", status == "Accepted", status)
-        await _stop_and_unplug(ch)
+        await stop_session(ch, 1)
 
         edited = software / EDITED
         original = edited.read_bytes()
@@ -278,19 +279,6 @@ async def _remote_start(ch: Charger, id_tag: str) -> str:
 
         await until("the remote start", started, 15)
     return status
-
-
-async def _stop_and_unplug(ch: Charger) -> None:
-    assert ch.sim is not None
-    tx = (await connector(ch, 1)).get("transaction_id")
-    if tx is not None:
-        await call_status(ch, "RemoteStopTransaction", {"transactionId": tx})
-
-        async def stopped() -> bool:
-            return (await connector(ch, 1)).get("transaction_id") is None
-
-        await until("the remote stop", stopped, 15)
-    await ch.sim.unplug(1)
 
 
 SCENARIOS = (
