@@ -17,13 +17,19 @@ from smartcharge.chargepoint.security.provisioning import provision
 from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.results import Outcome
 from smartcharge.compliance.runner import run_suite
-from smartcharge.compliance.target import MANUFACTURED, ListenTarget, render_toml
+from smartcharge.compliance.target import (
+    MANUFACTURED,
+    SUPPORT_UNTIL,
+    VULNERABILITY_CONTACT,
+    ListenTarget,
+    render_toml,
+)
 from smartcharge.compliance.tls import make_ca, server_context
 from smartcharge.manufacturer import keys
 
-# What our charger proves over OCPP alone (R38's support period and contact: not yet; R33's
-# wss side passes, its local HTTPS API is not reachable over OCPP).
-OVER_OCPP = {"R1", "R2", "R3", "R14", "R15", "R16", "R23", "R28", "R34", "R39"}
+# What our charger proves over OCPP alone (R33's wss side passes, but its local HTTPS API is not
+# reachable over OCPP).
+OVER_OCPP = {"R1", "R2", "R3", "R14", "R15", "R16", "R23", "R28", "R34", "R38", "R39"}
 
 
 def _free_port() -> int:
@@ -48,6 +54,8 @@ async def test_listen_runs_every_check_ocpp_alone_can_make(tmp_path: Path) -> No
                 "identity": identity,
                 "csms_url": csms.url,
                 "data_dir": str(tmp_path / "data"),
+                "support_until": SUPPORT_UNTIL,  # as the manufacturer ships it (R38)
+                "vulnerability_contact": VULNERABILITY_CONTACT,
                 "security": {
                     "profile": 2,
                     "credentials_dir": str(credentials),

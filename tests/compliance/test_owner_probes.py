@@ -1,5 +1,6 @@
 """R33's owner-API probes can fail: against a server that still speaks TLS 1.0/1.1, or answers
-plain HTTP, they report it; against a TLS 1.2+ server they see the refusal and the certificate."""
+plain HTTP, they report it; against a TLS 1.2+ server they see the refusal and the certificate.
+R38's check wants all four pieces of device information."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import trustme
 
 from smartcharge.compliance.owner_client import probe_plain_http, probe_tls
+from smartcharge.compliance.scenarios.security import _device_info_complete
 
 
 async def _serve(ctx: ssl.SSLContext | None) -> tuple[asyncio.Server, int]:
@@ -70,3 +72,23 @@ async def test_old_tls_refused_by_a_modern_server(servers: dict[str, int]) -> No
 async def test_plain_http(servers: dict[str, int]) -> None:
     assert await probe_plain_http("127.0.0.1", servers["plain"]) == "HTTP/1.1 200 OK"
     assert await probe_plain_http("127.0.0.1", servers["modern"]) is None
+
+
+def test_device_info_needs_all_four() -> None:
+    full = {
+        "model": "M",
+        "firmwareVersion": "1.0",
+        "supportUntil": "2031-12-31",
+        "vulnerabilityContact": "security@example.com",
+    }
+    assert _device_info_complete(full, "M", "1.0")[0]
+    for key, bad in (
+        ("supportUntil", None),
+        ("supportUntil", "end of 2031"),
+        ("vulnerabilityContact", None),
+        ("vulnerabilityContact", " "),
+        ("model", "other"),
+        ("firmwareVersion", None),
+    ):
+        ok, why = _device_info_complete({**full, key: bad}, "M", "1.0")
+        assert not ok and why, (key, bad)

@@ -30,6 +30,10 @@ from smartcharge.manufacturer import keys
 BOOT_TIMEOUT_S = 30.0
 # When the suite's manufacturer keys are made: before any simulated clock a scenario uses.
 MANUFACTURED = datetime(2026, 1, 1, tzinfo=UTC)
+# What the suite, as the manufacturer, ships the charger with (R38): the end of the model's
+# security-update support and where to report a vulnerability.
+SUPPORT_UNTIL = "2031-12-31"
+VULNERABILITY_CONTACT = "https://smartcharge.example/security"
 
 
 class TargetError(Exception):
@@ -200,6 +204,8 @@ class SimulatedTarget:
             },
             "ocpp": {"reconnect_min_s": 0.2, "reconnect_max_s": 1.0, "call_timeout": 10},
             "charging": {"random_delay_max_s": spec.random_delay_max_s},
+            "support_until": SUPPORT_UNTIL,
+            "vulnerability_contact": VULNERABILITY_CONTACT,
         }
         if spec.owner_api:
             owner_port = _free_port()

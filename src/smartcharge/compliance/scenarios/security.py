@@ -14,6 +14,7 @@ import stat
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -50,6 +51,7 @@ from smartcharge.compliance.tls import make_ca, server_context
 from smartcharge.manufacturer import keys, signing
 
 INSTALL_WAIT_S = 12.0
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 STRANGER_WAIT_S = 10.0  # a charger refusing the certificate keeps retrying meanwhile
 RECONNECT_WAIT_S = 180.0  # a real charger may back off for minutes before it reconnects
@@ -159,7 +161,8 @@ async def _validation(r34: Recorder, ch: Charger) -> None:
 
 async def _credentials(ctx: Context) -> None:
     r28, r32, r37, r38 = (ctx.rec(r) for r in ("R28", "R32", "R37", "R38"))
-    ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20, profile=1))
+    spec = ChargerSpec(start=SATURDAY_NOON_UK, speed=20, profile=1, owner_api=True)
+    ch = await ctx.charger(spec)
     await _passwords(r28, ch)
     await _authorization_key(r32, ch)
     if ch.data_dir is not None:
@@ -199,7 +202,7 @@ async def _credentials(ctx: Context) -> None:
         "TamperDetectionActivated received" if got else "no SecurityEventNotification in 10 s",
     )
     await _security_log(r37, ch)
-    _information(r38, ch)
+    await _information(r38, ch)
 
 
 async def _credentials_ocpp(ctx: Context) -> None:
@@ -218,7 +221,7 @@ async def _credentials_ocpp(ctx: Context) -> None:
         " SecurityEventNotification TamperDetectionActivated",
     )
     await _security_log(r37, ch)
-    _information(r38, ch)
+    await _information(r38, ch)
 
 
 async def _passwords(r28: Recorder, ch: Charger) -> None:
@@ -306,19 +309,48 @@ async def _security_log(r37: Recorder, ch: Charger) -> None:
     r37.done()
 
 
-def _information(r38: Recorder, ch: Charger) -> None:
+async def _information(r38: Recorder, ch: Charger) -> None:
+    """R38: model, software version, support period and vulnerability contact, as the owner
+    sees them: the owner API's `GET /api/info` (ours) and the UK extension's GetDeviceInfo,
+    which the platform's web app shows the owner (its about page)."""
     boot = ch.csms.received(ch.identity, "BootNotification")[-1].payload
+    model, version = boot.get("chargePointModel"), boot.get("firmwareVersion")
     r38.check(
-        "model and software version are reported",
-        bool(boot.get("chargePointModel")) and bool(boot.get("firmwareVersion")),
-        f"model {boot.get('chargePointModel')!r}, software {boot.get('firmwareVersion')!r}",
+        "model and software version are reported (BootNotification)",
+        bool(model) and bool(version),
+        f"model {model!r}, software {version!r}",
     )
-    r38.cannot(
-        "support period and vulnerability-reporting contact visible to the owner",
-        "OCPP carries neither; they belong on the owner's pages (owner API status, web app),"
-        " which the suite does not read yet",
-    )
+    if ch.owner is not None:
+        try:
+            info = await ch.owner.request("GET", "/info")
+            complete, detail = _device_info_complete(info, model, version)
+        except OwnerApiError as exc:
+            complete, detail = False, str(exc)
+        r38.check(
+            "the owner sees all four on the charger's owner API (GET /api/info)", complete, detail
+        )
+    name = "all four over OCPP, for the owner's web app (UK extension GetDeviceInfo)"
+    answered = await uk_check(r38, name, ch, "GetDeviceInfo", {})
+    if answered is not None:
+        complete, detail = _device_info_complete(answered[1], model, version)
+        r38.check(name, answered[0] == "Accepted" and complete, f"{answered[0]}; {detail}")
     r38.done()
+
+
+def _device_info_complete(info: dict[str, Any], model: object, version: object) -> tuple[bool, str]:
+    """All four present and well formed, and the same model and version as the boot report."""
+    until, contact = info.get("supportUntil"), info.get("vulnerabilityContact")
+    problems = []
+    if info.get("model") != model or info.get("firmwareVersion") != version:
+        problems.append("model or version differ from the BootNotification")
+    if not (isinstance(until, str) and _DATE.fullmatch(until)):
+        problems.append("no support period (supportUntil YYYY-MM-DD)")
+    if not (isinstance(contact, str) and contact.strip()):
+        problems.append("no vulnerability-reporting contact")
+    shown = {
+        k: info.get(k) for k in ("model", "firmwareVersion", "supportUntil", "vulnerabilityContact")
+    }
+    return not problems, f"{shown}" + (f": {'; '.join(problems)}" if problems else "")
 
 
 def _password_check(rec: Recorder, ch: Charger, serial: str, when: str) -> None:
