@@ -37,6 +37,24 @@ from platform_harness import (
 PG_SERVER = os.environ.get("SMARTCHARGE_TEST_PG", "postgres@127.0.0.1:5432")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_databases: run the test's platform (make_platform / platform) on SQLite and on "
+        "PostgreSQL",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Tests (or modules) marked both_databases get their platform on each database; the others
+    # keep SQLite only, so PostgreSQL's share of the run goes where the queries differ.
+    if (
+        metafunc.definition.get_closest_marker("both_databases")
+        and "platform_database" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("platform_database", ["sqlite", "postgresql"], indirect=True)
+
+
 async def _pg_admin() -> asyncpg.Connection:
     try:
         return await asyncpg.connect(f"postgresql://{PG_SERVER}/test", timeout=5)
@@ -85,11 +103,21 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def make_platform(tmp_path: Path) -> AsyncIterator[MakePlatform]:
+def platform_database(request: pytest.FixtureRequest) -> str:
+    """The database `make_platform` gives a platform: SQLite unless the test is marked
+    both_databases (then it runs once per database)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+async def make_platform(tmp_path: Path, platform_database: str) -> AsyncIterator[MakePlatform]:
     apps: list[PlatformApp] = []
+    databases = contextlib.AsyncExitStack()
 
     async def make(**settings: Any) -> Platform:
         clock = FakeClock()
+        if platform_database == "postgresql" and "database_url" not in settings:
+            settings["database_url"] = await databases.enter_async_context(fresh_pg_database())
         values: dict[str, Any] = {
             "data_dir": tmp_path / f"platform{len(apps)}",
             "host": "127.0.0.1",
@@ -106,11 +134,14 @@ async def make_platform(tmp_path: Path) -> AsyncIterator[MakePlatform]:
         app = PlatformApp(PlatformSettings(**values), clock=clock, rng=random.Random(7))
         await app.start()
         apps.append(app)
+        if platform_database == "postgresql":
+            assert app.store.dialect == "postgresql"
         return Platform(app, clock)
 
     yield make
     for app in apps:
         await app.stop()
+    await databases.aclose()
 
 
 @pytest.fixture

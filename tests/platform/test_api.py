@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from api_harness import UkPeer, add_user, api_url, logged_in, set_password, user_client
 from ocpp.v16 import call
 from platform_harness import MakePlatform, Peer, Platform, now_iso
@@ -88,6 +89,7 @@ async def test_a_password_is_verified_once_per_login_not_per_request(
     assert calls == 1
 
 
+@pytest.mark.both_databases
 async def test_users_are_created_with_a_fresh_password_shown_once(platform: Platform) -> None:
     async with user_client(platform, "op@example.org", "operator") as op:
         r = await op.post(
@@ -128,6 +130,7 @@ async def _count(platform: Platform, model: Any) -> int:
         return int(await conn.scalar(select(func.count()).select_from(model)) or 0)
 
 
+@pytest.mark.both_databases
 async def test_commands_return_the_answer_or_offline_timeout_callerror(
     platform: Platform, peers: OpenPeer
 ) -> None:
@@ -170,6 +173,7 @@ async def test_commands_return_the_answer_or_offline_timeout_callerror(
         assert all(c["by"] == "owner@example.org" for c in log)
 
 
+@pytest.mark.both_databases
 async def test_live_status_and_a_workplace_user_may_only_start_and_stop(
     platform: Platform, peers: OpenPeer
 ) -> None:
@@ -226,6 +230,7 @@ async def test_live_status_and_a_workplace_user_may_only_start_and_stop(
         assert r.json() == {"status": "Accepted", "data": {"defaultHours": {"mode": "default"}}}
 
 
+@pytest.mark.both_databases
 async def test_dsr_event_acknowledged_offline_retried_refused_and_opted_out(
     platform: Platform, peers: OpenPeer
 ) -> None:
@@ -308,6 +313,7 @@ async def test_dsr_event_acknowledged_offline_retried_refused_and_opted_out(
         assert [e["id"] for e in (await agg.get("/api/dsr/events")).json()] == [body["id"]]
 
 
+@pytest.mark.both_databases
 async def test_fleet_profile_spreads_starts_and_says_already_randomised(
     platform: Platform, peers: OpenPeer
 ) -> None:

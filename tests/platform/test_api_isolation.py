@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from api_harness import UkPeer, add_user, logged_in, user_client
 from platform_harness import Peer, Platform
 from starlette.routing import Route
@@ -83,6 +84,7 @@ def _walk(routes: Sequence[Any]) -> Iterator[Route]:
             raise AssertionError(f"a route this test cannot enumerate: {route!r}")
 
 
+@pytest.mark.both_databases
 async def test_a_second_owner_gets_403_or_404_everywhere(
     platform: Platform, peers: OpenPeer
 ) -> None:

@@ -8,6 +8,7 @@ import io
 import itertools
 from datetime import UTC, date, datetime
 
+import pytest
 from api_harness import user_client
 from hypothesis import given
 from hypothesis import strategies as st
@@ -86,6 +87,7 @@ def test_csv_quotes_what_a_spreadsheet_would_run() -> None:
     assert rows == [["a", "b", "c"], ["'=SUM(A1)", "-5", ""]]
 
 
+@pytest.mark.both_databases
 async def test_reports_and_sessions_over_http(platform: Platform) -> None:
     await platform.add("R-1", owner="r@example.org")
     cid = await platform.charger_id("R-1")
