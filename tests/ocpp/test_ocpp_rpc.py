@@ -24,7 +24,7 @@ from smartcharge.ocpp.errors import (
     SecurityError,
     TypeConstraintViolation,
 )
-from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.ocpp.rpc import RpcEndpoint, prepare_call
 from smartcharge.ocpp.schemas import ACTIONS_TO_CENTRAL_SYSTEM, ACTIONS_TO_CHARGE_POINT
 from smartcharge.sim.clock import ManualClock
 
@@ -586,6 +586,38 @@ async def test_invalid_outbound_payload_raises_and_sends_nothing(endpoints: Any)
         await ep.call(call_result.Heartbeat(current_time="2024-06-01T12:00:00Z"))
     assert await run.transport.nothing_more_sent()
     await run.stop()
+
+
+async def test_a_prepared_call_is_checked_once_and_sent_to_many_endpoints(
+    endpoints: Any,
+) -> None:
+    payload = {"vendorId": "org.smartcharge.uk", "messageId": "DsrEvent", "data": "{}"}
+    prepared = prepare_call("DataTransfer", payload)
+    runs = [endpoints("CentralSystem", id_factory=lambda n=n: f'id"{n}') for n in range(3)]
+    tasks = [asyncio.create_task(r.endpoint.call_prepared(prepared, timeout=1)) for r in runs]
+    for n, run in enumerate(runs):  # the same frame as call_raw's, only the id differs
+        assert await run.transport.sent() == [2, f'id"{n}', "DataTransfer", payload]
+        run.transport.feed([3, f'id"{n}', {"status": "Accepted" if n else "Rejected"}])
+    assert [await t for t in tasks] == [
+        {"status": "Rejected"},
+        {"status": "Accepted"},
+        {"status": "Accepted"},
+    ]
+    # Checked once, before anything is sent: a bad payload never becomes a PreparedCall.
+    with pytest.raises(FormationViolation):
+        prepare_call("DataTransfer", {**payload, "colour": "red"})
+    with pytest.raises(NotImplementedAction):
+        prepare_call("FlyToTheMoon", {})
+    # Each endpoint still checks its own role, and its state.
+    cp = endpoints("ChargePoint")
+    with pytest.raises(NotSupported):
+        await cp.endpoint.call_prepared(prepare_call("Reset", {"type": "Hard"}))
+    assert await cp.transport.nothing_more_sent()
+    await runs[0].endpoint.close()
+    with pytest.raises(EndpointClosed):
+        await runs[0].endpoint.call_prepared(prepared)
+    for run in (*runs, cp):
+        await run.stop()
 
 
 async def test_one_outstanding_call_a_second_caller_waits_its_turn(endpoints: Any) -> None:

@@ -10,13 +10,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from api_harness import UkPeer
 from ocpp.v16 import call
 from platform_harness import MakePlatform, Peer, Platform, basic, now_iso
 from sqlalchemy import event, func, select
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from smartcharge.ocpp.errors import CallError, CallTimeout
+from smartcharge.ocpp.errors import CallError, CallTimeout, FormationViolation
+from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline
 from smartcharge.platform.store.models import (
     FirmwareStatusEvent,
@@ -241,6 +243,31 @@ async def test_send_returns_the_answer_or_a_clear_error(
     await asyncio.sleep(0.1)
     with pytest.raises(ChargerOffline):
         await server.send("CP-1", "GetConfiguration", {})
+
+
+async def test_send_many_checks_once_and_answers_for_each_charger(
+    platform: Platform, peers: OpenPeer
+) -> None:
+    server = platform.app.ocpp
+    for identity in ("CP-1", "CP-2", "CP-3", "CP-OFF"):
+        await platform.add(identity)
+    opened = [await peers(platform, i, cls=UkPeer) for i in ("CP-1", "CP-2")]
+    opened.append(await peers(platform, "CP-3"))  # the plain peer: no DataTransfer handler
+    for i in ("CP-1", "CP-2", "CP-3"):
+        await server.wait_connected(i)
+    opened[1].cp.refuse.add("e1")  # type: ignore[attr-defined]
+    event = {"vendorId": UK_VENDOR, "messageId": "DsrEvent", "data": '{"id": "e1"}'}
+    answers = await server.send_many(
+        ["CP-1", "CP-2", "CP-3", "CP-OFF"], "DataTransfer", event, timeout=5
+    )
+    assert answers[0] == {"status": "Accepted"}
+    assert isinstance(answers[1], dict) and answers[1]["status"] == "Rejected"
+    assert isinstance(answers[2], CallError) and isinstance(answers[3], ChargerOffline)
+    for peer in opened[:2]:  # each got the event once, under its own unique id
+        assert peer.cp.received == [("DsrEvent", {"id": "e1"})]  # type: ignore[attr-defined]
+    with pytest.raises(FormationViolation):  # checked before anything is sent
+        await server.send_many(["CP-1"], "DataTransfer", {**event, "colour": "red"})
+    assert len(opened[0].cp.received) == 1  # type: ignore[attr-defined]
 
 
 async def test_a_second_connection_replaces_the_first(platform: Platform, peers: OpenPeer) -> None:

@@ -50,6 +50,7 @@ from smartcharge.ocpp.errors import (
     OcppError,
 )
 from smartcharge.ocpp.frames import (
+    CALL,
     CALLERROR,
     CALLRESULT,
     Call,
@@ -110,6 +111,31 @@ class _Reject:
 
     unique_id: str
     error: OcppError
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """A CALL's action and payload, validated and encoded once (`prepare_call`), to be sent to
+    many endpoints with `RpcEndpoint.call_prepared`: a DSR event to thousands of chargers
+    differs only in its unique id, so the schema check and the JSON encoding are not repeated
+    per charger."""
+
+    action: str
+    body: str  # the payload as JSON text, exactly as validated
+
+
+def prepare_call(action: str, payload: dict[str, Any]) -> PreparedCall:
+    """Check `payload` for `action` as `call_raw` does (NotImplementedAction, FormationViolation
+    or the schema's OcppError) and encode it."""
+    if action not in ACTIONS:
+        raise NotImplementedAction(f"unknown action {_short(action)!r}")
+    try:
+        body = dumps(payload)
+    except TypeError as exc:
+        raise FormationViolation(f"{action} request: payload is not JSON: {exc}") from None
+    # What is validated is what is sent: the payload as the peer will read it.
+    validate_request(action, orjson.loads(body))
+    return PreparedCall(action, body)
 
 
 class _BadResponse(Exception):
@@ -525,15 +551,27 @@ class RpcEndpoint:
             raise NotImplementedAction(f"unknown action {_short(action)!r}")
         if action not in self._sends:
             raise NotSupported(f"a {self.role} does not send {action}")
-        try:
-            plain = _plain(payload)
-        except TypeError as exc:
-            raise FormationViolation(f"{action} request: payload is not JSON: {exc}") from None
-        validate_request(action, plain)
+        return await self.call_prepared(
+            prepare_call(action, payload), timeout=timeout, unique_id=unique_id
+        )
+
+    async def call_prepared(
+        self,
+        prepared: PreparedCall,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109, RUF100 (see call())
+        unique_id: str | None = None,
+    ) -> dict[str, Any]:
+        """`call_raw` for a payload validated and encoded once by `prepare_call`."""
+        action = prepared.action
+        if self._closed:
+            raise EndpointClosed(f"{action}: endpoint is closed")
+        if action not in self._sends:
+            raise NotSupported(f"a {self.role} does not send {action}")
         uid = self._id_factory() if unique_id is None else unique_id
         if not (valid_unique_id(uid) and uid):
             raise ValueError(f"unique id must be a string of 1 to 36 characters, not {uid!r}")
-        text = encode(Call(uid, action, plain))
+        text = f'[{CALL},{dumps(uid)},"{action}",{prepared.body}]'
         wait = self._timeout if timeout is None else timeout
 
         async with self._call_lock:

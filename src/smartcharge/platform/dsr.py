@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
+from smartcharge.ocpp.errors import CallTimeout
 from smartcharge.platform.handlers.context import iso
 from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
@@ -93,28 +93,16 @@ class DsrService:
         )
         payload = {"vendorId": UK_VENDOR, "messageId": "DsrEvent", "data": data}
         identities = list(targets)
-        outcomes = await asyncio.gather(*(self._deliver(i, payload) for i in identities))
+        # One payload for all: validated and encoded once, sent to every charger at once.
+        answers = await self.ocpp.send_many(identities, "DataTransfer", payload, self.timeout)
         await self.store.dsr.delivered_many(
             event_id,
             [
-                (targets[i], status, detail)
-                for i, (status, detail) in zip(identities, outcomes, strict=True)
+                (targets[i], *_outcome(answer))
+                for i, answer in zip(identities, answers, strict=True)
             ],
             at=self.now(),
         )
-
-    async def _deliver(self, identity: str, payload: dict[str, Any]) -> tuple[str, str | None]:
-        try:
-            answer = await self.ocpp.send(identity, "DataTransfer", payload, self.timeout)
-        except ChargerOffline:
-            return "offline", None
-        except CallTimeout:
-            return "timeout", None
-        except (CallError, InvalidResponse) as exc:
-            return "error", str(exc)[:255]
-        if answer.get("status") == "Accepted":
-            return "accepted", None
-        return "rejected", f"{answer.get('status')}: {answer.get('data') or ''}"[:255]
 
     async def retry_once(self) -> int:
         """Send again the deliveries of live events whose charger is now connected."""
@@ -135,3 +123,16 @@ class DsrService:
                 await self.retry_once()
             except Exception:
                 log.exception("DSR retry failed")
+
+
+def _outcome(answer: dict[str, Any] | Exception) -> tuple[str, str | None]:
+    """A delivery's status and detail from the charger's answer (or why there was none)."""
+    if isinstance(answer, ChargerOffline):
+        return "offline", None
+    if isinstance(answer, CallTimeout):
+        return "timeout", None
+    if isinstance(answer, Exception):  # CallError, InvalidResponse, or the bus failing
+        return "error", str(answer)[:255]
+    if answer.get("status") == "Accepted":
+        return "accepted", None
+    return "rejected", f"{answer.get('status')}: {answer.get('data') or ''}"[:255]

@@ -33,7 +33,7 @@ from websockets.typing import Subprotocol
 
 from smartcharge.logs import redact
 from smartcharge.ocpp.errors import EndpointClosed
-from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.ocpp.rpc import PreparedCall, RpcEndpoint, prepare_call
 from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.errors import ChargerOffline
@@ -191,6 +191,44 @@ class OcppServer:
             raise ChargerOffline(identity)
         try:
             return await conn.endpoint.call_raw(action, payload, timeout=timeout)
+        except EndpointClosed:
+            raise ChargerOffline(identity) from None
+
+    async def send_many(
+        self,
+        identities: list[str],
+        action: str,
+        payload: dict[str, Any],
+        timeout: float | None = None,
+    ) -> list[dict[str, Any] | Exception]:
+        """The same CALL to many chargers at once; each one's answer or exception (what `send`
+        raises), in the order of `identities`.
+
+        The payload is validated and encoded once, not once per charger (only the unique id
+        differs), and every local CALL goes out before the first answer is awaited. An invalid
+        payload raises its `OcppError` and nothing is sent.
+        """
+        wait = self.call_timeout if timeout is None else timeout
+        prepared = prepare_call(action, payload)
+        results = await asyncio.gather(
+            *(self._send_prepared(i, prepared, payload, wait) for i in identities),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, Exception):
+                raise result  # cancelled: not an answer
+        return results  # type: ignore[return-value]
+
+    async def _send_prepared(
+        self, identity: str, prepared: PreparedCall, payload: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
+        conn = self.connections.get(identity)
+        if conn is None:
+            if self.cluster is not None:
+                return await self.cluster.call(identity, prepared.action, payload, timeout)
+            raise ChargerOffline(identity)
+        try:
+            return await conn.endpoint.call_prepared(prepared, timeout=timeout)
         except EndpointClosed:
             raise ChargerOffline(identity) from None
 
