@@ -81,10 +81,11 @@ def demo(
     change of rate waits a random delay (up to --random-delay-max seconds).
     """
     from smartcharge.demo import run_demo
+    from smartcharge.platform.app import run_serving
 
     logs.setup(None, level=logging.WARNING, console=False)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
+        run_serving(
             run_demo(
                 chargers=chargers,
                 speed=speed,
@@ -121,7 +122,7 @@ def platform_serve(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
 ) -> None:
     """Run the platform: OCPP 1.6J at ws(s)://host:port/ocpp/{identity}, REST API on api_port."""
-    from smartcharge.platform.app import PlatformApp, ssl_context
+    from smartcharge.platform.app import PlatformApp, run_serving, ssl_context
     from smartcharge.platform.config import SettingsError
 
     settings = _platform_settings(config)
@@ -132,7 +133,7 @@ def platform_serve(
         raise typer.Exit(2) from None
     logs.setup(settings.data_dir / "logs", level=logging.DEBUG if verbose else logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(PlatformApp(settings).run())
+        run_serving(PlatformApp(settings).run())
 
 
 @platform_app.command("add-charger")

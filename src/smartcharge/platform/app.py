@@ -10,8 +10,9 @@ import re
 import secrets
 import ssl
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from smartcharge.platform.api import ApiContext, create_api
 from smartcharge.platform.cluster import Cluster
@@ -165,6 +166,20 @@ class PlatformApp:
             await asyncio.Event().wait()
         finally:
             await self.stop()
+
+
+T = TypeVar("T")
+
+
+def run_serving(main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` (`platform serve`, the demo) on uvloop when it is installed, else on
+    asyncio's own loop. uvloop's transports and scheduling cost less CPU per OCPP message
+    (bench/platform.md); nothing here depends on it."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - a platform without uvloop's wheels
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 async def provision_charger(
