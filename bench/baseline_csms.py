@@ -17,7 +17,6 @@ DSR fan-out's JSON line.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +27,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, RegistrationStatus
 from sqlalchemy import insert
 
-from fanout import VENDOR, control, dsr_event, fan_out
+from fanout import VENDOR, control, dsr_event, fan_out, run_main
 from smartcharge import logs
 from smartcharge.platform.store import Store
 from smartcharge.platform.store.models import MeterValue
@@ -140,6 +139,7 @@ async def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--batched", action="store_true", help="the platform's batch writer")
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     args = parser.parse_args()
     logs.setup(None, level=logging.INFO)
     # The package logs every frame at INFO; an operator would turn that off, so the baseline
@@ -190,4 +190,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_main(main)

@@ -1,4 +1,5 @@
-"""What both benchmark servers share: the DSR event, its fan-out, the stdin control line.
+"""What both benchmark servers share: the DSR event, its fan-out, the stdin control line, the
+event loop.
 
 No smartcharge.platform import here: the baseline server must not load the platform's modules
 (their import-time work would count in its memory).
@@ -38,7 +39,11 @@ async def fan_out(
         *(send(i, "DataTransfer", payload, timeout=timeout) for i in identities),
         return_exceptions=True,
     )
-    elapsed = time.perf_counter() - t0
+    return summary(identities, answers, time.perf_counter() - t0)
+
+
+def summary(identities: list[str], answers: list[Any], elapsed: float) -> dict[str, Any]:
+    """How many chargers, how many answered Accepted, the seconds, the kinds of failure."""
     accepted = sum(1 for a in answers if isinstance(a, dict) and a.get("status") == "Accepted")
     errors = sorted({type(a).__name__ for a in answers if isinstance(a, BaseException)})
     return {"chargers": len(identities), "accepted": accepted, "seconds": elapsed, "errors": errors}
@@ -54,3 +59,18 @@ async def control(on_dsr: Any) -> None:
             n += 1
             result = await on_dsr(f"bench-{n}")
             print(orjson.dumps(result).decode(), flush=True)
+
+
+def run_main(main: Any) -> None:
+    """Run the server's `main()` on the loop `--loop` names (uvloop by default, as `platform
+    serve` does when it is installed; both servers alike, so the comparison stays fair)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    if parser.parse_known_args()[0].loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())

@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,16 +32,17 @@ import asyncpg
 import orjson
 import psutil
 from argon2 import PasswordHasher
-from websockets.asyncio.client import ClientConnection, connect
 
+from load_client import LeanCharger, Schedule, Stats, open_charger
+from smartcharge.platform.registry import hash_charger_password
 from smartcharge.platform.store import Store
 
 HERE = Path(__file__).parent
 PASSWORD = uuid.uuid4().hex  # the bench chargers' password, made for this run
-# Cheap argon2 parameters for the bench chargers only: a login with the production parameters
-# costs ~0.2 CPU-s (argon2 is meant to be slow), which would make connecting 5,000 chargers take
-# minutes. Logins happen before the measured window; the hash says its own parameters.
-CHEAP_HASH = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash(PASSWORD)
+# One hash for all the bench chargers, made with the platform's charger parameters (cheap:
+# charger passwords are CSPRNG values, see registry.CHARGER_HASHER); `--storm` starts them with
+# a hash made with argon2-cffi's defaults, what add-charger stored before.
+CHARGER_HASH = hash_charger_password(PASSWORD)
 
 MEASURANDS = [  # smartcharge's default sampled data (docs/chargepoint.md): 10 values
     ("Energy.Active.Import.Register", "Wh", None, "{e}"),
@@ -69,120 +69,30 @@ def sampled_values(n: int) -> str:
     return "[" + ",".join(out).replace("{{e}}", "{e}") + "]"
 
 
-def utc_stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-@dataclass
-class Stats:
-    measuring: bool = False
-    answered: int = 0
-    errors: int = 0
-    latencies: list[float] = field(default_factory=list)
-    dsr_seen: int = 0
-
-
-class Charger:
-    """One lean simulated charger: raw OCPP-J frames, one outstanding CALL at a time."""
-
-    def __init__(self, identity: str, ws: ClientConnection, stats: Stats, values: str) -> None:
-        self.identity, self.ws, self.stats, self.values = identity, ws, stats, values
-        self.n = 0
-        self.waiting: dict[str, asyncio.Future[Any]] = {}
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        try:
-            async for text in self.ws:
-                frame = orjson.loads(text)
-                if frame[0] == 3 or frame[0] == 4:
-                    fut = self.waiting.pop(frame[1], None)
-                    if fut is not None and not fut.done():
-                        fut.set_result(frame)
-                elif frame[0] == 2:  # a CALL from the server: the DSR event
-                    self.stats.dsr_seen += 1
-                    await self.ws.send(f'[3,"{frame[1]}",{{"status":"Accepted"}}]')
-        except Exception:
-            pass
-
-    async def call(self, action: str, payload_json: str) -> Any:
-        self.n += 1
-        uid = f"{self.n}"
-        fut = asyncio.get_running_loop().create_future()
-        self.waiting[uid] = fut
-        await self.ws.send(f'[2,"{uid}","{action}",{payload_json}]')
-        frame = await fut
-        if frame[0] == 4:
-            raise RuntimeError(f"{action}: CALLERROR {frame[2]} {frame[3]}")
-        return frame[2]
-
-    async def setup(self) -> None:
-        await self.call("BootNotification", '{"chargePointVendor":"bench","chargePointModel":"L"}')
-        status = (
-            '{"connectorId":1,"errorCode":"NoError","status":"Charging",'
-            f'"timestamp":"{utc_stamp()}"}}'
-        )
-        await self.call("StatusNotification", status)
-        start = f'{{"connectorId":1,"idTag":"BENCH","meterStart":0,"timestamp":"{utc_stamp()}"}}'
-        self.tx = (await self.call("StartTransaction", start))["transactionId"]
-
-    async def run(self, first: float, heartbeat_every: int, until: float) -> None:
-        """MeterValues every second from `first` (loop time), a Heartbeat every n-th second."""
-        loop = asyncio.get_running_loop()
-        tick = 0
-        head = f'{{"connectorId":1,"transactionId":{self.tx},"meterValue":[{{"timestamp":"'
-        while True:
-            due = first + tick
-            if due >= until:
-                return
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            sends = [("MeterValues", None)]
-            if heartbeat_every and tick % heartbeat_every == heartbeat_every - 1:
-                sends.append(("Heartbeat", "{}"))
-            for action, body in sends:
-                if body is None:
-                    values = self.values.format(e=tick * 3)
-                    body = f'{head}{utc_stamp()}","sampledValue":{values}}}]}}'
-                try:
-                    await self.call(action, body)
-                except Exception:
-                    self.stats.errors += 1
-                    continue
-                if self.stats.measuring:
-                    self.stats.answered += 1
-                    self.stats.latencies.append(loop.time() - due)
-            tick += 1
-
-
 async def open_chargers(
-    url: str, n: int, stats: Stats, values: str, concurrency: int = 100
-) -> list[Charger]:
+    port: int, n: int, concurrency: int = 25, setup: bool = True, tolerate: bool = False
+) -> list[LeanCharger]:
+    """N chargers connected (`concurrency` at a time), each booted with a transaction open.
+    `tolerate`: those that fail to connect are left out instead of failing the run."""
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(i: int) -> Charger:
+    async def one(i: int) -> LeanCharger:
         identity = f"LOAD-{i:05d}"
         async with gate:
-            ws = await connect(
-                f"{url}/{identity}",
-                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-                additional_headers={"Authorization": _basic(identity)},
-                compression=None,
-                max_queue=64,
-                open_timeout=60,
-                ping_interval=None,
-            )
-            ch = Charger(identity, ws, stats, values)
-            await ch.setup()
+            ch = await open_charger("127.0.0.1", port, "/ocpp", identity, _basic(identity))
+            if setup:
+                await ch.setup()
             return ch
 
-    return list(await asyncio.gather(*(one(i) for i in range(n))))
+    opened = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=tolerate)
+    return [ch for ch in opened if isinstance(ch, LeanCharger)]
 
 
 def _basic(identity: str) -> str:
     return "Basic " + base64.b64encode(f"{identity}:{PASSWORD}".encode()).decode()
 
 
-async def provision(url: str, n: int) -> None:
+async def provision(url: str, n: int, old_hashes: bool = False) -> None:
     """N chargers and the id tag, straight into a migrated database."""
     from sqlalchemy import insert
 
@@ -191,12 +101,13 @@ async def provision(url: str, n: int) -> None:
     store = Store(url)
     await store.migrate()
     now = datetime.now(UTC)
+    password_hash = PasswordHasher().hash(PASSWORD) if old_hashes else CHARGER_HASH
     await store.id_tags.put("BENCH", at=now)
     async with store.engine.begin() as conn:
         await conn.execute(
             insert(ChargerRow),
             [
-                {"identity": f"LOAD-{i:05d}", "password_hash": CHEAP_HASH, "created_at": now}
+                {"identity": f"LOAD-{i:05d}", "password_hash": password_hash, "created_at": now}
                 for i in range(n)
             ],
         )
@@ -241,10 +152,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_server(
-    server: str, db_url: str, args: argparse.Namespace, tmp: Path
+    server: str, db_url: str, args: argparse.Namespace, tmp: Path, hashes: str
 ) -> dict[str, Any]:
     script = HERE / ("platform_node.py" if server == "smartcharge" else "baseline_csms.py")
     cmd = [sys.executable, str(script), "--database-url", db_url, "--port", "0"]
+    cmd += ["--loop", args.server_loop]
     if server == "smartcharge":
         cmd += ["--data-dir", str(tmp / "platform")]
     elif server == "baseline-batched":
@@ -261,29 +173,27 @@ async def run_server(
     port = int(line.split()[1])
     ps = psutil.Process(proc.pid)
     stats = Stats()
-    values = sampled_values(args.values)
+    values = sampled_values(args.values).format(e="{e}")  # JSON with an `{e}` hole
     loop = asyncio.get_running_loop()
-    result: dict[str, Any] = {"server": server}
+    result: dict[str, Any] = {"server": server, "hashes": hashes}
     try:
+        if args.storm:
+            await storm(port, ps, args, result)
+            return result
         t0 = time.perf_counter()
-        chargers = await open_chargers(
-            f"ws://127.0.0.1:{port}/ocpp", args.chargers, stats, values, args.connect_at_once
-        )
+        chargers = await open_chargers(port, args.chargers, args.connect_at_once)
         result["connect_s"] = round(time.perf_counter() - t0, 1)
         if args.idle:  # no load: only the DSR fan-out to chargers that are connected and quiet
             await idle_dsr(proc, ps, result)
             for ch in chargers:
-                ch.reader.cancel()
-            await asyncio.gather(*(ch.ws.close() for ch in chargers), return_exceptions=True)
+                ch.close()
             return result
         start = loop.time() + 1.0
         total = args.warmup + args.seconds + args.dsr_seconds
         until = start + total
         # Spread the chargers over the second, as real ones are.
-        runs = [
-            asyncio.create_task(ch.run(start + i / len(chargers), args.heartbeat_every, until))
-            for i, ch in enumerate(chargers)
-        ]
+        schedule = Schedule(chargers, stats, values, args.heartbeat_every)
+        runner = asyncio.create_task(schedule.run(start, until))
         rss: list[float] = []
 
         async def sample_rss() -> None:
@@ -302,6 +212,7 @@ async def run_server(
         cpu1, w1 = ps.cpu_times(), time.perf_counter()
         gen1 = psutil.Process().cpu_times()
         cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+        gen_cpu = gen1.user - gen0.user + gen1.system - gen0.system
         wall = w1 - w0
         result.update(
             messages=stats.answered,
@@ -312,26 +223,26 @@ async def run_server(
             cpu_s_per_1000=round(1000 * cpu / max(1, stats.answered), 3),
             msgs_per_cpu_s=round(stats.answered / cpu, 1) if cpu else None,
             server_cpu_share=round(cpu / wall, 2),
-            generator_cpu_share=round(
-                (gen1.user - gen0.user + gen1.system - gen0.system) / wall, 2
-            ),
+            generator_cpu_share=round(gen_cpu / wall, 2),
+            generator_cpu_s_per_1000=round(1000 * gen_cpu / max(1, stats.answered), 3),
             load_avg_1m=round((load0 + os.getloadavg()[0]) / 2, 2),
             errors=stats.errors,
         )
         if args.dsr:
+            cpu0 = ps.cpu_times()
             proc.stdin.write(b"dsr\n")
             await proc.stdin.drain()
             dsr = orjson.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+            cpu1 = ps.cpu_times()
+            dsr["server_cpu_s"] = round(cpu1.user - cpu0.user + cpu1.system - cpu0.system, 2)
             result["dsr"] = dsr
-        for run in runs:  # a backlogged server would keep them going long after the window
-            run.cancel()
-        await asyncio.gather(*runs, return_exceptions=True)
+        runner.cancel()  # a backlogged server would keep it going long after the window
+        await asyncio.gather(runner, return_exceptions=True)
         sampler.cancel()
         result["peak_rss_mb"] = round(vm_hwm_mb(proc.pid), 1)
         result["rss_end_mb"] = round(rss[-1], 1) if rss else None
         for ch in chargers:
-            ch.reader.cancel()
-        await asyncio.gather(*(ch.ws.close() for ch in chargers), return_exceptions=True)
+            ch.close()
     finally:
         proc.stdin.close()
         try:
@@ -341,6 +252,40 @@ async def run_server(
             await proc.wait()
         log.close()
     return result
+
+
+async def storm(port: int, ps: psutil.Process, args: argparse.Namespace, result: Any) -> None:
+    """A reconnect storm: all chargers connect at once (as when a node dies and its chargers
+    come to this one). Wall time, how many got through (websockets gives a handshake 10 s),
+    and the server's CPU until it is quiet again (password checks of given-up logins go on)."""
+    cpu0, t0 = ps.cpu_times(), time.perf_counter()
+    chargers = await open_chargers(port, args.chargers, args.chargers, setup=False, tolerate=True)
+    wall = time.perf_counter() - t0
+    await quiet(ps)
+    cpu1 = ps.cpu_times()
+    cpu = cpu1.user - cpu0.user + cpu1.system - cpu0.system
+    result["storm"] = {
+        "hashes": result["hashes"],
+        "chargers": args.chargers,
+        "connected": len(chargers),
+        "seconds": round(wall, 2),
+        "server_cpu_s": round(cpu, 2),
+        "server_cpu_ms_per_login": round(1000 * cpu / args.chargers, 2),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
+    for ch in chargers:
+        ch.close()
+
+
+async def quiet(ps: psutil.Process, limit: float = 120.0) -> None:
+    """Wait until the server uses under 5 % of a core for a second (or `limit` s)."""
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        c0 = ps.cpu_times()
+        await asyncio.sleep(1.0)
+        c1 = ps.cpu_times()
+        if c1.user - c0.user + c1.system - c0.system < 0.05:
+            return
 
 
 async def idle_dsr(
@@ -383,6 +328,14 @@ async def main() -> None:
         "--idle", action="store_true", help="no load: three DSR fan-outs to quiet chargers"
     )
     parser.add_argument(
+        "--storm",
+        action="store_true",
+        help="no load: all --chargers connect at once, with old hashes then with new ones",
+    )
+    parser.add_argument(
+        "--server-loop", choices=["uvloop", "asyncio"], default="uvloop", help="both servers'"
+    )
+    parser.add_argument(
         "--connect-at-once", type=int, default=25, help="chargers connecting and booting at once"
     )
     parser.add_argument(
@@ -400,14 +353,19 @@ async def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="platform-load-") as tmpdir:
         tmp = Path(tmpdir)
+        # --storm: once with hashes made with argon2-cffi's defaults (what add-charger stored
+        # before), once with the charger parameters; otherwise the charger parameters.
+        hashes = ["argon2 defaults", "charger (t=1, 1 MiB)"] if args.storm else ["charger"]
         for kind in args.databases:
             for server in args.servers:
-                async with Database(kind, args.pg, tmp) as url:
-                    await provision(url, args.chargers)
-                    r = await run_server(server, url, args, tmp)
-                r["database"] = kind
-                results.append(r)
-                print(orjson.dumps(r).decode(), flush=True)
+                for hash_kind in hashes:
+                    async with Database(kind, args.pg, tmp) as url:
+                        old = hash_kind == "argon2 defaults"
+                        await provision(url, args.chargers, old_hashes=old)
+                        r = await run_server(server, url, args, tmp, hash_kind)
+                    r["database"] = kind
+                    results.append(r)
+                    print(orjson.dumps(r).decode(), flush=True)
     print()
     print(
         "| database | server | msg/s | p50 ms | p99 ms | CPU-s / 1000 msg | msg per CPU-s "
@@ -415,6 +373,15 @@ async def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
+        if "storm" in r:
+            st = r["storm"]
+            print(
+                f"| {r['database']} | {r['server']} | storm of {st['chargers']}, "
+                f"{st['hashes']} hashes | {st['connected']} connected | {st['seconds']} s | "
+                f"{st['server_cpu_s']} CPU-s | {st['server_cpu_ms_per_login']} ms/login | "
+                f"load {st['load_avg_1m']} |"
+            )
+            continue
         if "dsr_idle" in r:
             times = ", ".join(
                 f"{d['seconds']:.2f} s, {d['cpu_s']} CPU-s ({d['accepted']}/{d['chargers']})"
@@ -442,4 +409,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        import uvloop  # the generator must not be the bottleneck: the fastest loop there is
+    except ImportError:  # pragma: no cover
+        asyncio.run(main())
+    else:
+        uvloop.run(main())

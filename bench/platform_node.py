@@ -12,12 +12,12 @@ many answered Accepted, and the seconds from the first send to the last answer.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
-from fanout import control, dsr_event, fan_out
+from fanout import control, dsr_event, run_main, summary
 from smartcharge import logs
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.config import PlatformSettings
@@ -28,7 +28,8 @@ async def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--data-dir", type=Path, required=True)
-    args = parser.parse_args()
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    args, _ = parser.parse_known_args()
     logs.setup(None, level=logging.INFO)  # as `platform serve` (stderr: the bench keeps a file)
     settings = PlatformSettings(
         database_url=args.database_url,
@@ -45,8 +46,11 @@ async def main() -> None:
     print(f"READY {app.ocpp.port}", flush=True)
 
     async def dsr(event_id: str) -> dict[str, Any]:
+        # OcppServer.send_many, as DsrService uses it: the payload checked and encoded once.
         ids = list(app.ocpp.connections)
-        return await fan_out(app.ocpp.send, ids, dsr_event(event_id), timeout=30)
+        t0 = time.perf_counter()
+        answers = await app.ocpp.send_many(ids, "DataTransfer", dsr_event(event_id), timeout=30)
+        return summary(ids, answers, time.perf_counter() - t0)
 
     try:
         await control(dsr)
@@ -55,4 +59,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_main(main)
