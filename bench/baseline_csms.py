@@ -17,6 +17,7 @@ DSR fan-out's JSON line.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -142,6 +143,11 @@ async def main() -> None:
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     args = parser.parse_args()
     logs.setup(None, level=logging.INFO)
+    # The platform's GC thresholds (smartcharge.platform.app.GC_THRESHOLDS, not imported: see
+    # fanout.py), so that only the OCPP handling differs.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
     # The package logs every frame at INFO; an operator would turn that off, so the baseline
     # does (it is not what the comparison is about).
     logging.getLogger("ocpp").setLevel(logging.WARNING)

@@ -19,7 +19,7 @@ from typing import Any
 
 from fanout import control, dsr_event, run_main, summary
 from smartcharge import logs
-from smartcharge.platform.app import PlatformApp
+from smartcharge.platform.app import PlatformApp, tune_gc
 from smartcharge.platform.config import PlatformSettings
 
 
@@ -31,6 +31,7 @@ async def main() -> None:
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     args, _ = parser.parse_known_args()
     logs.setup(None, level=logging.INFO)  # as `platform serve` (stderr: the bench keeps a file)
+    tune_gc()  # as `platform serve` (run_serving)
     settings = PlatformSettings(
         database_url=args.database_url,
         data_dir=args.data_dir,
