@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import os
 import platform as host
 import sys
@@ -409,6 +410,10 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    # The generator's own garbage collector as the platform's (see app.GC_THRESHOLDS).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
     try:
         import uvloop  # the generator must not be the bottleneck: the fastest loop there is
     except ImportError:  # pragma: no cover
