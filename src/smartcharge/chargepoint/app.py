@@ -309,6 +309,7 @@ class ChargePointApp:
             backoff=(cfg.ocpp.reconnect_min_s, cfg.ocpp.reconnect_max_s),
             rng=self.rng,
             on_invalid=security.events.invalid_message,
+            on_replay=security.events.attempted_replay,
         )
         security.events.wake = link.wake_outbox
 

@@ -26,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
+from smartcharge.chargepoint.security.replay import ReplayGuard
 from smartcharge.chargepoint.security.tls import TlsSetupError
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import OutboxItem
@@ -92,6 +93,7 @@ class Link:
         rng: random.Random | None = None,
         on_frame: Callable[[str, str], None] | None = None,
         on_invalid: Callable[[str], None] | None = None,
+        on_replay: Callable[[str], None] | None = None,
     ) -> None:
         self.identity = identity
         self.security = security
@@ -107,6 +109,7 @@ class Link:
         self._rng = rng or random.SystemRandom()
         self._on_frame = on_frame
         self._on_invalid = on_invalid
+        self._on_replay = on_replay
         self.endpoint: RpcEndpoint | None = None
         self._ws: ClientConnection | None = None
         self._accepted = False
@@ -195,8 +198,10 @@ class Link:
         return self._rng.uniform(lo, min(hi, lo * 2 ** min(failures, 16)))
 
     async def _serve(self, ws: ClientConnection) -> None:
+        # A CALL reusing a message id is refused or answered again, never executed twice.
+        transport = ReplayGuard(ws, self._on_replay or (lambda what: None))
         endpoint = RpcEndpoint(
-            ws,
+            transport,
             role="ChargePoint",
             timeout=self._call_timeout,
             on_frame=self._on_frame,

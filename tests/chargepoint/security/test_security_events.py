@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from smartcharge.chargepoint.security.events import (
-    INVALID_PER_WINDOW,
-    INVALID_WINDOW_S,
+    THROTTLE_PER_WINDOW,
+    THROTTLE_WINDOW_S,
     SecurityEvents,
     message_id,
 )
@@ -76,12 +76,12 @@ async def test_invalid_messages_are_logged_within_a_limit(tmp_path: Path) -> Non
     store = Store(tmp_path / "cp.sqlite")
     with SecurityLog(tmp_path / "security.sqlite") as log:
         events = SecurityEvents(log, store, clock)
-        for n in range(INVALID_PER_WINDOW + 25):
+        for n in range(THROTTLE_PER_WINDOW + 25):
             events.invalid_message(f"FormationViolation: frame {n}")
-        assert len(log.entries()) == INVALID_PER_WINDOW
-        await clock.advance(INVALID_WINDOW_S)
+        assert len(log.entries()) == THROTTLE_PER_WINDOW
+        await clock.advance(THROTTLE_WINDOW_S)
         events.invalid_message("one more")
-        infos = [e.tech_info for e in log.entries()][INVALID_PER_WINDOW:]
+        infos = [e.tech_info for e in log.entries()][THROTTLE_PER_WINDOW:]
         assert infos == ["25 more not logged one by one", "one more"]
         assert store.outbox_head() is None  # InvalidMessages is not critical
     store.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from smartcharge.chargepoint.security.security_log import Entry, PendingNotification, SecurityLog
 from smartcharge.chargepoint.store import Store
@@ -25,8 +26,8 @@ from smartcharge.sim.clock import Clock
 log = logging.getLogger("smartcharge.chargepoint.security")
 
 ACTION = "SecurityEventNotification"
-INVALID_PER_WINDOW = 10
-INVALID_WINDOW_S = 3600.0
+THROTTLE_PER_WINDOW = 10  # entries an hour per throttled event type
+THROTTLE_WINDOW_S = 3600.0
 
 
 def message_id(p: PendingNotification) -> str:
@@ -49,9 +50,7 @@ class SecurityEvents:
         self._outbox = outbox
         self._clock = clock
         self.wake = wake  # the link's outbox, once it exists
-        self._window_start = clock.monotonic()
-        self._in_window = 0
-        self._suppressed = 0
+        self._throttles: dict[str, _Throttle] = {}
 
     def record(self, event: str, tech_info: str = "", *, notify: bool | None = None) -> Entry:
         """Append `event`; if it is to be notified, queue its SecurityEventNotification."""
@@ -76,15 +75,30 @@ class SecurityEvents:
         return moved
 
     def invalid_message(self, what: str) -> None:
-        """InvalidMessages, at most INVALID_PER_WINDOW an hour: a peer that floods us with
+        """InvalidMessages, at most THROTTLE_PER_WINDOW an hour: a peer that floods us with
         garbage must not flood the security log (the rest are counted in one entry)."""
+        self._throttled("InvalidMessages", what)
+
+    def attempted_replay(self, what: str) -> None:
+        """AttemptedReplayAttacks (security/replay.py), throttled as InvalidMessages."""
+        self._throttled("AttemptedReplayAttacks", what)
+
+    def _throttled(self, event: str, what: str) -> None:
+        t = self._throttles.setdefault(event, _Throttle(self._clock.monotonic()))
         now = self._clock.monotonic()
-        if now - self._window_start >= INVALID_WINDOW_S:
-            if self._suppressed:
-                self.record("InvalidMessages", f"{self._suppressed} more not logged one by one")
-            self._window_start, self._in_window, self._suppressed = now, 0, 0
-        if self._in_window < INVALID_PER_WINDOW:
-            self._in_window += 1
-            self.record("InvalidMessages", what)
+        if now - t.window_start >= THROTTLE_WINDOW_S:
+            if t.suppressed:
+                self.record(event, f"{t.suppressed} more not logged one by one")
+            t.window_start, t.in_window, t.suppressed = now, 0, 0
+        if t.in_window < THROTTLE_PER_WINDOW:
+            t.in_window += 1
+            self.record(event, what)
         else:
-            self._suppressed += 1
+            t.suppressed += 1
+
+
+@dataclass
+class _Throttle:
+    window_start: float
+    in_window: int = 0
+    suppressed: int = 0
