@@ -145,6 +145,19 @@ def snapshot(app: ChargePointApp) -> Any:
     )
 
 
+def unique_id(raw: str, n: int) -> str:
+    """The frame with a message id of its own: hypothesis may draw the same id twice, and a
+    reused id is refused as a replay whatever the rest (tests/e2e/test_replay.py)."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    if isinstance(value, list) and len(value) > 1 and str(value[1]).startswith("fz"):
+        value[1] = f"fz{n}-{value[1][2:]}"
+        return json.dumps(value)
+    return raw
+
+
 async def run_frames(tmp: Path, frames: list[tuple[str, set[str]]]) -> None:
     cs = RawCentralSystem()
     server = await serve(cs.handle, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp1.6")])
@@ -166,8 +179,8 @@ async def run_frames(tmp: Path, frames: list[tuple[str, set[str]]]) -> None:
         await asyncio.sleep(0.2)
         before = snapshot(app)
         assert cs.ws is not None
-        for raw, codes in frames:
-            await cs.ws.send(raw)
+        for n, (raw, codes) in enumerate(frames):
+            await cs.ws.send(unique_id(raw, n))
             answer = await asyncio.wait_for(cs.answers.get(), 5)
             assert answer[0] == 4, f"{raw!r} was answered {answer!r}"
             assert answer[2] in codes, f"{raw!r}: {answer[2]} not in {codes}"

@@ -18,7 +18,7 @@ from cp_harness import MakeCP, Running
 from csms_peer import CentralSystemPeer
 from http_fixtures import http_server, upload_route
 from ocpp.v16 import call
-from tls_fixtures import provisioned, sign_csr
+from tls_fixtures import provisioned, server_context, sign_csr, write_root
 
 from smartcharge.chargepoint.security.provisioning import open_vault
 from smartcharge.chargepoint.security.security_log import verify_chain
@@ -209,6 +209,55 @@ async def test_get_log_to_an_unreachable_server_reports_the_failure(make_cp: Mak
             == ["UploadFailure"]
         )
     )
+
+
+async def test_an_upload_server_from_another_ca_fails_and_is_logged(
+    make_cp: MakeCP, tmp_path: Path
+) -> None:
+    trusted, other = trustme.CA(), trustme.CA()
+    root = write_root(trusted, tmp_path / "files-root.pem")
+    cp = await booted(make_cp, security={"profile": 0, "transfer_ca_file": str(root)})
+    got: list[tuple[str, bytes]] = []
+    runner, port = await http_server([upload_route("/logs", got)], server_context(other))
+    try:
+        url = f"https://localhost:{port}/logs"
+        res = await cp.call(
+            call.GetLog(
+                log_type="SecurityLog",
+                request_id=4,
+                retries=3,
+                retry_interval=1,
+                log={"remote_location": url},
+            )
+        )
+        assert res.status == "Accepted"
+        await cp.peer.wait_for(
+            lambda: (
+                [r.payload["status"] for r in cp.peer.of("LogStatusNotification")]
+                == ["Uploading", "UploadFailure"]
+            )
+        )
+        diag = await cp.call(call.GetDiagnostics(location=url, retries=2, retry_interval=1))
+        assert diag.file_name is not None
+        await cp.peer.wait_for(
+            lambda: (
+                [r.payload["status"] for r in cp.peer.of("DiagnosticsStatusNotification")][-1:]
+                == ["UploadFailed"]
+            )
+        )
+        assert got == []
+        assert cp.app.security is not None
+        refused = [
+            e.tech_info
+            for e in cp.app.security.log.entries()
+            if e.event == "InvalidFileServerCertificate"
+        ]
+        # Once per upload: a certificate that does not verify is not retried.
+        assert len(refused) == 2
+        assert refused[0].startswith(f"https://localhost:{port}/logs: ")
+        assert "certificate verify failed" in refused[0]
+    finally:
+        await runner.cleanup()
 
 
 def plug(cp: Running, n: int = 1) -> None:

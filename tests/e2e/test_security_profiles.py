@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import trustme
 from csms_peer import CentralSystemPeer
+from http_fixtures import http_server, upload_route
 from ocpp.v16 import call
 from tls_fixtures import BlockingTlsServer, provisioned, server_context, sign_csr, write_root
 
@@ -101,16 +102,23 @@ async def test_profile_1_basic_auth_and_a_wrong_password_is_refused_and_logged(
 
 
 async def at_profile_2(
-    tmp_path: Path, peers: Any, start: Start, identity: str, server: trustme.CA, trusted: trustme.CA
+    tmp_path: Path,
+    peers: Any,
+    start: Start,
+    identity: str,
+    server: trustme.CA,
+    trusted: trustme.CA,
+    **extra: Any,
 ) -> tuple[CentralSystemPeer, ChargePointApp]:
     """A provisioned charger at profile 2 trusting `trusted`, and a central system whose
-    certificate comes from `server`."""
+    certificate comes from `server`; `extra` adds `[security]` keys."""
     folder, password = credentials(tmp_path, identity)
     peer = await peers(ssl=server_context(server), passwords={identity: password})
     security = {
         "profile": 2,
         "credentials_dir": str(folder),
         "ca_file": str(write_root(trusted, tmp_path / f"{identity}-root.pem")),
+        **extra,
     }
     return peer, await start(identity, security, peer.url)
 
@@ -129,6 +137,39 @@ async def test_profile_2_tls_with_basic_auth_and_notifications_after_boot(
         "P2", call.GetInstalledCertificateIds(certificate_type="CentralSystemRootCertificate")
     )
     assert ids.status == "Accepted" and len(ids.certificate_hash_data) == 1
+
+
+async def test_at_profile_2_logs_go_over_https_verified_against_the_transfer_ca(
+    tmp_path: Path, peers: Any, start: Start
+) -> None:
+    ca, files_ca = trustme.CA(), trustme.CA()
+    root = write_root(files_ca, tmp_path / "files-root.pem")
+    peer, _ = await at_profile_2(tmp_path, peers, start, "P2UP", ca, ca, transfer_ca_file=str(root))
+    await peer.wait_for(lambda: peer.of("BootNotification"))
+    got: list[tuple[str, bytes]] = []
+    runner, port = await http_server([upload_route("/logs", got)], server_context(files_ca))
+    try:
+        # Plain http: refused at profile 2 (logs in the clear beside a TLS link would undo it).
+        plain = {"remote_location": f"http://127.0.0.1:{port}/logs"}
+        res = await peer.call("P2UP", call.GetLog(log_type="SecurityLog", request_id=1, log=plain))
+        assert res.status == "Rejected"
+        diag = await peer.call("P2UP", call.GetDiagnostics(location=plain["remote_location"]))
+        assert diag.file_name is None
+        # https:// with a certificate from the configured CA: uploaded.
+        secure = {"remote_location": f"https://localhost:{port}/logs"}
+        res = await peer.call("P2UP", call.GetLog(log_type="SecurityLog", request_id=2, log=secure))
+        assert res.status == "Accepted"
+        await peer.wait_for(
+            lambda: (
+                [r.payload["status"] for r in peer.of("LogStatusNotification")][-1:] == ["Uploaded"]
+            )
+        )
+        diag = await peer.call("P2UP", call.GetDiagnostics(location=secure["remote_location"]))
+        assert diag.file_name is not None
+        await peer.wait_for(lambda: len(got) == 2)
+        assert [name for name, _ in got] == [res.filename, diag.file_name]
+    finally:
+        await runner.cleanup()
 
 
 async def test_profile_3_mutual_tls(tmp_path: Path, peers: Any, start: Start) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import itertools
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +47,7 @@ class Behaviour:
     accepted_tags: set[str] | None = None  # None: every tag
     fail_start_transaction: int = 0  # answer the next N StartTransaction with a CALLERROR
     answer_delay: float = 0.0  # seconds before answering a transaction message (crash windows)
+    current_time: Callable[[], str] = now_iso  # the time told in Boot/Heartbeat answers
 
 
 class PeerChargePoint(ChargePoint):
@@ -82,13 +84,13 @@ class PeerChargePoint(ChargePoint):
         self._record("BootNotification", call_unique_id, **p)
         b = self.system.behaviour
         return call_result.BootNotification(
-            current_time=now_iso(), interval=b.boot_interval, status=b.boot_status
+            current_time=b.current_time(), interval=b.boot_interval, status=b.boot_status
         )
 
     @on("Heartbeat")
     def on_heartbeat(self, call_unique_id: str) -> call_result.Heartbeat:
         self._record("Heartbeat", call_unique_id)
-        return call_result.Heartbeat(current_time=now_iso())
+        return call_result.Heartbeat(current_time=self.system.behaviour.current_time())
 
     @on("StatusNotification")
     def on_status(self, call_unique_id: str, **p: Any) -> call_result.StatusNotification:

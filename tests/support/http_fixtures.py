@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import ssl
+
 from aiohttp import web
 
 
-async def http_server(routes: list[web.RouteDef]) -> tuple[web.AppRunner, int]:
-    """Serve `routes` on 127.0.0.1 and a free port; call `runner.cleanup()` when done."""
+async def http_server(
+    routes: list[web.RouteDef], tls: ssl.SSLContext | None = None
+) -> tuple[web.AppRunner, int]:
+    """Serve `routes` on 127.0.0.1 and a free port (HTTPS with `tls`); call `runner.cleanup()`
+    when done."""
     app = web.Application()
     app.add_routes(routes)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
     return runner, runner.addresses[0][1]
 

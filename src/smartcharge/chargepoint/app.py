@@ -33,6 +33,8 @@ from smartcharge.chargepoint.security.events import SecurityEvents
 from smartcharge.chargepoint.security_handlers import SecurityHandlers
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
+from smartcharge.chargepoint.system_time import AdjustedClock, TimeSync
+from smartcharge.chargepoint.transfer import Transfers, client_context
 from smartcharge.chargepoint.uk_extension import DeviceHooks
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.sim.clock import Clock, SimulatedClock
@@ -59,7 +61,9 @@ class ChargePointApp:
     ) -> None:
         self.config = config
         sim = config.simulator
-        self.clock: Clock = clock or SimulatedClock(sim.start_time, sim.speed)
+        # Everything reads time through this one clock; its offset is the correction adopted
+        # from the central system's time (system_time.py).
+        self.clock = AdjustedClock(clock or SimulatedClock(sim.start_time, sim.speed))
         self.rng = rng or random.SystemRandom()
         self.hardware = SimulatedHardware(
             self.clock,
@@ -219,6 +223,15 @@ class ChargePointApp:
         cfg = self.config
         self.boots += 1
         store = Store(cfg.data_dir / "chargepoint.sqlite")
+        time_sync = TimeSync(
+            self.clock,
+            store,
+            record=lambda event, info: security.events.record(event, info),
+            invalid=lambda what: security.events.invalid_message(what),
+            threshold_s=cfg.clock.sync_threshold_s,
+            enabled=cfg.sync_clock,
+        )
+        time_sync.restore()  # before anything of this boot reads the time
         self.hardware.restore_registers(
             {n: float(store.last_register(n)) for n in self.hardware.connectors}
         )
@@ -267,6 +280,13 @@ class ChargePointApp:
         )
         self.integrity = self._check_integrity(store, security.events)
         report_only = self.integrity is not None and not self.integrity
+        transfers = Transfers(
+            client_context(cfg.security.transfer_ca_file),
+            https_only_uploads=lambda: configuration.int_value("SecurityProfile") >= 2,
+            on_bad_certificate=lambda what: security.events.record(
+                "InvalidFileServerCertificate", what
+            ),
+        )
         firmware = FirmwareManager(
             station,
             cfg.data_dir,
@@ -275,10 +295,13 @@ class ChargePointApp:
             manufacturer_root=cfg.security.manufacturer_root,
             model_key=cfg.firmware.model_key_file,
             factory_version=cfg.firmware_version,
+            transfers=transfers,
         )
         firmware.boot()  # settle an install on trial, roll back what fails, before connecting
         self.firmware = firmware
-        diagnostics = Diagnostics(station, configuration, cfg.data_dir / "logs", cfg.identity)
+        diagnostics = Diagnostics(
+            station, configuration, cfg.data_dir / "logs", cfg.identity, transfers
+        )
 
         def boot_payload() -> dict[str, Any]:
             return {
@@ -310,6 +333,7 @@ class ChargePointApp:
             rng=self.rng,
             on_invalid=security.events.invalid_message,
             on_replay=security.events.attempted_replay,
+            on_time=time_sync.central_time,
         )
         security.events.wake = link.wake_outbox
 

@@ -36,6 +36,7 @@ from smartcharge import __version__
 
 __all__ = [
     "ChargePointConfig",
+    "ClockConfig",
     "ConfigError",
     "FirmwareConfig",
     "HardwareConfig",
@@ -300,6 +301,9 @@ class SecurityConfig(_Table):
     manufacturer_root: ResolvedPath | None = None
     # The signed boot manifest of the installed software (R31), checked at every start.
     boot_manifest: ResolvedPath | None = None
+    # The CAs (PEM) that HTTPS file servers must chain to: log and diagnostics uploads, firmware
+    # downloads, the update check. Unset: the system's CAs.
+    transfer_ca_file: ResolvedPath | None = None
 
     @model_validator(mode="after")
     def _manifest_needs_root(self) -> SecurityConfig:
@@ -314,6 +318,15 @@ class FirmwareConfig(_Table):
     update_url: HttpUrl | None = None
     check_interval_h: Annotated[int, AfterValidator(_int_range(1, 24 * 7))] = 24
     model_key_file: ResolvedPath | None = None
+
+
+class ClockConfig(_Table):
+    """`[clock]`: whether the charger sets its clock from the central system's currentTime
+    (SettingSystemTime, system_time.py). `sync_from_csms` unset: on, unless `[simulator]` runs
+    its own timeline (a `start_time`, or a `speed` other than 1)."""
+
+    sync_from_csms: bool | None = None
+    sync_threshold_s: Annotated[float, AfterValidator(_float_range(1, 3600))] = 5.0
 
 
 class OwnerApiConfig(_Table):
@@ -448,6 +461,7 @@ class ChargePointConfig(_Table):
     charging: ChargingConfig = ChargingConfig()
     firmware: FirmwareConfig = FirmwareConfig()
     owner_api: OwnerApiConfig = OwnerApiConfig()
+    clock: ClockConfig = ClockConfig()
 
     @model_validator(mode="before")
     @classmethod
@@ -511,6 +525,10 @@ class ChargePointConfig(_Table):
                 "identity",
                 f"must not contain ':' with security profile {profile} (HTTP Basic auth)",
             )
+        if self.clock.sync_from_csms and self.simulator.speed != 1:
+            raise _KeyProblem(
+                "clock.sync_from_csms", "a simulator speed other than 1 keeps its own time"
+            )
         if sec.ca_file is not None and scheme != "wss" and sec.tls_csms_url is None:
             raise _KeyProblem(
                 "security.ca_file", "only used with a wss:// csms_url or tls_csms_url"
@@ -521,6 +539,13 @@ class ChargePointConfig(_Table):
     def connect_url(self) -> str:
         """The websocket URL to dial: `csms_url` with the identity as its last path segment."""
         return f"{self.csms_url.rstrip('/')}/{self.identity}"
+
+    @property
+    def sync_clock(self) -> bool:
+        """Whether the clock follows the central system's time (see ClockConfig)."""
+        if self.clock.sync_from_csms is not None:
+            return self.clock.sync_from_csms
+        return self.simulator.start_time is None and self.simulator.speed == 1
 
     def url_for_profile(self, profile: int) -> str | None:
         """The URL to dial at security `profile` (ws:// for 0-1, wss:// for 2-3), or None."""

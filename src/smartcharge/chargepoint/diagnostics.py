@@ -26,9 +26,15 @@ log = logging.getLogger("smartcharge.chargepoint.diagnostics")
 
 class Diagnostics:
     def __init__(
-        self, station: Station, configuration: Configuration, log_dir: Path, identity: str
+        self,
+        station: Station,
+        configuration: Configuration,
+        log_dir: Path,
+        identity: str,
+        transfers: transfer.Transfers | None = None,
     ) -> None:
         self.station = station
+        self.transfers = transfers or transfer.Transfers(transfer.client_context(None))
         self.config = configuration
         self.log_dir = log_dir
         self.identity = identity
@@ -72,7 +78,7 @@ class Diagnostics:
     ) -> None:
         await self._report("Uploading")
         data = self.archive()
-        await transfer.upload_and_report(
+        await self.transfers.upload_and_report(
             self.station.clock,
             location,
             name,

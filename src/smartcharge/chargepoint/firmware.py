@@ -105,8 +105,10 @@ class FirmwareManager:
         manufacturer_root: Path | None = None,
         model_key: Path | None = None,
         factory_version: str = "",
+        transfers: transfer.Transfers | None = None,
     ) -> None:
         self.station = station
+        self._transfers = transfers or transfer.Transfers(transfer.client_context(None))
         self.dir = data_dir / "firmware"
         self.model = model
         self.status = "Idle"
@@ -191,7 +193,7 @@ class FirmwareManager:
         await self._report("Downloading")
         try:
             image = await transfer.with_retries(
-                st.clock, retries, interval, lambda: transfer.download(location)
+                st.clock, retries, interval, lambda: self._transfers.download(location)
             )
         except transfer.TransferError as exc:
             log.warning("firmware download failed: %s", exc)
@@ -289,7 +291,10 @@ class FirmwareManager:
         await report("Downloading", req.request_id)
         try:
             data = await transfer.with_retries(
-                st.clock, req.retries, req.retry_interval, lambda: transfer.download(req.location)
+                st.clock,
+                req.retries,
+                req.retry_interval,
+                lambda: self._transfers.download(req.location),
             )
         except transfer.TransferError as exc:
             log.warning("firmware download failed: %s", exc)
@@ -367,7 +372,7 @@ class FirmwareManager:
         st = self.station
         checked = st.clock.now().isoformat()
         try:
-            body = await transfer.download(url, timeout_s=30.0)
+            body = await self._transfers.download(url, timeout_s=30.0)
             found = orjson.loads(body)
             if not isinstance(found, dict) or not isinstance(found.get("version"), str):
                 raise ValueError("no version in the release description")

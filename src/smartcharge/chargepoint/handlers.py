@@ -15,6 +15,7 @@ from typing import Any, Literal
 from ocpp.charge_point import snake_to_camel_case
 from ocpp.v16 import call, call_result
 
+from smartcharge.chargepoint import transfer
 from smartcharge.chargepoint.configuration_keys import Configuration, TooManyKeysError
 from smartcharge.chargepoint.diagnostics import Diagnostics
 from smartcharge.chargepoint.firmware import FirmwareManager
@@ -404,6 +405,12 @@ class Handlers:
         return {"status": self.firmware.signed_update(req)}
 
     async def get_diagnostics(self, req: call.GetDiagnostics) -> call_result.GetDiagnostics:
+        try:
+            self.diagnostics.transfers.check_upload(req.location)
+        except transfer.TransferError as exc:
+            # GetDiagnostics.conf has no status: no file name means nothing will be uploaded.
+            log.info("GetDiagnostics refused: %s", exc)
+            return call_result.GetDiagnostics()
         name = self.diagnostics.schedule(
             req.location,
             req.retries,

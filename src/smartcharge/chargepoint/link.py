@@ -94,6 +94,7 @@ class Link:
         on_frame: Callable[[str, str], None] | None = None,
         on_invalid: Callable[[str], None] | None = None,
         on_replay: Callable[[str], None] | None = None,
+        on_time: Callable[[object, float], object] | None = None,
     ) -> None:
         self.identity = identity
         self.security = security
@@ -110,6 +111,7 @@ class Link:
         self._on_frame = on_frame
         self._on_invalid = on_invalid
         self._on_replay = on_replay
+        self._on_time = on_time  # the central system's currentTime, and half the round trip
         self.endpoint: RpcEndpoint | None = None
         self._ws: ClientConnection | None = None
         self._accepted = False
@@ -129,7 +131,16 @@ class Link:
         endpoint = self.endpoint
         if endpoint is None:
             raise ConnectionError("not connected")
-        return await endpoint.call_raw(action, payload, timeout=self._call_timeout)
+        return await self._call(endpoint, action, payload)
+
+    async def _call(
+        self, endpoint: RpcEndpoint, action: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        sent = self.clock.monotonic()
+        result = await endpoint.call_raw(action, payload, timeout=self._call_timeout)
+        if self._on_time is not None and action in ("BootNotification", "Heartbeat"):
+            self._on_time(result.get("currentTime"), (self.clock.monotonic() - sent) / 2)
+        return result
 
     def wake_outbox(self) -> None:
         self._outbox_wake.set()
@@ -238,7 +249,7 @@ class Link:
     async def _boot(self, endpoint: RpcEndpoint) -> None:
         while True:
             try:
-                result = await endpoint.call_raw("BootNotification", self._boot_payload())
+                result = await self._call(endpoint, "BootNotification", self._boot_payload())
             except (CallError, CallTimeout, InvalidResponse) as exc:
                 log.warning("BootNotification failed: %s", type(exc).__name__)
                 await self.clock.sleep(self._delay(3))
@@ -261,7 +272,7 @@ class Link:
             interval = max(1, self.settings.int_value("HeartbeatInterval"))
             await self.clock.sleep(interval)
             try:
-                await endpoint.call_raw("Heartbeat", {})
+                await self._call(endpoint, "Heartbeat", {})
             except (CallError, CallTimeout, InvalidResponse) as exc:
                 log.info("heartbeat failed: %s", type(exc).__name__)
 

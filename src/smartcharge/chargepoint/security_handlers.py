@@ -282,7 +282,7 @@ class SecurityHandlers:
 
     async def get_log(self, req: dict[str, Any]) -> dict[str, Any]:
         try:
-            transfer.check_location(req["log"]["remoteLocation"])
+            self.diagnostics.transfers.check_upload(req["log"]["remoteLocation"])
             _when(req["log"].get("oldestTimestamp"))
             _when(req["log"].get("latestTimestamp"))
         except (transfer.TransferError, ValueError) as exc:
@@ -317,7 +317,7 @@ class SecurityHandlers:
             )
         else:
             data = self.diagnostics.archive()
-        await transfer.upload_and_report(
+        await self.diagnostics.transfers.upload_and_report(
             self.station.clock,
             params["remoteLocation"],
             name,

@@ -69,6 +69,7 @@ LOCAL_EVENTS: dict[str, bool] = {
     "CredentialsProvisioned": False,
     "FactoryReset": True,
     "FirmwareRolledBack": True,
+    "InvalidFileServerCertificate": False,
 }
 
 EVENT_TYPES: dict[str, bool] = {**WHITEPAPER_EVENTS, **LOCAL_EVENTS}
