@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("smartcharge.chargepoint")
 
+STORAGE_PROBE_S = 30.0  # during a storage-full episode: how often to try writing again
+
 # What this build implements.
 FEATURE_PROFILES = (
     "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"
@@ -369,6 +371,7 @@ class ChargePointApp:
             firmware_status=firmware.send_signed_firmware_status,
         )
         station.online = link
+        station.storage_failed = security.events.storage_failed
         self.station, self.link, self.security = station, link, security
         while self._tampers:
             security.tamper(self._tampers.pop(0))
@@ -393,6 +396,7 @@ class ChargePointApp:
         ]
         station.spawn(self._after_accept(link, firmware))
         station.spawn(self._after_accept_renew(link, security_handlers))
+        station.spawn(self._probe_storage(security.events))
         if cfg.firmware.update_url is not None:
             every = timedelta(hours=cfg.firmware.check_interval_h)
             station.spawn(firmware.check_for_updates(cfg.firmware.update_url, every))
@@ -421,6 +425,12 @@ class ChargePointApp:
             store.close()
             self.station = None
             self.link = None
+
+    async def _probe_storage(self, events: SecurityEvents) -> None:
+        """MemoryExhaustion: while storage is full, look now and then whether space returned."""
+        while True:
+            await self.clock.sleep(STORAGE_PROBE_S)
+            events.probe()
 
     @staticmethod
     async def _after_accept_renew(link: Link, security_handlers: SecurityHandlers) -> None:

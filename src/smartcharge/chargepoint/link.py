@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 import ssl
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -38,6 +39,7 @@ log = logging.getLogger("smartcharge.chargepoint.link")
 
 SUBPROTOCOL = Subprotocol("ocpp1.6")
 RECONNECT_GRACE_S = 1.0
+STORAGE_RETRY_S = 30.0  # a full disk: how long before the outbox tries its head again
 
 
 class Settings(Protocol):
@@ -285,7 +287,15 @@ class Link:
                 if store.outbox_head() is None:
                     await self._outbox_wake.wait()
                 continue
-            await self._deliver(endpoint, item)
+            try:
+                await self._deliver(endpoint, item)
+            except (sqlite3.Error, OSError) as exc:
+                # A full disk (MemoryExhaustion): the message stays at the head; sent again
+                # later with the same message id.
+                failed = self.station.storage_failed
+                if failed is None or not failed("outbox", exc):
+                    raise
+                await self.clock.sleep(STORAGE_RETRY_S)
 
     async def _deliver(self, endpoint: RpcEndpoint, item: OutboxItem) -> None:
         store = self.station.store

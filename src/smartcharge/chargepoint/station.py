@@ -13,6 +13,7 @@ import logging
 import math
 import random
 import secrets
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -44,6 +45,7 @@ log = logging.getLogger("smartcharge.chargepoint.station")
 SAMPLE_FLUSH_EVERY_S = 10  # per-second samples are history, not transaction data: batch them
 PROFILES_KEY = "smart_charging.profiles"
 TAMPER_KEY = "security.tamper"
+SAMPLES_KEPT = 3600  # per connector, in memory while the disk is full (an hour of 1 s samples)
 PRUNE_EVERY_S = 3600  # history past its retention (store.SESSION/SAMPLE_RETENTION) goes hourly
 
 
@@ -134,6 +136,9 @@ class Station:
         # R36: after a tamper alarm no energy flows until the owner or installer clears it;
         # kept in the store so a power cycle does not clear it.
         self.tampered = store.setting(TAMPER_KEY) is not None
+        # Told when a write failed (SecurityEvents.storage_failed): True for a full disk, which
+        # the station survives; anything else is a fault and propagates.
+        self.storage_failed: Callable[[str, BaseException], bool] | None = None
         self.profiles = Installed.loads(store.setting(PROFILES_KEY) or "[]", self._profile_limits())
         self._scheduled_station: bool | None = None  # ChangeAvailability(0) answered Scheduled
         self._samples: list[tuple[datetime, int, float, float]] = []
@@ -205,7 +210,7 @@ class Station:
             self._tick()
             mono = self.clock.monotonic()
             if mono - last_prune >= PRUNE_EVERY_S:
-                self.store.prune(self.clock.now())
+                self._storing("history", self.store.prune, self.clock.now())
                 last_prune = mono
             # Ticks keep to a fixed one-second grid (R11: a reading every second): a late tick
             # does not push the schedule back; a tick missed entirely is skipped, not repeated.
@@ -234,10 +239,19 @@ class Station:
         self.flush_samples()
 
     # --- the tick ------------------------------------------------------------------------------
+    def _storing(self, where: str, step: Callable[..., object], *args: Any, **kw: Any) -> None:
+        """Run one step of the tick; a full disk does not stop the others (MemoryExhaustion is
+        reported through `storage_failed`, and the step is tried again next tick)."""
+        try:
+            step(*args, **kw)
+        except (sqlite3.Error, OSError) as exc:
+            if self.storage_failed is None or not self.storage_failed(where, exc):
+                raise
+
     def _tick(self) -> None:
         now = self.clock.now()
         mono = self.clock.monotonic()
-        self._expire_reservations(now)
+        self._storing("reservations", self._expire_reservations, now)
         interval = self.settings.int_value("ClockAlignedDataInterval")
         slot = aligned_slot(now, interval)
         # A new interval began since the last tick; a changed ClockAlignedDataInterval is not one.
@@ -248,24 +262,29 @@ class Station:
         )
         self._aligned_slot = (interval, slot)
         for c in self.connectors.values():
-            self._session_changes(c, mono)
+            self._storing("transactions", self._session_changes, c, mono)
         decisions = self._decide(now)
         for c in self.connectors.values():
             self._drive(c, decisions[c.id], mono)
             reading = c.hw.meter.read()
             self._samples.append((now, c.id, reading.power_w, reading.energy_import_wh))
             if c.tx_local_id is not None and mono >= c.next_sample_mono:
-                self._periodic_sample(c, now, mono)
+                self._storing("meter values", self._periodic_sample, c, now, mono)
             if aligned_due:
-                self._aligned_sample(c, now)
+                self._storing("meter values", self._aligned_sample, c, now)
         if mono - self._last_flush >= SAMPLE_FLUSH_EVERY_S:
-            self.flush_samples()
+            self._storing("samples", self.flush_samples)
         self._report_statuses(mono)
 
     def flush_samples(self) -> None:
         batch, self._samples = self._samples, []
-        self.store.add_samples(batch)
         self._last_flush = self.clock.monotonic()
+        try:
+            self.store.add_samples(batch)
+        except (sqlite3.Error, OSError):
+            # Kept for the next flush (a full disk), the newest SAMPLES_KEPT of them.
+            self._samples = (batch + self._samples)[-SAMPLES_KEPT * len(self.connectors) :]
+            raise
 
     def _session_changes(self, c: Connector, mono: float) -> None:
         pilot = c.hw.pilot_state()
@@ -277,8 +296,8 @@ class Station:
             c.finishing = False
         if c.tx_local_id is None and c.authorized and plugged and self._available(c):
             tag, info, _ = c.authorized
-            c.authorized = None
             self.start_transaction(c, tag, info)
+            c.authorized = None  # only once started: a start the store refused is tried again
         if (
             c.tx_local_id is not None
             and pilot is PilotState.A
@@ -371,8 +390,13 @@ class Station:
             # R8: whatever was decided, never above the hardware and installation limit.
             limit = 0.0 if self._faulted(c) else min(c.rate.applied.limit_a, self.max_current_a)
             if changed or limit != c.limit_a:
-                self.store.record_rate_change(
-                    c.tx_local_id, at=self.clock.now(), limit_a=limit, cause=c.rate.applied.cause
+                self._storing(
+                    "rate changes",
+                    self.store.record_rate_change,
+                    c.tx_local_id,
+                    at=self.clock.now(),
+                    limit_a=limit,
+                    cause=c.rate.applied.cause,
                 )
         c.limit_a = limit
         if c.hw.offered_current() != limit:
@@ -418,12 +442,14 @@ class Station:
     # --- tamper (R36) ----------------------------------------------------------------------------
     def tamper(self, description: str) -> None:
         """Stop charging until `clear_tamper`: transactions end, connectors are Unavailable."""
-        self.store.save_setting(TAMPER_KEY, description[:255] or "tamper")
-        self.tampered = True
+        self.tampered = True  # first: a full disk must not keep charging going
+        self._storing(
+            "tamper latch", self.store.save_setting, TAMPER_KEY, description[:255] or "tamper"
+        )
         for c in self.connectors.values():
             c.authorized = None
             if c.tx_local_id is not None:
-                self.stop_transaction(c, "Other")
+                self._storing("transactions", self.stop_transaction, c, "Other")
         self.spawn(self.send_status(0, "Unavailable"))
         self.poke()
 
@@ -592,9 +618,11 @@ class Station:
             export_stop_wh=round(reading.energy_export_wh),
         )
         log.info("connector %s: transaction %s stopped (%s)", c.id, c.tx_local_id, reason)
-        self.controls.end_session(c.tx_local_id)
+        # The stop is stored: what follows must not fail it half-way (a full disk), or the
+        # next tick would stop the same transaction again.
+        self._storing("owner controls", self.controls.end_session, c.tx_local_id)
         if self.profiles.end_transaction(c.id):
-            self.save_profiles()
+            self._storing("charging profiles", self.save_profiles)
         c.rate = DelayedRate(IDLE)
         c.tx_local_id = None
         c.tx_id_tag = None

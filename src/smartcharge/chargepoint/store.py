@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from smartcharge.chargepoint.storage import write_transaction
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -213,14 +215,8 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
-            self._db.execute("COMMIT")
+        with write_transaction(self._db) as db:
+            yield db
 
     def close(self) -> None:
         self._db.close()

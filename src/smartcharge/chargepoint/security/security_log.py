@@ -34,6 +34,8 @@ from typing import Any
 
 import orjson
 
+from smartcharge.chargepoint.storage import write_transaction
+
 # The OCPP 1.6 security whitepaper's security events (edition 3, appendix 1), with whether each is
 # critical: a critical event is pushed to the central system with SecurityEventNotification.
 WHITEPAPER_EVENTS: dict[str, bool] = {
@@ -208,13 +210,8 @@ class SecurityLog:
     @contextmanager
     def _write(self) -> Iterator[None]:
         # BEGIN IMMEDIATE takes the write lock first, so two writers never fork the chain.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._db):
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def _digest(self, data: bytes) -> str:
         if self._mac_key is None:
