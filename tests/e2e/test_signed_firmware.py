@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -236,6 +237,16 @@ async def test_a_good_encrypted_image_installs_and_a_broken_slot_rolls_back(
     assert rolled == ["slot a image changed since it was installed"]
 
 
+def updates_told(cp: Running) -> list[dict[str, Any]]:
+    """The UpdateAvailable DataTransfers the central system received, their data decoded."""
+    return [
+        orjson.loads(r.payload["data"])
+        for r in cp.peer.of("DataTransfer")
+        if r.payload["vendor_id"] == "org.smartcharge.uk"
+        and r.payload["message_id"] == "UpdateAvailable"
+    ]
+
+
 async def test_the_charger_checks_for_updates_at_boot_and_then_periodically(
     make_cp: MakeCP, maker: KeyFiles, files: Files
 ) -> None:
@@ -248,6 +259,17 @@ async def test_the_charger_checks_for_updates_at_boot_and_then_periodically(
     assert found is not None and found["latestVersion"] == "2.1.0"
     assert found["updateAvailable"] is True and found["location"] == "https://example.com/fw"
     assert cp.app._condition()["firmware"]["updateCheck"] == found  # what the owner sees
+    # R30: the central system is told too, through the durable outbox after the accepted boot.
+    await cp.peer.wait_for(lambda: updates_told(cp))
+    [told] = updates_told(cp)
+    actions = [r.action for r in cp.peer.received]
+    assert actions.index("BootNotification") < actions.index("DataTransfer")
+    assert told == {
+        "version": "2.1.0",
+        "location": "https://example.com/fw",
+        "checkedAt": found["checkedAt"],
+        "running": cp.app.config.firmware_version,
+    }
 
     # The loop itself (24 h in the config; 20 simulated seconds here): a later check sees what
     # was published since, and a broken description is reported, not fatal.
@@ -258,4 +280,10 @@ async def test_the_charger_checks_for_updates_at_boot_and_then_periodically(
     await cp.until(lambda: "error" in (fw.available or {}))
     files.served["latest.json"] = orjson.dumps({"version": cp.app.config.firmware_version})
     await cp.until(lambda: (fw.available or {}).get("updateAvailable") is False, timeout=10)
+    # The same version found again is not told again; a newer one is.
+    files.served["latest.json"] = b'{"version": "2.1.0", "location": "https://example.com/fw"}'
+    await cp.until(lambda: (fw.available or {}).get("updateAvailable") is True, timeout=10)
+    files.served["latest.json"] = b'{"version": "2.2.0"}'
+    await cp.peer.wait_for(lambda: len(updates_told(cp)) == 2)
+    assert updates_told(cp)[1]["version"] == "2.2.0" and updates_told(cp)[1]["location"] is None
     task.cancel()

@@ -8,6 +8,7 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from platform_harness import Platform
 from sqlalchemy import select
@@ -26,7 +27,9 @@ async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0)
             await asyncio.sleep(0.05)
 
 
-def our_charge_point(platform: Platform, password: str, tmp_path: Path) -> ChargePointApp:
+def our_charge_point(
+    platform: Platform, password: str, tmp_path: Path, **extra: Any
+) -> ChargePointApp:
     # A provisioned charger whose vault holds the password the platform issued: the vault is
     # also where a rotated AuthorizationKey goes.
     factory = tmp_path / "factory"
@@ -41,6 +44,7 @@ def our_charge_point(platform: Platform, password: str, tmp_path: Path) -> Charg
             "security": {"profile": 1, "credentials_dir": str(factory)},
             "simulator": {"speed": 20, "start_time": "2026-06-01T12:00:00+00:00"},
             "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
+            **extra,
         },
         base_dir=tmp_path,
     )

@@ -41,10 +41,12 @@ from smartcharge.chargepoint.security.firmware_verify import (
     verify,
 )
 from smartcharge.chargepoint.station import Station
+from smartcharge.chargepoint.uk_extension import VENDOR_ID
 
 log = logging.getLogger("smartcharge.chargepoint.firmware")
 
 IMAGE_FORMAT = "smartcharge-sim-firmware"
+REPORTED_KEY = "firmware.update_reported"  # the last version found that was told to the CSMS
 
 
 class InvalidImage(Exception):
@@ -395,9 +397,33 @@ class FirmwareManager:
         }
         if newer:
             log.info("update check: version %s is available (running %s)", version, current)
+            self._tell_central_system(self.available, current)
         else:
             log.info("update check: %s is the latest version", version)
         return self.available
+
+    def _tell_central_system(self, found: dict[str, Any], running: str) -> None:
+        """R30: the central system hears of a newer version too (UpdateAvailable, a UK-extension
+        DataTransfer, docs/ocpp-extensions.md), queued durably, once per version found."""
+        store = self.station.store
+        version = found["latestVersion"]
+        if store.setting(REPORTED_KEY) == version:
+            return
+        data = {
+            "version": version,
+            "location": found["location"],
+            "checkedAt": found["checkedAt"],
+            "running": running,
+        }
+        payload = {
+            "vendorId": VENDOR_ID,
+            "messageId": "UpdateAvailable",
+            "data": orjson.dumps(data).decode(),
+        }
+        store.enqueue("DataTransfer", payload, now=self.station.clock.now())
+        store.save_setting(REPORTED_KEY, version)  # a crash between the two: sent twice, harmless
+        if self.station.online is not None:
+            self.station.online.wake_outbox()
 
     def condition(self) -> dict[str, Any]:
         """What the owner sees of the firmware."""

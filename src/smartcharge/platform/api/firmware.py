@@ -3,6 +3,7 @@ firmware update (R30)."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from typing import Any
 
@@ -11,19 +12,28 @@ from fastapi import APIRouter
 from smartcharge.platform.api.access import Managed, Visible
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.api.commands import COMMAND_ERRORS
-from smartcharge.platform.api.schemas import FirmwareEventOut, FirmwareOut, FirmwareRequest
+from smartcharge.platform.api.schemas import (
+    FirmwareEventOut,
+    FirmwareOut,
+    FirmwareRequest,
+    UpdateFoundOut,
+)
 from smartcharge.platform.handlers.context import iso
+from smartcharge.platform.handlers.uk_extensions import latest_update_found
 
 router = APIRouter(tags=["firmware"])
 
 
 @router.get("/api/chargers/{identity}/firmware", response_model=FirmwareOut)
 async def firmware(charger: Visible, ctx: Api) -> FirmwareOut:
-    """The firmware version from the last boot and the status notifications, newest first."""
+    """The firmware version from the last boot, the status notifications (newest first), and
+    the newer version the charger's own update check found, if any (`charger_found`)."""
     row = await ctx.store.history.charger(charger.caller.scope, charger.identity)
     assert row is not None
     events = await ctx.store.history.firmware_events(charger.id)
+    found = await latest_update_found(ctx.store.engine, charger.id)
     return FirmwareOut(
+        charger_found=None if found is None else UpdateFoundOut(**dataclasses.asdict(found)),
         identity=charger.identity,
         firmware_version=row["firmware_version"],
         events=[

@@ -230,10 +230,21 @@ class FirmwareEventOut(BaseModel):
     received_at: datetime
 
 
+class UpdateFoundOut(BaseModel):
+    """What the charger's own update check last reported (UpdateAvailable, R30)."""
+
+    version: str
+    location: str | None
+    checked_at: datetime
+    running: str | None
+    received_at: datetime | None
+
+
 class FirmwareOut(BaseModel):
     identity: str
     firmware_version: str | None
     events: list[FirmwareEventOut]
+    charger_found: UpdateFoundOut | None = None
 
 
 class SecurityEventOut(BaseModel):
