@@ -112,6 +112,7 @@ class Stack:
             support_until=date(2031, 12, 31),  # the about page's fallbacks (R38)
             vulnerability_contact="security@example.com",
         )
+        self.served["latest.json"] = b'{"version": "2.0.0"}'
         await self._serve_files()
         self.platform = PlatformApp(settings, now=self.clock.now, rng=random.Random(7))
         await self.platform.start()
@@ -140,7 +141,11 @@ class Stack:
                         "password": new.password,
                         "manufacturer_root": str(self.maker.root_cert),
                     },
-                    "firmware": {"model_key_file": str(self.maker.model_key)},
+                    "firmware": {
+                        "model_key_file": str(self.maker.model_key),
+                        # The charger's own update check finds 2.0.0 (R30; the firmware test).
+                        "update_url": f"http://127.0.0.1:{self.files_port}/latest.json",
+                    },
                     "charging": {"workplace": workplace, "random_delay_max_s": delay},
                     "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
                 },

@@ -326,6 +326,9 @@ def test_firmware_offer_install_progress(
     assert "Software update 2.0.0 available" in text(page)  # announced (R30)
     page.get_by_role("link", name="Software update 2.0.0 available").first.click()
     assert "Update available: 2.0.0" in text(page)
+    # What the charger's own update check found, next to what the operator published (R30).
+    found = page.locator("#charger-found").inner_text()
+    assert found.startswith("The charger found version 2.0.0 when it checked for updates on ")
     check_forms(page)
     page.evaluate("window.notReloaded = true")
     page.get_by_role("button", name="Install 2.0.0").click()
@@ -345,6 +348,7 @@ def test_firmware_offer_install_progress(
 
     stack_wait(running_new, 60)  # the new version, from the charger's boot after the install
     assert "No update available" in text(page)
+    assert page.locator("#charger-found").count() == 0  # it runs what it found
     page.close()
 
 

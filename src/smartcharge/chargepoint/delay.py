@@ -27,7 +27,10 @@ class DelayedRate:
     drawn_s: int = 0
 
     def remaining_s(self, mono: float) -> float:
-        return 0.0 if self.deadline is None else max(0.0, self.deadline - mono)
+        if self.deadline is None:
+            return 0.0
+        # Never more than was drawn (deadline - mono can exceed it by a float rounding).
+        return max(0.0, min(float(self.drawn_s), self.deadline - mono))
 
     def step(
         self,

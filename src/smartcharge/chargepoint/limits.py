@@ -118,6 +118,9 @@ def decide(
                     Cause.LOAD_BALANCING,
                     f"sharing {cap:g} A between the charging connectors",
                 )
+            elif amps < out[n].limit_a:
+                # Trimmed by less than 0.05 A: the cause stands, but R8 holds to the last bit.
+                out[n] = replace(out[n], limit_a=amps)
     return out
 
 
