@@ -83,3 +83,14 @@ async def test_a_full_disk_does_not_stop_charging_and_nothing_is_lost(make_cp: M
     assert stop.payload["reason"] == "EVDisconnected"
     assert security_log.verify().ok
     assert app.security.events.full_since is None
+
+
+async def test_low_memory_is_recorded_and_notified_once(make_cp: MakeCP) -> None:
+    # A threshold above what any test machine has: memory is "low" from the first look on.
+    cp = await make_cp(identity="LOWMEM", security={"profile": 0, "min_free_memory_mb": 1e6})
+    await cp.peer.wait_for(lambda: "MemoryExhaustion" in cp.peer.security_events())
+    await asyncio.sleep(2.0)  # 40 simulated seconds: more looks, still one episode
+    assert cp.app.security is not None
+    told = [e for e in cp.app.security.log.entries() if e.event == "MemoryExhaustion"]
+    assert len(told) == 1 and told[0].tech_info.startswith("memory: ")
+    assert cp.peer.security_events().count("MemoryExhaustion") == 1

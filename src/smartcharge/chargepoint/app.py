@@ -26,6 +26,7 @@ from smartcharge.chargepoint.handlers import Handlers
 from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.chargepoint.link import Link
+from smartcharge.chargepoint.memory import LowMemory
 from smartcharge.chargepoint.owner_controls import DsrAgreement, OwnerControls
 from smartcharge.chargepoint.security.boot_integrity import IntegrityResult, check_signed_file
 from smartcharge.chargepoint.security.boot_security import BootSecurity, open_vault
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("smartcharge.chargepoint")
 
-STORAGE_PROBE_S = 30.0  # during a storage-full episode: how often to try writing again
+WATCH_EVERY_S = 30.0  # how often to look at memory, and (disk full) try writing again
 
 # What this build implements.
 FEATURE_PROFILES = (
@@ -396,7 +397,8 @@ class ChargePointApp:
         ]
         station.spawn(self._after_accept(link, firmware))
         station.spawn(self._after_accept_renew(link, security_handlers))
-        station.spawn(self._probe_storage(security.events))
+        memory = LowMemory(cfg.security.min_free_memory_mb, security.events.record)
+        station.spawn(self._watch_storage_and_memory(security.events, memory))
         if cfg.firmware.update_url is not None:
             every = timedelta(hours=cfg.firmware.check_interval_h)
             station.spawn(firmware.check_for_updates(cfg.firmware.update_url, every))
@@ -426,10 +428,12 @@ class ChargePointApp:
             self.station = None
             self.link = None
 
-    async def _probe_storage(self, events: SecurityEvents) -> None:
-        """MemoryExhaustion: while storage is full, look now and then whether space returned."""
+    async def _watch_storage_and_memory(self, events: SecurityEvents, memory: LowMemory) -> None:
+        """MemoryExhaustion: while storage is full, look now and then whether space returned;
+        and whether memory runs low."""
         while True:
-            await self.clock.sleep(STORAGE_PROBE_S)
+            memory.check()
+            await self.clock.sleep(WATCH_EVERY_S)
             events.probe()
 
     @staticmethod

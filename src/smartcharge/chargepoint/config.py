@@ -304,6 +304,8 @@ class SecurityConfig(_Table):
     # The CAs (PEM) that HTTPS file servers must chain to: log and diagnostics uploads, firmware
     # downloads, the update check. Unset: the system's CAs.
     transfer_ca_file: ResolvedPath | None = None
+    # MemoryExhaustion when available memory falls below this (memory.py); 0: not watched.
+    min_free_memory_mb: Annotated[float, AfterValidator(_float_range(0, 1_000_000))] = 16.0
 
     @model_validator(mode="after")
     def _manifest_needs_root(self) -> SecurityConfig:

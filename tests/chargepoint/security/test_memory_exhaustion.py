@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from smartcharge.chargepoint.memory import LowMemory, available_mb
 from smartcharge.chargepoint.security.events import UNWRITTEN_KEPT, SecurityEvents
 from smartcharge.chargepoint.security.security_log import SecurityLog
 from smartcharge.chargepoint.storage import storage_full
@@ -147,3 +148,32 @@ def test_memory_is_bounded_while_full(rig: Rig) -> None:
     assert rig.events.probe()
     assert len(rig.log.entries()) - before == UNWRITTEN_KEPT
     assert rig.log.entries()[-1].tech_info == f"flood {UNWRITTEN_KEPT + 8}"
+
+
+def test_low_memory_is_one_memory_exhaustion_per_episode(tmp_path: Path) -> None:
+    now = available_mb()
+    assert now is not None and now > 1  # this machine's real MemAvailable
+    recorded: list[tuple[str, str]] = []
+    watch = LowMemory(now * 10, lambda event, info: recorded.append((event, info)))
+    watch.check()
+    watch.check()
+    assert [e for e, _ in recorded] == ["MemoryExhaustion"]
+    assert recorded[0][1].startswith("memory: ") and "MB available, below" in recorded[0][1]
+    watch.min_free_mb = 1  # memory is back
+    watch.check()
+    assert not watch.low and len(recorded) == 1
+    watch.min_free_mb = now * 10  # a new episode
+    watch.check()
+    assert len(recorded) == 2
+    off = LowMemory(0, lambda event, info: recorded.append((event, info)))
+    off.check()
+    assert len(recorded) == 2
+
+
+def test_no_meminfo_means_no_reading(tmp_path: Path) -> None:
+    assert available_mb(tmp_path / "missing") is None
+    garbage = tmp_path / "meminfo"
+    garbage.write_text("MemAvailable: lots kB\n")
+    assert available_mb(garbage) is None
+    garbage.write_text("MemTotal: 100 kB\n")
+    assert available_mb(garbage) is None
