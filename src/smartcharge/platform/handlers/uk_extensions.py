@@ -15,11 +15,12 @@ docs/ocpp-extensions.md): what the platform understands of them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smartcharge.platform.handlers.context import ChargerContext, parse_time
@@ -68,21 +69,28 @@ def update_available(data: str | None) -> UpdateFound:
     return UpdateFound(version, location, checked_at, running)
 
 
-async def latest_update_found(engine: AsyncEngine, charger_id: int) -> UpdateFound | None:
-    """What the charger's own update check last reported (a valid UpdateAvailable), if any."""
+async def recent_from_charger(
+    engine: AsyncEngine, charger_id: int, message_id: str, limit: int = 5
+) -> Sequence[Row[str | None, datetime]]:
+    """The charger's latest UK-extension DataTransfers of `message_id`, newest first: (data,
+    received_at) as stored, not yet checked."""
     stmt = (
         select(DataTransferEvent.data, DataTransferEvent.received_at)
         .where(
             DataTransferEvent.charger_id == charger_id,
             DataTransferEvent.vendor_id == UK_VENDOR,
-            DataTransferEvent.message_id == "UpdateAvailable",
+            DataTransferEvent.message_id == message_id,
         )
         .order_by(DataTransferEvent.id.desc())
-        .limit(5)
+        .limit(limit)
     )
     async with engine.connect() as conn:
-        rows = (await conn.execute(stmt)).all()
-    for row in rows:
+        return (await conn.execute(stmt)).all()
+
+
+async def latest_update_found(engine: AsyncEngine, charger_id: int) -> UpdateFound | None:
+    """What the charger's own update check last reported (a valid UpdateAvailable), if any."""
+    for row in await recent_from_charger(engine, charger_id, "UpdateAvailable"):
         try:
             found = update_available(row.data)
         except ValueError:

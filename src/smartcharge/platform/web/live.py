@@ -24,7 +24,8 @@ from smartcharge.platform.api.chargers import live_status
 from smartcharge.platform.api.context import ApiContext
 from smartcharge.platform.commands import UK_VENDOR
 from smartcharge.platform.errors import ChargerOffline
-from smartcharge.platform.store.models import DataTransferEvent, MeterValue
+from smartcharge.platform.handlers.uk_extensions import recent_from_charger
+from smartcharge.platform.store.models import MeterValue
 from smartcharge.platform.web.plain_words import Words, describe
 
 log = logging.getLogger("smartcharge.platform.web")
@@ -110,19 +111,7 @@ async def last_random_delay(
     ctx: ApiContext, charger_id: int, connector_id: int, now: datetime
 ) -> float:
     """What is left of the delay the charger announced (RandomDelay DataTransfer), if any."""
-    stmt = (
-        select(DataTransferEvent.data, DataTransferEvent.received_at)
-        .where(
-            DataTransferEvent.charger_id == charger_id,
-            DataTransferEvent.vendor_id == UK_VENDOR,
-            DataTransferEvent.message_id == "RandomDelay",
-        )
-        .order_by(DataTransferEvent.id.desc())
-        .limit(5)
-    )
-    async with ctx.store.engine.connect() as conn:
-        rows = (await conn.execute(stmt)).all()
-    for row in rows:
+    for row in await recent_from_charger(ctx.store.engine, charger_id, "RandomDelay"):
         with contextlib.suppress(ValueError, TypeError, AttributeError):
             data = json.loads(row.data)
             if int(data["connectorId"]) == connector_id:
