@@ -141,7 +141,10 @@ class Link:
         sent = self.clock.monotonic()
         result = await endpoint.call_raw(action, payload, timeout=self._call_timeout)
         if self._on_time is not None and action in ("BootNotification", "Heartbeat"):
-            self._on_time(result.get("currentTime"), (self.clock.monotonic() - sent) / 2)
+            try:
+                self._on_time(result.get("currentTime"), (self.clock.monotonic() - sent) / 2)
+            except Exception:  # setting the clock must never break the connection
+                log.exception("the central system's time could not be applied")
         return result
 
     def wake_outbox(self) -> None:

@@ -236,7 +236,7 @@ class Station:
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.flush_samples()
+        self._storing("samples", self.flush_samples)
 
     # --- the tick ------------------------------------------------------------------------------
     def _storing(self, where: str, step: Callable[..., object], *args: Any, **kw: Any) -> None:

@@ -19,9 +19,11 @@ cannot be true: before RELEASED (no charger runs this software earlier: a CSMS c
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from smartcharge.chargepoint.storage import storage_full
 from smartcharge.chargepoint.store import Store
 from smartcharge.sim.clock import Clock, utc
 
@@ -112,7 +114,12 @@ class TimeSync:
         if abs(error) <= self.threshold_s:
             return False
         self.clock.offset_s += error
-        self._store.save_setting(OFFSET_KEY, repr(self.clock.offset_s))
+        try:
+            self._store.save_setting(OFFSET_KEY, repr(self.clock.offset_s))
+        except sqlite3.Error as exc:
+            if not storage_full(exc):
+                raise
+            log.warning("clock offset not kept: storage full")  # MemoryExhaustion elsewhere
         new = self.clock.now()
         log.warning("clock set from the central system: %s -> %s", _iso(old), _iso(new))
         self._record("SettingSystemTime", f"{_iso(old)} -> {_iso(new)} (central system time)")

@@ -70,7 +70,7 @@ async def with_retries(
             raise CertificateRejected(why) from exc
         except (TransferError, aiohttp.ClientError, TimeoutError, OSError) as exc:
             log.warning("transfer attempt %s/%s failed: %s", n, tries, exc)
-            if isinstance(exc, CertificateRejected) or n == tries:
+            if n == tries:
                 raise TransferError(str(exc)) from exc
             await clock.sleep(max(1, interval or 60))
     raise AssertionError("unreachable")

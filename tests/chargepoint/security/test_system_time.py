@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from smartcharge.chargepoint.config import ChargePointConfig, ConfigError, parse_config
 from smartcharge.chargepoint.security.events import SecurityEvents
 from smartcharge.chargepoint.security.security_log import SecurityLog
 from smartcharge.chargepoint.store import Store
@@ -142,3 +143,27 @@ def test_a_damaged_stored_correction_is_ignored(tmp_path: Path, stored: str) -> 
     finally:
         r.log.close()
         r.store.close()
+
+
+def config(tmp_path: Path, **extra: object) -> ChargePointConfig:
+    data = {"identity": "CP1", "csms_url": "ws://127.0.0.1:9/ocpp", "data_dir": "d"}
+    return parse_config({**data, "security": {"profile": 0}, **extra}, base_dir=tmp_path)
+
+
+def test_sync_is_on_for_real_time_and_off_for_a_simulated_timeline(tmp_path: Path) -> None:
+    assert config(tmp_path).sync_clock  # production: real time
+    assert not config(tmp_path, simulator={"start_time": "2026-06-01T10:00:00+00:00"}).sync_clock
+    assert not config(tmp_path, simulator={"speed": 20}).sync_clock
+    on = config(
+        tmp_path,
+        simulator={"start_time": "2026-06-01T10:00:00+00:00"},
+        clock={"sync_from_csms": True},
+    )
+    assert on.sync_clock
+    assert not config(tmp_path, clock={"sync_from_csms": False}).sync_clock
+    with pytest.raises(ConfigError) as bad:
+        config(tmp_path, simulator={"speed": 20}, clock={"sync_from_csms": True})
+    assert "clock.sync_from_csms" in str(bad.value)
+    for threshold in (0, -5, 3601, "5"):
+        with pytest.raises(ConfigError, match=r"clock\.sync_threshold_s"):
+            config(tmp_path, clock={"sync_threshold_s": threshold})
