@@ -553,7 +553,12 @@ def check_only_config_error(data: dict[str, Any]) -> None:
         assert PASSWORD not in message
     else:
         assert isinstance(config, ChargePointConfig)
-        assert PASSWORD not in repr(config)
+        # The password's text given as another key's value (a data_dir, say) is no leak.
+        elsewhere = copy.deepcopy(data)
+        if isinstance(elsewhere.get("security"), dict):
+            elsewhere["security"].pop("password", None)
+        if PASSWORD not in repr(elsewhere):
+            assert PASSWORD not in repr(config)
     assert data == snapshot  # the input is never modified
 
 

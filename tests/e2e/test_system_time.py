@@ -96,7 +96,7 @@ async def test_the_charger_takes_the_central_systems_time_and_its_rules_follow(
     await tell_time(cp, cp.app.clock.now() + timedelta(minutes=10))
     await cp.until(lambda: len(time_events(cp)) == 2)
     left = cp.state(1)["random_delay_remaining_s"]
-    assert remaining - 6 <= left <= remaining - 1
+    assert remaining - 30 <= left <= remaining - 1  # ran on (2 s and more), no new draw, no jump
     await cp.call(
         call.DataTransfer(
             vendor_id="org.smartcharge.uk",

@@ -50,6 +50,36 @@ class DelayedRate:
                 # The reason changed, the rate did not: keep the rate, show the new reason.
                 self.applied = replace(target, limit_a=current.limit_a)
             return False
+        if not self._delayed(target, skip, hardware_max_a):
+            return self._apply(target)
+        if self.deadline is None:
+            self.drawn_s = delay.draw()
+            self.deadline = mono + self.drawn_s
+        self.pending = target  # a running delay is retargeted, not drawn again
+        if mono >= self.deadline:
+            return self._apply(target)
+        return False
+
+    def holds(
+        self,
+        target: Decision,
+        mono: float,
+        *,
+        skip: bool = False,
+        hardware_max_a: float | None = None,
+    ) -> bool:
+        """Whether `step(target, mono, ...)` would keep the current rate for now (a delay runs or
+        would start): what the connector still draws this tick (R8 sharing, station.py)."""
+        if abs(target.limit_a - self.applied.limit_a) < 0.1:
+            return False
+        if not self._delayed(target, skip, hardware_max_a):
+            return False
+        return self.deadline is None or mono < self.deadline
+
+    def _delayed(self, target: Decision, skip: bool, hardware_max_a: float | None) -> bool:
+        """A change to `target` waits for the random delay (R24), unless it is exempt (R26) or a
+        safety decrease (R8 over R24, see the module)."""
+        current = self.applied
         change = RateChange(
             old_a=current.limit_a,
             new_a=target.limit_a,
@@ -62,15 +92,7 @@ class DelayedRate:
             target.cause is Cause.LOAD_BALANCING
             or (hardware_max_a is not None and current.limit_a > hardware_max_a)
         )
-        if safety or not decide(change).applies:
-            return self._apply(target)
-        if self.deadline is None:
-            self.drawn_s = delay.draw()
-            self.deadline = mono + self.drawn_s
-        self.pending = target  # a running delay is retargeted, not drawn again
-        if mono >= self.deadline:
-            return self._apply(target)
-        return False
+        return not safety and decide(change).applies
 
     def skip(self) -> None:
         """The owner skips the delay running now (R25): the next step applies the target."""

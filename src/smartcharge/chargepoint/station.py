@@ -36,6 +36,7 @@ from smartcharge.chargepoint.owner_controls import OwnerControls
 from smartcharge.chargepoint.smart_charging.composite import charge_point_cap, limit_at
 from smartcharge.chargepoint.smart_charging.installed import Installed, Limits, allowed_units
 from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_profile
+from smartcharge.chargepoint.smart_charging.sharing import share
 from smartcharge.chargepoint.store import Reservation, Store
 from smartcharge.regulations import DEFAULT_MAX_S, Cause, RandomDelay
 from smartcharge.sim.clock import Clock
@@ -263,7 +264,7 @@ class Station:
         self._aligned_slot = (interval, slot)
         for c in self.connectors.values():
             self._storing("transactions", self._session_changes, c, mono)
-        decisions = self._decide(now)
+        decisions = self._within_caps(self._decide(now), now, mono)
         for c in self.connectors.values():
             self._drive(c, decisions[c.id], mono)
             reading = c.hw.meter.read()
@@ -346,6 +347,41 @@ class Station:
             charge_point_cap_a=charge_point_cap(self.profiles, now, phases=self.phases),
             site_limit_a=self.site_limit_a,
         )
+
+    def _within_caps(
+        self, decisions: dict[int, Decision], now: datetime, mono: float
+    ) -> dict[int, Decision]:
+        """R8 over R24: a connector whose decrease waits for its random delay still draws its
+        old rate, so the others share only what is left of the site or charge point cap (else
+        one connector's override could rise while another's delayed decrease still holds)."""
+        caps = [
+            cap
+            for cap in (self.site_limit_a, charge_point_cap(self.profiles, now, phases=self.phases))
+            if cap is not None
+        ]
+        held: dict[int, float] = {}
+        for c in self.connectors.values():
+            d = decisions[c.id]
+            skip = c.tx_local_id is not None and self.controls.no_delay_session(c.tx_local_id)
+            if (
+                c.tx_local_id is not None
+                and d.limit_a < c.rate.applied.limit_a
+                and c.rate.holds(d, mono, skip=skip, hardware_max_a=self.max_current_a)
+            ):
+                held[c.id] = min(c.rate.applied.limit_a, self.max_current_a)
+        if not caps or not held:
+            return decisions
+        cap = min(caps)
+        free = max(0.0, cap - sum(held.values()))
+        others = {n: d.limit_a for n, d in decisions.items() if n not in held and d.limit_a > 0}
+        if sum(others.values()) <= free:
+            return decisions
+        out = dict(decisions)
+        for n, amps in share(free, others).items():
+            if amps < out[n].limit_a:
+                reason = f"sharing {cap:g} A while another connector's delay holds its rate"
+                out[n] = Decision(amps, Cause.LOAD_BALANCING, reason)
+        return out
 
     def _flags_for(self, connector_id: int) -> ProfileFlags:
         # The flags of the most specific profile that can apply: a TxProfile before a
