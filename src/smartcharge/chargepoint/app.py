@@ -285,7 +285,10 @@ class ChargePointApp:
         report_only = self.integrity is not None and not self.integrity
         transfers = Transfers(
             client_context(cfg.security.transfer_ca_file),
-            https_only_uploads=lambda: configuration.int_value("SecurityProfile") >= 2,
+            https_only_uploads=lambda: (
+                not cfg.security.allow_http_uploads
+                and configuration.int_value("SecurityProfile") >= 2
+            ),
             on_bad_certificate=lambda what: security.events.record(
                 "InvalidFileServerCertificate", what
             ),

@@ -304,6 +304,8 @@ class SecurityConfig(_Table):
     # The CAs (PEM) that HTTPS file servers must chain to: log and diagnostics uploads, firmware
     # downloads, the update check. Unset: the system's CAs.
     transfer_ca_file: ResolvedPath | None = None
+    # From profile 2 on, logs are uploaded over https:// only, unless this says otherwise.
+    allow_http_uploads: bool = False
     # MemoryExhaustion when available memory falls below this (memory.py); 0: not watched.
     min_free_memory_mb: Annotated[float, AfterValidator(_float_range(0, 1_000_000))] = 16.0
 
