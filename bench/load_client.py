@@ -48,6 +48,9 @@ class Stats:
     answered: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
+    # How late the generator itself put due messages on the wire when nothing was outstanding
+    # (its own lag, which the latencies include): if this grows, the generator is the bottleneck.
+    send_lags: list[float] = field(default_factory=list)
     dsr_seen: int = 0
 
 
@@ -254,6 +257,8 @@ class Schedule:
         if ch.busy_since is None:
             ch.busy_since = due
             ch.send(text)
+            if self.stats.measuring:
+                self.stats.send_lags.append(self._loop.time() - due)
         else:
             ch.backlog.append((due, text))
 

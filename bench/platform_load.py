@@ -220,6 +220,7 @@ async def run_server(
             msgs_per_s=round(stats.answered / wall, 1),
             p50_ms=round(percentile(stats.latencies, 0.50) * 1000, 1),
             p99_ms=round(percentile(stats.latencies, 0.99) * 1000, 1),
+            generator_send_lag_p99_ms=round(percentile(stats.send_lags, 0.99) * 1000, 1),
             cpu_s=round(cpu, 2),
             cpu_s_per_1000=round(1000 * cpu / max(1, stats.answered), 3),
             msgs_per_cpu_s=round(stats.answered / cpu, 1) if cpu else None,
