@@ -51,7 +51,10 @@ async def main() -> None:
         ids = list(app.ocpp.connections)
         t0 = time.perf_counter()
         answers = await app.ocpp.send_many(ids, "DataTransfer", dsr_event(event_id), timeout=30)
-        return summary(ids, answers, time.perf_counter() - t0)
+        result = summary(ids, answers, time.perf_counter() - t0)
+        writer = app.store.meter_values  # how the meter values were batched, since the start
+        result["meter_batches"], result["meter_rows"] = writer.batches, writer.rows_written
+        return result
 
     try:
         await control(dsr)
