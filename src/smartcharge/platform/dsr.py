@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from smartcharge.ocpp.errors import CallTimeout
+from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
 from smartcharge.platform.handlers.context import iso
 from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
@@ -131,7 +131,9 @@ def _outcome(answer: dict[str, Any] | Exception) -> tuple[str, str | None]:
         return "offline", None
     if isinstance(answer, CallTimeout):
         return "timeout", None
-    if isinstance(answer, Exception):  # CallError, InvalidResponse, or the bus failing
+    if isinstance(answer, Exception):
+        if not isinstance(answer, CallError | InvalidResponse):  # not the charger's doing
+            log.warning("DSR delivery failed reason=%s", type(answer).__name__)
         return "error", str(answer)[:255]
     if answer.get("status") == "Accepted":
         return "accepted", None
