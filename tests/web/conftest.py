@@ -46,6 +46,9 @@ CHARGERS = {
     "HOME-1": ("alice@example.com", None, False, 600, 1),
     "HOME-2": ("alice@example.com", None, False, 1800, 3),
     "WORK-1": (None, "Acme", True, 600, 5),
+    # Carol's: "delete my data" restarts and wipes them, so no other flow uses them.
+    "CAROL-1": ("carol@example.com", None, False, 0, 7),
+    "CAROL-2": ("carol@example.com", None, False, 0, 9),
 }
 DEVICE_INFO = {  # R38 as the manufacturer set it; HOME-2 says nothing: the platform's are shown
     "HOME-1": {
@@ -57,6 +60,7 @@ DEVICE_INFO = {  # R38 as the manufacturer set it; HOME-2 says nothing: the plat
 USERS = {
     "alice@example.com": ("owner", None),
     "bob@example.com": ("owner", None),
+    "carol@example.com": ("owner", None),
     "admin@acme.example": ("workplace_admin", "Acme"),
     "worker@acme.example": ("workplace_user", "Acme"),
     "ops@example.com": ("operator", None),

@@ -437,7 +437,7 @@ def test_garbage_forms_change_nothing(context: Any, stack: Any) -> None:
     page.close()
 
 
-def test_information_and_delete_my_data(browser: Any, stack: Any, shots: Any) -> None:
+def test_information_page(browser: Any, stack: Any, shots: Any) -> None:
     ctx = browser.new_context()
     page = log_in(ctx, stack, "alice@example.com")
     # R38: the charger's own values (GetDeviceInfo), else the platform's, each with its source.
@@ -454,26 +454,82 @@ def test_information_and_delete_my_data(browser: Any, stack: Any, shots: Any) ->
     link = page.get_by_role("link", name="security@example.com")
     assert link.get_attribute("href") == "mailto:security@example.com"
     shots(page, "about-fallback")
+    ctx.close()
+
+
+def test_delete_my_data_wipes_each_charger_or_says_why_not(
+    browser: Any, stack: Any, shots: Any
+) -> None:
+    """R35 as Carol, on her own two chargers: one restarts wiped, which no other flow sees."""
+    carol = stack.chargers["CAROL-1"]
+    stack.do(lambda: stack.hw("CAROL-1").plug(1, battery_kwh=60, soc=20, max_power_w=7400))
+    ctx = browser.new_context()
+    page = log_in(ctx, stack, "carol@example.com")
+    page.goto(f"{stack.url}/app/chargers/CAROL-1")
+    wait_text(page, "#live", "Car plugged in")
+    page.locator("#start-1").click()
+    wait_text(page, "#live", "Waiting for off-peak hours")  # a session, held back by the hours
+    stack.do(lambda: stack.hw("CAROL-2").network.set_up(False))
+    stack.until(lambda: not stack.app.ocpp.is_connected("CAROL-2"))
+
     page.goto(f"{stack.url}/app/privacy")
     check_forms(page)
+    assert "CAROL-1, CAROL-2" in text(page)  # which chargers will be told to wipe themselves
     page.get_by_label(re.compile("Type DELETE")).fill("delete")
     page.get_by_role("button", name="Delete my personal data").click()
     assert "Nothing deleted" in page.get_by_role("alert").inner_text()
     page.get_by_label(re.compile("Type DELETE")).fill("DELETE")
     page.get_by_role("button", name="Delete my personal data").click()
-    main = text(page)
-    assert "Your personal data is deleted" in main
-    assert "HOME-1: SendLocalList Accepted, ClearCache Accepted" in main  # the chargers forget
+    # Neither charger could: each says why and what to do; nothing went on the platform.
+    assert "your account, sessions and cards are still here" in (
+        page.get_by_role("alert").inner_text()
+    )
+    assert page.locator("#answers li").all_inner_texts() == [
+        "CAROL-1 refused because it is charging (a charger never wipes itself during a session)."
+        " Stop the session on its page, then delete again.",
+        "CAROL-2 is offline, so it could not be asked."
+        " Delete again once it is back online (its page says Online).",
+    ]
+    check_forms(page)  # the "anyway" box has its label and is on the way to the button
+    shots(page, "not-wiped")
+    assert stack.do(lambda: carol.boots) == 1  # the charging charger changed nothing
+
+    # She stops the session, and goes ahead without the offline charger.
+    page.goto(f"{stack.url}/app/chargers/CAROL-1")
+    page.locator("#stop-1").click()
+    stack.until(
+        lambda: carol.station is not None and carol.station.connectors[1].tx_local_id is None
+    )
+    page.goto(f"{stack.url}/app/privacy")
+    page.get_by_label(re.compile("Type DELETE")).fill("DELETE")
+    page.get_by_role("button", name="Delete my personal data").click()
+    page.get_by_label(re.compile("Delete my account anyway")).check()
+    page.get_by_label(re.compile("Type DELETE")).fill("DELETE")
+    page.get_by_role("button", name="Delete my personal data").click()
+    assert "Your personal data is deleted" in text(page)
+    answers = page.locator("#answers li").all_inner_texts()
+    assert answers[0] == ("CAROL-1 wiped its data when you asked a moment ago.")
+    assert answers[1].startswith("CAROL-2 is offline, so it could not be asked. It still holds")
+    assert "factory reset on the charger itself" in answers[1]
     shots(page, "deleted")
-    # Gone: she cannot log in, and her sessions are no longer on the platform.
+
+    # The charger really wiped itself at its restart, and kept its security log (R37).
+    stack.until(lambda: carol.boots == 2 and carol.security is not None)
+    assert stack.do(lambda: carol.station.store.sessions()) == []
+    log = stack.do(lambda: carol.security.log.entries())
+    assert [e.tech_info for e in log if e.event == "FactoryReset"] == [
+        "requested by the owner over OCPP"
+    ]
+    assert stack.do(lambda: stack.chargers["CAROL-2"].boots) == 1
+    # Gone from the platform: she cannot log in, and her sessions are no longer there.
     page.goto(f"{stack.url}/app/login")
-    page.get_by_label("E-mail address").fill("alice@example.com")
-    page.get_by_label("Password").fill(stack.passwords["alice@example.com"])
+    page.get_by_label("E-mail address").fill("carol@example.com")
+    page.get_by_label("Password").fill(stack.passwords["carol@example.com"])
     page.get_by_role("button", name="Log in").click()
     assert page.get_by_role("alert").inner_text() == "wrong e-mail address or password"
 
     async def left() -> int:
-        charger = await stack.app.store.chargers.credentials("HOME-1")
+        charger = await stack.app.store.chargers.credentials("CAROL-1")
         return len(await stack.app.store.transactions.of_charger(charger.id))
 
     assert stack.call(left()) == 0

@@ -233,7 +233,7 @@ class UkExtension:
             raise NotPermitted("on a workplace charger only the administrator may wipe it")
         refusal = self.device.reset_refusal()
         if refusal is not None:
-            return _answer("Rejected", {"error": refusal})
+            return _answer("Rejected", {"error": refusal, "reason": "SessionRunning"})
         self._reset_by = msg.by
         log.info("factory reset accepted from the %s over OCPP", msg.by)
         return _answer("Accepted", {"factoryReset": True, "rebooting": True})

@@ -1,12 +1,11 @@
-"""Privacy and information (issue 6 item 8; R35, R38).
+"""Privacy (issue 6 item 8; R35).
 
 "Delete my personal data" removes, after a typed confirmation: the sessions on the owner's
 chargers (a workplace user: the sessions started with their own cards) with their meter values,
 the RFID cards registered to them, their tokens and their account; the chargers stay registered
-(the operator's), with no owner. Each of the owner's connected chargers is then told to forget
-the cards it keeps: SendLocalList (Full, empty) and ClearCache. OCPP 1.6 has no message that
-makes a charger wipe its own session history or reset to factory settings, so the page says that
-this part is done on the charger itself.
+(the operator's), with no owner. Before that each of the owner's chargers is told to wipe its
+own personal data (`wipe.py`); if one cannot, the platform deletes nothing until the owner
+tries again or chooses to go ahead anyway.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from sqlalchemy import delete, select, update
 
 from smartcharge.platform.api.auth import SESSION_COOKIE, Api, Caller, TokenCache
 from smartcharge.platform.api.context import ApiContext
-from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.store.models import (
     ApiToken,
     Charger,
@@ -33,6 +31,7 @@ from smartcharge.platform.store.models import (
 from smartcharge.platform.web.records import WebRecords
 from smartcharge.platform.web.render import back, page
 from smartcharge.platform.web.session import PageCaller
+from smartcharge.platform.web.wipe import wipe_chargers
 
 log = logging.getLogger("smartcharge.platform.web")
 
@@ -80,33 +79,14 @@ async def delete_personal_data(ctx: ApiContext, who: Caller) -> dict[str, int]:
     return counted
 
 
-async def tell_chargers_to_forget(
-    ctx: ApiContext, chargers: list[tuple[str, int]], user_id: int
-) -> list[str]:
-    """Empty each charger's local list of cards and its authorisation cache; what each said."""
-    out = []
-    version = int(ctx.now().timestamp()) % 2**31  # a new full list: newer than any before
-    for identity, charger_id in chargers:
-        said = []
-        for action, payload in (
-            ("SendLocalList", {"listVersion": version, "updateType": "Full"}),
-            ("ClearCache", {}),
-        ):
-            try:
-                answer = await ctx.commander.send(
-                    identity, charger_id, action, payload, user_id=user_id
-                )
-                said.append(f"{action} {answer.get('status')}")
-            except CommandFailed as exc:
-                said.append(f"{action} {exc.outcome}")
-        out.append(f"{identity}: {', '.join(said)}")
-    return out
-
-
 @router.get("/app/privacy", response_class=HTMLResponse)
 async def privacy_page(request: Request, ctx: Api, who: PageCaller) -> Response:
+    return page(request, "privacy.html", who, **await _form(ctx, who))
+
+
+async def _form(ctx: Api, who: Caller) -> dict[str, Any]:
     chargers = await ctx.store.history.chargers(who.scope) if who.role == "owner" else []
-    return page(request, "privacy.html", who, confirm_word=CONFIRM_WORD, chargers=chargers)
+    return {"confirm_word": CONFIRM_WORD, "chargers": chargers}
 
 
 @router.post("/app/privacy/delete")
@@ -115,7 +95,12 @@ async def delete_mine(
     ctx: Api,
     who: PageCaller,
     confirm: Annotated[str, Form(max_length=20)] = "",
+    anyway: Annotated[bool, Form()] = False,
+    wiped: Annotated[list[str], Form(max_length=100)] = [],  # noqa: B006 (FastAPI copies it)
 ) -> Response:
+    """Each of the owner's chargers is asked to wipe itself first. If one could not, nothing
+    is deleted on the platform yet and the owner is told why and what to do, unless they
+    chose to go ahead anyway (those chargers then keep their data until reset on site)."""
     if who.role not in DELETABLE_ROLES:
         return back(
             "/app/privacy",
@@ -126,17 +111,17 @@ async def delete_mine(
     owned: list[tuple[str, int]] = []
     if who.role == "owner":
         owned = [(r["identity"], int(r["id"])) for r in await ctx.store.history.chargers(who.scope)]
-    said = await tell_chargers_to_forget(ctx, owned, who.account.id)
+    done = frozenset(wiped) & {identity for identity, _ in owned}
+    answers = await wipe_chargers(ctx, owned, who.account.id, done)
+    if not anyway and any(not a.wiped for a in answers):
+        log.info(
+            "personal data not deleted yet user_id=%s: a charger was not wiped", who.account.id
+        )
+        return page(request, "privacy.html", who, answers=answers, **await _form(ctx, who))
     counted = await delete_personal_data(ctx, who)
     cache: TokenCache = request.app.state.token_cache
     cache.drop(user_id=who.account.id)
     log.info("personal data deleted user_id=%s counts=%s", who.account.id, counted)
-    response: Any = page(
-        request,
-        "deleted.html",
-        None,
-        counted=counted,
-        said=said,
-    )
+    response: Any = page(request, "deleted.html", None, counted=counted, answers=answers)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
