@@ -75,8 +75,27 @@ def test_login_and_roles(browser: Any, stack: Any, shots: Any) -> None:
     page.reload()
     assert "a workplace user may start" not in text(page)  # said once, not at every visit
     shots(page, "workplace-user-hours")
+    # A workplace user may start and stop, but not override the hours (the charger's admin's).
+    stack.do(lambda: stack.hw("WORK-1").plug(1, battery_kwh=60, soc=20, max_power_w=7400))
     page.goto(f"{stack.url}/app/chargers/WORK-1")
-    assert page.locator("#start-1").is_visible()  # a workplace user may start and stop
+    wait_text(page, "#live", "Car plugged in")
+    check_forms(page)
+    page.locator("#start-1").click()
+    assert "Start sent" in page.get_by_role("status").inner_text()
+    wait_text(page, "#live", "Random delay|Waiting for off-peak hours")
+    assert page.locator("#charge-now-1").count() == 0
+    for path, button in (  # nor change the settings: not even the buttons are there
+        ("schedule", "Plan and send"),
+        ("schedule", "Save tariff"),
+        ("security", "Record incident"),
+    ):
+        page.goto(f"{stack.url}/app/chargers/WORK-1/{path}")
+        assert page.get_by_role("button", name=button).count() == 0, button
+    page.goto(f"{stack.url}/app/chargers/WORK-1")
+    page.locator("#stop-1").click()
+    assert page.get_by_role("status").inner_text() == "Stop sent."
+    wait_text(page, "#live", "Finished|Ready", 30)
+    shots(page, "workplace-user-stopped")
     worker.close()
 
     # The workplace administrator answers for the workplace charger (by: administrator).
