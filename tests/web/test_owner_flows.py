@@ -310,6 +310,12 @@ def test_energy_sessions_totals_charts_csv(context: Any, stack: Any, shots: Any)
     csv = Path(got.value.path()).read_text()
     assert csv.splitlines()[0] == "start,end,sessions,energy_wh"
     assert "2026-01-01,2026-02-01,1,10000.0" in csv
+    with page.expect_download() as got:  # the sessions as the table shows them, cost and all
+        page.get_by_role("link", name="Download CSV").nth(2).click()
+    table = Path(got.value.path()).read_text().splitlines()
+    assert table[0] == "charger,started_at,stopped_at,duration_s,energy_wh,cost_p"
+    assert "HOME-1,2026-01-15T01:00:00Z,2026-01-15T03:00:00Z,7200.0,10000.0,75.0" in table
+    assert len(table) == 1 + sessions.count()
     # A session of today: its power curve at one reading a second.
     page.goto(f"{stack.url}/app/energy?charger=HOME-1")
     page.locator("#sessions tbody tr", has_text="Mon 23 Nov 2026").first.locator("a").click()

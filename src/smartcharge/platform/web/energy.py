@@ -1,6 +1,7 @@
 """Energy (issue 6 item 4; R10): every session of the last 12 months with its cost when a
 tariff is set, totals per day / week / month / custom period and for the 12 months, monthly
-bars, a session's power curve, and CSV of each view (the REST API's own CSV endpoints)."""
+bars, a session's power curve, and CSV of each view (the REST API's own CSV endpoints for the
+totals, ours for the sessions table: it adds the duration and the cost the page shows)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,53 @@ async def _tariffs(ctx: Api, rows: list[dict[str, Any]], who: Any) -> dict[str, 
     return out
 
 
+async def _year_of_sessions(
+    ctx: Api, who: Any, charger: str | None
+) -> tuple[list[dict[str, Any]], dict[str, Tariff]]:
+    """Every session of the last 12 months (of one charger, or all), each with its duration and
+    its cost under the charger's tariff (None without one); and the tariffs used."""
+    first, end = reports.last_12_months(reports.uk_day(ctx.now()))
+    rows = await ctx.store.history.sessions(
+        who.scope,
+        since=reports.uk_midnight(first),
+        until=reports.uk_midnight(end),
+        identity=charger,
+    )
+    tariffs = await _tariffs(ctx, rows, who)
+    for r in rows:
+        t = tariffs.get(r["charger"])
+        r["cost_p"] = (
+            session_cost_p(t, r["started_at"], r["stopped_at"], r["energy_wh"])
+            if t is not None and r["started_at"] is not None
+            else None
+        )
+        end_at = r["stopped_at"]
+        r["duration_s"] = (
+            (end_at - r["started_at"]).total_seconds()
+            if end_at is not None and r["started_at"] is not None
+            else None
+        )
+    return rows, tariffs
+
+
+SESSION_CSV_COLUMNS = ["charger", "started_at", "stopped_at", "duration_s", "energy_wh", "cost_p"]
+
+
+@router.get("/app/energy/sessions.csv")
+async def sessions_csv(ctx: Api, who: PageCaller, charger: ChargerFilter = None) -> Response:
+    """The sessions table as CSV, with the same columns as on the page (cost in pence, empty
+    without a tariff; times in UTC)."""
+    rows, _ = await _year_of_sessions(ctx, who, charger or None)
+    for r in rows:
+        if r["cost_p"] is not None:
+            r["cost_p"] = round(r["cost_p"], 2)
+    return Response(
+        reports.to_csv(rows, SESSION_CSV_COLUMNS),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="sessions.csv"'},
+    )
+
+
 @router.get("/app/energy", response_class=HTMLResponse)
 async def energy_page(
     request: Request,
@@ -66,26 +114,7 @@ async def energy_page(
         report = await energy_report(ctx, who, "month", first, end, None, "json")
         year = report
         charger = None
-    rows = await ctx.store.history.sessions(
-        who.scope,
-        since=reports.uk_midnight(first),
-        until=reports.uk_midnight(end),
-        identity=charger,
-    )
-    tariffs = await _tariffs(ctx, rows, who)
-    for r in rows:
-        t = tariffs.get(r["charger"])
-        r["cost_p"] = (
-            session_cost_p(t, r["started_at"], r["stopped_at"], r["energy_wh"])
-            if t is not None and r["started_at"] is not None
-            else None
-        )
-        end_at = r["stopped_at"]
-        r["duration_s"] = (
-            (end_at - r["started_at"]).total_seconds()
-            if end_at is not None and r["started_at"] is not None
-            else None
-        )
+    rows, tariffs = await _year_of_sessions(ctx, who, charger)
     shown: dict[str, Any] = {"problem": problem} if problem else {}  # else the form's outcome
     query = {"since": str(since), "until": str(until)} | ({"charger": charger} if charger else {})
     monthly = charts.bars(
@@ -109,11 +138,8 @@ async def energy_page(
         rows=rows,
         total_cost_p=sum(r["cost_p"] or 0 for r in rows) if tariffs else None,
         monthly=monthly,
-        csv_sessions="/api/sessions?"
-        + urlencode(
-            {"since": str(first), "until": str(end), "format": "csv"}
-            | ({"charger": charger} if charger else {})
-        ),
+        csv_sessions="/app/energy/sessions.csv"
+        + ("?" + urlencode({"charger": charger}) if charger else ""),
         csv_report="/api/reports/energy?" + urlencode(query | {"period": period, "format": "csv"}),
         csv_year="/api/reports/energy/last-12-months?"
         + urlencode({"format": "csv"} | ({"charger": charger} if charger else {})),
