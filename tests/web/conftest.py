@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import secrets
 import shutil
 import sys
@@ -236,8 +237,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         running.stop()
 
 
+class NoInternet:
+    """The browser, whose every context refuses and records any request that is not to the
+    stack on loopback: the app must work with no internet (no CDN, no font, nothing fetched
+    from outside). Tests read `outside` (it must stay empty)."""
+
+    LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/])")  # anything else goes to _refuse
+
+    def __init__(self, chromium: Any) -> None:
+        self._chromium = chromium
+        self.outside: list[str] = []
+
+    def new_context(self, **kwargs: Any) -> Any:
+        ctx = self._chromium.new_context(**kwargs)
+        ctx.route(self.LOOPBACK, self._refuse)
+        return ctx
+
+    def _refuse(self, route: Any) -> None:
+        self.outside.append(route.request.url)
+        route.abort()
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[NoInternet]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -245,7 +267,7 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
-            yield chromium
+            yield NoInternet(chromium)
         finally:
             chromium.close()
 

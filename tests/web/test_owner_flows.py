@@ -107,14 +107,30 @@ def test_login_and_roles(browser: Any, stack: Any, shots: Any) -> None:
     assert "chosen by the administrator on" in text(page)
     admin.close()
 
-    # On a phone: nothing wider than the screen.
+    # On a phone: nothing on any page wider than the screen.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = log_in(phone, stack, "alice@example.com")
-    for path in ("/app", "/app/chargers/HOME-1", "/app/chargers/HOME-1/hours", "/app/energy"):
+    for path in PAGES:
         page.goto(f"{stack.url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        assert page.evaluate(ALL_TABS_ON_SCREEN), path  # no tab hidden off to the side
+    shots(page, "phone-about")
+    page.goto(f"{stack.url}/app/chargers/HOME-1/hours")
     shots(page, "phone-hours")
     phone.close()
+
+
+ALL_TABS_ON_SCREEN = """Array.from(document.querySelectorAll('nav a'))
+  .every(a => a.getBoundingClientRect().right <= window.innerWidth)"""
+PAGES = [
+    "/app",
+    "/app/energy",
+    "/app/privacy",
+    *(
+        f"/app/chargers/HOME-1{tab}"
+        for tab in ("", "/hours", "/schedule", "/firmware", "/security", "/about")
+    ),
+]
 
 
 def text(page: Any, selector: str = "main") -> str:
@@ -387,6 +403,11 @@ def test_security_log_alerts_and_manual_report(context: Any, stack: Any, shots: 
 
     stack_wait(tamper_alert)
     shots(page, "alert")
+    page.goto(f"{stack.url}/app")  # prominent on the home page too
+    home_alert = page.locator(".card", has_text="HOME-1").get_by_role("alert")
+    assert "Security alert: 1 tamper or integrity event" in home_alert.inner_text()
+    shots(page, "home-alert")
+    page.goto(f"{stack.url}/app/chargers/HOME-1")
     page.get_by_role("link", name=re.compile("tamper or integrity event")).click()
     alerts = page.locator(".alert-event").all_inner_texts()
     assert any("tampered with the charger's enclosure" in a for a in alerts)
@@ -559,3 +580,13 @@ def test_delete_my_data_wipes_each_charger_or_says_why_not(
 
     assert stack.call(left()) == 0
     ctx.close()
+
+
+def test_nothing_was_fetched_from_the_internet(browser: Any, stack: Any) -> None:
+    """Every page of every flow above loaded with all but loopback refused: nothing asked."""
+    page = browser.new_context().new_page()
+    page.goto(f"{stack.url}/app/login")
+    assert page.locator("link[rel=stylesheet]").get_attribute("href") == "/app/static/app.css"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgba(0, 0, 0, 0)"
+    assert browser.outside == []
+    page.context.close()
