@@ -48,6 +48,7 @@ COLLECTIONS = {  # lists filtered to the caller's chargers
     ("GET", "/api/reports/energy/last-12-months"),
     ("GET", "/app"),  # the web app's home and energy pages
     ("GET", "/app/energy"),
+    ("GET", "/app/energy/sessions.csv"),
 }
 OTHER_ROLES = {  # operators' and aggregators' routes: 403 for an owner
     ("POST", "/api/chargers"),
