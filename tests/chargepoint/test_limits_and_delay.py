@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from smartcharge.chargepoint.delay import DelayedRate
@@ -24,6 +24,15 @@ amps = st.floats(min_value=0, max_value=80, allow_nan=False)
     site=st.none() | st.floats(min_value=6, max_value=120),
     dsr=st.none() | amps,
     default_hours=st.booleans(),
+)
+@example(  # found by hypothesis: 7.05 A kept unrounded next to 7.0 A under a 14 A site limit
+    when=T0 + timedelta(days=3, hours=4),
+    hw=8.0,
+    profiles=[7.0, 7.05, 7.0],
+    cap=None,
+    site=14.0,
+    dsr=None,
+    default_hours=True,
 )
 def test_R8_never_above_the_hardware_limit_and_shares_never_above_the_cap(
     when: datetime,
