@@ -326,6 +326,16 @@ def test_energy_sessions_totals_charts_csv(context: Any, stack: Any, shots: Any)
     csv = Path(got.value.path()).read_text()
     assert csv.splitlines()[0] == "start,end,sessions,energy_wh"
     assert "2026-01-01,2026-02-01,1,10000.0" in csv
+    # Per ISO week (from Monday): the January session counts in the week of Mon 12 Jan.
+    page.get_by_label("Per", exact=True).select_option("week")
+    page.get_by_label("From").fill("2026-01-05")
+    page.get_by_label(re.compile("^Until")).fill("2026-01-19")
+    page.get_by_role("button", name="Show").click()
+    weeks = [r.split("\t") for r in page.locator("#totals tbody tr").all_inner_texts()]
+    assert weeks == [
+        ["2026-01-05", "2026-01-12", "0", "0.00"],
+        ["2026-01-12", "2026-01-19", "1", "10.00"],
+    ]
     with page.expect_download() as got:  # the sessions as the table shows them, cost and all
         page.get_by_role("link", name="Download CSV").nth(2).click()
     table = Path(got.value.path()).read_text().splitlines()
