@@ -103,13 +103,17 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
         controls.get("randomDelayMaxS") == 1800,
         f"randomDelayMaxS = {controls.get('randomDelayMaxS')}",
     )
-    await start_session(ch, 1, "OWNER")  # plug-in, charging allowed: a relevant time
     remaining = 0
-    for _ in range(50):
-        status = await owner.request("GET", "/status")
-        remaining = int(status["connectors"]["1"].get("randomDelayRemainingS") or 0)
+    for _ in range(3):  # a delay drawn shorter than a real second may be over before it is read
+        await start_session(ch, 1, "OWNER")  # plug-in, charging allowed: a relevant time
+        for _ in range(20):
+            status = await owner.request("GET", "/status")
+            remaining = int(status["connectors"]["1"].get("randomDelayRemainingS") or 0)
+            if remaining:
+                break
         if remaining:
             break
+        await stop_session(ch, 1)
     skipped = await owner.request("POST", "/connectors/1/skip-delay", {"session": True})
 
     async def flows() -> float:
@@ -207,19 +211,25 @@ async def _factory_reset(rec: Recorder, ch: Charger, owner: OwnerClient) -> None
 async def _history(rec: Recorder, owner: OwnerClient) -> None:
     sessions = (await owner.request("GET", "/sessions"))["sessions"]
     starts = sorted(s["startedAt"][:7] for s in sessions)
+    # The owner's session may have been tried more than once (a delay too short to see).
+    charged = {s["idTag"] for s in sessions if s["energyWh"]}
     rec.check(
         "every session of the past 12 months, none older",
-        starts == ["2025-07", "2025-12", "2026-06"] and all(s["energyWh"] for s in sessions),
+        set(starts) == {"2025-07", "2025-12", "2026-06"}
+        and {"HIST1", "HIST2", "OWNER"} <= charged
+        and "HIST0" not in {s["idTag"] for s in sessions},
         f"sessions started in {starts} with {[s['energyWh'] for s in sessions]} Wh"
         " (one in May 2025, 13 months ago, must not be listed)",
     )
     history = await owner.request("GET", "/history?period=month")
     months = {m["start"][:7]: m for m in history["totals"]}
-    per_month = {s["startedAt"][:7]: s["energyWh"] for s in sessions}
+    per_month: dict[str, tuple[int, int]] = {}
+    for s in sessions:
+        n, wh = per_month.get(s["startedAt"][:7], (0, 0))
+        per_month[s["startedAt"][:7]] = (n + 1, wh + s["energyWh"])
     rec.check(
         "each month's total",
-        {k: m["energyWh"] for k, m in months.items()} == per_month
-        and all(m["sessions"] == 1 for m in months.values()),
+        {k: (m["sessions"], m["energyWh"]) for k, m in months.items()} == per_month,
         f"months {[(k, m['sessions'], m['energyWh']) for k, m in sorted(months.items())]}",
     )
     whole = history.get("twelveMonths") or {}
