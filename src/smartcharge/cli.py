@@ -379,6 +379,9 @@ def compliance_run(
         None, "--tls-cert", help="With --listen: serve wss with this PEM certificate (chain)."
     ),
     tls_key: Path | None = typer.Option(None, "--tls-key", help="Its PEM private key."),
+    local_https: str | None = typer.Option(
+        None, "--local-https", help="With --listen: HOST:PORT of the charger's local HTTPS (R33)."
+    ),
 ) -> None:
     """Drive a charger through every requirement and write the technical file."""
     from smartcharge.compliance import command
@@ -388,6 +391,7 @@ def compliance_run(
         agreement = load(dsr_agreement) if dsr_agreement is not None else None
     except DsrAgreementError as exc:
         raise _fail(exc) from None
+    tls = (tls_cert, tls_key)
     raise typer.Exit(
-        command.main(target, listen, out, not full, agreement, tls=(tls_cert, tls_key))
+        command.main(target, listen, out, not full, agreement, tls=tls, local_https=local_https)
     )

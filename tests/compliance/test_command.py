@@ -23,6 +23,8 @@ runner = CliRunner()
         (["--listen", "127.0.0.1:99999"], "HOST:PORT"),
         (["--target", "simulated", "--tls-cert", "c.pem", "--tls-key", "k.pem"], "only go with"),
         (["--listen", "127.0.0.1:9000", "--tls-cert", "c.pem"], "go together"),
+        (["--target", "simulated", "--local-https", "127.0.0.1:8443"], "only go with"),
+        (["--listen", "127.0.0.1:9000", "--local-https", "charger"], "--local-https must be"),
         (
             ["--listen", "127.0.0.1:9000", "--tls-cert", "no.pem", "--tls-key", "no.key"],
             "cannot load",

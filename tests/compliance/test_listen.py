@@ -27,9 +27,8 @@ from smartcharge.compliance.target import (
 from smartcharge.compliance.tls import make_ca, server_context
 from smartcharge.manufacturer import keys
 
-# What our charger proves over OCPP alone (R33's wss side passes, but its local HTTPS API is not
-# reachable over OCPP).
-OVER_OCPP = {"R1", "R2", "R3", "R14", "R15", "R16", "R23", "R28", "R34", "R38", "R39"}
+# What our charger proves over OCPP alone (and R33 with its local HTTPS interface given).
+OVER_OCPP = {"R1", "R2", "R3", "R14", "R15", "R16", "R23", "R28", "R33", "R34", "R38", "R39"}
 
 
 def _free_port() -> int:
@@ -48,6 +47,7 @@ async def test_listen_runs_every_check_ocpp_alone_can_make(tmp_path: Path) -> No
     await asyncio.to_thread(provision, identity, credentials)
     maker = await asyncio.to_thread(keys.create_keys, tmp_path / "maker", now=MANUFACTURED)
     config = tmp_path / "cp.toml"
+    owner_port = _free_port()
     config.write_text(
         render_toml(
             {
@@ -66,6 +66,7 @@ async def test_listen_runs_every_check_ocpp_alone_can_make(tmp_path: Path) -> No
                     "allow_http_uploads": True,
                 },
                 "simulator": {"control": f"127.0.0.1:{_free_port()}"},
+                "owner_api": {"enabled": True, "listen": f"127.0.0.1:{owner_port}"},
                 "ocpp": {"reconnect_min_s": 0.2, "reconnect_max_s": 1.0, "call_timeout": 10},
             }
         )
@@ -73,7 +74,8 @@ async def test_listen_runs_every_check_ocpp_alone_can_make(tmp_path: Path) -> No
     charger = await start_process(config, tmp_path / "cp.stderr")
     out = tmp_path / "out"
     try:
-        run = await run_suite(ListenTarget(connect_timeout=60), out, csms=csms)
+        target = ListenTarget(connect_timeout=60, local_https=("127.0.0.1", owner_port))
+        run = await run_suite(target, out, csms=csms)
     finally:
         charger.terminate()
         await charger.wait()

@@ -32,11 +32,11 @@ STYLE = {
 }
 
 
-def parse_listen(text: str) -> tuple[str, int]:
+def parse_listen(text: str, option: str = "--listen") -> tuple[str, int]:
     """'HOST:PORT' (IPv6 as [::1]:PORT) to (host, port); ValueError naming what is wrong."""
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"--listen must be HOST:PORT with a port 1..65535, not {text!r}")
+        raise ValueError(f"{option} must be HOST:PORT with a port 1..65535, not {text!r}")
     return host.strip("[]"), int(port)
 
 
@@ -88,6 +88,7 @@ def main(
     agreement: DsrAgreement | None,
     charger_command: list[str] | None = None,
     tls: tuple[Path | None, Path | None] = (None, None),
+    local_https: str | None = None,
 ) -> int:
     console = Console(stderr=True)
     if (target is None) == (listen is None):
@@ -96,8 +97,8 @@ def main(
     if target is not None and target != "simulated":
         console.print(f"[red]error: --target must be 'simulated', not {target!r}")
         return 2
-    if listen is None and tls != (None, None):
-        console.print("[red]error: --tls-cert and --tls-key only go with --listen")
+    if listen is None and (tls != (None, None) or local_https is not None):
+        console.print("[red]error: --tls-cert, --tls-key and --local-https only go with --listen")
         return 2
     csms: CentralSystem | None = None
     chosen: Target
@@ -105,11 +106,12 @@ def main(
         try:
             host, port = parse_listen(listen)
             secure = tls_context(*tls)
+            local = parse_listen(local_https, "--local-https") if local_https else None
         except ValueError as exc:
             console.print(f"[red]error: {exc}")
             return 2
         csms = CentralSystem(host=host, port=port, ssl_context=secure)
-        chosen = ListenTarget()
+        chosen = ListenTarget(local_https=local)
     else:
         # The chargers' own data (stores, logs, TOML) is scratch: only evidence goes to --out.
         scratch = tempfile.TemporaryDirectory(prefix="smartcharge-compliance-")

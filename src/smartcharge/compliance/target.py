@@ -79,6 +79,7 @@ class Charger:
         self.credentials_dir: Path | None = None
         self.manufacturer: keys.KeyFiles | None = None  # the signing keys it trusts, if known
         self.owner: OwnerClient | None = None  # its owner API, when the suite can reach it
+        self.local_https: tuple[str, int] | None = None  # its local HTTPS interface, if given
         # (simulated start, loop time at launch): an upper bound of the charger's clock until
         # it has sent a timestamp of its own.
         self.clock_hint: tuple[datetime, float] | None = None
@@ -315,8 +316,11 @@ class ListenTarget:
 
     simulated = False
 
-    def __init__(self, connect_timeout: float = 300.0) -> None:
+    def __init__(
+        self, connect_timeout: float = 300.0, local_https: tuple[str, int] | None = None
+    ) -> None:
         self.connect_timeout = connect_timeout
+        self.local_https = local_https  # the charger's local HTTPS interface (R33), if known
         self.description = "an OCPP 1.6J charger connecting to the suite"
         self._charger: Charger | None = None
 
@@ -327,6 +331,7 @@ class ListenTarget:
             raise TargetError(f"no charger connected to {csms.url} in {self.connect_timeout} s")
         identity = next(iter(csms.links))
         self._charger = Charger(identity, csms)
+        self._charger.local_https = self.local_https
         return self._charger
 
     async def stop(self, charger: Charger) -> None:

@@ -603,27 +603,34 @@ async def _stranger_refused(rec: Recorder, csms: CentralSystem, ch: Charger) -> 
 
 
 async def _owner_api_https(rec: Recorder, ch: Charger) -> None:
-    """R33, the local side: the owner API speaks TLS 1.2+ only, with the charger's certificate."""
+    """R33, the local side: the owner API speaks TLS 1.2+ only, with the charger's certificate
+    (ours: the file it made; a charger under test: its local interface given by --local-https,
+    whose certificate fingerprint the report shows for comparison with the label)."""
     owner = ch.owner
-    if owner is None:
+    if owner is not None:
+        host, port = owner.host, owner.port
+        own = cert_sha256(owner.cert_file) if owner.cert_file.is_file() else None
+    elif ch.local_https is not None:
+        (host, port), own = ch.local_https, None
+    else:
         rec.cannot(
             "HTTPS for the local owner API",
-            "the suite cannot reach this charger's local owner interface (a charger under test"
-            " over --listen): probe it by hand with `openssl s_client -tls1_1` and plain HTTP",
+            "the suite does not know this charger's local interface: give it with --local-https"
+            " HOST:PORT, or probe it by hand with `openssl s_client -tls1_1` and plain HTTP",
         )
         return
-    modern = await probe_tls(owner.host, owner.port, None)
-    own = cert_sha256(owner.cert_file) if owner.cert_file.is_file() else None
+    modern = await probe_tls(host, port, None)
     rec.check(
         "owner API: TLS 1.2 or later, presenting the charger's own certificate",
         modern.version in ("TLSv1.2", "TLSv1.3")
-        and own is not None
-        and modern.peer_cert_sha256 == own,
+        and modern.peer_cert_sha256 is not None
+        and (own is None or modern.peer_cert_sha256 == own),
         f"negotiated {modern.version or modern.refused}; certificate SHA-256"
-        f" {modern.peer_cert_sha256} (the charger's file: {own})",
+        f" {modern.peer_cert_sha256}"
+        + (f" (the charger's file: {own})" if owner is not None else " (compare with the label)"),
     )
     for name, version in (("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1)):
-        old = await probe_tls(owner.host, owner.port, version)
+        old = await probe_tls(host, port, version)
         if old.unsupported_here:
             why = f"the suite cannot offer {name}: {old.refused}"
             rec.cannot(f"owner API: {name} refused", why)
@@ -633,12 +640,14 @@ async def _owner_api_https(rec: Recorder, ch: Charger) -> None:
                 old.version is None,
                 f"refused: {old.refused}" if old.version is None else f"accepted {old.version}",
             )
-    answered = await probe_plain_http(owner.host, owner.port)
+    answered = await probe_plain_http(host, port)
     rec.check(
         "owner API: plain HTTP is not answered",
         answered is None,
         "no HTTP answer in clear" if answered is None else f"answered in clear: {answered}",
     )
+    if owner is None:
+        return
     try:
         setup = await owner.request("GET", "/setup")
         rec.check(
