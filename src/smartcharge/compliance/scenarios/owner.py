@@ -104,7 +104,9 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
         f"randomDelayMaxS = {controls.get('randomDelayMaxS')}",
     )
     remaining = 0
-    for _ in range(3):  # a delay drawn shorter than a real second may be over before it is read
+    for attempt in range(3):  # a delay drawn shorter than a real second may be over unread
+        if attempt:
+            await stop_session(ch, 1)
         await start_session(ch, 1, "OWNER")  # plug-in, charging allowed: a relevant time
         for _ in range(20):
             status = await owner.request("GET", "/status")
@@ -113,8 +115,10 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
                 break
         if remaining:
             break
-        await stop_session(ch, 1)
-    skipped = await owner.request("POST", "/connectors/1/skip-delay", {"session": True})
+    try:
+        skipped = await owner.request("POST", "/connectors/1/skip-delay", {"session": True})
+    except OwnerApiError as exc:  # nothing to skip: the check below says so
+        skipped = {"error": str(exc)}
 
     async def flows() -> float:
         return await wait_limit(ch, 1, 32.0, timeout=10)
@@ -124,7 +128,7 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
         rec.check(
             "the owner sees the countdown and skips the delay",
             remaining > 0 and skipped.get("delaySkipped") is True,
-            f"countdown {remaining} s; skipped for the session; 32 A after"
+            f"countdown {remaining} s; skip for the session: {skipped}; 32 A after"
             f" {ch.sim_seconds(took):.1f} s",
         )
 
