@@ -61,9 +61,8 @@ async def test_listen_runs_every_check_ocpp_alone_can_make(tmp_path: Path) -> No
                     "credentials_dir": str(credentials),
                     "ca_file": str(ca_file),
                     "manufacturer_root": str(maker.root_cert),  # as shipped (R29)
-                    # The suite's log server is plain http; at profile 2 the charger uploads
-                    # over https only unless told (docs/security.md, GetLog).
-                    "allow_http_uploads": True,
+                    # Over wss the suite takes the log over https, with its own certificate.
+                    "transfer_ca_file": str(ca_file),
                 },
                 "simulator": {"control": f"127.0.0.1:{_free_port()}"},
                 "owner_api": {"enabled": True, "listen": f"127.0.0.1:{owner_port}"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
+import ssl
 import zipfile
 from dataclasses import dataclass, field
 
@@ -24,16 +25,18 @@ class FileServer:
     base: str = ""
     _runner: web.AppRunner | None = None
 
-    async def start(self, host: str = "127.0.0.1") -> FileServer:
+    async def start(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> FileServer:
+        """Listen on `host` (any free port); with `tls`, over HTTPS with that certificate."""
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_get("/{name}", self._get)
         app.router.add_post("/{name}", self._put)
         app.router.add_put("/{name}", self._put)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        await web.TCPSite(self._runner, host, 0).start()
+        await web.TCPSite(self._runner, host, 0, ssl_context=tls).start()
         port = self._runner.addresses[0][1]
-        self.base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+        scheme = "https" if tls is not None else "http"
+        self.base = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
         return self
 
     async def stop(self) -> None:

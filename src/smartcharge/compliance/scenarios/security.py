@@ -267,7 +267,9 @@ async def _security_log(r37: Recorder, ch: Charger) -> None:
         status == "InvalidCertificate",
         f"SignedUpdateFirmware: {status}",
     )
-    server = await FileServer().start(ch.csms.links[ch.identity].local_host)
+    # Over wss the log comes over HTTPS too (a charger at profile 2+ uploads over https only),
+    # with the certificate the charger already trusts for the central system.
+    server = await FileServer().start(ch.csms.links[ch.identity].local_host, ch.csms.ssl_context)
     try:
         status = await call_status(
             ch,
