@@ -1,8 +1,8 @@
 """The OCPP 1.6J endpoint: `ws(s)://host:port/ocpp/{identity}`, subprotocol `ocpp1.6`.
 
-Credentials are checked before the WebSocket upgrade (websockets' `process_request`): an unknown
-identity or a wrong password gets HTTP 401, an address with too many recent failures HTTP 429,
-and each refusal is logged (identity, address, reason; never the password or the header).
+Credentials are checked before the WebSocket upgrade (`ocpp_admission`): an unknown identity or
+a wrong password gets HTTP 401, too many recent failures HTTP 429, and each refusal is logged
+(identity, address, reason; never the password or the header).
 
 - Profile 1: basic auth over ws://. For local tests and a charger on the same trusted network.
 - Profile 2 (the default): basic auth over TLS (wss://).
@@ -16,16 +16,12 @@ Each connected charger gets one `RpcEndpoint` (role CentralSystem) with the hand
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
@@ -38,11 +34,7 @@ from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.errors import ChargerOffline
 from smartcharge.platform.lockout import Lockout
-from smartcharge.platform.registry import (
-    IDENTITY,
-    password_check,
-    verify_charger_password_async,
-)
+from smartcharge.platform.ocpp_admission import SUBPROTOCOL, Admission, address_of
 from smartcharge.platform.store import Credentials, Store
 
 log = logging.getLogger("smartcharge.platform.ocpp")
@@ -60,9 +52,6 @@ class _NoCredentials(logging.Filter):
 
 ws_log = logging.getLogger("smartcharge.platform.websockets")
 ws_log.addFilter(_NoCredentials())
-
-SUBPROTOCOL = "ocpp1.6"
-PATH_PREFIX = "/ocpp/"
 
 
 @dataclass
@@ -105,6 +94,9 @@ class OcppServer:
         self.security_profile = security_profile
         self._ssl = ssl_context
         self.lockout = lockout or Lockout()
+        self.admission = Admission(
+            store, security_profile=security_profile, lockout=self.lockout, now=now
+        )
         self.heartbeat_interval = heartbeat_interval
         self.call_timeout = call_timeout
         self.node_id = node_id
@@ -244,76 +236,16 @@ class OcppServer:
                 await asyncio.sleep(0.01)
         return self.connections[identity]
 
-    # --- before the upgrade: who is it? -------------------------------------------------------
+    # --- the upgrade request: who is it? (ocpp_admission) --------------------------------------
 
     async def _check_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
-        address = _address(connection)
-        identity = _identity(request.path)
-        if identity is None:
-            return connection.respond(HTTPStatus.NOT_FOUND, "Not Found: use /ocpp/{identity}\n")
-        locked = self.lockout.remaining(address)
-        if locked > 0:
-            log.warning(
-                "charger refused identity=%r address=%s reason=locked out", identity, address
-            )
-            response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests\n")
-            response.headers["Retry-After"] = str(int(locked) + 1)
-            return response
-        offered = {
-            p.strip()
-            for value in request.headers.get_all("Sec-WebSocket-Protocol")
-            for p in value.split(",")
-        }
-        if SUBPROTOCOL not in offered:
-            return connection.respond(HTTPStatus.BAD_REQUEST, "Subprotocol ocpp1.6 required\n")
-
-        credentials = await self.store.chargers.credentials(identity)
-        reason = await self._refusal(connection, request, identity, credentials)
-        if reason is not None:
-            locked_now = self.lockout.failure(address)
-            log.warning(
-                "charger refused identity=%r address=%s reason=%s%s",
-                identity,
-                address,
-                reason,
-                " (address now locked out)" if locked_now else "",
-            )
-            response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
-            if self.security_profile < 3:
-                response.headers["WWW-Authenticate"] = 'Basic realm="smartcharge", charset="UTF-8"'
-            return response
-        assert credentials is not None
-        self.lockout.success(address)
-        self._accepted[connection] = credentials
+        verdict = await self.admission.check(connection, request)
+        if isinstance(verdict, Response):
+            return verdict
+        self._accepted[connection] = verdict
         return None
-
-    async def _refusal(
-        self,
-        connection: ServerConnection,
-        request: Request,
-        identity: str,
-        credentials: Credentials | None,
-    ) -> str | None:
-        """Why this request is refused, or None when it may connect."""
-        if self.security_profile == 3:
-            if credentials is None:
-                return "unknown identity"
-            common_name = _client_common_name(connection)
-            if common_name != identity:
-                return "client certificate does not name the identity"
-            return None
-        password = _basic_password(request.headers.get("Authorization"), identity)
-        if credentials is None:
-            # Verified against a dummy hash anyway: same work, same time as a known identity.
-            await verify_charger_password_async(None, password or "")
-            return "unknown identity"
-        if password is None:
-            await verify_charger_password_async(None, "")
-            return "no basic auth for this identity"
-        ok = await password_check(self.store, credentials, password, now=self._now)
-        return None if ok else "wrong password"
 
     # --- after the upgrade: serve it ----------------------------------------------------------
 
@@ -338,7 +270,7 @@ class OcppServer:
             self.store, charger_id, identity, self.heartbeat_interval, self._now
         )
         handlers.install(endpoint, ctx)
-        conn = Connection(identity, charger_id, endpoint, _address(ws), self._now())
+        conn = Connection(identity, charger_id, endpoint, address_of(ws), self._now())
         previous = self.connections.get(identity)
         self.connections[identity] = conn
         if previous is not None:
@@ -374,43 +306,3 @@ class OcppServer:
     async def _flush_last_seen(self) -> None:
         seen, self._seen = self._seen, {}
         await self.store.chargers.seen(seen)
-
-
-def _identity(path: str) -> str | None:
-    if not path.startswith(PATH_PREFIX):
-        return None
-    identity = unquote(path[len(PATH_PREFIX) :].split("?", 1)[0])
-    return identity if IDENTITY.fullmatch(identity) else None
-
-
-def _address(connection: ServerConnection) -> str:
-    remote = connection.remote_address
-    return str(remote[0]) if remote else "unknown"
-
-
-def _basic_password(header: str | None, identity: str) -> str | None:
-    """The password of a `Basic` Authorization header for `identity`, else None."""
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    user, sep, password = decoded.partition(":")
-    if not sep or user != identity:
-        return None
-    return password
-
-
-def _client_common_name(connection: ServerConnection) -> str | None:
-    cert = connection.transport.get_extra_info("peercert")
-    if not cert:
-        return None
-    for rdn in cert.get("subject", ()):
-        for key, value in rdn:
-            if key == "commonName":
-                return str(value)
-    return None

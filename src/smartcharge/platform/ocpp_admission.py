@@ -1,0 +1,158 @@
+"""Who may open an OCPP connection: the checks made on the HTTP upgrade request, before any
+WebSocket exists (websockets' `process_request`).
+
+In order: the path names a well-formed identity (else 404); the address and identity are not
+locked out (else 429 with Retry-After); the `ocpp1.6` subprotocol is offered (else 400); the
+credentials of the security profile hold (else 401, which counts towards the lock-out). Every
+refusal is logged with identity, address and reason, never the password or the header.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from http import HTTPStatus
+from urllib.parse import unquote
+
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
+
+from smartcharge.platform.lockout import Lockout
+from smartcharge.platform.registry import (
+    IDENTITY,
+    password_check,
+    verify_charger_password_async,
+)
+from smartcharge.platform.store import Credentials, Store
+
+log = logging.getLogger("smartcharge.platform.ocpp")
+
+SUBPROTOCOL = "ocpp1.6"
+PATH_PREFIX = "/ocpp/"
+
+
+class Admission:
+    """The upgrade checks of one OCPP listener."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        security_profile: int,
+        lockout: Lockout,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.security_profile = security_profile
+        self.lockout = lockout
+        self._now = now
+
+    async def check(self, connection: ServerConnection, request: Request) -> Response | Credentials:
+        """The charger's credentials when it may connect, else the HTTP refusal to send."""
+        address = address_of(connection)
+        identity = identity_of(request.path)
+        if identity is None:
+            return connection.respond(HTTPStatus.NOT_FOUND, "Not Found: use /ocpp/{identity}\n")
+        locked = self.lockout.remaining(address)
+        if locked > 0:
+            log.warning(
+                "charger refused identity=%r address=%s reason=locked out", identity, address
+            )
+            response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests\n")
+            response.headers["Retry-After"] = str(int(locked) + 1)
+            return response
+        offered = {
+            p.strip()
+            for value in request.headers.get_all("Sec-WebSocket-Protocol")
+            for p in value.split(",")
+        }
+        if SUBPROTOCOL not in offered:
+            return connection.respond(HTTPStatus.BAD_REQUEST, "Subprotocol ocpp1.6 required\n")
+
+        credentials = await self.store.chargers.credentials(identity)
+        reason = await self._refusal(connection, request, identity, credentials)
+        if reason is not None:
+            locked_now = self.lockout.failure(address)
+            log.warning(
+                "charger refused identity=%r address=%s reason=%s%s",
+                identity,
+                address,
+                reason,
+                " (address now locked out)" if locked_now else "",
+            )
+            response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
+            if self.security_profile < 3:
+                response.headers["WWW-Authenticate"] = 'Basic realm="smartcharge", charset="UTF-8"'
+            return response
+        assert credentials is not None
+        self.lockout.success(address)
+        return credentials
+
+    async def _refusal(
+        self,
+        connection: ServerConnection,
+        request: Request,
+        identity: str,
+        credentials: Credentials | None,
+    ) -> str | None:
+        """Why this request is refused, or None when it may connect."""
+        if self.security_profile == 3:
+            if credentials is None:
+                return "unknown identity"
+            common_name = _client_common_name(connection)
+            if common_name != identity:
+                return "client certificate does not name the identity"
+            return None
+        password = _basic_password(request.headers.get("Authorization"), identity)
+        if credentials is None:
+            # Verified against a dummy hash anyway: same work, same time as a known identity.
+            await verify_charger_password_async(None, password or "")
+            return "unknown identity"
+        if password is None:
+            await verify_charger_password_async(None, "")
+            return "no basic auth for this identity"
+        ok = await password_check(self.store, credentials, password, now=self._now)
+        return None if ok else "wrong password"
+
+
+def identity_of(path: str) -> str | None:
+    if not path.startswith(PATH_PREFIX):
+        return None
+    identity = unquote(path[len(PATH_PREFIX) :].split("?", 1)[0])
+    return identity if IDENTITY.fullmatch(identity) else None
+
+
+def address_of(connection: ServerConnection) -> str:
+    remote = connection.remote_address
+    return str(remote[0]) if remote else "unknown"
+
+
+def _basic_password(header: str | None, identity: str) -> str | None:
+    """The password of a `Basic` Authorization header for `identity`, else None."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    if not sep or user != identity:
+        return None
+    return password
+
+
+def _client_common_name(connection: ServerConnection) -> str | None:
+    cert = connection.transport.get_extra_info("peercert")
+    if not cert:
+        return None
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
