@@ -24,7 +24,9 @@ from smartcharge.platform.api import (
 )
 from smartcharge.platform.api.auth import TokenCache
 from smartcharge.platform.api.context import ApiContext
+from smartcharge.platform.api.errors import service_error
 from smartcharge.platform.commands import CommandFailed
+from smartcharge.platform.services.errors import ServiceError
 
 ROUTERS = (
     accounts.router,
@@ -51,6 +53,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
     api.state.token_cache = TokenCache(ctx.token_cache_s)
     for router in ROUTERS:
         api.include_router(router)
+    api.add_exception_handler(ServiceError, service_error)  # the services' domain errors
 
     @api.exception_handler(CommandFailed)
     async def command_failed(_request: Request, exc: CommandFailed) -> JSONResponse:

@@ -12,15 +12,14 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from smartcharge.platform.api.context import ApiContext
+from smartcharge.platform.services.access import Caller
 from smartcharge.platform.store.accounts import Account, TokenInfo
-from smartcharge.platform.store.history import Scope
 
 SESSION_COOKIE = "smartcharge_session"
 TOKEN_BYTES = 32
@@ -32,29 +31,6 @@ cookie_scheme = APIKeyCookie(
     auto_error=False,
     description="The web app's session (POST /api/auth/login)",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    account: Account
-    token: TokenInfo
-    via_cookie: bool
-
-    @property
-    def role(self) -> str:
-        return self.account.role
-
-    @property
-    def scope(self) -> Scope:
-        """The chargers this caller may see."""
-        role = self.account.role
-        if role == "operator":
-            return Scope(everything=True)
-        if role == "owner":
-            return Scope(owner_id=self.account.id)
-        if role in ("workplace_admin", "workplace_user") and self.account.site_id is not None:
-            return Scope(site_id=self.account.site_id)
-        return Scope()  # aggregators (and a workplace user without a site) see no charger
 
 
 class TokenCache:
@@ -160,3 +136,5 @@ def role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
 
 Operator = Annotated[Caller, Depends(role("operator"))]
 Aggregator = Annotated[Caller, Depends(role("aggregator"))]
+
+__all__ = ["Api", "Caller", "CallerDep", "TokenCache", "caller", "role"]

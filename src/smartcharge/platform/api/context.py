@@ -1,28 +1,14 @@
-"""What every API route needs, built once by the composition root (`platform.app`)."""
+"""What every API route needs, built once by the composition root (`platform.app`): the
+services' context and the few settings of HTTP itself (the token cache, secure cookies)."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from smartcharge.platform.commands import Commander
-from smartcharge.platform.dsr import DsrService
-from smartcharge.platform.lockout import Lockout
-from smartcharge.platform.ocpp_server import OcppServer
-from smartcharge.platform.store import Store
+from smartcharge.platform.services.context import ServiceContext
 
 
 @dataclass
-class ApiContext:
-    store: Store
-    ocpp: OcppServer
-    commander: Commander
-    dsr: DsrService
-    now: Callable[[], datetime]  # aware UTC
-    rng: random.Random  # SystemRandom in production (fleet spreads), seeded in tests
-    login_lockout: Lockout
-    session_ttl_s: float = 12 * 3600
+class ApiContext(ServiceContext):
     token_cache_s: float = 30.0
     secure_cookies: bool = True  # the API is served over TLS

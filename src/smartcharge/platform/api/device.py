@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, status
 from smartcharge.platform.api.access import Visible
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.api.commands import COMMAND_ERRORS
-from smartcharge.platform.api.schedules import ask_charger, requester
 from smartcharge.platform.api.schemas import ExtensionAnswer
+from smartcharge.platform.services.owner_controls import ask_charger, requester
 
 router = APIRouter(tags=["device"])
 
@@ -28,7 +28,7 @@ async def device_info(charger: Visible, ctx: Api) -> ExtensionAnswer:
     """The charger's own vendor, model, software version running, support period and
     vulnerability-reporting contact (`supportUntil`, `vulnerabilityContact`: null when the
     manufacturer did not set them)."""
-    return await ask_charger(charger, ctx, "GetDeviceInfo", {})
+    return ExtensionAnswer(**await ask_charger(ctx, charger, "GetDeviceInfo", {}))
 
 
 @router.post(
@@ -44,4 +44,5 @@ async def factory_reset(charger: Visible, ctx: Api) -> ExtensionAnswer:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "only the owner or the site's administrator may wipe it"
         )
-    return await ask_charger(charger, ctx, "FactoryReset", {"by": requester(charger)})
+    data = {"by": requester(charger)}
+    return ExtensionAnswer(**await ask_charger(ctx, charger, "FactoryReset", data))

@@ -25,6 +25,7 @@ from smartcharge.platform.api.schemas import (
 )
 from smartcharge.platform.api.targets import resolve_targets
 from smartcharge.platform.dsr import DsrRequest
+from smartcharge.platform.services import owner_controls
 from smartcharge.platform.store.dsr import GroupExists
 
 router = APIRouter(tags=["DSR"])
@@ -102,16 +103,7 @@ async def charger_events(charger: Visible, ctx: Api) -> list[ChargerDsrOut]:
 async def opt_out(event_id: EventId, charger: Visible, ctx: Api) -> ExtensionAnswer:
     """The owner opts this charger out of a DSR event (R19): the charger is told (DsrOptOut),
     and once it accepts, the opt-out is recorded and reported to the aggregator."""
-    charger.require_admin()
-    mine = [e for e in await ctx.store.dsr.of_charger(charger.id) if e["id"] == event_id]
-    if not mine:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no DSR event {event_id} here")
-    answer = await ctx.commander.uk(
-        charger.identity, charger.id, "DsrOptOut", {"id": event_id}, user_id=charger.user_id
-    )
-    if answer.get("status") == "Accepted":
-        await ctx.store.dsr.opted_out(event_id, charger.id, at=ctx.now())
-    return ExtensionAnswer(**answer)
+    return ExtensionAnswer(**await owner_controls.opt_out(ctx, charger, event_id))
 
 
 # --- groups ------------------------------------------------------------------------------------

@@ -12,10 +12,9 @@ from fastapi import APIRouter, HTTPException
 
 from smartcharge.ocpp.errors import OcppError
 from smartcharge.ocpp.schemas import validate_request
-from smartcharge.platform.api.access import ChargerAccess, Managed, Visible
+from smartcharge.platform.api.access import Managed, Visible
 from smartcharge.platform.api.auth import Api, Operator
 from smartcharge.platform.api.commands import COMMAND_ERRORS
-from smartcharge.platform.api.context import ApiContext
 from smartcharge.platform.api.schemas import (
     ConnectorRequest,
     DefaultHoursRequest,
@@ -28,6 +27,7 @@ from smartcharge.platform.api.schemas import (
 from smartcharge.platform.api.targets import resolve_targets
 from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.handlers.context import iso, parse_time
+from smartcharge.platform.services import owner_controls
 
 router = APIRouter(tags=["schedules and overrides"])
 
@@ -40,7 +40,7 @@ router = APIRouter(tags=["schedules and overrides"])
 async def get_default_hours(charger: Visible, ctx: Api) -> ExtensionAnswer:
     """The charger's default charging hours, whether and when they were answered, and its
     random-delay maximum (asked from the charger: it is the one source of truth)."""
-    return await ask_charger(charger, ctx, "GetDefaultHours", {})
+    return ExtensionAnswer(**await owner_controls.default_hours(ctx, charger))
 
 
 @router.put(
@@ -53,12 +53,10 @@ async def set_default_hours(
 ) -> ExtensionAnswer:
     """Accept the defaults, set custom windows (UK clock time) or remove them (R15, R16).
     A workplace charger takes this from an administrator only."""
-    if body.mode != "custom" and body.windows:
-        raise HTTPException(422, "windows only with mode custom")
-    data: dict[str, Any] = {"mode": body.mode, "by": requester(charger)}
-    if body.mode == "custom":
-        data["windows"] = [w.model_dump() for w in body.windows]
-    return await ask_charger(charger, ctx, "SetDefaultHours", data)
+    windows = [w.model_dump() for w in body.windows]
+    return ExtensionAnswer(
+        **await owner_controls.set_default_hours(ctx, charger, body.mode, windows)
+    )
 
 
 @router.get(
@@ -68,7 +66,7 @@ async def set_default_hours(
 )
 async def get_user_schedule(charger: Visible, ctx: Api) -> ExtensionAnswer:
     """The owner's own plan as the charger holds it (null: none)."""
-    return await ask_charger(charger, ctx, "GetUserSchedule", {})
+    return ExtensionAnswer(**await owner_controls.user_schedule(ctx, charger))
 
 
 @router.put(
@@ -81,30 +79,10 @@ async def set_user_schedule(
 ) -> ExtensionAnswer:
     """The owner's own plan: charge only inside these weekly windows (UK clock time), at most
     `limit_a` there; it only narrows what the default hours allow. No windows: removed."""
-    data: dict[str, Any] = {
-        "windows": [w.model_dump() for w in body.windows],
-        "limitA": body.limit_a,
-        "by": requester(charger),
-    }
-    return await ask_charger(charger, ctx, "SetUserSchedule", data)
-
-
-async def ask_charger(
-    charger: ChargerAccess, ctx: ApiContext, message: str, data: dict[str, Any]
-) -> ExtensionAnswer:
-    """Ask the charger one UK-extension message on the caller's behalf; its answer as typed."""
-    answer = await ctx.commander.uk(
-        charger.identity, charger.id, message, data, user_id=charger.user_id
+    windows = [w.model_dump() for w in body.windows]
+    return ExtensionAnswer(
+        **await owner_controls.set_user_schedule(ctx, charger, windows, body.limit_a)
     )
-    return ExtensionAnswer(**answer)
-
-
-def requester(charger: ChargerAccess) -> str:
-    """Who the charger is told a change comes from (docs/ocpp-extensions.md)."""
-    role = charger.caller.role
-    if role == "owner":
-        return "owner"
-    return "end_user" if role == "workplace_user" else "administrator"
 
 
 @router.post(
@@ -115,9 +93,7 @@ def requester(charger: ChargerAccess) -> str:
 async def charge_now(body: ConnectorRequest, charger: Visible, ctx: Api) -> ExtensionAnswer:
     """Charge now, outside the default hours and the owner's plan, for the session on this
     connector (R18). A workplace charger takes it from an administrator only."""
-    return await ask_charger(
-        charger, ctx, "ChargeNow", {"connectorId": body.connector_id, "by": requester(charger)}
-    )
+    return ExtensionAnswer(**await owner_controls.charge_now(ctx, charger, body.connector_id))
 
 
 @router.post(
@@ -127,9 +103,8 @@ async def charge_now(body: ConnectorRequest, charger: Visible, ctx: Api) -> Exte
 )
 async def skip_delay(body: SkipDelayRequest, charger: Visible, ctx: Api) -> ExtensionAnswer:
     """Skip the random delay running now, or for the rest of the session (R25)."""
-    return await ask_charger(
-        charger, ctx, "SkipDelay", {"connectorId": body.connector_id, "session": body.session}
-    )
+    answer = await owner_controls.skip_delay(ctx, charger, body.connector_id, session=body.session)
+    return ExtensionAnswer(**answer)
 
 
 @router.post("/api/fleet/charging-profiles", response_model=list[FleetResult])

@@ -16,6 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from smartcharge.platform.api.errors import http_status
+from smartcharge.platform.api.errors import service_error as api_service_error
+from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web import (
     about,
     charger,
@@ -62,6 +65,13 @@ def mount(api: FastAPI, settings: WebSettings | None = None) -> None:
         if _is_page(request):
             return page(request, "error.html", None, exc.status_code, detail=exc.detail)
         return await http_exception_handler(request, exc)
+
+    @api.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> Response:
+        """A domain error (no such charger, not allowed): a page says it in words."""
+        if _is_page(request):
+            return page(request, "error.html", None, http_status(exc), detail=exc.message)
+        return await api_service_error(request, exc)  # the API keeps its JSON
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

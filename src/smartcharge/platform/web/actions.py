@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import HTTPException
 from fastapi.responses import RedirectResponse
 
-from smartcharge.platform.api.schemas import ExtensionAnswer
 from smartcharge.platform.commands import CommandFailed
+from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web.render import back
 
 OUTCOME_WORDS = {
@@ -24,9 +24,7 @@ OUTCOME_WORDS = {
 
 def refused(answer: Any) -> str | None:
     """None when the charger accepted; else what it said."""
-    if isinstance(answer, ExtensionAnswer):
-        status, data = answer.status, answer.data
-    elif isinstance(answer, dict):
+    if isinstance(answer, dict):
         status, data = answer.get("status"), answer.get("data")
     else:
         return None
@@ -43,6 +41,8 @@ async def run(url: str, action: Awaitable[Any], done: str) -> RedirectResponse:
         words = OUTCOME_WORDS.get(exc.outcome, "It did not work")
         detail = "" if exc.outcome in ("offline", "timeout") else f" ({exc.message})"
         return back(url, problem=words + detail)
+    except ServiceError as exc:
+        return back(url, problem=exc.message)
     except HTTPException as exc:
         return back(url, problem=str(exc.detail))
     problem = refused(answer)

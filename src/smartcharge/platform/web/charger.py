@@ -10,20 +10,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.platform.api.auth import Api
-from smartcharge.platform.api.dsr import opt_out
-from smartcharge.platform.api.schedules import charge_now, skip_delay
-from smartcharge.platform.api.schemas import ConnectorRequest, SkipDelayRequest
+from smartcharge.platform.services import owner_controls
 from smartcharge.platform.web import actions
 from smartcharge.platform.web.live import live_view
-from smartcharge.platform.web.render import back, page, templates
+from smartcharge.platform.web.render import page, templates
 from smartcharge.platform.web.session import PageCharger
 
 router = APIRouter()
 
 ConnectorId = Annotated[int, Form(ge=1, le=100)]
-REMOTE_TAG_PREFIX = "WEB-"
-"""RemoteStartTransaction needs an idTag: the web user's own (WEB-<user id>), in the platform's
-id-tag store so the charger's Authorize is answered Accepted, and deleted with the account."""
 
 
 def _url(identity: str) -> str:
@@ -66,7 +61,7 @@ async def live_fragment(request: Request, charger: PageCharger, ctx: Api) -> Res
 async def press_charge_now(charger: PageCharger, ctx: Api, connector: ConnectorId) -> Response:
     return await actions.run(
         _url(charger.identity),
-        charge_now(ConnectorRequest(connector_id=connector), charger, ctx),
+        owner_controls.charge_now(ctx, charger, connector),
         "Charging now: the default hours are overridden for this session.",
     )
 
@@ -75,7 +70,7 @@ async def press_charge_now(charger: PageCharger, ctx: Api, connector: ConnectorI
 async def press_skip_delay(charger: PageCharger, ctx: Api, connector: ConnectorId) -> Response:
     return await actions.run(
         _url(charger.identity),
-        skip_delay(SkipDelayRequest(connector_id=connector, session=False), charger, ctx),
+        owner_controls.skip_delay(ctx, charger, connector),
         "Random delay skipped.",
     )
 
@@ -86,24 +81,16 @@ async def press_opt_out(
 ) -> Response:
     return await actions.run(
         _url(charger.identity),
-        opt_out(event, charger, ctx),
+        owner_controls.opt_out(ctx, charger, event),
         "You opted out of this grid event: the charger goes back to your settings.",
     )
 
 
 @router.post("/app/chargers/{identity}/start")
 async def press_start(charger: PageCharger, ctx: Api, connector: ConnectorId) -> Response:
-    tag = f"{REMOTE_TAG_PREFIX}{charger.user_id}"
-    await ctx.store.id_tags.put(tag, at=ctx.now(), owner_id=charger.user_id)
     return await actions.run(
         _url(charger.identity),
-        ctx.commander.send(
-            charger.identity,
-            charger.id,
-            "RemoteStartTransaction",
-            {"connectorId": connector, "idTag": tag},
-            user_id=charger.user_id,
-        ),
+        owner_controls.start_charging(ctx, charger, connector),
         "Start sent: charging begins when the car and the rules allow.",
     )
 
@@ -112,17 +99,8 @@ async def press_start(charger: PageCharger, ctx: Api, connector: ConnectorId) ->
 async def press_stop(
     charger: PageCharger, ctx: Api, transaction: Annotated[int, Form(ge=1, le=2**31 - 1)]
 ) -> Response:
-    running = await ctx.store.history.session(charger.caller.scope, transaction)
-    if running is None or running["charger"] != charger.identity or not running["running"]:
-        return back(_url(charger.identity), problem="That session is not running any more.")
     return await actions.run(
         _url(charger.identity),
-        ctx.commander.send(
-            charger.identity,
-            charger.id,
-            "RemoteStopTransaction",
-            {"transactionId": transaction},
-            user_id=charger.user_id,
-        ),
+        owner_controls.stop_charging(ctx, charger, transaction),
         "Stop sent.",
     )

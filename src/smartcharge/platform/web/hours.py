@@ -8,15 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from smartcharge.platform.api.auth import Api
-from smartcharge.platform.api.schedules import get_default_hours, set_default_hours
-from smartcharge.platform.api.schemas import DefaultHoursRequest
 from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.handlers.context import parse_time
+from smartcharge.platform.services import owner_controls
+from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web import actions, charts, week
 from smartcharge.platform.web.render import back, page
 from smartcharge.platform.web.session import PageCharger
@@ -33,12 +32,13 @@ MODE_WORDS = {
 async def charger_hours(charger: PageCharger, ctx: Api) -> tuple[dict[str, Any] | None, str]:
     """GetDefaultHours' data, or None and why it could not be read."""
     try:
-        answer = await get_default_hours(charger, ctx)
+        answer = await owner_controls.default_hours(ctx, charger)
     except CommandFailed as exc:
         return None, actions.OUTCOME_WORDS.get(exc.outcome, exc.message)
-    if actions.refused(answer) or not isinstance(answer.data, dict):
+    data = answer.get("data")
+    if actions.refused(answer) or not isinstance(data, dict):
         return None, actions.refused(answer) or "The charger's answer had no hours in it."
-    return answer.data, ""
+    return data, ""
 
 
 @router.get("/app/chargers/{identity}/hours", response_class=HTMLResponse)
@@ -92,18 +92,20 @@ async def answer_hours(
         parsed = week.parse(windows) if choice == "custom" else []
         if choice == "custom" and not parsed:
             raise week.WindowsError("write at least one window, or choose Remove")
-        body = DefaultHoursRequest(mode=choice, windows=parsed)  # type: ignore[arg-type]
+        owner_controls.check_windows(parsed)
     except week.WindowsError as exc:
         return back(url, problem=f"Nothing changed: {exc}.")
-    except ValidationError as exc:
-        return back(url, problem=f"Nothing changed: {exc.errors()[0]['msg']}.")
+    except ServiceError as exc:
+        return back(url, problem=f"Nothing changed: {exc.message}.")
     try:
         charger.require_admin()
-    except HTTPException as exc:
-        return back(url, problem=str(exc.detail))
+    except ServiceError as exc:
+        return back(url, problem=exc.message)
     done = {
         "default": "You accepted the default charging hours.",
         "custom": "Your charging hours are set.",
         "removed": "Default charging hours removed.",
     }[choice]
-    return await actions.run(url, set_default_hours(body, charger, ctx), done)
+    return await actions.run(
+        url, owner_controls.set_default_hours(ctx, charger, choice, parsed), done
+    )

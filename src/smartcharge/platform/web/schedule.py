@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.platform.api.auth import Api
-from smartcharge.platform.api.schedules import set_user_schedule
-from smartcharge.platform.api.schemas import UserScheduleRequest
 from smartcharge.platform.commands import CommandFailed
+from smartcharge.platform.services import owner_controls
+from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web import actions, charts, week
 from smartcharge.platform.web.hours import charger_hours
 from smartcharge.platform.web.records import WebRecords
@@ -71,10 +71,8 @@ async def schedule_page(request: Request, charger: PageCharger, ctx: Api) -> Res
 
 
 async def _send(charger: PageCharger, ctx: Api, windows: list[Any], limit_a: float | None) -> Any:
-    """Through the API's own `set_user_schedule` (its admin check first, as its route does)."""
-    charger.require_admin()
-    body = UserScheduleRequest(windows=windows, limit_a=limit_a)
-    return await set_user_schedule(body, charger, ctx)
+    """Through the service the REST API uses too (its admin check first)."""
+    return await owner_controls.set_user_schedule(ctx, charger, windows, limit_a)
 
 
 @router.post("/app/chargers/{identity}/schedule/plan")
@@ -105,8 +103,8 @@ async def set_plan(
         answer = await _send(charger, ctx, windows, None)
     except TariffError as exc:
         return back(url, problem=f"Nothing changed: {exc}.")
-    except HTTPException as exc:
-        return back(url, problem=str(exc.detail))
+    except ServiceError as exc:
+        return back(url, problem=exc.message)
     except CommandFailed as exc:
         return back(url, problem=actions.OUTCOME_WORDS.get(exc.outcome, exc.message))
     if problem := actions.refused(answer):
@@ -150,8 +148,8 @@ async def set_tariff(
     url = _url(charger.identity)
     try:
         charger.require_admin()
-    except HTTPException as exc:
-        return back(url, problem=str(exc.detail))
+    except ServiceError as exc:
+        return back(url, problem=exc.message)
     records = WebRecords(ctx.store.engine)
     if remove:
         await records.set_tariff(charger.id, None, at=ctx.now())

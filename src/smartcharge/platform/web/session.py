@@ -9,8 +9,8 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
 
-from smartcharge.platform.api.access import ChargerAccess, visible_charger
 from smartcharge.platform.api.auth import SESSION_COOKIE, Api, Caller, bearer_scheme, caller
+from smartcharge.platform.services.access import ChargerAccess, visible_charger
 
 ROLE_NAMES = {
     "owner": "owner",
@@ -50,7 +50,7 @@ async def page_charger(identity: str, ctx: Api, who: PageCaller) -> ChargerAcces
     """The charger in the path, if this user may see it (else 404, as the API does)."""
     if not 1 <= len(identity) <= 48:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such charger")
-    return await visible_charger(identity, ctx, who)
+    return await visible_charger(ctx, who, identity)
 
 
 PageCharger = Annotated[ChargerAccess, Depends(page_charger)]
@@ -58,4 +58,4 @@ PageCharger = Annotated[ChargerAccess, Depends(page_charger)]
 
 def may_manage(who: Caller) -> bool:
     """Owner, workplace administrator, operator: settings. A workplace user: start and stop."""
-    return who.role in ("owner", "workplace_admin", "operator")
+    return who.may_manage

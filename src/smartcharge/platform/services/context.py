@@ -1,0 +1,26 @@
+"""What every service needs, built once by the composition root (`platform.app`)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from smartcharge.platform.commands import Commander
+from smartcharge.platform.dsr import DsrService
+from smartcharge.platform.lockout import Lockout
+from smartcharge.platform.ocpp_server import OcppServer
+from smartcharge.platform.store import Store
+
+
+@dataclass
+class ServiceContext:
+    store: Store
+    ocpp: OcppServer  # who is connected; commands go through `commander`, never past it
+    commander: Commander
+    dsr: DsrService
+    now: Callable[[], datetime]  # aware UTC
+    rng: random.Random  # SystemRandom in production (fleet spreads), seeded in tests
+    login_lockout: Lockout
+    session_ttl_s: float = 12 * 3600
