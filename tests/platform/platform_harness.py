@@ -13,16 +13,20 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from websockets.asyncio.client import ClientConnection, connect
 
+from smartcharge.clock import SystemClock
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.registry import add_charger
 from smartcharge.platform.store import Store
 
 
-class FakeClock:
+class FakeClock(SystemClock):
+    """Wall time from the OS (chargers stamp real times); monotonic time, which lockouts run
+    on, stands still until a test moves `t`."""
+
     def __init__(self) -> None:
         self.t = 1000.0
 
-    def __call__(self) -> float:
+    def monotonic(self) -> float:
         return self.t
 
 

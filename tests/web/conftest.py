@@ -119,7 +119,7 @@ class Stack:
         )
         self.served["latest.json"] = b'{"version": "2.0.0"}'
         await self._serve_files()
-        self.platform = PlatformApp(settings, now=self.clock.now, rng=random.Random(7))
+        self.platform = PlatformApp(settings, clock=self.clock, rng=random.Random(7))
         await self.platform.start()
         store = self.platform.store
         for email, (role, site) in USERS.items():

@@ -37,8 +37,9 @@ from smartcharge.chargepoint.store import Store
 from smartcharge.chargepoint.system_time import AdjustedClock, TimeSync
 from smartcharge.chargepoint.transfer import Transfers, client_context
 from smartcharge.chargepoint.uk_extension import DeviceHooks
+from smartcharge.clock import Clock
 from smartcharge.ocpp.rpc import RpcEndpoint
-from smartcharge.sim.clock import Clock, SimulatedClock
+from smartcharge.sim.clock import SimulatedClock
 
 if TYPE_CHECKING:
     from smartcharge.chargepoint.owner_api.parts import BootParts

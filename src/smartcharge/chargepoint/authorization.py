@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from smartcharge.chargepoint.store import Store
-from smartcharge.sim.clock import Clock
+from smartcharge.clock import Clock
 
 log = logging.getLogger("smartcharge.chargepoint.authorization")
 

@@ -31,9 +31,9 @@ from smartcharge.chargepoint.security.replay import ReplayGuard
 from smartcharge.chargepoint.security.tls import TlsSetupError
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import OutboxItem
+from smartcharge.clock import Clock
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
 from smartcharge.ocpp.rpc import RpcEndpoint
-from smartcharge.sim.clock import Clock
 
 log = logging.getLogger("smartcharge.chargepoint.link")
 

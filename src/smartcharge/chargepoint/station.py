@@ -38,8 +38,8 @@ from smartcharge.chargepoint.smart_charging.installed import Installed, Limits, 
 from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_profile
 from smartcharge.chargepoint.smart_charging.sharing import share
 from smartcharge.chargepoint.store import Reservation, Store
+from smartcharge.clock import Clock
 from smartcharge.regulations import DEFAULT_MAX_S, Cause, RandomDelay
-from smartcharge.sim.clock import Clock
 
 log = logging.getLogger("smartcharge.chargepoint.station")
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from smartcharge.chargepoint.storage import storage_full
 from smartcharge.chargepoint.store import Store
-from smartcharge.sim.clock import Clock, utc
+from smartcharge.clock import Clock, utc
 
 log = logging.getLogger("smartcharge.chargepoint.time")
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from smartcharge.sim.clock import Clock
+from smartcharge.clock import Clock
 
 log = logging.getLogger("smartcharge.chargepoint.transfer")
 

@@ -11,10 +11,11 @@ import re
 import secrets
 import ssl
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from smartcharge.clock import Clock, SystemClock
 from smartcharge.platform.api import ApiContext, create_api
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.commands import Commander
@@ -79,17 +80,19 @@ class PlatformApp:
         self,
         settings: PlatformSettings,
         *,
-        clock: Callable[[], float] | None = None,
-        now: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
+        # One injected clock: wall time for records, monotonic time for lockouts (the charger's
+        # port, so tests and the demo drive both processes the same way).
+        self.clock: Clock = clock or SystemClock()
         self.store = open_store(settings)
         lockout = Lockout(
             max_failures=settings.lockout_failures,
             window=settings.lockout_window_s,
             duration=settings.lockout_s,
-            **({"clock": clock} if clock else {}),
+            clock=self.clock.monotonic,
         )
         self.ocpp = OcppServer(
             self.store,
@@ -103,9 +106,9 @@ class PlatformApp:
             last_seen_flush=settings.last_seen_flush_s,
             node_id=settings.node_id,
             cluster=open_cluster(settings),
-            now=now or (lambda: datetime.now(UTC)),
+            now=self.clock.now,
         )
-        self.now = now or (lambda: datetime.now(UTC))
+        self.now = self.clock.now
         self.commander = Commander(self.store, self.ocpp, self.now)
         self.dsr = DsrService(
             self.store,
@@ -126,7 +129,7 @@ class PlatformApp:
                 max_failures=settings.lockout_failures,
                 window=settings.lockout_window_s,
                 duration=settings.lockout_s,
-                **({"clock": clock} if clock else {}),
+                clock=self.clock.monotonic,
             ),
             session_ttl_s=settings.session_ttl_s,
             token_cache_s=settings.token_cache_s,

@@ -1,12 +1,8 @@
-"""Clocks. Everything time-based in a process reads one injected `Clock`, never the globals.
+"""Simulated clocks (the `Clock` port itself and the real clock live in `smartcharge.clock`).
 
-- `SystemClock`: real time, for production.
 - `SimulatedClock`: starts at a chosen instant and runs `speed` times faster than real time, so a
   day of schedules can run in minutes (the demo, the compliance suite's fast mode, benchmarks).
 - `ManualClock`: stands still until a test advances it; sleepers wake in deadline order.
-
-`now()` is wall-clock UTC (for timestamps and UK clock rules); `monotonic()` is for delays and
-timeouts, and never jumps when the wall clock is set.
 """
 
 from __future__ import annotations
@@ -16,37 +12,8 @@ import heapq
 import itertools
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current instant, timezone-aware in UTC."""
-        ...
-
-    def monotonic(self) -> float:
-        """Seconds on a clock that never goes back (simulated seconds for simulated clocks)."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Sleep `seconds` of this clock's time."""
-        ...
-
-
-def utc(dt: datetime) -> datetime:
-    """Return `dt` in UTC; a naive datetime is taken to be UTC already."""
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
+from smartcharge.clock import utc
 
 
 class SimulatedClock:

@@ -29,7 +29,7 @@ from smartcharge.chargepoint.owner_api import history
 from smartcharge.chargepoint.owner_api.auth import AuthError, OwnerAuth
 from smartcharge.chargepoint.owner_api.parts import BootParts
 from smartcharge.chargepoint.owner_controls import NotPermitted
-from smartcharge.sim.clock import Clock
+from smartcharge.clock import Clock
 
 log = logging.getLogger("smartcharge.chargepoint.owner_api")
 

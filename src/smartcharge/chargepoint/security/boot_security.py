@@ -33,7 +33,7 @@ from smartcharge.chargepoint.security.provisioning import CredentialVault
 from smartcharge.chargepoint.security.security_log import SecurityLog
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
-from smartcharge.sim.clock import Clock
+from smartcharge.clock import Clock
 
 log = logging.getLogger("smartcharge.chargepoint.security")
 

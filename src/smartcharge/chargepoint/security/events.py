@@ -25,7 +25,7 @@ from datetime import datetime
 from smartcharge.chargepoint.security.security_log import Entry, PendingNotification, SecurityLog
 from smartcharge.chargepoint.storage import storage_full
 from smartcharge.chargepoint.store import Store
-from smartcharge.sim.clock import Clock
+from smartcharge.clock import Clock
 
 log = logging.getLogger("smartcharge.chargepoint.security")
 

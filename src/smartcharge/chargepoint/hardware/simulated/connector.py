@@ -17,7 +17,7 @@ from ocpp.v16.enums import ChargePointErrorCode
 
 from smartcharge.chargepoint.hardware.ports import Meter, PilotState
 from smartcharge.chargepoint.hardware.simulated.meter import SimulatedMeter
-from smartcharge.sim.clock import Clock
+from smartcharge.clock import Clock
 from smartcharge.sim.ev import MIN_CURRENT_A, NOMINAL_VOLTAGE_V, SimulatedEV
 
 NO_ERROR = ChargePointErrorCode.no_error.value

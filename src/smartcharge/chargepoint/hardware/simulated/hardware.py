@@ -24,7 +24,7 @@ from smartcharge.chargepoint.hardware.simulated.peripherals import (
     SimulatedRfidReader,
     SimulatedTamperSensor,
 )
-from smartcharge.sim.clock import Clock
+from smartcharge.clock import Clock
 from smartcharge.sim.ev import SimulatedEV
 
 

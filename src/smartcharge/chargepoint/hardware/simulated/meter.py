@@ -17,7 +17,7 @@ import math
 from typing import Protocol
 
 from smartcharge.chargepoint.hardware.ports import MeterReading
-from smartcharge.sim.clock import Clock
+from smartcharge.clock import Clock
 from smartcharge.sim.ev import NO_CURRENT, Currents, SimulatedEV
 
 
