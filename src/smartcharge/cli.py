@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from smartcharge import __version__, logs
+from smartcharge import __version__, logs, operator_cli
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="smartcharge: UK smart charging."
@@ -158,37 +158,7 @@ def platform_add_charger(
     print(new.password)
 
 
-@platform_app.command("rotate-password")
-def platform_rotate_password(
-    identity: str = typer.Option(..., "--identity", help="The charger's OCPP identity."),
-    timeout: float = typer.Option(30.0, min=1.0, help="Seconds to wait for the charger."),
-    config: Path | None = _PLATFORM_CONFIG,
-) -> None:
-    """Give a connected charger a fresh password (sent to the charger only, never shown)."""
-    from smartcharge.ocpp.errors import CallError
-    from smartcharge.platform.app import rotate_charger_password
-    from smartcharge.platform.config import SettingsError
-    from smartcharge.platform.registry import RegistryError
-
-    settings = _platform_settings(config)
-    try:
-        rotation = asyncio.run(rotate_charger_password(settings, identity, timeout=timeout))
-    except (SettingsError, RegistryError, ConnectionError, CallError) as exc:
-        raise _fail(exc) from None
-    if rotation.accepted:
-        _out(
-            f"Charger {identity} took its new password ({rotation.status}); the old one stays "
-            "valid until it connects with the new one."
-        )
-        return
-    if rotation.status == "NoAnswer":
-        _err(
-            f"Charger {identity} did not answer: both passwords stay valid until it reconnects "
-            "(with the old one, the new one is dropped)."
-        )
-    else:
-        _err(f"Charger {identity} answered {rotation.status}: its password is unchanged.")
-    raise typer.Exit(1)
+platform_app.command("rotate-password")(operator_cli.rotate_password)
 
 
 @platform_app.command("add-user")

@@ -17,7 +17,7 @@ from test_ocpp_server import refused
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import parse_config
 from smartcharge.chargepoint.security.provisioning import open_vault, provision
-from smartcharge.platform.registry import rotate_password
+from smartcharge.platform.services.passwords import rotate_password
 from smartcharge.platform.store.models import MeterValue, StatusEvent, Transaction
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -15,12 +16,8 @@ from test_ocpp_server import refused
 from smartcharge.logs import redact
 from smartcharge.ocpp.errors import CallError
 from smartcharge.platform.ocpp_server import ChargerOffline
-from smartcharge.platform.registry import (
-    RegistryError,
-    RotationPending,
-    UnknownCharger,
-    rotate_password,
-)
+from smartcharge.platform.registry import RegistryError, UnknownCharger
+from smartcharge.platform.services.passwords import RotationPending, rotate_password
 
 OpenPeer = Callable[..., Awaitable[Peer]]
 
@@ -56,7 +53,8 @@ async def test_accepted_then_the_new_password_replaces_the_old_on_reconnect(
 
     assert await rotate(platform, "CP-1") == "Accepted"
     new = peer.cp.keys["AuthorizationKey"]
-    assert new != old and 16 <= len(new) <= 40
+    # The whitepaper's AuthorizationKey: 20 random bytes as 40 hexadecimal digits.
+    assert new != old and re.fullmatch(r"[0-9a-f]{40}", new)
     assert await pending(platform, "CP-1") == (True, True)
     assert new not in ours(caplog)  # sent to the charger only, never logged
 

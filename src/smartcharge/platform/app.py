@@ -24,14 +24,8 @@ from smartcharge.platform.dsr import DsrService
 from smartcharge.platform.http_server import HttpServer
 from smartcharge.platform.lockout import Lockout
 from smartcharge.platform.ocpp_server import OcppServer
-from smartcharge.platform.registry import (
-    PASSWORD_BYTES,
-    NewCharger,
-    Rotation,
-    add_charger,
-    hash_password,
-    rotate_password,
-)
+from smartcharge.platform.registry import PASSWORD_BYTES, NewCharger, add_charger, hash_password
+from smartcharge.platform.services.passwords import Rotation, rotate_password
 from smartcharge.platform.store import Store
 from smartcharge.platform.store.models import ROLES
 from smartcharge.platform.web import WebSettings
@@ -222,14 +216,11 @@ async def provision_charger(
 async def rotate_charger_password(
     settings: PlatformSettings, identity: str, *, timeout: float
 ) -> Rotation:
-    """`smartcharge platform rotate-password`: through the bus, to whichever node holds the
-    charger. Raises `SettingsError` without `bus_url` (a separate process cannot reach a
-    charger otherwise: use the REST API), `ConnectionError` when the bus is unreachable."""
+    """`smartcharge platform rotate-password` with `bus_url`: through the bus, to whichever node
+    holds the charger (without a bus the CLI goes through the REST API). Raises `SettingsError`
+    without `bus_url`, `ConnectionError` when the bus is unreachable."""
     if settings.bus_url is None:
-        raise SettingsError(
-            "rotate-password reaches the charger through the nodes' bus: set bus_url "
-            "(or rotate through the REST API)"
-        )
+        raise SettingsError("bus_url is not set: rotate through the REST API (--api-url)")
     store = open_store(settings)
     cluster = Cluster(settings.bus_url, f"cli-{uuid.uuid4().hex[:8]}", prefix=settings.bus_prefix)
     try:

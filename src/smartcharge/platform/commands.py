@@ -19,6 +19,7 @@ from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse, Ocp
 from smartcharge.ocpp.schemas import validate_request
 from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
+from smartcharge.platform.services.passwords import ProtectedKey, refuse_protected_key
 from smartcharge.platform.store import Store
 
 log = logging.getLogger("smartcharge.platform.commands")
@@ -90,6 +91,10 @@ class Commander:
             validate_request(action, payload)
         except OcppError as exc:
             raise CommandFailed("invalid", 422, f"invalid {action}: {exc.description}") from None
+        try:  # the platform must stay in step with how the charger logs in
+            refuse_protected_key(identity, action, payload)
+        except ProtectedKey as exc:
+            raise CommandFailed("invalid", 422, str(exc)) from None
         requested = self.now()
         message_id = payload.get("messageId") if action == "DataTransfer" else None
         outcome, status, answer = "answered", None, None

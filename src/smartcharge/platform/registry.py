@@ -6,21 +6,21 @@ import asyncio
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
-from smartcharge.platform.errors import ChargerOffline
 from smartcharge.platform.store import Credentials, Store
 
 log = logging.getLogger("smartcharge.platform.registry")
 
-PASSWORD_BYTES = 24  # 192 bits from the CSPRNG, 32 URL-safe characters (OCPP allows 16 to 40)
+PASSWORD_BYTES = 24  # people's fresh passwords: 192 bits from the CSPRNG, 32 URL-safe characters
+AUTHORIZATION_KEY_BYTES = 20
+"""A charger's password is an AuthorizationKey in the security whitepaper's format: 20 bytes
+from the CSPRNG (160 bits; at least 16 are required), written as 40 hexadecimal digits."""
 IDENTITY = re.compile(r"[A-Za-z0-9._~-]{1,48}")
 """Identities are URL path segments and basic-auth user names: unreserved characters, no ':'."""
 
@@ -32,13 +32,13 @@ CHARGER_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 passes, 64 MiB, 4 lanes: ~0.15-0.2 CPU-s and 64 MiB per check).
 
 A slow hash protects passwords people choose, which can be guessed; a charger's password is
-only ever made here (`new_password`: 192 bits from the CSPRNG), and nobody can search 2**192
+only ever made here (`new_password`: 160 bits from the CSPRNG), and nobody can search 2**160
 candidates however cheap each guess is, so the hash only has to be one-way, which argon2id is at
 any cost. The defaults would make each charger login cost ~0.2 CPU-s: a node dying makes all its
 chargers reconnect to the others at once, 5,000 chargers ~1,000 CPU-s of password checks
 (bench/platform.md, `--storm`). Hashes made with other parameters still verify (a hash carries
 its parameters) and are replaced by one with these at the charger's next successful login."""
-_CHARGER_DUMMY_HASH = CHARGER_HASHER.hash(secrets.token_urlsafe(PASSWORD_BYTES))
+_CHARGER_DUMMY_HASH = CHARGER_HASHER.hash(secrets.token_hex(AUTHORIZATION_KEY_BYTES))
 
 
 class RegistryError(ValueError):
@@ -52,11 +52,16 @@ class NewCharger:
 
 
 def new_password(identity: str) -> str:
-    """A fresh password that does not contain the identity (charge points refuse those)."""
+    """A fresh AuthorizationKey (`AUTHORIZATION_KEY_BYTES` as lower-case hexadecimal digits) that
+    does not contain the identity and has at least 8 different digits: charge points refuse
+    passwords that do (ours among them). Identities shorter than 6 characters are only compared
+    whole, as the charger does: a short one would be found in a random password by chance."""
+    folded = identity.casefold()
     while True:
-        password = secrets.token_urlsafe(PASSWORD_BYTES)
-        if identity.casefold() not in password.casefold():
-            return password
+        password = secrets.token_hex(AUTHORIZATION_KEY_BYTES)
+        if len(set(password)) < 8 or (len(folded) >= 6 and folded in password):
+            continue
+        return password
 
 
 def hash_password(password: str) -> str:
@@ -132,81 +137,6 @@ async def add_charger(
 
 class UnknownCharger(RegistryError):
     pass
-
-
-class RotationPending(RegistryError):
-    """A rotation waits for the charger to reconnect; a second one could lock it out."""
-
-
-Send = Callable[..., Awaitable[dict[str, Any]]]
-"""`OcppServer.send(identity, action, payload, timeout=...)`, which reaches any node's chargers."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rotation:
-    identity: str
-    status: str
-    """The charger's answer to ChangeConfiguration(AuthorizationKey): `Accepted` or
-    `RebootRequired` (the new password is valid now, the old one until the charger connects with
-    the new one), `Rejected` or `NotSupported` (nothing changed), or `NoAnswer` (a timeout or a
-    dropped connection: both stay valid; a reconnect with the old password shows the charger did
-    not take it and ends the rotation)."""
-
-    @property
-    def accepted(self) -> bool:
-        return self.status in ("Accepted", "RebootRequired")
-
-
-async def rotate_password(
-    store: Store,
-    send: Send,
-    identity: str,
-    *,
-    timeout: float | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> Rotation:
-    """Give a connected charger a fresh password without ever locking it out.
-
-    The new password's hash is stored beside the old one *before* ChangeConfiguration
-    (AuthorizationKey) goes out, so whatever happens next (the platform crashing, the answer
-    lost) the charger can connect with either. The old password is dropped only when the charger
-    connects with the new one (`password_check`); a definite Rejected drops the new one. The new
-    password is sent only to the charger, never shown or logged.
-
-    Raises `UnknownCharger`, `RegistryError` (a certificate-only charger), `RotationPending`,
-    `ChargerOffline` (not connected to any node: nothing is stored) or the charger's `CallError`
-    (then nothing changed).
-    """
-    creds = await store.chargers.credentials(check_identity(identity))
-    if creds is None:
-        raise UnknownCharger(f"no charger {identity!r}")
-    if creds.password_hash is None:
-        raise RegistryError(f"charger {identity!r} uses a client certificate, not a password")
-    if await store.chargers.connected_node(identity) is None:
-        raise ChargerOffline(identity)
-    password = new_password(identity)
-    pending = await asyncio.to_thread(hash_charger_password, password)
-    if not await store.chargers.begin_rotation(creds.id, pending):
-        raise RotationPending(
-            f"charger {identity!r} has a password rotation in progress: it ends when the charger "
-            "reconnects (with the new password, or with the old one if it never took it)"
-        )
-    payload = {"key": "AuthorizationKey", "value": password}
-    try:
-        answer = await send(identity, "ChangeConfiguration", payload, timeout=timeout)
-    except CallError:
-        await store.chargers.drop_rotation(creds.id, pending)
-        raise
-    except (CallTimeout, InvalidResponse, ConnectionError) as exc:
-        log.warning("password rotation unanswered identity=%s reason=%s", identity, type(exc))
-        return Rotation(identity, "NoAnswer")
-    status = str(answer["status"])
-    if status in ("Accepted", "RebootRequired"):
-        await store.chargers.rotation_accepted(creds.id, pending, at=now())
-    else:
-        await store.chargers.drop_rotation(creds.id, pending)
-    log.info("password rotation identity=%s status=%s", identity, status)
-    return Rotation(identity, status)
 
 
 async def password_check(

@@ -18,6 +18,7 @@ from smartcharge.platform.api import (
     dsr,
     firmware,
     pages,
+    passwords,
     schedules,
     security,
     sessions,
@@ -37,6 +38,7 @@ ROUTERS = (
     schedules.router,
     firmware.router,
     security.router,
+    passwords.router,
     dsr.router,
     pages.router,
 )
