@@ -19,7 +19,6 @@ from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse, Ocp
 from smartcharge.ocpp.schemas import validate_request
 from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
-from smartcharge.platform.services.passwords import ProtectedKey, refuse_protected_key
 from smartcharge.platform.store import Store
 
 log = logging.getLogger("smartcharge.platform.commands")
@@ -53,6 +52,27 @@ COMMANDS = (
 provisioning's business, not an API user's."""
 
 START_STOP = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
+
+PROTECTED_KEYS = {
+    "authorizationkey": "POST /api/chargers/{identity}/password-rotation",
+    "securityprofile": "PUT /api/chargers/{identity}/security-profile",
+}
+"""Configuration keys that decide how a charger logs in, and the only route that may change
+each (compared without case: some chargers match keys that way). Sent behind the platform's
+back, a new AuthorizationKey would leave the charger with a password the platform cannot
+check, and a new SecurityProfile with a profile the platform does not expect."""
+
+
+def protected_key_refusal(identity: str, action: str, payload: dict[str, Any]) -> str | None:
+    """Why this command may not go through the generic route (naming the route), or None."""
+    key = payload.get("key") if action == "ChangeConfiguration" else None
+    route = PROTECTED_KEYS.get(key.casefold()) if isinstance(key, str) else None
+    if route is None:
+        return None
+    return (
+        f"{key} is not changed through the command route: use "
+        f"{route.format(identity=identity)}, which keeps the platform in step with the charger"
+    )
 
 
 class CommandFailed(Exception):
@@ -91,10 +111,9 @@ class Commander:
             validate_request(action, payload)
         except OcppError as exc:
             raise CommandFailed("invalid", 422, f"invalid {action}: {exc.description}") from None
-        try:  # the platform must stay in step with how the charger logs in
-            refuse_protected_key(identity, action, payload)
-        except ProtectedKey as exc:
-            raise CommandFailed("invalid", 422, str(exc)) from None
+        refusal = protected_key_refusal(identity, action, payload)
+        if refusal is not None:
+            raise CommandFailed("invalid", 422, refusal)
         requested = self.now()
         message_id = payload.get("messageId") if action == "DataTransfer" else None
         outcome, status, answer = "answered", None, None

@@ -5,17 +5,14 @@ CALLERROR. The new password goes to the charger only: the answer never carries i
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from smartcharge.ocpp.errors import CallError
 from smartcharge.platform.api.access import Managed
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.api.commands import Timeout
 from smartcharge.platform.api.schemas import Problem
-from smartcharge.platform.errors import ChargerOffline
-from smartcharge.platform.registry import RegistryError
-from smartcharge.platform.services.passwords import rotate_password
+from smartcharge.platform.services import passwords
 
 router = APIRouter(tags=["security"])
 
@@ -37,19 +34,5 @@ class RotationOut(BaseModel):
 async def rotate(charger: Managed, ctx: Api, timeout: Timeout = None) -> RotationOut:
     """Rotate the charger's password: the old one stays valid until the charger connects with
     the new one, so nothing along the way can lock it out (docs/platform.md)."""
-    try:
-        rotation = await rotate_password(
-            ctx.store, ctx.ocpp.send, charger.identity, timeout=timeout, now=ctx.now
-        )
-    except ChargerOffline:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"charger {charger.identity} is offline"
-        ) from None
-    except RegistryError as exc:  # certificate-only, or a rotation waiting for the reconnect
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    except CallError as exc:
-        raise HTTPException(
-            status.HTTP_502_BAD_GATEWAY,
-            f"charger {charger.identity} answered {exc.code}: its password is unchanged",
-        ) from None
+    rotation = await passwords.rotate(ctx, charger, timeout=timeout)
     return RotationOut(identity=charger.identity, status=rotation.status, detail=rotation.words)

@@ -6,8 +6,7 @@ The REST API (`POST /api/chargers/{identity}/password-rotation`) and the CLI
 holds no chargers).
 
 The keys that decide how a charger logs in (AuthorizationKey, SecurityProfile) are never sent
-through the generic command route: a ChangeConfiguration of AuthorizationKey the platform does
-not know of would leave the charger with a password the platform cannot check.
+through the generic command route (`commands.PROTECTED_KEYS`).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
+from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.errors import ChargerOffline
 from smartcharge.platform.registry import (
     RegistryError,
@@ -28,37 +28,16 @@ from smartcharge.platform.registry import (
     hash_charger_password,
     new_password,
 )
+from smartcharge.platform.services.access import ChargerAccess
+from smartcharge.platform.services.context import ServiceContext
+from smartcharge.platform.services.errors import Conflict
 from smartcharge.platform.store import Store
 
 log = logging.getLogger("smartcharge.platform.passwords")
 
-ROTATION_ROUTE = "POST /api/chargers/{identity}/password-rotation"
-PROFILE_ROUTE = "PUT /api/chargers/{identity}/security-profile"
-PROTECTED_KEYS = {"authorizationkey": ROTATION_ROUTE, "securityprofile": PROFILE_ROUTE}
-"""Configuration keys only their own route may change (compared without case: some chargers
-match keys that way), and that route."""
-
 
 class RotationPending(RegistryError):
     """A rotation waits for the charger to reconnect; a second one could lock it out."""
-
-
-class ProtectedKey(ValueError):
-    """A ChangeConfiguration the generic command route must not send; names the right route."""
-
-
-def refuse_protected_key(identity: str, action: str, payload: dict[str, Any]) -> None:
-    """Raise `ProtectedKey` for ChangeConfiguration of AuthorizationKey or SecurityProfile."""
-    if action != "ChangeConfiguration":
-        return
-    key = payload.get("key")
-    route = PROTECTED_KEYS.get(key.casefold()) if isinstance(key, str) else None
-    if route is not None:
-        raise ProtectedKey(
-            f"{key} is not changed through the command route: use "
-            f"{route.format(identity=identity)}, which keeps the platform in step with the "
-            "charger"
-        )
 
 
 Send = Callable[..., Awaitable[dict[str, Any]]]
@@ -146,3 +125,27 @@ async def rotate_password(
         await store.chargers.drop_rotation(creds.id, pending)
     log.info("password rotation identity=%s status=%s", identity, status)
     return Rotation(identity, status)
+
+
+async def rotate(
+    ctx: ServiceContext, charger: ChargerAccess, *, timeout: float | None = None
+) -> Rotation:
+    """`rotate_password` on a caller's behalf (owner, workplace administrator, operator).
+    Raises `Conflict` (offline, certificate-only, a rotation waiting for the reconnect) or
+    `CommandFailed` (the charger answered CALLERROR: nothing changed)."""
+    charger.require_admin()
+    try:
+        return await rotate_password(
+            ctx.store, ctx.ocpp.send, charger.identity, timeout=timeout, now=ctx.now
+        )
+    except ChargerOffline:
+        raise Conflict(f"charger {charger.identity} is offline") from None
+    except RegistryError as exc:
+        raise Conflict(str(exc)) from None
+    except CallError as exc:
+        raise CommandFailed(
+            "call_error",
+            502,
+            f"charger {charger.identity} answered {exc.code}: its password is unchanged",
+            code=exc.code,
+        ) from None
