@@ -96,9 +96,9 @@ def test_tariff_prices_and_session_cost() -> None:
     assert tariff.price_at(time(12)) == 30
     # 10 kWh spread over 00:00-02:00 UK (winter): half at 15 p, three quarters... per half hour
     start = datetime(2026, 1, 15, 0, 0, tzinfo=UTC)
-    cost = session_cost_p(tariff, start, start.replace(hour=2), 10_000)
+    cost = session_cost_p(tariff.price, start, start.replace(hour=2), 10_000)
     assert cost == pytest.approx(2.5 * 15 + 7.5 * 7.5)
-    assert session_cost_p(Tariff(20.0), start, None, 1000) == pytest.approx(20)
+    assert session_cost_p(Tariff(20.0).price, start, None, 1000) == pytest.approx(20)
     with pytest.raises(TariffError, match="base price"):
         parse_tariff("-1", "")
     with pytest.raises(TariffError, match="band line 1"):

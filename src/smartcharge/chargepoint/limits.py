@@ -9,7 +9,8 @@ only to lower what the step before allowed:
 2a. the owner's own schedule (`user_schedule`): it can only narrow the default hours, and "charge
    now" overrides it too;
 3. the central system's charging profile for the connector (TxProfile / TxDefaultProfile), whose
-   cause is `csms_profile` or, when the central system marked it so, `tariff`;
+   cause is `csms_profile` or, when the central system marked it so, `tariff` or
+   `user_schedule` (the owner's departure plan, sent as a profile);
 4. a DSR event in force that the owner has not opted out of (R4, R19);
 5. the charge point's total (ChargePointMaxProfile) and the site supply limit, shared between the
    charging connectors (load balancing).

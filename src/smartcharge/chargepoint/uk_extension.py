@@ -70,7 +70,7 @@ class DsrOptOut(_Msg):
 
 class ProfileFlagsMsg(_Msg):
     chargingProfileId: int
-    cause: Literal["csms_profile", "tariff"] = "csms_profile"
+    cause: Literal["csms_profile", "tariff", "user_schedule"] = "csms_profile"
     alreadyRandomised: bool = False
 
 

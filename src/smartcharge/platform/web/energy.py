@@ -55,7 +55,7 @@ async def _year_of_sessions(
     for r in rows:
         t = tariffs.get(r["charger"])
         r["cost_p"] = (
-            session_cost_p(t, r["started_at"], r["stopped_at"], r["energy_wh"])
+            session_cost_p(t.price, r["started_at"], r["stopped_at"], r["energy_wh"])
             if t is not None and r["started_at"] is not None
             else None
         )

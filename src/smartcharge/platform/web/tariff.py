@@ -9,97 +9,23 @@ energy at the charger's power, and returns them as the weekly windows of SetUser
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import time
 
-from smartcharge.regulations import UK_TZ
+from smartcharge.platform.services.tariffs.bands import (
+    Band,
+    Tariff,
+    TariffError,
+    parse_tariff,
+)
+from smartcharge.platform.services.tariffs.cost import session_cost_p
 from smartcharge.regulations.default_hours import WEEKDAY_NAMES, Window
+
+__all__ = ["Band", "Tariff", "TariffError", "parse_tariff", "session_cost_p"]
 
 SLOT_S = 1800
 DAY_S = 86_400
 WEEK_S = 7 * DAY_S
-MAX_PRICE_P = 1000.0
-_BAND = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-\u2013]\s*(\d{1,2}):(\d{2})\s+(\d+(?:\.\d+)?)\s*$")
-
-
-class TariffError(ValueError):
-    """A tariff or plan the owner typed that cannot be used; says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Band:
-    start: time
-    end: time
-    price_p: float
-
-    def covers(self, t: time) -> bool:
-        if self.start < self.end:
-            return self.start <= t < self.end
-        return t >= self.start or t < self.end  # past midnight (or all day when equal)
-
-
-@dataclass(frozen=True, slots=True)
-class Tariff:
-    base_p: float
-    bands: tuple[Band, ...] = field(default_factory=tuple)
-
-    @property
-    def kind(self) -> str:
-        return "time_of_use" if self.bands else "flat"
-
-    def price_at(self, t: time) -> float:
-        for band in self.bands:
-            if band.covers(t):
-                return band.price_p
-        return self.base_p
-
-    def bands_text(self) -> str:
-        return "\n".join(f"{b.start:%H:%M}-{b.end:%H:%M} {b.price_p:g}" for b in self.bands)
-
-
-def _price(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise TariffError(f"{what}: a price in pence per kWh, like 24.5") from None
-    if not 0 <= value <= MAX_PRICE_P:
-        raise TariffError(f"{what}: between 0 and {MAX_PRICE_P:g} p/kWh")
-    return value
-
-
-def parse_tariff(base: str, bands: str) -> Tariff:
-    """The tariff form: a base price and (time-of-use) one band a line, "00:30-04:30 7.5"."""
-    out = []
-    for number, line in enumerate(bands.splitlines(), 1):
-        if not line.strip():
-            continue
-        found = _BAND.match(line)
-        if not found:
-            raise TariffError(f'band line {number}: write "00:30-04:30 7.5"')
-        sh, sm, eh, em = (int(found.group(i)) for i in range(1, 5))
-        if sh > 23 or eh > 23 or sm > 59 or em > 59:
-            raise TariffError(f"band line {number}: hours 00-23, minutes 00-59")
-        out.append(Band(time(sh, sm), time(eh, em), _price(found.group(5), f"band line {number}")))
-    if len(out) > 48:
-        raise TariffError("at most 48 bands")
-    return Tariff(_price(base.strip(), "base price"), tuple(out))
-
-
-def session_cost_p(
-    tariff: Tariff, started: datetime, stopped: datetime | None, energy_wh: float
-) -> float:
-    """The energy spread evenly over the session, each half-hour priced at its UK clock time."""
-    if stopped is None or stopped <= started:
-        return energy_wh / 1000 * tariff.price_at(started.astimezone(UK_TZ).time())
-    total_s = (stopped - started).total_seconds()
-    cost, at = 0.0, started
-    while at < stopped:
-        step = min(stopped, at + timedelta(seconds=SLOT_S))
-        share = (step - at).total_seconds() / total_s
-        cost += share * energy_wh / 1000 * tariff.price_at(at.astimezone(UK_TZ).time())
-        at = step
-    return cost
 
 
 @dataclass(frozen=True, slots=True)
