@@ -10,9 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartcharge.platform.web import about, plain_words, week
-from smartcharge.platform.web.settings import WebSettings
-from smartcharge.platform.web.tariff import (
+from smartcharge.platform.services.schedule_planner import (
     Band,
     Plan,
     Tariff,
@@ -22,6 +20,8 @@ from smartcharge.platform.web.tariff import (
     parse_tariff,
     session_cost_p,
 )
+from smartcharge.platform.web import about, plain_words, week
+from smartcharge.platform.web.settings import WebSettings
 from smartcharge.regulations import default_schedule
 
 

@@ -22,7 +22,9 @@ from smartcharge.platform.store.events import Events
 from smartcharge.platform.store.history import History
 from smartcharge.platform.store.id_tags import IdTags
 from smartcharge.platform.store.meter_values import MeterValueWriter
+from smartcharge.platform.store.owner_records import OwnerRecords
 from smartcharge.platform.store.people import People
+from smartcharge.platform.store.privacy import Privacy
 from smartcharge.platform.store.transactions import Stopped, Transactions
 
 __all__ = [
@@ -56,6 +58,8 @@ class Store:
         self.accounts = Accounts(self.engine)
         self.history = History(self.engine)
         self.dsr = Dsr(self.engine)
+        self.owner_records = OwnerRecords(self.engine)  # tariffs, plans, firmware releases
+        self.privacy = Privacy(self.engine)
         self.meter_values = MeterValueWriter(
             self.engine, max_rows=meter_batch_rows, max_delay=meter_batch_delay
         )

@@ -14,58 +14,17 @@ from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.platform import reports
 from smartcharge.platform.api.auth import Api
-from smartcharge.platform.api.schemas import SessionDetail
-from smartcharge.platform.api.sessions import energy_report, get_session
+from smartcharge.platform.services import energy
+from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web import charts
 from smartcharge.platform.web.live import POWER
-from smartcharge.platform.web.records import WebRecords
 from smartcharge.platform.web.render import page
 from smartcharge.platform.web.session import PageCaller
-from smartcharge.platform.web.tariff import Tariff, session_cost_p
 
 router = APIRouter()
 
 Period = Literal["day", "week", "month", "custom"]
 ChargerFilter = Annotated[str | None, Query(max_length=48, pattern=r"^[A-Za-z0-9._~-]*$")]
-
-
-async def _tariffs(ctx: Api, rows: list[dict[str, Any]], who: Any) -> dict[str, Tariff]:
-    records = WebRecords(ctx.store.engine)
-    out: dict[str, Tariff] = {}
-    for identity in {r["charger"] for r in rows}:
-        found = await ctx.store.history.charger(who.scope, identity)
-        if found is not None and (t := await records.tariff(int(found["id"]))) is not None:
-            out[identity] = t[0]
-    return out
-
-
-async def _year_of_sessions(
-    ctx: Api, who: Any, charger: str | None
-) -> tuple[list[dict[str, Any]], dict[str, Tariff]]:
-    """Every session of the last 12 months (of one charger, or all), each with its duration and
-    its cost under the charger's tariff (None without one); and the tariffs used."""
-    first, end = reports.last_12_months(reports.uk_day(ctx.now()))
-    rows = await ctx.store.history.sessions(
-        who.scope,
-        since=reports.uk_midnight(first),
-        until=reports.uk_midnight(end),
-        identity=charger,
-    )
-    tariffs = await _tariffs(ctx, rows, who)
-    for r in rows:
-        t = tariffs.get(r["charger"])
-        r["cost_p"] = (
-            session_cost_p(t.price, r["started_at"], r["stopped_at"], r["energy_wh"])
-            if t is not None and r["started_at"] is not None
-            else None
-        )
-        end_at = r["stopped_at"]
-        r["duration_s"] = (
-            (end_at - r["started_at"]).total_seconds()
-            if end_at is not None and r["started_at"] is not None
-            else None
-        )
-    return rows, tariffs
 
 
 SESSION_CSV_COLUMNS = ["charger", "started_at", "stopped_at", "duration_s", "energy_wh", "cost_p"]
@@ -75,7 +34,7 @@ SESSION_CSV_COLUMNS = ["charger", "started_at", "stopped_at", "duration_s", "ene
 async def sessions_csv(ctx: Api, who: PageCaller, charger: ChargerFilter = None) -> Response:
     """The sessions table as CSV, with the same columns as on the page (cost in pence, empty
     without a tariff; times in UTC)."""
-    rows, _ = await _year_of_sessions(ctx, who, charger or None)
+    rows, _ = await energy.year_of_sessions(ctx, who, charger or None)
     for r in rows:
         if r["cost_p"] is not None:
             r["cost_p"] = round(r["cost_p"], 2)
@@ -106,19 +65,20 @@ async def energy_page(
     else:
         since, until = first, end
     try:
-        report = await energy_report(ctx, who, period, since, until, charger, "json")
-        year = await energy_report(ctx, who, "month", first, end, charger, "json")
-    except HTTPException as exc:
-        problem = str(exc.detail)
+        since, until = energy.period_range(ctx, since, until)
+        report = await energy.report(ctx, who, period, since, until, charger)
+        year = await energy.report(ctx, who, "month", first, end, charger)
+    except ServiceError as exc:
+        problem = exc.message
         since, until, period = first, end, "month"
-        report = await energy_report(ctx, who, "month", first, end, None, "json")
+        report = await energy.report(ctx, who, "month", first, end, None)
         year = report
         charger = None
-    rows, tariffs = await _year_of_sessions(ctx, who, charger)
+    rows, tariffs = await energy.year_of_sessions(ctx, who, charger)
     shown: dict[str, Any] = {"problem": problem} if problem else {}  # else the form's outcome
     query = {"since": str(since), "until": str(until)} | ({"charger": charger} if charger else {})
     monthly = charts.bars(
-        [date.fromisoformat(b.start).strftime("%b") for b in year.buckets],
+        [b.start.strftime("%b") for b in year.buckets],
         [b.energy_wh / 1000 for b in year.buckets],
         "Energy per month, last 12 months (kWh)",
         "kWh",
@@ -146,22 +106,22 @@ async def energy_page(
     )
 
 
-def _power_points(detail: SessionDetail) -> list[tuple[datetime, float]]:
+def _power_points(detail: dict[str, Any]) -> list[tuple[datetime, float]]:
     points = []
-    for v in detail.meter_values:
-        if v.measurand == POWER and v.phase is None:
+    for v in detail["meter_values"]:
+        if v["measurand"] == POWER and v["phase"] is None:
             try:
-                watts = float(v.value) * (1000 if v.unit == "kW" else 1)
+                watts = float(v["value"]) * (1000 if v["unit"] == "kW" else 1)
             except ValueError:
                 continue
-            points.append((v.timestamp, watts))
+            points.append((v["timestamp"], watts))
     return points
 
 
-async def _session(session_id: int, ctx: Api, who: PageCaller) -> SessionDetail:
+async def _session(session_id: int, ctx: Api, who: PageCaller) -> dict[str, Any]:
     if not 1 <= session_id <= 2**31 - 1:
         raise HTTPException(404, "no such session")
-    return await get_session(session_id, ctx, who)
+    return await energy.session(ctx, who, session_id)
 
 
 @router.get("/app/sessions/{session_id}/power.csv")
@@ -185,6 +145,6 @@ async def session_page(request: Request, session_id: int, ctx: Api, who: PageCal
         "session.html",
         who,
         s=detail,
-        curve=charts.curve(points, f"Power during session {detail.id} (kW)"),
+        curve=charts.curve(points, f"Power during session {detail['id']} (kW)"),
         points=len(points),
     )

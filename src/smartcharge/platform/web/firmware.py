@@ -8,15 +8,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from smartcharge.platform.api.auth import Api
-from smartcharge.platform.api.firmware import firmware, update_firmware
-from smartcharge.platform.api.schemas import FirmwareRequest
+from smartcharge.platform.services import firmware
+from smartcharge.platform.services.errors import Invalid, ServiceError
 from smartcharge.platform.web import actions
-from smartcharge.platform.web.records import WebRecords
 from smartcharge.platform.web.render import back, page, templates
 from smartcharge.platform.web.session import PageCaller, PageCharger
 
@@ -40,23 +38,14 @@ STATUS_WORDS = {
 }
 
 
-async def offer(ctx: Api, row: Any) -> dict[str, Any] | None:
-    """The newest release for the charger's model, if it is not what the charger runs."""
-    release = await WebRecords(ctx.store.engine).latest_release(row["model"])
-    if release is None or release["version"] == row["firmware_version"]:
-        return None
-    return release
-
-
 async def _context(charger: PageCharger, ctx: Api) -> dict[str, Any]:
     row = await ctx.store.history.charger(charger.caller.scope, charger.identity)
     assert row is not None
-    state = await firmware(charger, ctx)
     return {
         "identity": charger.identity,
         "charger": row,
-        "state": state,
-        "release": await offer(ctx, row),
+        "state": await firmware.state(ctx, charger),
+        "release": await firmware.offer(ctx, row),
         "words": STATUS_WORDS,
     }
 
@@ -80,20 +69,14 @@ async def install(
     url = f"/app/chargers/{charger.identity}/firmware"
     try:
         charger.require_admin()  # as the API's route does (its `Managed` dependency)
-    except HTTPException as exc:
-        return back(url, problem=str(exc.detail))
-    found = await WebRecords(ctx.store.engine).release(release)
+    except ServiceError as exc:
+        return back(url, problem=exc.message)
+    found = await firmware.release(ctx, release)
     if found is None:
         return back(url, problem="That update is not published any more.")
-    body = FirmwareRequest(
-        location=found["location"],
-        retrieve_date=ctx.now(),
-        signing_certificate=found["signing_certificate"],
-        signature=found["signature"],
-    )
     return await actions.run(
         url,
-        update_firmware(body, charger, ctx),
+        firmware.install(ctx, charger, found),
         f"Update to {found['version']} sent: the charger checks its signature, then installs.",
     )
 
@@ -109,28 +92,18 @@ async def publish(
     signing_certificate: Annotated[str, Form(max_length=5500)] = "",
     signature: Annotated[str, Form(max_length=800)] = "",
 ) -> Response:
-    """An operator publishes a signed release (as `smartcharge manufacturer` builds it)."""
     url = urlparse(request.headers.get("referer", "")).path
     url = url if url.startswith("/app/") else "/app"
-    if who.role != "operator":
-        raise HTTPException(403, "only an operator publishes firmware")
     try:
-        checked = FirmwareRequest(
-            location=location.strip(),
-            retrieve_date=ctx.now(),
-            signing_certificate=signing_certificate.strip(),
-            signature=signature.strip(),
+        await firmware.publish(
+            ctx,
+            who,
+            version=version,
+            model=model,
+            location=location,
+            signing_certificate=signing_certificate,
+            signature=signature,
         )
-    except ValidationError as exc:
-        return back(url, problem=f"Not published: {exc.errors()[0]['loc'][-1]} is missing.")
-    if not version.strip():
-        return back(url, problem="Not published: the version is missing.")
-    await WebRecords(ctx.store.engine).publish(
-        at=ctx.now(),
-        model=model.strip() or None,
-        version=version.strip(),
-        location=checked.location,
-        signing_certificate=checked.signing_certificate,
-        signature=checked.signature,
-    )
+    except Invalid as exc:
+        return back(url, problem=f"Not published: {exc.message}.")
     return back(url, done=f"Release {version.strip()} published.")

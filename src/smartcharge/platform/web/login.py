@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcharge.platform.api.accounts import LoginFailed, client_address, login, set_session_cookie
 from smartcharge.platform.api.auth import SESSION_COOKIE, Api, TokenCache
-from smartcharge.platform.web.firmware import offer
+from smartcharge.platform.services import firmware
 from smartcharge.platform.web.render import page
 from smartcharge.platform.web.security import alerts
 from smartcharge.platform.web.session import PageCaller
@@ -81,7 +81,7 @@ async def home(request: Request, ctx: Api, who: PageCaller) -> Response:
                 "connected": ctx.ocpp.is_connected(r["identity"])
                 or r["connected_node"] is not None,
                 "alerts": len(alerts(events)),
-                "release": await offer(ctx, r),
+                "release": await firmware.offer(ctx, r),
             }
         )
     return page(request, "home.html", who, chargers=chargers)

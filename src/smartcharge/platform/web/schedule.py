@@ -13,19 +13,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.commands import CommandFailed
-from smartcharge.platform.services import owner_controls
-from smartcharge.platform.services.errors import ServiceError
+from smartcharge.platform.services import charging_plans, owner_controls
+from smartcharge.platform.services.errors import Invalid, ServiceError
+from smartcharge.platform.services.schedule_planner import TariffError, parse_plan, parse_tariff
 from smartcharge.platform.web import actions, charts, week
 from smartcharge.platform.web.hours import charger_hours
-from smartcharge.platform.web.records import WebRecords
 from smartcharge.platform.web.render import back, page
 from smartcharge.platform.web.session import PageCharger
-from smartcharge.platform.web.tariff import (
-    TariffError,
-    cheapest_windows,
-    parse_plan,
-    parse_tariff,
-)
 from smartcharge.regulations.default_hours import WEEKDAY_NAMES
 
 router = APIRouter()
@@ -39,12 +33,11 @@ def _url(identity: str) -> str:
 
 @router.get("/app/chargers/{identity}/schedule", response_class=HTMLResponse)
 async def schedule_page(request: Request, charger: PageCharger, ctx: Api) -> Response:
-    records = WebRecords(ctx.store.engine)
     data, unreadable = await charger_hours(charger, ctx)
     schedule = (data or {}).get("userSchedule") or None
     windows = week.windows_from_charger(schedule.get("windows")) if schedule else []
-    tariff = await records.tariff(charger.id)
-    plan = await records.plan(charger.id)
+    tariff = await charging_plans.tariff(ctx, charger.id)
+    plan = await charging_plans.plan(ctx, charger.id)
     return page(
         request,
         "schedule.html",
@@ -86,7 +79,6 @@ async def set_plan(
 ) -> Response:
     """Plan the cheapest hours, send them; the plan is kept only once the charger accepted."""
     url = _url(charger.identity)
-    records = WebRecords(ctx.store.engine)
     try:
         plan = parse_plan(ready_by, energy_kwh, power_kw, days or [])
     except TariffError as exc:
@@ -94,22 +86,16 @@ async def set_plan(
     data, unreadable = await charger_hours(charger, ctx)
     if data is None:
         return back(url, problem=f"Nothing changed: {unreadable}")
-    hours = data.get("defaultHours") or {}
-    in_force = hours.get("inForce")
-    default = week.windows_from_charger(in_force) if in_force is not None else None
-    tariff = await records.tariff(charger.id)
     try:
-        windows = cheapest_windows(plan, tariff[0] if tariff else None, default)
-        answer = await _send(charger, ctx, windows, None)
-    except TariffError as exc:
-        return back(url, problem=f"Nothing changed: {exc}.")
+        answer = await charging_plans.send_plan(ctx, charger, plan, data)
+    except Invalid as exc:
+        return back(url, problem=f"Nothing changed: {exc.message}.")
     except ServiceError as exc:
         return back(url, problem=exc.message)
     except CommandFailed as exc:
         return back(url, problem=actions.OUTCOME_WORDS.get(exc.outcome, exc.message))
     if problem := actions.refused(answer):
         return back(url, problem=problem)
-    await records.set_plan(charger.id, plan, at=ctx.now())
     return back(url, done=f"Plan sent to the charger: {plan.describe()}.")
 
 
@@ -133,7 +119,10 @@ async def set_windows(
         return back(url, problem=f"Nothing changed: the limit is 0 to {MAX_LIMIT_A} A, or empty.")
     done = "Your schedule is set." if parsed else "Your schedule is removed."
     if not parsed:
-        await WebRecords(ctx.store.engine).set_plan(charger.id, None, at=ctx.now())
+        try:
+            await charging_plans.forget_plan(ctx, charger)
+        except ServiceError as exc:
+            return back(url, problem=exc.message)
     return await actions.run(url, _send(charger, ctx, parsed, limit), done)
 
 
@@ -150,14 +139,13 @@ async def set_tariff(
         charger.require_admin()
     except ServiceError as exc:
         return back(url, problem=exc.message)
-    records = WebRecords(ctx.store.engine)
     if remove:
-        await records.set_tariff(charger.id, None, at=ctx.now())
+        await charging_plans.set_tariff(ctx, charger, None)
         return back(url, done="Tariff removed.")
     try:
         tariff = parse_tariff(base_p, bands)
     except TariffError as exc:
         return back(url, problem=f"Nothing changed: {exc}.")
-    await records.set_tariff(charger.id, tariff, at=ctx.now())
+    await charging_plans.set_tariff(ctx, charger, tariff)
     kind = "time-of-use" if tariff.bands else "flat"
     return back(url, done=f"Tariff saved ({kind}).")

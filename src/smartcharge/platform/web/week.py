@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from smartcharge.regulations.default_hours import WEEKDAY_NAMES, WeeklySchedule, Window
+from smartcharge.platform.services.charging_plans import windows_from_charger
+from smartcharge.regulations.default_hours import WEEKDAY_NAMES, Window
 from smartcharge.regulations.peak import PEAK_DAYS, PEAK_PERIODS
 
 DAY_S = 86_400
@@ -15,6 +16,8 @@ _LINE = re.compile(
     r"^\s*([A-Za-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*[-\u2013]\s*(\d{1,2}):(\d{2})\s*$"
 )
 MAX_WINDOWS = 100
+
+__all__ = ["Bar", "WindowsError", "bars", "parse", "peak_bars", "to_text", "windows_from_charger"]
 
 
 class WindowsError(ValueError):
@@ -26,17 +29,6 @@ class Bar:
     day: int
     start_h: float  # hours from the day's midnight
     end_h: float
-
-
-def windows_from_charger(raw: Any) -> list[Window]:
-    """The charger's windows ([{"weekday": "Mon" or 0, "start", "end"}]); an answer that is not
-    a list of windows reads as none (the charger validated them when they were set)."""
-    if not isinstance(raw, list):
-        return []
-    try:
-        return sorted(WeeklySchedule.from_records(raw).windows)
-    except (ValueError, TypeError, AttributeError):
-        return []
 
 
 def to_text(windows: list[Window]) -> str:

@@ -8,14 +8,11 @@ say instead: forget the cards it keeps (SendLocalList Full and empty, ClearCache
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
-from smartcharge.platform.api.context import ApiContext
 from smartcharge.platform.commands import CommandFailed
-
-log = logging.getLogger("smartcharge.platform.web")
+from smartcharge.platform.services.context import ServiceContext
 
 ON_THE_CHARGER = (  # its owner API's factory reset (docs/owner-api.md), or the installer's
     "use the factory reset on the charger itself (its own app on your home network, with your"
@@ -43,7 +40,7 @@ WIPED = "wiped its sessions, cards and settings, and is restarting"
 
 
 async def wipe_chargers(
-    ctx: ApiContext, chargers: list[tuple[str, int]], user_id: int, done: frozenset[str]
+    ctx: ServiceContext, chargers: list[tuple[str, int]], user_id: int, done: frozenset[str]
 ) -> list[WipeAnswer]:
     """Ask each charger in turn; those in `done` (wiped a moment ago) are not asked again."""
     out = []
@@ -55,7 +52,7 @@ async def wipe_chargers(
     return out
 
 
-async def _wipe(ctx: ApiContext, identity: str, charger_id: int, user_id: int) -> WipeAnswer:
+async def _wipe(ctx: ServiceContext, identity: str, charger_id: int, user_id: int) -> WipeAnswer:
     try:
         answer = await ctx.commander.uk(
             identity, charger_id, "FactoryReset", {"by": "owner"}, user_id=user_id
@@ -103,7 +100,7 @@ async def _wipe(ctx: ApiContext, identity: str, charger_id: int, user_id: int) -
 
 
 async def _forget_cards(
-    ctx: ApiContext, identity: str, charger_id: int, user_id: int
+    ctx: ServiceContext, identity: str, charger_id: int, user_id: int
 ) -> WipeAnswer:
     """OCPP 1.6's best for a charger without the extension: empty its list of cards and cache."""
     version = int(ctx.now().timestamp()) % 2**31  # a new full list: newer than any before

@@ -1,6 +1,6 @@
-"""The web app's "delete my data" asks each of the owner's chargers to wipe itself (R35): what
-it does with a charger that is not ours (no UK extensions, or no DataTransfer at all) and with
-one that is offline, over a real websocket with our RPC layer as the charger."""
+"""The privacy service's "delete my data" asks each of the owner's chargers to wipe itself
+(R35): what it does with a charger that is not ours (no UK extensions, or no DataTransfer at
+all) and with one that is offline, over a real websocket with our RPC layer as the charger."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from api_harness import answering_charger
 from platform_harness import Platform
 
 from smartcharge.ocpp.errors import NotImplementedAction
-from smartcharge.platform.web.wipe import wipe_chargers
+from smartcharge.platform.services.charger_wipe import wipe_chargers
 
 
 async def test_other_chargers_forget_their_cards_and_offline_ones_are_named(

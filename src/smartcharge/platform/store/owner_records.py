@@ -1,11 +1,12 @@
-"""What the web app keeps beside the platform's store: each charger's tariff and charging plan,
-and the firmware releases an operator published (migration 0004). Core tables on their own
-metadata: the platform's models stay the API's."""
+"""What the platform keeps for the owner web app beside the core tables: each charger's tariff
+and charging plan, and the firmware releases an operator published (migration 0004). The
+tables are on their own metadata (the core models stay the OCPP side's); values go in and come
+out plain (numbers, strings, JSON lists): the services turn them into tariffs and plans."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -22,10 +23,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from smartcharge.platform.store.types import UtcDateTime
-from smartcharge.platform.web.tariff import Band, Plan, Tariff
 
 metadata = MetaData()
 
@@ -59,8 +59,10 @@ releases = Table(
     Column("published_at", UtcDateTime(), nullable=False),
 )
 
+Bands = list[tuple[str, str, float]]  # ("00:30", "04:30", 7.5), UK clock time, p/kWh
 
-class WebRecords:
+
+class OwnerRecords:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
@@ -72,57 +74,42 @@ class WebRecords:
             if not found.rowcount:
                 await conn.execute(insert(table).values(charger_id=charger_id, **values))
 
-    async def tariff(self, charger_id: int) -> tuple[Tariff, datetime] | None:
+    async def _get(self, table: Table, charger_id: int) -> dict[str, Any] | None:
         async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(select(tariffs).where(tariffs.c.charger_id == charger_id))
-            ).first()
+            stmt = select(table).where(table.c.charger_id == charger_id)
+            row = (await conn.execute(stmt)).mappings().first()
+        return dict(row) if row else None
+
+    async def _drop(self, table: Table, charger_id: int) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(table).where(table.c.charger_id == charger_id))
+
+    async def tariff(self, charger_id: int) -> tuple[float, Bands, datetime] | None:
+        """(base price, bands, set at), or None without a tariff."""
+        row = await self._get(tariffs, charger_id)
         if row is None:
             return None
-        bands = tuple(
-            Band(time.fromisoformat(s), time.fromisoformat(e), float(p))
-            for s, e, p in json.loads(row.bands)
-        )
-        return Tariff(row.base_p, bands), row.set_at
+        bands = [(str(s), str(e), float(p)) for s, e, p in json.loads(row["bands"])]
+        return float(row["base_p"]), bands, row["set_at"]
 
-    async def set_tariff(self, charger_id: int, tariff: Tariff | None, *, at: datetime) -> None:
-        if tariff is None:
-            async with self._engine.begin() as conn:
-                await conn.execute(delete(tariffs).where(tariffs.c.charger_id == charger_id))
-            return
-        bands = [[f"{b.start:%H:%M}", f"{b.end:%H:%M}", b.price_p] for b in tariff.bands]
-        await self._put(
-            tariffs, charger_id, {"base_p": tariff.base_p, "bands": json.dumps(bands), "set_at": at}
-        )
+    async def set_tariff(
+        self, charger_id: int, base_p: float, bands: Bands, *, at: datetime
+    ) -> None:
+        values = {"base_p": base_p, "bands": json.dumps([list(b) for b in bands]), "set_at": at}
+        await self._put(tariffs, charger_id, values)
 
-    async def plan(self, charger_id: int) -> tuple[Plan, datetime] | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(select(plans).where(plans.c.charger_id == charger_id))
-            ).first()
-        if row is None:
-            return None
-        plan = Plan(
-            time.fromisoformat(row.ready_by),
-            row.energy_kwh,
-            row.power_kw,
-            tuple(int(d) for d in row.weekdays),
-        )
-        return plan, row.set_at
+    async def remove_tariff(self, charger_id: int) -> None:
+        await self._drop(tariffs, charger_id)
 
-    async def set_plan(self, charger_id: int, plan: Plan | None, *, at: datetime) -> None:
-        if plan is None:
-            async with self._engine.begin() as conn:
-                await conn.execute(delete(plans).where(plans.c.charger_id == charger_id))
-            return
-        values = {
-            "ready_by": f"{plan.ready_by:%H:%M}",
-            "energy_kwh": plan.energy_kwh,
-            "power_kw": plan.power_kw,
-            "weekdays": "".join(str(d) for d in plan.weekdays),
-            "set_at": at,
-        }
-        await self._put(plans, charger_id, values)
+    async def plan(self, charger_id: int) -> dict[str, Any] | None:
+        """ready_by "HH:MM", energy_kwh, power_kw, weekdays "01234", set_at; None: no plan."""
+        return await self._get(plans, charger_id)
+
+    async def set_plan(self, charger_id: int, values: dict[str, Any], *, at: datetime) -> None:
+        await self._put(plans, charger_id, {**values, "set_at": at})
+
+    async def remove_plan(self, charger_id: int) -> None:
+        await self._drop(plans, charger_id)
 
     async def publish(self, *, at: datetime, **values: Any) -> int:
         async with self._engine.begin() as conn:
@@ -141,15 +128,14 @@ class WebRecords:
 
     async def release(self, release_id: int) -> dict[str, Any] | None:
         async with self._engine.connect() as conn:
-            row = (
-                (await conn.execute(select(releases).where(releases.c.id == release_id)))
-                .mappings()
-                .first()
-            )
+            stmt = select(releases).where(releases.c.id == release_id)
+            row = (await conn.execute(stmt)).mappings().first()
         return dict(row) if row else None
 
-    async def forget_charger(self, charger_id: int) -> None:
-        """The owner's tariff and plan go with their personal data."""
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(tariffs).where(tariffs.c.charger_id == charger_id))
-            await conn.execute(delete(plans).where(plans.c.charger_id == charger_id))
+
+async def forget_chargers(conn: AsyncConnection, charger_ids: list[int]) -> None:
+    """The owners' tariffs and plans of these chargers go with their personal data (called
+    inside the deletion's own transaction, `store/privacy.py`)."""
+    if charger_ids:
+        await conn.execute(delete(tariffs).where(tariffs.c.charger_id.in_(charger_ids)))
+        await conn.execute(delete(plans).where(plans.c.charger_id.in_(charger_ids)))
