@@ -20,8 +20,9 @@ from smartcharge.platform.api import ApiContext, create_api
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.commands import Commander
 from smartcharge.platform.config import PlatformSettings, SettingsError
+from smartcharge.platform.connection_limits import ConnectionLimits, fit_open_file_limit
 from smartcharge.platform.dsr import DsrService
-from smartcharge.platform.http_server import HttpServer
+from smartcharge.platform.http_server import HttpLimits, HttpServer
 from smartcharge.platform.lockout import Lockout
 from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.registry import PASSWORD_BYTES, NewCharger, add_charger, hash_password
@@ -101,6 +102,11 @@ class PlatformApp:
             node_id=settings.node_id,
             cluster=open_cluster(settings),
             now=self.clock.now,
+            connections=ConnectionLimits(
+                "ocpp",
+                total=settings.ocpp_max_connections,
+                per_address=settings.ocpp_max_per_address,
+            ),
         )
         self.now = self.clock.now
         self.commander = Commander(self.store, self.ocpp, self.now)
@@ -137,11 +143,20 @@ class PlatformApp:
             port=settings.api_port,
             cert=settings.tls_cert if tls else None,
             key=settings.tls_key if tls else None,
+            limits=HttpLimits(
+                max_connections=settings.http_max_connections,
+                max_per_address=settings.http_max_per_address,
+                header_timeout=settings.http_header_timeout_s,
+                body_timeout=settings.http_body_timeout_s,
+                tls_handshake_timeout=settings.tls_handshake_timeout_s,
+                trusted_proxies=tuple(settings.trusted_proxies),
+            ),
         )
         self._background: list[asyncio.Task[None]] = []
         self.started = asyncio.Event()
 
     async def start(self) -> None:
+        fit_open_file_limit(self.ocpp.limits, self.http.connections)
         await self.store.migrate()
         await self.ocpp.start()
         await self.http.start()

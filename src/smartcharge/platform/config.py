@@ -46,6 +46,21 @@ class PlatformSettings(BaseSettings):
     lockout_failures: int = Field(default=5, ge=1)
     lockout_window_s: float = Field(default=60.0, gt=0)
     lockout_s: float = Field(default=300.0, ge=0)
+    # What a stranger can hold (docs/security.md, "Limits"); both listeners' caps together
+    # must fit the process's open-file limit, which the platform raises towards its hard limit.
+    ocpp_max_connections: int = Field(default=10_000, ge=1, le=1_000_000)
+    ocpp_max_per_address: int = Field(default=1_000, ge=1, le=1_000_000)
+    http_max_connections: int = Field(default=1_000, ge=1, le=100_000)
+    http_max_per_address: int = Field(default=50, ge=1, le=100_000)
+    http_header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    http_body_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    tls_handshake_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Addresses of reverse proxies whose X-Forwarded-For/-Proto are believed; "
+        "none by default (the socket's address counts).",
+    )
     heartbeat_interval_s: int = Field(default=300, ge=1)
     call_timeout_s: float = Field(default=30.0, gt=0)
     meter_batch_rows: int = Field(default=500, ge=1)

@@ -9,6 +9,7 @@ refusal is logged with identity, address and reason, never the password or the h
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -20,6 +21,7 @@ from urllib.parse import unquote
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
+from smartcharge.platform.connection_limits import REFUSED, ConnectionLimits
 from smartcharge.platform.lockout import Lockout
 from smartcharge.platform.registry import (
     IDENTITY,
@@ -156,3 +158,31 @@ def _client_common_name(connection: ServerConnection) -> str | None:
             if key == "commonName":
                 return str(value)
     return None
+
+
+def limited_connections(limits: ConnectionLimits) -> type[ServerConnection]:
+    """websockets' connection class for a listener with these caps: a connection over them is
+    answered 503 and closed before websockets reads a byte of it."""
+
+    class LimitedConnection(ServerConnection):
+        _counted_as: str | None = None
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            peer = transport.get_extra_info("peername")
+            address = str(peer[0]) if peer else "unknown"
+            if not limits.admit(address):
+                assert isinstance(transport, asyncio.WriteTransport)
+                transport.write(REFUSED)
+                transport.abort()
+                return
+            self._counted_as = address
+            super().connection_made(transport)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._counted_as is None:
+                return  # refused at the door: websockets never knew it
+            limits.release(self._counted_as)
+            self._counted_as = None
+            super().connection_lost(exc)
+
+    return LimitedConnection

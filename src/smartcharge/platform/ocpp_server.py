@@ -32,9 +32,15 @@ from smartcharge.ocpp.errors import EndpointClosed
 from smartcharge.ocpp.rpc import PreparedCall, RpcEndpoint, prepare_call
 from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
+from smartcharge.platform.connection_limits import ConnectionLimits
 from smartcharge.platform.errors import ChargerOffline
 from smartcharge.platform.lockout import Lockout
-from smartcharge.platform.ocpp_admission import SUBPROTOCOL, Admission, address_of
+from smartcharge.platform.ocpp_admission import (
+    SUBPROTOCOL,
+    Admission,
+    address_of,
+    limited_connections,
+)
 from smartcharge.platform.store import Credentials, Store
 
 log = logging.getLogger("smartcharge.platform.ocpp")
@@ -83,6 +89,7 @@ class OcppServer:
         node_id: str = "node",
         cluster: Cluster | None = None,
         now: Callable[[], datetime] = _utcnow,
+        connections: ConnectionLimits | None = None,
     ) -> None:
         if security_profile not in (1, 2, 3):
             raise ValueError("security_profile must be 1, 2 or 3")
@@ -94,6 +101,8 @@ class OcppServer:
         self.security_profile = security_profile
         self._ssl = ssl_context
         self.lockout = lockout or Lockout()
+        # A NAT'd depot shows many chargers behind one address: the per-address cap is high.
+        self.limits = connections or ConnectionLimits("ocpp", total=10_000, per_address=1_000)
         self.admission = Admission(
             store, security_profile=security_profile, lockout=self.lockout, now=now
         )
@@ -124,6 +133,7 @@ class OcppServer:
             process_request=self._check_request,
             server_header="smartcharge",
             logger=ws_log,
+            create_connection=limited_connections(self.limits),
         )
         self._flusher = asyncio.create_task(self._flush_last_seen_forever())
         log.info(
