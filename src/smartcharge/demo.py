@@ -174,15 +174,15 @@ async def run_demo(
                 await asyncio.wait_for(a.started.wait(), 30)
                 await platform.ocpp.wait_connected(a.config.identity, timeout=30)
                 await _booted(platform, a.config.identity, started)
-                a.hardware.plug(1, battery_kwh=60.0, soc=20.0, max_power_w=11000.0)
+                a.simulator.plug(1, battery_kwh=60.0, soc=20.0, max_power_w=11000.0)
                 await platform.ocpp.send(
                     a.config.identity,
                     "RemoteStartTransaction",
                     {"idTag": ID_TAGS[0], "connectorId": 1},
                 )
                 if a.config.connectors > 1:
-                    a.hardware.plug(2, battery_kwh=40.0, soc=55.0, max_power_w=7400.0)
-                    a.hardware.present_card(ID_TAGS[1])
+                    a.simulator.plug(2, battery_kwh=40.0, soc=55.0, max_power_w=7400.0)
+                    a.simulator.present_card(ID_TAGS[1])
             with Live(_view(platform, apps, root, login), refresh_per_second=2) as live:
                 loop = asyncio.get_running_loop()
                 end = loop.time() + duration if duration > 0 else None
@@ -223,7 +223,7 @@ def _view(platform: PlatformApp, apps: list[ChargePointApp], root: Path, login: 
     for col in ("charger", "conn", "status", "kW", "kWh", "SoC %", "tx", "why", "UK time"):
         table.add_column(col)
     for a in apps:
-        snap = a.hardware.snapshot()["connectors"]
+        snap = a.simulator.snapshot()["connectors"]
         state = a.station.state() if a.station else {}
         when = a.clock.now().astimezone(UK_TZ).strftime("%a %d %b %H:%M:%S")
         for n, hw in snap.items():

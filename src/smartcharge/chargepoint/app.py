@@ -11,11 +11,10 @@ import asyncio
 import logging
 import random
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import smartcharge
 from smartcharge import __version__
+from smartcharge.chargepoint.after_boot import after_accept, watch_storage_and_memory
 from smartcharge.chargepoint.authorization import Authorizer
 from smartcharge.chargepoint.config import ChargePointConfig
 from smartcharge.chargepoint.configuration_keys import STANDARD_KEYS, UK_KEYS, Configuration
@@ -23,15 +22,20 @@ from smartcharge.chargepoint.device_info import device_info
 from smartcharge.chargepoint.diagnostics import Diagnostics
 from smartcharge.chargepoint.firmware import FirmwareManager
 from smartcharge.chargepoint.handlers import Handlers
-from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
+from smartcharge.chargepoint.hardware.choose import (
+    HardwareRunner,
+    build_hardware,
+    production_clock,
+)
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.chargepoint.link import Link
 from smartcharge.chargepoint.memory import LowMemory
 from smartcharge.chargepoint.owner_controls import DsrAgreement, OwnerControls
-from smartcharge.chargepoint.security.boot_integrity import IntegrityResult, check_signed_file
+from smartcharge.chargepoint.security.boot_integrity import IntegrityResult
 from smartcharge.chargepoint.security.boot_security import BootSecurity, open_vault
 from smartcharge.chargepoint.security.events import SecurityEvents
 from smartcharge.chargepoint.security_handlers import SecurityHandlers
+from smartcharge.chargepoint.software_integrity import check_integrity, condition
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
 from smartcharge.chargepoint.system_time import AdjustedClock, TimeSync
@@ -39,15 +43,12 @@ from smartcharge.chargepoint.transfer import Transfers, client_context
 from smartcharge.chargepoint.uk_extension import DeviceHooks
 from smartcharge.clock import Clock
 from smartcharge.ocpp.rpc import RpcEndpoint
-from smartcharge.sim.clock import SimulatedClock
 
 if TYPE_CHECKING:
     from smartcharge.chargepoint.owner_api.parts import BootParts
     from smartcharge.chargepoint.owner_api.server import OwnerApi
 
 log = logging.getLogger("smartcharge.chargepoint")
-
-WATCH_EVERY_S = 30.0  # how often to look at memory, and (disk full) try writing again
 
 # What this build implements.
 FEATURE_PROFILES = (
@@ -64,19 +65,13 @@ class ChargePointApp:
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
-        sim = config.simulator
-        # Everything reads time through this one clock; its offset is the correction adopted
-        # from the central system's time (system_time.py).
-        self.clock = AdjustedClock(clock or SimulatedClock(sim.start_time, sim.speed))
+        # Everything reads time through this one clock (the system clock in production); its
+        # offset is the correction adopted from the central system's time (system_time.py).
+        self.clock = AdjustedClock(clock or production_clock(config))
         self.rng = rng or random.SystemRandom()
-        self.hardware = SimulatedHardware(
-            self.clock,
-            connectors=config.connectors,
-            max_current_a=config.max_current_a,
-            phases=config.phases,
-            meter_error_fraction=config.hardware.meter_error_fraction,
-        )
-        self.control = ControlApi(self.hardware, state_provider=self._state)
+        self.hardware = build_hardware(config, self.clock)
+        self.runner = HardwareRunner(config, self.hardware, self._state, self._poke)
+        self.control = self.runner.control
         # Hardware outlives reboots, so its events are wired once and reach the current boot.
         self.hardware.rfid.on_card(self._on_card)
         self.hardware.network.on_change(self._on_network)
@@ -93,6 +88,10 @@ class ChargePointApp:
         self.integrity: IntegrityResult | None = None  # None: no boot manifest configured
         self.firmware: FirmwareManager | None = None
         self._factory_reset = False
+
+    def _poke(self) -> None:
+        if self.station is not None:
+            self.station.poke()
 
     def _on_card(self, id_tag: str) -> None:
         if self.station is not None:
@@ -117,15 +116,19 @@ class ChargePointApp:
         return self.station.state() if self.station is not None else {}
 
     @property
+    def simulator(self) -> SimulatedHardware:
+        """The simulated charger (demo, tests); an error on a charger that runs on devices."""
+        if not isinstance(self.hardware, SimulatedHardware):
+            raise RuntimeError("this charger runs on devices, not the simulator")
+        return self.hardware
+
+    @property
     def control_port(self) -> int:
-        return self.control.port
+        return self.runner.control_port
 
     async def run(self) -> None:
         """Run until cancelled; a Reset or a firmware install reboots the software in place."""
-        await self.control.start(
-            self.config.simulator.control_host, self.config.simulator.control_port
-        )
-        log.info("simulator control API on port %s", self.control.port)
+        await self.runner.start()
         try:
             if self.config.owner_api.enabled:
                 await self._start_owner_api()
@@ -134,7 +137,7 @@ class ChargePointApp:
         finally:
             if self.owner_api is not None:
                 await self.owner_api.stop()
-            await self.control.stop()
+            await self.runner.stop()
 
     async def _start_owner_api(self) -> None:
         # Imported here: a charger without the owner API does not load it (memory, R36: a
@@ -158,44 +161,8 @@ class ChargePointApp:
             "owner API on https port %s (certificate SHA-256 %s)", api.port, tls.fingerprint(cert)
         )
 
-    def _check_integrity(self, store: Store, events: SecurityEvents) -> IntegrityResult | None:
-        """R31: the installed software against its signed manifest; the result is logged."""
-        sec = self.config.security
-        if sec.boot_manifest is None or sec.manufacturer_root is None:
-            return None
-        try:
-            root = sec.manufacturer_root.read_bytes()
-        except OSError as exc:
-            result = IntegrityResult(False, problem=f"manufacturer root unreadable: {exc}")
-        else:
-            result = check_signed_file(Path(smartcharge.__file__).parent, sec.boot_manifest, root)
-        if not result:
-            log.error("boot integrity check failed: %s", result.summary())
-            events.record("BootIntegrityFailed", result.summary())
-            store.save_setting("firmware.integrity", "failed")
-        else:
-            if store.setting("firmware.integrity") == "failed":
-                events.record("BootIntegrityRestored", result.summary())
-            store.save_setting("firmware.integrity", "ok")
-        return result
-
-    def _condition(self) -> dict[str, Any]:
-        """What the owner is told about the charger's own state (owner API status)."""
-        result = self.integrity
-        return {
-            "software": {
-                "version": __version__,
-                "integrity": (
-                    "not checked" if result is None else "intact" if result else "failed"
-                ),
-                "integrityDetail": None if result is None else result.summary(),
-                # R31: with a failed check the charger reports but takes no remote commands.
-                "remoteCommands": result is None or bool(result),
-            },
-            "firmware": self.firmware.condition() if self.firmware is not None else None,
-            # R36: a latched tamper alarm stops charging until the owner clears it.
-            "tamperAlarm": self.station is not None and self.station.tampered,
-        }
+    def _condition(self) -> dict[str, Any]:  # the owner API's status (software_integrity.py)
+        return condition(self.integrity, self.firmware, self.station)
 
     def device_info(self) -> dict[str, Any]:
         """Who this charger is, with the software version running now (R38)."""
@@ -282,7 +249,7 @@ class ChargePointApp:
             vault=self.vault,
             boots=self.boots,
         )
-        self.integrity = self._check_integrity(store, security.events)
+        self.integrity = check_integrity(cfg.security, store, security.events)
         report_only = self.integrity is not None and not self.integrity
         transfers = Transfers(
             client_context(cfg.security.transfer_ca_file),
@@ -399,10 +366,10 @@ class ChargePointApp:
             asyncio.ensure_future(station.run()),
             asyncio.ensure_future(link.run()),
         ]
-        station.spawn(self._after_accept(link, firmware))
-        station.spawn(self._after_accept_renew(link, security_handlers))
+        station.spawn(after_accept(link, firmware.after_boot))
+        station.spawn(after_accept(link, security_handlers.renew_when_due))
         memory = LowMemory(cfg.security.min_free_memory_mb, security.events.record)
-        station.spawn(self._watch_storage_and_memory(security.events, memory))
+        station.spawn(watch_storage_and_memory(self.clock, security.events, memory))
         if cfg.firmware.update_url is not None:
             every = timedelta(hours=cfg.firmware.check_interval_h)
             station.spawn(firmware.check_for_updates(cfg.firmware.update_url, every))
@@ -431,21 +398,3 @@ class ChargePointApp:
             store.close()
             self.station = None
             self.link = None
-
-    async def _watch_storage_and_memory(self, events: SecurityEvents, memory: LowMemory) -> None:
-        """MemoryExhaustion: while storage is full, look now and then whether space returned;
-        and whether memory runs low."""
-        while True:
-            memory.check()
-            await self.clock.sleep(WATCH_EVERY_S)
-            events.probe()
-
-    @staticmethod
-    async def _after_accept_renew(link: Link, security_handlers: SecurityHandlers) -> None:
-        await link.connected_once.wait()
-        await security_handlers.renew_when_due()
-
-    @staticmethod
-    async def _after_accept(link: Link, firmware: FirmwareManager) -> None:
-        await link.connected_once.wait()
-        firmware.after_boot()

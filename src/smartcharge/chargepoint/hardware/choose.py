@@ -1,0 +1,99 @@
+"""Which clock and which hardware a charger runs on, from its config (the composition root's
+choices, kept here so app.py stays the wiring).
+
+- The clock: the system clock (wall time as NTP corrects it; monotonic time for delays) unless
+  `[simulator]` sets its own timeline (a `start_time`, or a `speed` other than 1).
+- The hardware: the whole-charger simulator (`[hardware] kind = "simulated"`, with its control
+  API), or the device drivers (`kind = "devices"`, polled in the background). The drivers and
+  pymodbus are imported only when chosen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
+from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
+from smartcharge.clock import Clock, SystemClock
+from smartcharge.sim.clock import SimulatedClock
+
+if TYPE_CHECKING:
+    from smartcharge.chargepoint.config import ChargePointConfig
+    from smartcharge.chargepoint.hardware.devices.build import DeviceHardware
+
+log = logging.getLogger("smartcharge.chargepoint")
+
+
+def production_clock(config: ChargePointConfig) -> Clock:
+    sim = config.simulator
+    if sim.start_time is None and sim.speed == 1:
+        return SystemClock()
+    return SimulatedClock(sim.start_time, sim.speed)
+
+
+def build_hardware(config: ChargePointConfig, clock: Clock) -> SimulatedHardware | DeviceHardware:
+    if config.hardware.kind == "devices":
+        from smartcharge.chargepoint.hardware.devices.build import DeviceHardware
+
+        return DeviceHardware(
+            config.hardware,
+            connectors=config.connectors,
+            max_current_a=config.max_current_a,
+            phases=config.phases,
+            monotonic=clock.monotonic,
+        )
+    return SimulatedHardware(
+        clock,
+        connectors=config.connectors,
+        max_current_a=config.max_current_a,
+        phases=config.phases,
+        meter_error_fraction=config.hardware.meter_error_fraction,
+    )
+
+
+class HardwareRunner:
+    """Starts what the chosen hardware needs beside the charge point: the simulator's control
+    API, or the drivers' poll loop (after one full poll, so the first boot sees real states)."""
+
+    def __init__(
+        self,
+        config: ChargePointConfig,
+        hardware: SimulatedHardware | DeviceHardware,
+        state: Callable[[], dict[int, dict[str, Any]]],
+        poke: Callable[[], None],
+    ) -> None:
+        self.config = config
+        self.hardware = hardware
+        self.control: ControlApi | None = None
+        self._poller: asyncio.Task[None] | None = None
+        if isinstance(hardware, SimulatedHardware):
+            self.control = ControlApi(hardware, state_provider=state)
+        else:
+            hardware.on_change(poke)
+
+    @property
+    def control_port(self) -> int:
+        if self.control is None:
+            raise RuntimeError("no simulator control API: this charger runs on devices")
+        return self.control.port
+
+    async def start(self) -> None:
+        if self.control is not None:
+            sim = self.config.simulator
+            await self.control.start(sim.control_host, sim.control_port)
+            log.info("simulator control API on port %s", self.control.port)
+            return
+        hardware = self.hardware
+        assert not isinstance(hardware, SimulatedHardware)
+        await hardware.poll()
+        self._poller = asyncio.ensure_future(hardware.run())
+
+    async def stop(self) -> None:
+        if self.control is not None:
+            await self.control.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)

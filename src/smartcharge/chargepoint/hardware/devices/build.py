@@ -1,0 +1,135 @@
+"""The real charger as one `Hardware` bundle, built from `[hardware]` (kind = "devices").
+
+Devices on the same serial port or TCP host share one `ModbusLine`. `run()` is the poll loop
+(started by the composition root before the first boot, like a board's firmware); `start()` reads
+every device once first, so the station's first look already sees the devices' real state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from smartcharge.chargepoint.hardware.config import HardwareConfig, Line
+from smartcharge.chargepoint.hardware.devices.connector import DeviceConnector
+from smartcharge.chargepoint.hardware.devices.controller import Controller
+from smartcharge.chargepoint.hardware.devices.evse_din import EvseDin
+from smartcharge.chargepoint.hardware.devices.faults import Circuit
+from smartcharge.chargepoint.hardware.devices.modbus_line import ModbusLine
+from smartcharge.chargepoint.hardware.devices.modbus_meter import ModbusMeter
+from smartcharge.chargepoint.hardware.devices.register_maps import METER_MAPS
+from smartcharge.chargepoint.hardware.ports import (
+    ConnectorHardware,
+    Indicator,
+    NetworkLink,
+    RfidReader,
+    TamperSensor,
+)
+
+log = logging.getLogger("smartcharge.chargepoint.hardware")
+
+
+class NoReader:
+    """No card reader fitted: cards come only through the central system or the owner."""
+
+    def on_card(self, callback: Callable[[str], None]) -> None:
+        pass
+
+
+class NoTamperSwitch:
+    def on_tamper(self, callback: Callable[[str], None]) -> None:
+        pass
+
+
+class NoIndicator:
+    def show(self, connector_id: int, status: str) -> None:
+        pass
+
+
+class WiredNetwork:
+    """A real charger's uplink is physically up; the OCPP link finds out when it is not."""
+
+    def is_up(self) -> bool:
+        return True
+
+    def on_change(self, callback: Callable[[bool], None]) -> None:
+        pass
+
+
+class DeviceHardware:
+    """Implements `Hardware` over real devices."""
+
+    connectors: dict[int, ConnectorHardware]
+    rfid: RfidReader
+    tamper: TamperSensor
+    indicator: Indicator
+    network: NetworkLink
+
+    def __init__(
+        self,
+        config: HardwareConfig,
+        *,
+        connectors: int,
+        max_current_a: float,
+        phases: int,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        assert config.meter is not None and config.controller is not None
+        self.config = config
+        self.lines: dict[str, ModbusLine] = {}
+        circuit = Circuit(max_current_a, phases)
+        meter_line = self._line(config.meter)
+        self.device_connectors: dict[int, DeviceConnector] = {}
+        for n in range(1, connectors + 1):
+            meter = ModbusMeter(
+                meter_line, METER_MAPS[config.meter.model], config.meter.units[n - 1], circuit
+            )
+            self.device_connectors[n] = DeviceConnector(
+                n, self._controller(n), meter, max_current_a=max_current_a, monotonic=monotonic
+            )
+        self.connectors = dict(self.device_connectors)
+        self.rfid = NoReader()
+        self.tamper = NoTamperSwitch()
+        self.indicator = NoIndicator()
+        self.network = WiredNetwork()
+
+    def _line(self, config: Line) -> ModbusLine:
+        key = config.describe()
+        if key not in self.lines:
+            self.lines[key] = ModbusLine(config)
+        return self.lines[key]
+
+    def _controller(self, n: int) -> Controller:
+        config = self.config.controller
+        assert config is not None
+        return EvseDin(self._line(config), config.units[n - 1])
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """`callback()` whenever a connector's fault or pilot state changes (the station's poke)."""
+        for c in self.device_connectors.values():
+            c.on_change = callback
+
+    def restore_registers(self, registers: Mapping[int, float]) -> None:
+        """The energy reported before the restart ({connector: Wh}): never report less."""
+        for n, energy_wh in registers.items():
+            self.device_connectors[n].device_meter.floor_wh = float(energy_wh)
+
+    async def poll(self) -> None:
+        await asyncio.gather(*(c.poll_once() for c in self.device_connectors.values()))
+
+    async def run(self) -> None:
+        """The poll loop, until cancelled."""
+        try:
+            while True:
+                await self.poll()
+                await asyncio.sleep(self.config.poll_interval_s)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for line in self.lines.values():
+            with contextlib.suppress(Exception):
+                line.close()

@@ -1,0 +1,102 @@
+"""One Modbus line (an RS-485 serial port with RTU framing, or a Modbus TCP host) shared by every
+device on it, with short timeouts and no retries: a device that does not answer within
+`timeout_s` is a fault now, not after pymodbus's default three tries of three seconds.
+
+Requests on one line go one at a time (RS-485 is half duplex). Errors come out as `DeviceError`
+in plain words, never a pymodbus exception text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
+from pymodbus.exceptions import ModbusException
+from pymodbus.pdu import ModbusPDU
+
+from smartcharge.chargepoint.hardware.config import Line
+from smartcharge.chargepoint.hardware.devices.faults import DeviceError
+
+log = logging.getLogger("smartcharge.chargepoint.hardware")
+
+_EXCEPTIONS = {
+    1: "does not support that request (wrong device model?)",
+    2: "has no such register (wrong register map?)",
+    3: "refused the value",
+    4: "reported a failure of its own",
+    11: "did not answer behind the gateway (wrong Modbus id?)",
+}
+
+
+class ModbusLine:
+    def __init__(self, config: Line) -> None:
+        self.config = config
+        self.where = config.describe()
+        client: AsyncModbusTcpClient | AsyncModbusSerialClient
+        if config.host is not None:
+            host, port = config.address
+            client = AsyncModbusTcpClient(
+                host, port=port, timeout=config.timeout_s, retries=0, reconnect_delay=0
+            )
+        else:
+            assert config.port is not None
+            client = AsyncModbusSerialClient(
+                config.port,
+                baudrate=config.baudrate,
+                parity=config.parity,
+                stopbits=config.stopbits,
+                timeout=config.timeout_s,
+                retries=0,
+                reconnect_delay=0,
+            )
+        self._client = client
+        self._lock = asyncio.Lock()
+
+    async def _connected(self, code: str, what: str) -> None:
+        if self._client.connected:
+            return
+        try:
+            ok = await asyncio.wait_for(self._client.connect(), self.config.timeout_s * 3)
+        except (TimeoutError, OSError, ModbusException):
+            ok = False
+        if not ok:
+            raise DeviceError(code, f"cannot open {self.where} to reach the {what}")
+
+    async def read(
+        self, function: str, address: int, count: int, unit: int, *, code: str, what: str
+    ) -> list[int]:
+        """`count` registers from `address` of device `unit` (input or holding registers)."""
+        async with self._lock:
+            await self._connected(code, what)
+            call = (
+                self._client.read_input_registers
+                if function == "input"
+                else self._client.read_holding_registers
+            )
+            response = await self._call(call(address, count=count, device_id=unit), code, what)
+        registers = list(getattr(response, "registers", []))
+        if len(registers) != count:
+            raise DeviceError(code, f"the {what} answered with the wrong number of registers")
+        return registers
+
+    async def write(self, address: int, value: int, unit: int, *, code: str, what: str) -> None:
+        async with self._lock:
+            await self._connected(code, what)
+            await self._call(
+                self._client.write_register(address, value, device_id=unit), code, what
+            )
+
+    async def _call(self, request: object, code: str, what: str) -> ModbusPDU:
+        try:
+            response: ModbusPDU = await asyncio.wait_for(request, self.config.timeout_s)  # type: ignore[arg-type]
+        except (TimeoutError, ModbusException, OSError, ValueError, IndexError) as exc:
+            log.debug("%s on %s: %s", what, self.where, exc)
+            raise DeviceError(code, f"the {what} did not answer on {self.where}") from None
+        if response.isError():
+            reason = _EXCEPTIONS.get(getattr(response, "exception_code", 0), "answered an error")
+            raise DeviceError(code, f"the {what} {reason}")
+        return response
+
+    def close(self) -> None:
+        self._client.close()
