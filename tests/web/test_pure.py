@@ -32,7 +32,7 @@ def test_plain_words_say_what_and_why() -> None:
         "random_delay_remaining_s": 0,
     }
     words = plain_words.describe("SuspendedEVSE", waiting, None)
-    assert words.headline == "Waiting for off-peak hours: charging starts at Mon 22:00"
+    assert words.headline == "Waiting for your charging hours: charging starts at Mon 22:00"
     delay = {"limit_cause": "plug_in", "random_delay_remaining_s": 252}
     assert plain_words.describe("SuspendedEVSE", delay, None).headline == (
         "Random delay: 4 min 12 s left"
@@ -41,8 +41,8 @@ def test_plain_words_say_what_and_why() -> None:
     assert plain_words.describe("Charging", charging, 7200.0).headline == "Charging at 7.2 kW"
     until = datetime(2026, 7, 1, 17, 30, tzinfo=UTC)  # 18:30 BST
     dsr = {"limit_cause": "dsr", "limit_reason": "reduced by a grid event until 18:30"}
-    assert plain_words.describe("Charging", dsr, 1400.0, until).headline.startswith(
-        "Reduced by a grid event until 18:30"
+    assert plain_words.describe("Charging", dsr, 1400.0, until).headline == (
+        "Charging at 1.4 kW, reduced by a grid event until 18:30"
     )
     assert plain_words.describe("Faulted", None, None).tone == "alert"
     assert plain_words.describe(None, None, None).headline.startswith("No news")

@@ -150,7 +150,7 @@ async def live_view(ctx: ApiContext, charger: ChargerAccess) -> LiveView:
             delay = await last_random_delay(ctx, charger.id, c.connector_id, now)
             entry = {"random_delay_remaining_s": delay} if delay else None
         until = events[0].until if events else None
-        words = describe(c.status, entry, power if c.status == "Charging" else None, until)
+        words = describe(c.status, entry, power if c.status == "Charging" else None, until, now)
         view.connectors.append(
             ConnectorView(
                 id=c.connector_id,

@@ -1,22 +1,28 @@
-"""What a connector is doing and why, in the owner's words (issue 6 item 3).
+"""What a connector is doing and why, in the owner's words: the one source of status wording for
+the dashboard, the charger page and the pushed updates (issue 13 item 3).
 
-Pure: the connector's last StatusNotification, the charger's own charging state for it (the
-UK extension GetChargingState: `limit_cause`, `limit_reason`, `random_delay_remaining_s`), the
-power it last reported and the grid event in force, in; one headline and one detail line out.
-The charger's `limit_reason` is already written for the owner ("waiting for the default charging
-hours: charging starts at Mon 22:00"); this module picks the headline that fits its cause.
+Pure: the connector's last StatusNotification, the charger's own state for it (the UK extension
+GetChargingState: `limit_cause`, `limit_reason`, `random_delay_remaining_s`), the power it last
+reported, a grid event in force, the plan's promise and the time now, in; a headline, one line
+saying why, and the plan line out. The connector status decides what is happening (energy
+flowing, paused by the car, waiting); the cause only says why, and only where it fits: a car
+that is full is "paused by the car" whatever the hours are, "off-peak" is never said of hours
+the owner chose, and "charging starts at Mon 17:00" says "today", "tomorrow" or the date.
+tests/web/test_status_words.py runs every combination and checks no two lines contradict.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from smartcharge.regulations import UK_TZ
 
-_STARTS_AT = re.compile(r"charging starts at (.+)$")
+_STARTS_AT = re.compile(r"charging starts at (Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{2}):(\d{2})")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+OVERRIDES = ("owner_override", "end_user_override")
 
 STATUS_WORDS = {
     "Available": "Ready: plug in your car",
@@ -30,12 +36,33 @@ STATUS_WORDS = {
     "Faulted": "Out of order",
 }
 
+WHY_FLOWING = {
+    "owner_override": "You chose Charge now: it charges outside your charging hours this session.",
+    "end_user_override": "Charge now was chosen at the charger for this session.",
+    "default_hours": "Inside your charging hours.",
+    "user_schedule": "Inside the time your plan chose.",
+    "tariff": "The rate follows your tariff's schedule.",
+    "csms_profile": "The rate follows a schedule from your energy company.",
+    "load_balancing": "Sharing the supply with the other sockets.",
+    "plug_in": "",
+    "power_restore": "",
+}
+WHY_WAITING = {
+    "default_hours": "Outside your charging hours. Charge now starts it at once.",
+    "user_schedule": "Your plan charges later, at the cheapest time that still meets it.",
+    "tariff": "Your tariff's schedule has no charging now.",
+    "csms_profile": "A schedule from your energy company has no charging now.",
+    "load_balancing": "Another socket is using the supply.",
+}
+DELAY_WHY = "The law spreads start times so that cars do not all start at once (you may skip it)."
+
 
 @dataclass(frozen=True, slots=True)
 class Words:
     headline: str
     detail: str
     tone: str  # "ok", "wait", "alert": the colour of the badge
+    flowing: bool | None = None  # what the card says about energy now (None: says nothing)
 
 
 def duration(seconds: float) -> str:
@@ -54,7 +81,36 @@ def clock(at: datetime) -> str:
 
 
 def power(watts: float) -> str:
-    return f"{watts / 1000:.1f} kW"
+    """11 kW, 7.4 kW, 0.9 kW: one decimal below 10 kW, whole kW above."""
+    kw = watts / 1000
+    return f"{kw:.0f} kW" if kw >= 10 else f"{kw:.1f} kW"
+
+
+def when(at: datetime, now: datetime) -> str:
+    """ "today at 17:00", "tomorrow at 07:00", or "on Mon 14 Dec at 17:00" (UK clock)."""
+    local, today = at.astimezone(UK_TZ), now.astimezone(UK_TZ).date()
+    if local.date() == today:
+        return f"today at {local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow at {local:%H:%M}"
+    return f"on {local:%a %d %b} at {local:%H:%M}"
+
+
+def starts_at(reason: str, now: datetime | None) -> str:
+    """The charger says "charging starts at Mon 17:00" (its next change, within a week): the
+    same instant in words that cannot mean the wrong week; "" when it gives none."""
+    found = _STARTS_AT.search(reason)
+    if not found:
+        return ""
+    if now is None:
+        return f"at {found.group(1)} {found.group(2)}:{found.group(3)}"
+    local = now.astimezone(UK_TZ)
+    ahead = (_DAYS.index(found.group(1)) - local.weekday()) % 7
+    at = local.replace(hour=int(found.group(2)), minute=int(found.group(3)), second=0)
+    at = at.replace(microsecond=0) + timedelta(days=ahead)
+    if at <= local:
+        at += timedelta(days=7)
+    return when(at, now)
 
 
 def describe(
@@ -62,41 +118,65 @@ def describe(
     state: dict[str, Any] | None,
     power_w: float | None,
     grid_event_until: datetime | None = None,
+    now: datetime | None = None,
 ) -> Words:
-    """The headline for one connector. `state` is the charger's entry for the connector (None
-    when the charger could not be asked); `grid_event_until` the end of a DSR event in force
-    that the owner has not opted out of."""
+    """The headline and why-line for one connector. `state` is the charger's entry for the
+    connector (None when it could not be asked); `grid_event_until` the end of a grid event in
+    force that the owner has not opted out of."""
     if status is None:
         return Words("No news from this connector yet", "", "wait")
     if status in ("Faulted", "Unavailable"):
-        return Words(STATUS_WORDS[status], "", "alert")
+        return Words(STATUS_WORDS[status], "", "alert", False)
     state = state or {}
     cause = state.get("limit_cause")
     reason = str(state.get("limit_reason") or "")
     delay = float(state.get("random_delay_remaining_s") or 0)
+    in_session = status in ("Charging", "SuspendedEV", "SuspendedEVSE")
+    flowing = status == "Charging" and power_w != 0
+    if not in_session:
+        return Words(STATUS_WORDS.get(status, status), "", "ok", False)
     if delay > 0:
+        if flowing:
+            return Words(
+                f"Charging{_at(power_w)}: the next change of rate waits {duration(delay)}",
+                DELAY_WHY,
+                "ok",
+                True,
+            )
+        return Words(f"Random delay: {duration(delay)} left", DELAY_WHY, "wait", False)
+    if status == "SuspendedEV":
         return Words(
-            f"Random delay: {duration(delay)} left",
-            "The law spreads start times so that cars do not all start at once (you may skip it).",
-            "wait",
+            STATUS_WORDS["SuspendedEV"],
+            "The charger offers power; the car is not taking it.",
+            "ok",
+            False,
         )
-    if cause == "dsr" or (grid_event_until is not None and status != "Charging"):
-        until = f" until {clock(grid_event_until)}" if grid_event_until else ""
-        rate = f" (now {power(power_w)})" if power_w else ""
-        return Words(f"Reduced by a grid event{until}{rate}", _sentence(reason), "wait")
-    if cause in ("default_hours", "user_schedule") and not power_w:
-        found = _STARTS_AT.search(reason)
-        when = f": charging starts at {found.group(1)}" if found else ""
-        what = "off-peak hours" if cause == "default_hours" else "your schedule"
-        return Words(f"Waiting for {what}{when}", _sentence(reason), "wait")
-    if status == "Charging":
-        if power_w:
-            return Words(f"Charging at {power(power_w)}", _sentence(reason), "ok")
-        return Words("Charging", _sentence(reason), "ok")
-    if status == "SuspendedEVSE" and reason:
-        return Words("Paused by the charger", _sentence(reason), "wait")
-    return Words(STATUS_WORDS.get(status, status), _sentence(reason), "ok")
+    until = f" until {clock(grid_event_until)}" if grid_event_until else ""
+    if cause == "dsr" or grid_event_until is not None:
+        if flowing:
+            return Words(
+                f"Charging{_at(power_w)}, reduced by a grid event{until}", "", "wait", True
+            )
+        return Words(f"Paused by a grid event{until}", "You may opt out of it.", "wait", False)
+    if flowing:
+        why = WHY_FLOWING.get(str(cause), "")
+        return Words(f"Charging{_at(power_w)}", why, "ok", True)
+    start = starts_at(reason, now)
+    then = f": charging starts {start}" if start else ""
+    if cause == "default_hours":
+        return Words(f"Waiting for your charging hours{then}", WHY_WAITING[cause], "wait", False)
+    if cause == "user_schedule":
+        return Words(f"Waiting for your plan{then}", WHY_WAITING[cause], "wait", False)
+    return Words(STATUS_WORDS["SuspendedEVSE"], WHY_WAITING.get(str(cause), ""), "wait", False)
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "." if text else ""
+def plan_line(promise: str | None, words: Words) -> str:
+    """The plan's promise under the headline, unless the card already says the car is paused
+    by itself (then the plan has nothing to add) or there is none."""
+    if not promise or words.tone == "alert":
+        return ""
+    return f"Plan: {promise[:1].lower()}{promise[1:]}"
+
+
+def _at(power_w: float | None) -> str:
+    return f" at {power(power_w)}" if power_w else ""

@@ -1,0 +1,96 @@
+"""The one source of status wording (issue 13 item 3): every combination of the charger's cause,
+the connector's status, an override or a random delay, the power, a grid event and a plan gives
+a card whose lines agree with each other and with what the charger reported."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+
+from smartcharge.platform.web import plain_words
+from smartcharge.regulations import Cause
+
+NOW = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)  # Monday 18:00 GMT
+STATUSES = [None, *plain_words.STATUS_WORDS]
+CAUSES = [None, *(c.value for c in Cause)]
+REASONS = {
+    "default_hours": "waiting for the default charging hours: charging starts at Mon 22:00",
+    "user_schedule": "waiting for your schedule: charging starts at Tue 00:30",
+}
+WAITING_WORDS = ("Waiting", "Paused", "Random delay:", "Ready", "Finished", "Car plugged in")
+
+
+def _cards():  # type: ignore[no-untyped-def]
+    for status, cause, delay, power_w, grid, promise in itertools.product(
+        STATUSES,
+        CAUSES,
+        (0, 252),  # a random delay running, or none (none also after the owner skipped it)
+        (None, 0.0, 7400.0),
+        (None, datetime(2026, 12, 7, 19, 30, tzinfo=UTC)),
+        (None, "Expected 40 kWh (80 %) by 06:10, about £3.20"),
+    ):
+        state = {
+            "limit_cause": cause,
+            "limit_reason": REASONS.get(str(cause), "charging at the 32 A limit"),
+            "random_delay_remaining_s": delay,
+        }
+        words = plain_words.describe(status, state, power_w, grid, NOW)
+        yield (status, cause, delay, power_w, grid), words, plain_words.plan_line(promise, words)
+
+
+def test_no_two_lines_on_a_card_contradict_in_any_combination() -> None:
+    count = 0
+    for inputs, words, plan in _cards():
+        status, cause, delay, power_w, _ = inputs
+        lines = [words.headline, words.detail, plan]
+        text = " ".join(lines)
+        count += 1
+        # what the card says about energy agrees with what the charger reported
+        if status == "Charging" and power_w:
+            assert words.flowing is True, inputs
+        if status in ("SuspendedEV", "SuspendedEVSE", "Available", "Finishing", "Faulted"):
+            assert words.flowing is False, inputs
+        if words.flowing:
+            assert not words.headline.startswith(WAITING_WORDS), inputs
+            assert "Outside your charging hours" not in text, inputs
+        else:
+            assert not words.headline.startswith("Charging"), inputs
+            assert "Inside your" not in text and "You chose Charge now" not in text, inputs
+        # the law's word is only for the law's hours; the owner's own are "your charging hours"
+        assert "off-peak" not in text.lower(), inputs
+        # a full car is paused by the car, whatever the hours are
+        if status == "SuspendedEV" and not delay:
+            assert words.headline.startswith("Paused by the car"), inputs
+            assert "Waiting" not in text, inputs
+        # an override is only claimed while it is what lets energy flow
+        if "Charge now" in words.detail and "Charge now starts" not in words.detail:
+            assert cause in plain_words.OVERRIDES and words.flowing, inputs
+        # a start time never means "next week" without saying so
+        assert " at Mon 22:00" not in text and " at Tue 00:30" not in text, inputs
+        # one delay countdown at most, and only while one runs
+        assert text.count("waits") + text.count("Random delay") <= 1, inputs
+        if not delay:
+            assert "Random delay" not in text and "waits" not in text, inputs
+    assert count == len(STATUSES) * len(CAUSES) * 2 * 3 * 2 * 2
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("charging starts at Mon 22:00", "today at 22:00"),
+        ("charging starts at Tue 00:30", "tomorrow at 00:30"),
+        ("charging starts at Mon 17:00", "on Mon 14 Dec at 17:00"),  # passed today: next week
+        ("charging starts at Thu 11:00", "on Thu 10 Dec at 11:00"),
+        ("no time here", ""),
+    ],
+)
+def test_a_start_time_says_today_tomorrow_or_the_date(reason: str, expected: str) -> None:
+    assert plain_words.starts_at(reason, NOW) == expected
+
+
+def test_power_is_drawn_in_kw_as_the_owner_reads_it() -> None:
+    assert plain_words.power(11_000) == "11 kW"
+    assert plain_words.power(7_400) == "7.4 kW"
+    assert plain_words.power(950) == "0.9 kW"  # rounded to one decimal
