@@ -50,6 +50,8 @@ def test_no_two_lines_on_a_card_contradict_in_any_combination() -> None:
         # what the card says about energy agrees with what the charger reported
         if status == "Charging" and power_w:
             assert words.flowing is True, inputs
+        if status == "Charging" and power_w is None and cause in plain_words.WHY_WAITING:
+            assert words.flowing is False, inputs  # held by its cause, no power reported
         if status in ("SuspendedEV", "SuspendedEVSE", "Available", "Finishing", "Faulted"):
             assert words.flowing is False, inputs
         if words.flowing:

@@ -132,7 +132,7 @@ def describe(
     reason = str(state.get("limit_reason") or "")
     delay = float(state.get("random_delay_remaining_s") or 0)
     in_session = status in ("Charging", "SuspendedEV", "SuspendedEVSE")
-    flowing = status == "Charging" and power_w != 0
+    flowing = status == "Charging" and _offered(state, cause, power_w)
     if not in_session:
         return Words(STATUS_WORDS.get(status, status), "", "ok", False)
     if delay > 0:
@@ -176,6 +176,17 @@ def plan_line(promise: str | None, words: Words) -> str:
     if not promise or words.tone == "alert":
         return ""
     return f"Plan: {promise[:1].lower()}{promise[1:]}"
+
+
+def _offered(state: dict[str, Any], cause: object, power_w: float | None) -> bool:
+    """Whether energy flows on a connector whose status is Charging: the power says so when
+    reported; else the charger's limit (0 A: held); else a waiting cause means held."""
+    if power_w is not None:
+        return power_w > 0
+    limit = state.get("limit_a")
+    if isinstance(limit, int | float) and not isinstance(limit, bool):
+        return limit > 0
+    return cause not in WHY_WAITING
 
 
 def _at(power_w: float | None) -> str:
