@@ -13,12 +13,9 @@ from csms_peer import CentralSystemPeer
 from ocpp.v16 import call
 
 from smartcharge.chargepoint.app import ChargePointApp
+from smartcharge.ocpp.times import format_time
 
 MONDAY_17_00_UK = "2026-06-01T16:00:00+00:00"  # peak: the default hours keep the car waiting
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def time_events(cp: Running) -> list[str]:
@@ -29,7 +26,7 @@ def time_events(cp: Running) -> list[str]:
 async def tell_time(cp: Running, when: datetime) -> None:
     """The central system's clock now says `when` (and runs on); a triggered Heartbeat tells."""
     told = asyncio.get_running_loop().time()
-    cp.peer.behaviour.current_time = lambda: iso(
+    cp.peer.behaviour.current_time = lambda: format_time(
         when + timedelta(seconds=asyncio.get_running_loop().time() - told)
     )
     before = len(cp.peer.of("Heartbeat"))
@@ -40,7 +37,7 @@ async def tell_time(cp: Running, when: datetime) -> None:
 
 async def charger(make_cp: MakeCP, peer: CentralSystemPeer) -> Running:
     def agree(app: ChargePointApp) -> None:  # at first the central system agrees with it
-        peer.behaviour.current_time = lambda: iso(app.clock.now())
+        peer.behaviour.current_time = lambda: format_time(app.clock.now())
 
     cp = await make_cp(
         identity="TIME1",
@@ -70,7 +67,7 @@ async def test_the_charger_takes_the_central_systems_time_and_its_rules_follow(
     await tell_time(cp, datetime.fromisoformat("2026-06-01T22:00:00+00:00"))
     await cp.until(lambda: len(time_events(cp)) == 1)
     [told] = time_events(cp)
-    assert told.startswith(iso(old)[:16]) and "-> 2026-06-01T22:00:0" in told
+    assert told.startswith(format_time(old)[:16]) and "-> 2026-06-01T22:00:0" in told
     assert (
         abs(
             (

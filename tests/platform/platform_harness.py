@@ -14,6 +14,7 @@ from ocpp.v16 import ChargePoint, call_result
 from websockets.asyncio.client import ClientConnection, connect
 
 from smartcharge.clock import SystemClock
+from smartcharge.ocpp.times import format_time
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.registry import add_charger
 from smartcharge.platform.store import Store
@@ -122,4 +123,4 @@ async def close_peers(peers: list[Peer]) -> None:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return format_time(datetime.now(UTC), "seconds")

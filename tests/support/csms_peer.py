@@ -26,9 +26,11 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 
+from smartcharge.ocpp.times import format_time
+
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return format_time(datetime.now(UTC), "seconds")
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from smartcharge.chargepoint.store import Store
 from smartcharge.clock import Clock
+from smartcharge.ocpp.times import parse_time
 
 log = logging.getLogger("smartcharge.chargepoint.authorization")
 
@@ -31,10 +32,10 @@ def effective(info: IdTagInfo, now: datetime) -> IdTagInfo:
     expiry = info.get("expiryDate")
     if info.get("status") == "Accepted" and expiry:
         try:
-            when = datetime.fromisoformat(str(expiry).replace("Z", "+00:00"))
+            when = parse_time(str(expiry))
         except ValueError:
             return {**info, "status": "Invalid"}
-        if when.tzinfo is not None and when <= now:
+        if when <= now:
             return {**info, "status": "Expired"}
     return info
 

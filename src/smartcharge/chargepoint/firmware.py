@@ -42,6 +42,7 @@ from smartcharge.chargepoint.security.firmware_verify import (
 )
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.uk_extension import VENDOR_ID
+from smartcharge.ocpp.times import parse_time
 
 log = logging.getLogger("smartcharge.chargepoint.firmware")
 
@@ -87,13 +88,6 @@ class SignedRequest:
     signing_certificate: str
     retries: int | None
     retry_interval: int | None
-
-
-def _when(text: str) -> datetime:
-    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        raise ValueError("a date-time without a UTC offset")
-    return when
 
 
 class FirmwareManager:
@@ -252,8 +246,8 @@ class FirmwareManager:
             request = SignedRequest(
                 request_id=int(req["requestId"]),
                 location=str(fw["location"]),
-                retrieve=_when(fw["retrieveDateTime"]),
-                install=_when(fw["installDateTime"]) if fw.get("installDateTime") else None,
+                retrieve=parse_time(fw["retrieveDateTime"]),
+                install=parse_time(fw["installDateTime"]) if fw.get("installDateTime") else None,
                 signature=str(fw["signature"]),
                 signing_certificate=str(fw["signingCertificate"]),
                 retries=req.get("retries"),

@@ -32,13 +32,14 @@ from smartcharge.ocpp.errors import (
 )
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.ocpp.schemas import ACTIONS_TO_CHARGE_POINT
+from smartcharge.ocpp.times import parse_time
 
 log = logging.getLogger("smartcharge.chargepoint.handlers")
 
 
 def _when(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_time(text)
     except ValueError as exc:
         raise PropertyConstraintViolation(f"not an ISO 8601 date-time: {text!r}") from exc
 

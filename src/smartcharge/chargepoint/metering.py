@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smartcharge.chargepoint.hardware.ports import MeterReading
+from smartcharge.ocpp.times import format_time
 
 PHASES = ("L1", "L2", "L3")
 
@@ -61,7 +62,7 @@ def sampled_values(
 
 def meter_value(timestamp: datetime, values: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "timestamp": timestamp.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "timestamp": format_time(timestamp, "seconds"),
         "sampledValue": values,
     }
 

@@ -25,6 +25,7 @@ import orjson
 
 from smartcharge.chargepoint.limits import DsrEvent, ProfileFlags
 from smartcharge.chargepoint.store import Store
+from smartcharge.ocpp.times import format_time, parse_time
 from smartcharge.regulations import Cause, WeeklySchedule, default_schedule
 
 MODES = ("default", "custom", "removed")
@@ -60,7 +61,7 @@ class UserSchedule:
         return {
             "windows": self.windows.to_records(),
             "limitA": self.limit_a,
-            "setAt": self.set_at.isoformat(),
+            "setAt": format_time(self.set_at, "auto"),
             "setBy": self.set_by,
         }
 
@@ -79,18 +80,10 @@ class DefaultHoursState:
     def to_json(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
-            "answeredAt": self.answered_at.isoformat() if self.answered_at else None,
+            "answeredAt": format_time(self.answered_at, "auto") if self.answered_at else None,
             "answeredBy": self.answered_by,
             "windows": self.custom.to_records() if self.custom else None,
         }
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat()
-
-
-def _dt(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 class OwnerControls:
@@ -125,7 +118,7 @@ class OwnerControls:
             mode = "removed" if self.dsr_agreement is not None else "default"
             return DefaultHoursState(mode, None, None, None)
         custom = WeeklySchedule.from_records(d["windows"]) if d.get("windows") else None
-        answered = _dt(d["answeredAt"]) if d.get("answeredAt") else None
+        answered = parse_time(d["answeredAt"]) if d.get("answeredAt") else None
         return DefaultHoursState(d["mode"], answered, d.get("answeredBy"), custom)
 
     def default_hours(self, random_delay_max_s: int) -> WeeklySchedule | None:
@@ -180,7 +173,7 @@ class OwnerControls:
             parsed = UserSchedule(
                 WeeklySchedule.from_records(raw["windows"]),
                 raw["limitA"],
-                _dt(raw["setAt"]),
+                parse_time(raw["setAt"]),
                 raw["setBy"],
             )
         self._user_schedule = (raw, parsed)
@@ -247,8 +240,8 @@ class OwnerControls:
                 e["id"],
                 "response" if e["kind"] == "response" else "scheduled",
                 float(e["limitA"]),
-                _dt(e["start"]),
-                _dt(e["end"]),
+                parse_time(e["start"]),
+                parse_time(e["end"]),
                 bool(e.get("alreadyRandomised", False)),
             )
             for e in self._get("dsr.events", [])
@@ -261,8 +254,8 @@ class OwnerControls:
                 "id": ev.event_id,
                 "kind": ev.kind,
                 "limitA": ev.limit_a,
-                "start": _iso(ev.start),
-                "end": _iso(ev.end),
+                "start": format_time(ev.start, "auto"),
+                "end": format_time(ev.end, "auto"),
                 "alreadyRandomised": ev.already_randomised,
             }
         )
@@ -278,7 +271,7 @@ class OwnerControls:
         return True
 
     def prune_dsr(self, now: datetime) -> None:
-        live = [e for e in self._get("dsr.events", []) if _dt(e["end"]) > now]
+        live = [e for e in self._get("dsr.events", []) if parse_time(e["end"]) > now]
         if len(live) != len(self._get("dsr.events", [])):
             ids = {e["id"] for e in live}
             self._put("dsr.events", live)

@@ -48,6 +48,7 @@ from smartcharge.chargepoint.security.provisioning import make_csr
 from smartcharge.chargepoint.station import Station
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
 from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.ocpp.times import parse_time
 
 log = logging.getLogger("smartcharge.chargepoint.security")
 
@@ -58,7 +59,7 @@ CORE_TRIGGERS = frozenset({"BootNotification", "Heartbeat", "MeterValues", "Stat
 
 
 def _when(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    return parse_time(text) if text else None
 
 
 class SecurityHandlers:

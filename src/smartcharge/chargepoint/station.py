@@ -39,6 +39,7 @@ from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_
 from smartcharge.chargepoint.smart_charging.sharing import share
 from smartcharge.chargepoint.store import Reservation, Store
 from smartcharge.clock import Clock
+from smartcharge.ocpp.times import format_time
 from smartcharge.regulations import DEFAULT_MAX_S, Cause, RandomDelay
 
 log = logging.getLogger("smartcharge.chargepoint.station")
@@ -526,7 +527,7 @@ class Station:
             "connectorId": connector_id,
             "status": status,
             "errorCode": error_code,
-            "timestamp": _iso(self.clock.now()),
+            "timestamp": format_time(self.clock.now()),
         }
         try:
             await online.call("StatusNotification", payload)
@@ -931,7 +932,3 @@ class Station:
                 "operative": c.operative and self.operative,
             }
         return out
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import orjson
 
 from smartcharge.chargepoint.storage import write_transaction
+from smartcharge.ocpp.times import format_time, parse_time
 
 SCHEMA_VERSION = 1
 
@@ -105,12 +106,8 @@ SESSION_RETENTION = timedelta(days=366)  # R10 decision: 366 days of session rec
 SAMPLE_RETENTION = timedelta(days=7)  # R11 decision: 1 s samples of at least the last 7 days
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _parse_or_none(text: str | None) -> datetime | None:
+    return None if text is None else parse_time(text)
 
 
 class SettingsAccess(Protocol):
@@ -169,7 +166,7 @@ _SESSION_COLUMNS = (
 
 
 def _session(row: tuple[Any, ...]) -> Session:
-    started = _parse(row[6])
+    started = _parse_or_none(row[6])
     assert started is not None
     return Session(
         local_id=row[0],
@@ -180,7 +177,7 @@ def _session(row: tuple[Any, ...]) -> Session:
         meter_start_wh=row[5],
         started_at=started,
         meter_stop_wh=row[7],
-        stopped_at=_parse(row[8]),
+        stopped_at=_parse_or_none(row[8]),
         stop_reason=row[9],
         start_status=row[10],
         delivery=row[11],
@@ -259,7 +256,7 @@ class Store:
                 action,
                 orjson.dumps(payload).decode(),
                 tx_local_id,
-                _iso(now),
+                format_time(now),
             ),
         )
         assert cur.lastrowid is not None
@@ -340,7 +337,7 @@ class Store:
             "connectorId": connector_id,
             "idTag": id_tag,
             "meterStart": meter_start_wh,
-            "timestamp": _iso(now),
+            "timestamp": format_time(now),
         }
         if reservation_id is not None:
             payload["reservationId"] = reservation_id
@@ -348,7 +345,14 @@ class Store:
             cur = db.execute(
                 "INSERT INTO transactions(connector_id, id_tag, reservation_id, meter_start_wh, "
                 "started_at, export_start_wh) VALUES(?, ?, ?, ?, ?, ?)",
-                (connector_id, id_tag, reservation_id, meter_start_wh, _iso(now), export_start_wh),
+                (
+                    connector_id,
+                    id_tag,
+                    reservation_id,
+                    meter_start_wh,
+                    format_time(now),
+                    export_start_wh,
+                ),
             )
             local_id = cur.lastrowid
             assert local_id is not None
@@ -373,7 +377,7 @@ class Store:
         """Record a session stop and queue its StopTransaction in one SQLite transaction."""
         payload: dict[str, Any] = {
             "meterStop": meter_stop_wh,
-            "timestamp": _iso(now),
+            "timestamp": format_time(now),
             "reason": reason,
         }
         if id_tag is not None:
@@ -391,7 +395,7 @@ class Store:
             db.execute(
                 "UPDATE transactions SET meter_stop_wh=?, stopped_at=?, stop_reason=?, "
                 "stop_id_tag=?, export_stop_wh=? WHERE local_id=?",
-                (meter_stop_wh, _iso(now), reason, id_tag, export_stop_wh, local_id),
+                (meter_stop_wh, format_time(now), reason, id_tag, export_stop_wh, local_id),
             )
             self._enqueue(db, "StopTransaction", payload, local_id, now)
             self._set_register(db, row[0], meter_stop_wh)
@@ -447,8 +451,8 @@ class Store:
     def sessions(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> list[Session]:
-        lo = _iso(since) if since else ""
-        hi = _iso(until) if until else "9999"
+        lo = format_time(since) if since else ""
+        hi = format_time(until) if until else "9999"
         rows = self._db.execute(
             f"SELECT {_SESSION_COLUMNS} FROM transactions WHERE started_at >= ? AND started_at < ? "
             "ORDER BY local_id",
@@ -466,7 +470,7 @@ class Store:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO rate_changes(tx_local_id, at, limit_a, cause) VALUES(?, ?, ?, ?)",
-                (local_id, _iso(at), limit_a, cause),
+                (local_id, format_time(at), limit_a, cause),
             )
 
     def rate_changes(self, local_id: int) -> list[tuple[datetime, float, str]]:
@@ -476,7 +480,7 @@ class Store:
         ).fetchall()
         out = []
         for at, limit_a, cause in rows:
-            when = _parse(at)
+            when = _parse_or_none(at)
             assert when is not None
             out.append((when, float(limit_a), str(cause)))
         return out
@@ -506,7 +510,7 @@ class Store:
         """Drop history past its retention; open or undelivered sessions are always kept."""
         with self._tx() as db:
             db.execute("DELETE FROM samples WHERE ts < ?", ((now - SAMPLE_RETENTION).timestamp(),))
-            cutoff = _iso(now - SESSION_RETENTION)
+            cutoff = format_time(now - SESSION_RETENTION)
             db.execute(
                 "DELETE FROM rate_changes WHERE tx_local_id IN (SELECT local_id FROM transactions "
                 "WHERE started_at < ? AND stopped_at IS NOT NULL AND delivery != 'queued')",
@@ -571,7 +575,7 @@ class Store:
                 "INSERT INTO auth_cache(id_tag, info, updated_at) VALUES(?, ?, ?) "
                 "ON CONFLICT(id_tag) DO UPDATE SET "
                 "info=excluded.info, updated_at=excluded.updated_at",
-                (id_tag, orjson.dumps(info).decode(), _iso(now)),
+                (id_tag, orjson.dumps(info).decode(), format_time(now)),
             )
 
     def cache_clear(self) -> None:
@@ -617,7 +621,13 @@ class Store:
             db.execute(
                 "INSERT INTO reservations(reservation_id, connector_id, id_tag, parent_id_tag, "
                 "expires_at) VALUES(?, ?, ?, ?, ?)",
-                (r.reservation_id, r.connector_id, r.id_tag, r.parent_id_tag, _iso(r.expires_at)),
+                (
+                    r.reservation_id,
+                    r.connector_id,
+                    r.id_tag,
+                    r.parent_id_tag,
+                    format_time(r.expires_at),
+                ),
             )
 
     def remove_reservation(self, reservation_id: int) -> bool:
@@ -638,7 +648,7 @@ class Store:
         ).fetchall()
         out = []
         for rid, cid, tag, parent, exp in rows:
-            expires = _parse(exp)
+            expires = _parse_or_none(exp)
             assert expires is not None
             out.append(Reservation(rid, cid, tag, parent, expires))
         return out

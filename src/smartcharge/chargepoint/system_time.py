@@ -25,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 
 from smartcharge.chargepoint.storage import storage_full
 from smartcharge.chargepoint.store import Store
-from smartcharge.clock import Clock, utc
+from smartcharge.clock import Clock
+from smartcharge.ocpp.times import format_time, parse_time
 
 log = logging.getLogger("smartcharge.chargepoint.time")
 
@@ -54,10 +55,6 @@ class AdjustedClock:
 
 def plausible(when: datetime) -> bool:
     return RELEASED <= when <= RELEASED + LIFETIME
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class TimeSync:
@@ -102,12 +99,14 @@ class TimeSync:
         try:
             if not isinstance(current_time, str):
                 raise ValueError("not a string")
-            theirs = utc(datetime.fromisoformat(current_time)) + _s(max(0.0, latency_s))
+            theirs = parse_time(current_time) + _s(max(0.0, latency_s))
         except (ValueError, OverflowError):
             self._refuse(f"currentTime {str(current_time)[:40]!r} is not a date and time")
             return False
         if not plausible(theirs):
-            self._refuse(f"currentTime {_iso(theirs)} refused: outside {RELEASED.year}..+30 years")
+            self._refuse(
+                f"currentTime {format_time(theirs)} refused: outside {RELEASED.year}..+30 years"
+            )
             return False
         old = self.clock.now()
         error = (theirs - old).total_seconds()
@@ -121,8 +120,12 @@ class TimeSync:
                 raise
             log.warning("clock offset not kept: storage full")  # MemoryExhaustion elsewhere
         new = self.clock.now()
-        log.warning("clock set from the central system: %s -> %s", _iso(old), _iso(new))
-        self._record("SettingSystemTime", f"{_iso(old)} -> {_iso(new)} (central system time)")
+        log.warning(
+            "clock set from the central system: %s -> %s", format_time(old), format_time(new)
+        )
+        self._record(
+            "SettingSystemTime", f"{format_time(old)} -> {format_time(new)} (central system time)"
+        )
         return True
 
     def _refuse(self, what: str) -> None:

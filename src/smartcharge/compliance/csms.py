@@ -26,6 +26,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.ocpp.times import format_time
 
 log = logging.getLogger("smartcharge.compliance.csms")
 
@@ -33,7 +34,7 @@ UK_VENDOR = "org.smartcharge.uk"
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_time(datetime.now(UTC))
 
 
 @dataclass

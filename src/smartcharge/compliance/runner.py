@@ -24,6 +24,7 @@ from smartcharge.compliance.scenarios import SCENARIOS
 from smartcharge.compliance.scenarios.base import Context, Scenario, ScenarioAborted
 from smartcharge.compliance.scenarios.declared import declared
 from smartcharge.compliance.target import Target
+from smartcharge.ocpp.times import format_time
 from smartcharge.regulations.catalogue import CATALOGUE
 
 log = logging.getLogger("smartcharge.compliance")
@@ -169,7 +170,7 @@ async def _run_one(
                 await extra.stop()
     identities = {ch.identity for ch in ctx.chargers}
     # This scenario's frames only (a charger under test over --listen serves every scenario).
-    since = started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    since = format_time(started)
     frames = [
         f
         for c in (csms, *ctx.extra_csms)

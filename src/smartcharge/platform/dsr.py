@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
-from smartcharge.platform.handlers.context import iso
+from smartcharge.ocpp.times import format_time
 from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
 from smartcharge.platform.store import Store
@@ -86,7 +86,7 @@ class DsrService:
                 "id": event_id,
                 "kind": request.kind,
                 "limitA": request.limit_a,
-                "start": iso(request.start),
+                "start": format_time(request.start),
                 "durationS": request.duration_s,
                 "alreadyRandomised": False,
             }

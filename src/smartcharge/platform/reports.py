@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from smartcharge.ocpp.times import format_time
 from smartcharge.regulations import UK_TZ
 
 PERIODS = ("day", "week", "month")
@@ -102,7 +103,7 @@ def to_csv(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> str:
 
 def _cell(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return format_time(value, "auto")
     text = str(value)
     # A cell a spreadsheet would run as a formula is quoted with a leading apostrophe.
     return "'" + text if text[:1] in ("=", "+", "-", "@") and not _number(text) else text

@@ -23,6 +23,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.ocpp.times import format_time
 
 log = logging.getLogger("smartcharge.sim.central_system")
 
@@ -136,7 +137,7 @@ class CentralSystem:
     def _now(self) -> str:
         from datetime import UTC, datetime
 
-        return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return format_time(datetime.now(UTC), "seconds")
 
     def _id_tag_info(self, tag: str) -> dict[str, Any]:
         ok = self.accepted_tags is None or tag in self.accepted_tags

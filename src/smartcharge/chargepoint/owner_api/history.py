@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from smartcharge.chargepoint.store import Session
+from smartcharge.ocpp.times import format_time
 from smartcharge.regulations.calendar import to_uk
 
 Period = Literal["day", "week", "month"]
@@ -23,7 +24,7 @@ HISTORY_DAYS = 366
 
 
 def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return None if dt is None else format_time(dt, "seconds")
 
 
 def session_json(s: Session) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from smartcharge.chargepoint.owner_api.auth import AuthError, OwnerAuth
 from smartcharge.chargepoint.owner_api.parts import BootParts
 from smartcharge.chargepoint.owner_controls import NotPermitted
 from smartcharge.clock import Clock
+from smartcharge.ocpp.times import MissingOffset, parse_time
 
 log = logging.getLogger("smartcharge.chargepoint.owner_api")
 
@@ -79,12 +80,11 @@ def _when(request: web.Request, name: str) -> datetime | None:
     if text is None:
         return None
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_time(text)
+    except MissingOffset:
+        raise BadRequest(400, f"{name}: must include a UTC offset", name) from None
     except ValueError:
         raise BadRequest(400, f"{name}: must be an ISO 8601 date and time", name) from None
-    if when.tzinfo is None:
-        raise BadRequest(400, f"{name}: must include a UTC offset", name)
-    return when
 
 
 def _token(request: web.Request) -> str | None:

@@ -28,13 +28,14 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from smartcharge.chargepoint.storage import write_transaction
+from smartcharge.ocpp.times import format_time, parse_time
 
 # The OCPP 1.6 security whitepaper's security events (edition 3, appendix 1), with whether each is
 # critical: a critical event is pushed to the central system with SecurityEventNotification.
@@ -109,11 +110,7 @@ CREATE TABLE IF NOT EXISTS chain (
 def _iso(dt: datetime) -> str:
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError("security log times must be timezone-aware")
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return format_time(dt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +255,7 @@ class SecurityLog:
                 (seq, at, event, info),
             )
         self._set_chain(head_seq=seq, head_hash=digest)
-        return Entry(seq, _parse(at), event, info, wants, prev, digest)
+        return Entry(seq, parse_time(at), event, info, wants, prev, digest)
 
     def clear(self, now: datetime, tech_info: str = "") -> Entry:
         """Remove every entry; the SecurityLogWasCleared entry anchors the new chain on the old."""
@@ -277,7 +274,7 @@ class SecurityLog:
             "SELECT seq, at, event, tech_info FROM pending ORDER BY seq LIMIT ?",
             (-1 if limit is None else limit,),
         ).fetchall()
-        return [PendingNotification(s, _parse(a), e, t) for s, a, e, t in rows]
+        return [PendingNotification(s, parse_time(a), e, t) for s, a, e, t in rows]
 
     def mark_notified(self, seq: int) -> None:
         """The central system acknowledged entry `seq`'s notification (idempotent)."""
@@ -300,7 +297,7 @@ class SecurityLog:
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
-        return [Entry(s, _parse(a), e, t, bool(n), p, h) for s, a, e, t, n, p, h in rows]
+        return [Entry(s, parse_time(a), e, t, bool(n), p, h) for s, a, e, t, n, p, h in rows]
 
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the last entry written; (0, GENESIS_HASH) for a log never written."""

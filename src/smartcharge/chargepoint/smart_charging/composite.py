@@ -37,7 +37,6 @@ from smartcharge.chargepoint.smart_charging.profiles import (
     ChargingProfile,
     Period,
     Unit,
-    format_time,
 )
 from smartcharge.chargepoint.smart_charging.units import (
     UK_VOLTAGE,
@@ -45,6 +44,7 @@ from smartcharge.chargepoint.smart_charging.units import (
     convert,
     floor_tenth,
 )
+from smartcharge.ocpp.times import format_time
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND = timedelta(seconds=1)
@@ -176,7 +176,7 @@ def charging_schedule(
         )
     d: dict[str, Any] = {
         "duration": schedule.duration_s,
-        "startSchedule": format_time(schedule.start),
+        "startSchedule": format_time(schedule.start, "auto"),
         "chargingRateUnit": schedule.unit,
         "chargingSchedulePeriod": periods,
     }
@@ -192,7 +192,7 @@ def composite_response(
     return {
         "status": "Accepted",
         "connectorId": schedule.connector_id,
-        "scheduleStart": format_time(schedule.start),
+        "scheduleStart": format_time(schedule.start, "auto"),
         "chargingSchedule": charging_schedule(schedule, no_limit=no_limit),
     }
 

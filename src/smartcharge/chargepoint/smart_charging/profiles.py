@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar, get_args
 
+from smartcharge.ocpp.times import format_time, parse_time
+
 Purpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
 Kind = Literal["Absolute", "Recurring", "Relative"]
 Recurrency = Literal["Daily", "Weekly"]
@@ -156,7 +158,7 @@ def to_ocpp(profile: ChargingProfile) -> dict[str, Any]:
     if s.duration is not None:
         schedule["duration"] = s.duration
     if s.start_schedule is not None:
-        schedule["startSchedule"] = format_time(s.start_schedule)
+        schedule["startSchedule"] = format_time(s.start_schedule, "auto")
     if s.min_charging_rate is not None:
         schedule["minChargingRate"] = s.min_charging_rate
     d: dict[str, Any] = {
@@ -170,16 +172,11 @@ def to_ocpp(profile: ChargingProfile) -> dict[str, Any]:
     if profile.recurrency is not None:
         d["recurrencyKind"] = profile.recurrency
     if profile.valid_from is not None:
-        d["validFrom"] = format_time(profile.valid_from)
+        d["validFrom"] = format_time(profile.valid_from, "auto")
     if profile.valid_to is not None:
-        d["validTo"] = format_time(profile.valid_to)
+        d["validTo"] = format_time(profile.valid_to, "auto")
     d["chargingSchedule"] = schedule
     return d
-
-
-def format_time(when: datetime) -> str:
-    """RFC 3339 in UTC with a `Z`, as OCPP messages carry it."""
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- field readers: each names the field it refuses ---
@@ -270,9 +267,9 @@ def _time(d: Mapping[str, Any], key: str, *, where: str = "") -> datetime | None
         when = v
     elif isinstance(v, str):
         try:
-            when = datetime.fromisoformat(v)
-        except ValueError:
-            raise ProfileError(f"{_name(where, key)}: not an RFC 3339 date-time") from None
+            return parse_time(v)
+        except ValueError as exc:  # says which: no offset, or not a date-time at all
+            raise ProfileError(f"{_name(where, key)}: {exc}") from None
     else:
         raise ProfileError(f"{_name(where, key)}: must be a date-time string")
     if when.tzinfo is None or when.utcoffset() is None:

@@ -21,6 +21,7 @@ from smartcharge.compliance.csms import UK_VENDOR, CentralSystem
 from smartcharge.compliance.results import Check, Evidence
 from smartcharge.compliance.target import Charger, ChargerSpec, Target
 from smartcharge.ocpp.errors import CallError, OcppError
+from smartcharge.ocpp.times import format_time, parse_time
 
 # Instants the scenarios start their charger at (UK clock time; June is BST, UTC+1).
 SATURDAY_NOON_UK = datetime(2026, 6, 6, 11, 0, tzinfo=UTC)
@@ -100,7 +101,7 @@ def charger_now(ch: Charger) -> datetime:
             values = m.payload.get("meterValue") or []
             stamp = values[-1].get("timestamp") if values else None
         if isinstance(stamp, str):
-            then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            then = parse_time(stamp)
             return then + timedelta(seconds=ch.sim_seconds(loop_now - m.at))
     if ch.clock_hint is not None:
         start, launched = ch.clock_hint
@@ -214,7 +215,7 @@ def flat_profile(
         "chargingProfilePurpose": purpose,
         "chargingProfileKind": "Absolute",
         "chargingSchedule": {
-            "startSchedule": begin.isoformat().replace("+00:00", "Z"),
+            "startSchedule": format_time(begin, "auto"),
             "chargingRateUnit": "A",
             "chargingSchedulePeriod": [
                 {"startPeriod": s, "limit": a} for s, a in (periods or [(0, limit_a)])
@@ -242,7 +243,7 @@ def status_times(ch: Charger, n: int, status: str) -> list[datetime]:
         if m.payload.get("connectorId") == n and m.payload.get("status") == status:
             stamp = m.payload.get("timestamp")
             if isinstance(stamp, str):
-                out.append(datetime.fromisoformat(stamp.replace("Z", "+00:00")))
+                out.append(parse_time(stamp))
     return out
 
 

@@ -33,6 +33,7 @@ from smartcharge.compliance.scenarios.base import (
 )
 from smartcharge.compliance.statistics import looks_uniform, uniformity
 from smartcharge.compliance.target import Charger, ChargerSpec
+from smartcharge.ocpp.times import parse_time
 
 SAMPLES_FAST = 120
 SAMPLES_FULL = 400
@@ -94,7 +95,7 @@ def _status_stamps(ch: Charger, since: int) -> list[tuple[datetime, str]]:
     out = []
     for m in ch.csms.received(ch.identity, "StatusNotification")[since:]:
         if m.payload.get("connectorId") == 1 and isinstance(m.payload.get("timestamp"), str):
-            stamp = datetime.fromisoformat(m.payload["timestamp"].replace("Z", "+00:00"))
+            stamp = parse_time(m.payload["timestamp"])
             out.append((stamp, str(m.payload["status"])))
     return out
 

@@ -28,6 +28,7 @@ from smartcharge.compliance.scenarios.base import (
     wait_limit,
 )
 from smartcharge.compliance.target import Charger, ChargerSpec
+from smartcharge.ocpp.times import parse_time
 
 ACCURACY = 0.10  # R12: within 10 % of the true value
 
@@ -46,7 +47,7 @@ def _sampled(ch: Charger, measurand: str) -> list[tuple[datetime, float]]:
                 value = float(sv["value"]) * (1000.0 if sv.get("unit") in ("kW", "kWh") else 1.0)
                 total, seen = total + value, True
             if seen:
-                stamp = datetime.fromisoformat(str(mv["timestamp"]).replace("Z", "+00:00"))
+                stamp = parse_time(str(mv["timestamp"]))
                 out.append((stamp, total))
     return out
 
@@ -91,7 +92,7 @@ async def _smart_signals(ctx: Context) -> None:
 
         def flowing() -> list[datetime]:
             return [
-                datetime.fromisoformat(m.payload["timestamp"].replace("Z", "+00:00"))
+                parse_time(m.payload["timestamp"])
                 for m in ch.csms.received(ch.identity, "StatusNotification")[since:]
                 if m.payload.get("connectorId") == 1 and m.payload.get("status") == "Charging"
             ]
@@ -157,8 +158,8 @@ async def _smart_signals(ctx: Context) -> None:
     start = ch.csms.received(ch.identity, "StartTransaction")[-1].payload
     end = ch.csms.received(ch.identity, "StopTransaction")[-1].payload
     wh = int(end["meterStop"]) - int(start["meterStart"])
-    t0 = datetime.fromisoformat(str(start["timestamp"]).replace("Z", "+00:00"))
-    t1 = datetime.fromisoformat(str(end["timestamp"]).replace("Z", "+00:00"))
+    t0 = parse_time(str(start["timestamp"]))
+    t1 = parse_time(str(end["timestamp"]))
     r9.check(
         "energy and duration of the session",
         stop == "Accepted" and wh > 0 and t1 > t0,

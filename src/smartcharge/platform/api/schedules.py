@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException
 
 from smartcharge.ocpp.errors import OcppError
 from smartcharge.ocpp.schemas import validate_request
+from smartcharge.ocpp.times import format_time, parse_time
 from smartcharge.platform.api.access import Managed, Visible
 from smartcharge.platform.api.auth import Api, Operator
 from smartcharge.platform.api.commands import COMMAND_ERRORS
@@ -26,7 +27,6 @@ from smartcharge.platform.api.schemas import (
 )
 from smartcharge.platform.api.targets import resolve_targets
 from smartcharge.platform.commands import CommandFailed
-from smartcharge.platform.handlers.context import iso, parse_time
 from smartcharge.platform.services import owner_controls
 
 router = APIRouter(tags=["schedules and overrides"])
@@ -133,7 +133,7 @@ async def fleet_profile(body: FleetProfileRequest, ctx: Api, who: Operator) -> l
                 "connectorId": body.connector_id,
                 "csChargingProfiles": {
                     **profile,
-                    "chargingSchedule": {**schedule, "startSchedule": iso(base)},
+                    "chargingSchedule": {**schedule, "startSchedule": format_time(base)},
                 },
             },
         )
@@ -169,7 +169,7 @@ async def _send_profile(
     user_id: int,
 ) -> FleetResult:
     mine = copy.deepcopy(profile)
-    mine["chargingSchedule"]["startSchedule"] = iso(start)
+    mine["chargingSchedule"]["startSchedule"] = format_time(start)
     flags = {
         "chargingProfileId": mine["chargingProfileId"],
         "cause": body.cause,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from smartcharge.ocpp.times import format_time, parse_time
 from smartcharge.platform.handlers import uk_extensions
-from smartcharge.platform.handlers.context import ChargerContext, iso, parse_time
+from smartcharge.platform.handlers.context import ChargerContext
 
 log = logging.getLogger("smartcharge.platform.handlers")
 
@@ -15,11 +16,15 @@ async def boot_notification(ctx: ChargerContext, p: dict[str, Any]) -> dict[str,
     now = ctx.now()
     await ctx.store.chargers.record_boot(ctx.charger_id, p, at=now)
     log.info("boot identity=%s firmware=%s", ctx.identity, p.get("firmwareVersion"))
-    return {"status": "Accepted", "currentTime": iso(now), "interval": ctx.heartbeat_interval}
+    return {
+        "status": "Accepted",
+        "currentTime": format_time(now),
+        "interval": ctx.heartbeat_interval,
+    }
 
 
 async def heartbeat(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
-    return {"currentTime": iso(ctx.now())}  # last seen is kept by the server, in batches
+    return {"currentTime": format_time(ctx.now())}  # last seen is kept by the server, in batches
 
 
 async def status_notification(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from smartcharge.platform.handlers.context import ChargerContext, parse_time
+from smartcharge.ocpp.times import parse_time
+from smartcharge.platform.handlers.context import ChargerContext
 
 log = logging.getLogger("smartcharge.platform.handlers")
 

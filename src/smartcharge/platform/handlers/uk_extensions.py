@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartcharge.platform.handlers.context import ChargerContext, parse_time
+from smartcharge.ocpp.times import parse_time
+from smartcharge.platform.handlers.context import ChargerContext
 from smartcharge.platform.store.models import DataTransferEvent
 
 UK_VENDOR = "org.smartcharge.uk"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from smartcharge.platform.handlers.context import iso
+from smartcharge.ocpp.times import format_time
 from smartcharge.platform.handlers.uk_extensions import UpdateFound, latest_update_found
 from smartcharge.platform.services.access import Caller, ChargerAccess
 from smartcharge.platform.services.context import ServiceContext
@@ -59,12 +59,12 @@ async def update(
     charger.require_admin()
     fw: dict[str, Any] = {
         "location": location,
-        "retrieveDateTime": iso(retrieve_date),
+        "retrieveDateTime": format_time(retrieve_date),
         "signingCertificate": signing_certificate,
         "signature": signature,
     }
     if install_date is not None:
-        fw["installDateTime"] = iso(install_date)
+        fw["installDateTime"] = format_time(install_date)
     payload: dict[str, Any] = {"requestId": secrets.randbelow(2**31 - 1), "firmware": fw}
     if retries is not None:
         payload["retries"] = retries

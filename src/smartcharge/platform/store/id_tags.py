@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from smartcharge.ocpp.times import format_time
 from smartcharge.platform.store.models import IdTag
 
 STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
@@ -63,11 +64,7 @@ class IdTags:
             status = "Expired"
         info: dict[str, Any] = {"status": status}
         if row.expiry_date is not None:
-            info["expiryDate"] = _iso(row.expiry_date)
+            info["expiryDate"] = format_time(row.expiry_date, "auto")
         if row.parent_id_tag is not None:
             info["parentIdTag"] = row.parent_id_tag
         return info
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")

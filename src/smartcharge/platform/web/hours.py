@@ -11,9 +11,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from smartcharge.ocpp.times import parse_time
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.commands import CommandFailed
-from smartcharge.platform.handlers.context import parse_time
 from smartcharge.platform.services import owner_controls
 from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web import actions, charts, week
