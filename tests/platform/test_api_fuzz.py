@@ -7,9 +7,11 @@ CALLERROR or silence; test_api.py checks those)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from api_harness import add_user, answering_charger, api_url, logged_in
 from platform_harness import MakePlatform, Platform
@@ -57,34 +59,78 @@ async def _fuzz(platform: Platform, token: str, tmp_path: Path, *extra: str) -> 
     assert "passed" in text.lower(), text[-2000:]
 
 
-@pytest.mark.timeout(900)
-async def test_no_input_gets_a_5xx(make_platform: MakePlatform, tmp_path: Path) -> None:
+# The operator's pass is split by path into parts that run on different workers; every path of
+# the OpenAPI document is in exactly one part (test_the_parts_cover_every_path).
+PARTS = 4
+
+
+def _part_regex(paths: list[str], part: int) -> str:
+    mine = [p for i, p in enumerate(sorted(paths)) if i % PARTS == part]
+    return "^(" + "|".join(re.escape(p) for p in mine) + ")$"
+
+
+async def _operator_paths(platform: Platform) -> list[str]:
+    async with httpx.AsyncClient(base_url=api_url(platform), timeout=30) as client:
+        r = await client.get("/openapi.json")
+        assert r.status_code == 200, r.text
+    return [p for p in r.json()["paths"] if not re.match(SESSION_ENDERS, p)]
+
+
+def test_the_parts_cover_every_path() -> None:
+    paths = ["/api/a", "/api/b/{x}", "/api/c", "/app/d", "/api/e", "/api/f"]
+    covered = [p for part in range(PARTS) for p in paths if re.match(_part_regex(paths, part), p)]
+    assert sorted(covered) == sorted(paths)
+
+
+@pytest.fixture
+async def fuzzed_platform(make_platform: MakePlatform) -> Platform:
     # The fuzzer tries wrong passwords on the login routes: no lock-out of the test's own logins.
     platform = await make_platform(lockout_failures=1_000_000)
     await platform.add("CP-1", owner="owner@example.org")
-    async with answering_charger(platform, "CP-1"):
-        await _fuzz_all_roles(platform, tmp_path)
+    return platform
 
 
-async def _fuzz_all_roles(platform: Platform, tmp_path: Path) -> None:
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("part", range(PARTS))
+async def test_no_input_gets_a_5xx_as_operator(
+    fuzzed_platform: Platform, tmp_path: Path, part: int
+) -> None:
+    platform = fuzzed_platform
     operator = await add_user(platform, "op@example.org", "operator")
-    aggregator = await add_user(platform, "grid@example.org", "aggregator")
-    async with logged_in(platform, "op@example.org", operator) as op:
+    await add_user(platform, "grid@example.org", "aggregator")  # the group's aggregator
+    async with (
+        answering_charger(platform, "CP-1"),
+        logged_in(platform, "op@example.org", operator) as op,
+    ):
         await op.post("/api/groups", json={"name": "south", "aggregator": "grid@example.org"})
         await op.put("/api/groups/south/chargers/CP-1")
         op_token = op.headers["Authorization"].removeprefix("Bearer ")
-        await _fuzz(
-            platform, op_token, tmp_path / "operator", "--exclude-path-regex", SESSION_ENDERS
-        )
-    async with logged_in(platform, "grid@example.org", aggregator) as agg:
-        agg_token = agg.headers["Authorization"].removeprefix("Bearer ")
-        await _fuzz(
-            platform,
-            agg_token,
-            tmp_path / "aggregator",
-            "--include-path-regex",
-            "^/api/(dsr|groups)",
-        )
-    async with logged_in(platform, "op@example.org", operator) as op:
-        token = op.headers["Authorization"].removeprefix("Bearer ")
-        await _fuzz(platform, token, tmp_path / "enders", "--include-path-regex", SESSION_ENDERS)
+        regex = _part_regex(await _operator_paths(platform), part)
+        await _fuzz(platform, op_token, tmp_path / "operator", "--include-path-regex", regex)
+
+
+@pytest.mark.timeout(900)
+async def test_no_input_gets_a_5xx_as_aggregator_or_when_ending_sessions(
+    fuzzed_platform: Platform, tmp_path: Path
+) -> None:
+    platform = fuzzed_platform
+    operator = await add_user(platform, "op@example.org", "operator")
+    aggregator = await add_user(platform, "grid@example.org", "aggregator")
+    async with answering_charger(platform, "CP-1"):
+        async with logged_in(platform, "op@example.org", operator) as op:
+            await op.post("/api/groups", json={"name": "south", "aggregator": "grid@example.org"})
+            await op.put("/api/groups/south/chargers/CP-1")
+        async with logged_in(platform, "grid@example.org", aggregator) as agg:
+            agg_token = agg.headers["Authorization"].removeprefix("Bearer ")
+            await _fuzz(
+                platform,
+                agg_token,
+                tmp_path / "aggregator",
+                "--include-path-regex",
+                "^/api/(dsr|groups)",
+            )
+        async with logged_in(platform, "op@example.org", operator) as op:
+            token = op.headers["Authorization"].removeprefix("Bearer ")
+            await _fuzz(
+                platform, token, tmp_path / "enders", "--include-path-regex", SESSION_ENDERS
+            )
