@@ -23,7 +23,7 @@ from smartcharge.platform.config import PlatformSettings, SettingsError
 from smartcharge.platform.connection_limits import ConnectionLimits, fit_open_file_limit
 from smartcharge.platform.dsr import DsrService
 from smartcharge.platform.http_server import HttpLimits, HttpServer
-from smartcharge.platform.lockout import Lockout
+from smartcharge.platform.lockout import Lockout, Throttle
 from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.registry import PASSWORD_BYTES, NewCharger, add_charger, hash_password
 from smartcharge.platform.services.passwords import Rotation, rotate_password
@@ -106,6 +106,11 @@ class PlatformApp:
                 "ocpp",
                 total=settings.ocpp_max_connections,
                 per_address=settings.ocpp_max_per_address,
+            ),
+            throttle=Throttle(
+                max_events=settings.ocpp_handshakes_per_hour,
+                window=3600.0,
+                clock=self.clock.monotonic,
             ),
         )
         self.now = self.clock.now

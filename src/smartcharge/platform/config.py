@@ -46,6 +46,7 @@ class PlatformSettings(BaseSettings):
     lockout_failures: int = Field(default=5, ge=1)
     lockout_window_s: float = Field(default=60.0, gt=0)
     lockout_s: float = Field(default=300.0, ge=0)
+    ocpp_handshakes_per_hour: int = Field(default=60, ge=1, le=100_000)
     # What a stranger can hold (docs/security.md, "Limits"); both listeners' caps together
     # must fit the process's open-file limit, which the platform raises towards its hard limit.
     ocpp_max_connections: int = Field(default=10_000, ge=1, le=1_000_000)

@@ -1,4 +1,5 @@
-"""Lock out an address after repeated failed logins (pure: the clock is injected)."""
+"""Lock-outs after repeated failed logins, and a throttle on repeated attempts (pure: the clock
+is injected). The key is the caller's choice: an address, or an address and an identity."""
 
 from __future__ import annotations
 
@@ -57,3 +58,40 @@ class Lockout:
 
     def success(self, address: str) -> None:
         self._failures.pop(address, None)
+
+
+class Throttle:
+    """At most `max_events` events per key within `window` seconds (a sliding window)."""
+
+    def __init__(
+        self,
+        *,
+        max_events: int = 60,
+        window: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_events = max_events
+        self.window = window
+        self._clock = clock
+        self._events: dict[str, deque[float]] = {}
+
+    def remaining(self, key: str) -> float:
+        """Seconds `key` must wait before its next event counts (0: it may go ahead)."""
+        times = self._events.get(key)
+        if times is None:
+            return 0.0
+        now = self._clock()
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) >= self.max_events:
+            return times[0] + self.window - now
+        return 0.0
+
+    def record(self, key: str) -> None:
+        """Count an event for `key` (one that went ahead)."""
+        times = self._events.get(key)
+        if times is None:
+            if len(self._events) >= _MAX_TRACKED:
+                self._events.pop(next(iter(self._events)))
+            times = self._events[key] = deque(maxlen=self.max_events)
+        times.append(self._clock())

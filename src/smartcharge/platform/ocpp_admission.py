@@ -1,10 +1,16 @@
 """Who may open an OCPP connection: the checks made on the HTTP upgrade request, before any
 WebSocket exists (websockets' `process_request`).
 
-In order: the path names a well-formed identity (else 404); the address and identity are not
-locked out (else 429 with Retry-After); the `ocpp1.6` subprotocol is offered (else 400); the
-credentials of the security profile hold (else 401, which counts towards the lock-out). Every
-refusal is logged with identity, address and reason, never the password or the header.
+In order: the path names a well-formed identity (else 404); at most one Authorization header
+(else 400); the `ocpp1.6` subprotocol is offered (else 400); not locked out (else 429 with
+Retry-After); a known charger not over `ocpp_handshakes_per_hour` successful handshakes
+(else 429 with Retry-After: a reconnect storm is held off); the credentials of the security
+profile hold (else 401, which counts towards the lock-out). Every refusal is logged with
+identity, address and reason, never the password or the header.
+
+The lock-out of a known identity is keyed by address *and* identity: behind one NAT address,
+a charger with a stale password locks out only itself, not the site. Failures naming unknown
+identities count against the address alone (so guessing identities is still locked out).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from smartcharge.platform.connection_limits import REFUSED, ConnectionLimits
-from smartcharge.platform.lockout import Lockout
+from smartcharge.platform.lockout import Lockout, Throttle
 from smartcharge.platform.registry import (
     IDENTITY,
     password_check,
@@ -46,10 +52,12 @@ class Admission:
         security_profile: int,
         lockout: Lockout,
         now: Callable[[], datetime],
+        throttle: Throttle | None = None,
     ) -> None:
         self.store = store
         self.security_profile = security_profile
         self.lockout = lockout
+        self.throttle = throttle or Throttle(max_events=60, window=3600.0)
         self._now = now
 
     async def check(self, connection: ServerConnection, request: Request) -> Response | Credentials:
@@ -58,14 +66,13 @@ class Admission:
         identity = identity_of(request.path)
         if identity is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found: use /ocpp/{identity}\n")
-        locked = self.lockout.remaining(address)
-        if locked > 0:
+        if len(request.headers.get_all("Authorization")) > 1:
             log.warning(
-                "charger refused identity=%r address=%s reason=locked out", identity, address
+                "charger refused identity=%r address=%s reason=several Authorization headers",
+                identity,
+                address,
             )
-            response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests\n")
-            response.headers["Retry-After"] = str(int(locked) + 1)
-            return response
+            return connection.respond(HTTPStatus.BAD_REQUEST, "One Authorization header\n")
         offered = {
             p.strip()
             for value in request.headers.get_all("Sec-WebSocket-Protocol")
@@ -75,22 +82,34 @@ class Admission:
             return connection.respond(HTTPStatus.BAD_REQUEST, "Subprotocol ocpp1.6 required\n")
 
         credentials = await self.store.chargers.credentials(identity)
-        reason = await self._refusal(connection, request, identity, credentials)
-        if reason is not None:
-            locked_now = self.lockout.failure(address)
+        key = address if credentials is None else f"{address} {identity}"
+        locked = self.lockout.remaining(key)
+        if locked > 0:
+            return _too_many(connection, identity, address, "locked out", locked)
+        if credentials is not None:
+            wait = self.throttle.remaining(identity)
+            if wait > 0:
+                storm = f"over {self.throttle.max_events} handshakes in {self.throttle.window:g} s"
+                return _too_many(connection, identity, address, storm, wait)
+        refusal = await self._refusal(connection, request, identity, credentials)
+        if refusal is not None:
+            locked_now = self.lockout.failure(key)
             log.warning(
                 "charger refused identity=%r address=%s reason=%s%s",
                 identity,
                 address,
-                reason,
-                " (address now locked out)" if locked_now else "",
+                refusal,
+                " (now locked out)" if locked_now else "",
             )
             response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
             if self.security_profile < 3:
                 response.headers["WWW-Authenticate"] = 'Basic realm="smartcharge", charset="UTF-8"'
             return response
         assert credentials is not None
-        self.lockout.success(address)
+        self.lockout.success(key)
+        # Only handshakes that authenticated count: a stranger naming this charger cannot use
+        # up its allowance (the failures above lock out that stranger's address instead).
+        self.throttle.record(identity)
         return credentials
 
     async def _refusal(
@@ -118,6 +137,15 @@ class Admission:
             return "no basic auth for this identity"
         ok = await password_check(self.store, credentials, password, now=self._now)
         return None if ok else "wrong password"
+
+
+def _too_many(
+    connection: ServerConnection, identity: str, address: str, reason: str, wait: float
+) -> Response:
+    log.warning("charger refused identity=%r address=%s reason=%s", identity, address, reason)
+    response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests\n")
+    response.headers["Retry-After"] = str(int(wait) + 1)
+    return response
 
 
 def identity_of(path: str) -> str | None:

@@ -34,7 +34,7 @@ from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.connection_limits import ConnectionLimits
 from smartcharge.platform.errors import ChargerOffline
-from smartcharge.platform.lockout import Lockout
+from smartcharge.platform.lockout import Lockout, Throttle
 from smartcharge.platform.ocpp_admission import (
     SUBPROTOCOL,
     Admission,
@@ -90,6 +90,7 @@ class OcppServer:
         cluster: Cluster | None = None,
         now: Callable[[], datetime] = _utcnow,
         connections: ConnectionLimits | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         if security_profile not in (1, 2, 3):
             raise ValueError("security_profile must be 1, 2 or 3")
@@ -104,7 +105,11 @@ class OcppServer:
         # A NAT'd depot shows many chargers behind one address: the per-address cap is high.
         self.limits = connections or ConnectionLimits("ocpp", total=10_000, per_address=1_000)
         self.admission = Admission(
-            store, security_profile=security_profile, lockout=self.lockout, now=now
+            store,
+            security_profile=security_profile,
+            lockout=self.lockout,
+            now=now,
+            throttle=throttle,
         )
         self.heartbeat_interval = heartbeat_interval
         self.call_timeout = call_timeout
