@@ -48,10 +48,18 @@ def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def make_bench(transport: str, meter_model: str = "sdm630") -> Bench:
+async def make_bench(
+    transport: str, meter_model: str = "sdm630", controller: str = "evse-din", reader: bool = False
+) -> Bench:
     clock = ManualClock(T0)
-    sim = SimulatedHardware(clock, connectors=2)
-    rig = DeviceRig(sim, meter_model=meter_model, transport=transport)  # type: ignore[arg-type]
+    sim = SimulatedHardware(clock, connectors=2 if controller == "evse-din" else 1)
+    rig = DeviceRig(
+        sim,
+        meter_model=meter_model,
+        transport=transport,  # type: ignore[arg-type]
+        controller=controller,  # type: ignore[arg-type]
+        reader=reader,
+    )
     return Bench(clock, sim, rig)
 
 

@@ -88,6 +88,7 @@ class HardwareRunner:
             return
         hardware = self.hardware
         assert not isinstance(hardware, SimulatedHardware)
+        hardware.open_gpio()
         await hardware.poll()
         self._poller = asyncio.ensure_future(hardware.run())
 

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from smartcharge.chargepoint.hardware.device_sims.evse_din import SimulatedEvseDin
 from smartcharge.chargepoint.hardware.device_sims.meters import SimulatedMeterDevice
 from smartcharge.chargepoint.hardware.device_sims.modbus_server import ModbusDeviceServer
+from smartcharge.chargepoint.hardware.device_sims.openevse import SimulatedOpenEvse
+from smartcharge.chargepoint.hardware.device_sims.pn532 import SimulatedPn532
 from smartcharge.chargepoint.hardware.device_sims.serial_pair import SerialPair
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 
@@ -22,6 +24,8 @@ class DeviceRig:
         *,
         meter_model: str = "sdm630",
         transport: Literal["tcp", "rtu"] = "tcp",
+        controller: Literal["evse-din", "openevse"] = "evse-din",
+        reader: bool = False,
     ) -> None:
         self.hardware = hardware
         self.meter_model = meter_model
@@ -34,6 +38,11 @@ class DeviceRig:
             n: SimulatedEvseDin(CONTROLLER_UNIT_BASE + n, c)
             for n, c in hardware.simulated_connectors.items()
         }
+        self.controller_model = controller
+        self.openevse = (
+            SimulatedOpenEvse(hardware.connector(1)) if controller == "openevse" else None
+        )
+        self.pn532 = SimulatedPn532() if reader else None
         self.meter_server = ModbusDeviceServer(list(self.meters.values()))
         self.controller_server = ModbusDeviceServer(list(self.controllers.values()))
         self.pairs: list[SerialPair] = []
@@ -51,19 +60,37 @@ class DeviceRig:
     async def start(self) -> dict[str, Any]:
         """Serve every device; the `[hardware]` table for the drivers."""
         meter = await self._serve(self.meter_server)
-        controller = await self._serve(self.controller_server)
-        return {
-            "kind": "devices",
-            "meter": {"model": self.meter_model, "units": sorted(self.meters), **meter},
-            "controller": {
+        if self.openevse is not None:
+            pair = SerialPair()
+            pair.start()
+            self.pairs.append(pair)
+            self.openevse.start(pair.a)
+            controller: dict[str, Any] = {"model": "openevse", "port": pair.b, "baudrate": 115200}
+        else:
+            controller = {
                 "model": "evse-din",
                 "units": [c.unit for _, c in sorted(self.controllers.items())],
-                **controller,
-            },
+                **await self._serve(self.controller_server),
+            }
+        table: dict[str, Any] = {
+            "kind": "devices",
+            "meter": {"model": self.meter_model, "units": sorted(self.meters), **meter},
+            "controller": controller,
         }
+        if self.pn532 is not None:
+            pair = SerialPair()
+            pair.start()
+            self.pairs.append(pair)
+            self.pn532.start(pair.a)
+            table["reader"] = {"model": "pn532", "port": pair.b}
+        return table
 
     async def stop(self) -> None:
         await self.meter_server.stop()
         await self.controller_server.stop()
+        if self.openevse is not None:
+            await self.openevse.stop()
+        if self.pn532 is not None:
+            await self.pn532.stop()
         for pair in self.pairs:
             pair.close()

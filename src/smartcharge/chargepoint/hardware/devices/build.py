@@ -17,10 +17,19 @@ from smartcharge.chargepoint.hardware.config import HardwareConfig, Line
 from smartcharge.chargepoint.hardware.devices.connector import DeviceConnector
 from smartcharge.chargepoint.hardware.devices.controller import Controller
 from smartcharge.chargepoint.hardware.devices.evse_din import EvseDin
-from smartcharge.chargepoint.hardware.devices.faults import Circuit
+from smartcharge.chargepoint.hardware.devices.faults import (
+    INTERNAL_ERROR,
+    READER_FAILURE,
+    Circuit,
+    DeviceError,
+)
+from smartcharge.chargepoint.hardware.devices.gpio import GpioPanel
 from smartcharge.chargepoint.hardware.devices.modbus_line import ModbusLine
 from smartcharge.chargepoint.hardware.devices.modbus_meter import ModbusMeter
+from smartcharge.chargepoint.hardware.devices.openevse import OpenEvse
+from smartcharge.chargepoint.hardware.devices.pn532 import Pn532Reader
 from smartcharge.chargepoint.hardware.devices.register_maps import METER_MAPS
+from smartcharge.chargepoint.hardware.devices.serial_port import SerialPort
 from smartcharge.chargepoint.hardware.ports import (
     ConnectorHardware,
     Indicator,
@@ -91,9 +100,16 @@ class DeviceHardware:
                 n, self._controller(n), meter, max_current_a=max_current_a, monotonic=monotonic
             )
         self.connectors = dict(self.device_connectors)
+        self.reader: Pn532Reader | None = None
+        self.gpio: GpioPanel | None = None
         self.rfid = NoReader()
         self.tamper = NoTamperSwitch()
         self.indicator = NoIndicator()
+        if config.reader is not None:
+            port = SerialPort(config.reader, code=READER_FAILURE, what="card reader")
+            self.reader = self.rfid = Pn532Reader(port)
+        if config.gpio is not None:
+            self.gpio = self.tamper = self.indicator = GpioPanel(config.gpio)
         self.network = WiredNetwork()
 
     def _line(self, config: Line) -> ModbusLine:
@@ -105,6 +121,8 @@ class DeviceHardware:
     def _controller(self, n: int) -> Controller:
         config = self.config.controller
         assert config is not None
+        if config.model == "openevse":
+            return OpenEvse(SerialPort(config, code=INTERNAL_ERROR, what="controller"))
         return EvseDin(self._line(config), config.units[n - 1])
 
     def on_change(self, callback: Callable[[], None]) -> None:
@@ -118,7 +136,22 @@ class DeviceHardware:
             self.device_connectors[n].device_meter.floor_wh = float(energy_wh)
 
     async def poll(self) -> None:
-        await asyncio.gather(*(c.poll_once() for c in self.device_connectors.values()))
+        polls = [c.poll_once() for c in self.device_connectors.values()]
+        if self.reader is not None:
+            polls.append(self.reader.poll())
+        await asyncio.gather(*polls)
+
+    def open_gpio(self) -> None:
+        """Claim the GPIO lines and watch the tamper switch (a failure is logged: the charger
+        still charges, and `hardware probe` names the problem)."""
+        if self.gpio is None:
+            return
+        try:
+            self.gpio.open()
+        except DeviceError as exc:
+            log.error("tamper switch and LEDs unavailable: %s", exc)
+            return
+        self.gpio.watch()
 
     async def run(self) -> None:
         """The poll loop, until cancelled."""
@@ -130,6 +163,10 @@ class DeviceHardware:
             self.close()
 
     def close(self) -> None:
+        if self.gpio is not None:
+            self.gpio.close()
+        if self.reader is not None:
+            self.reader.port.close()
         for line in self.lines.values():
             with contextlib.suppress(Exception):
                 line.close()
