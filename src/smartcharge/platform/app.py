@@ -15,6 +15,8 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import httpx
+
 from smartcharge.clock import Clock, SystemClock
 from smartcharge.platform.api import ApiContext, create_api
 from smartcharge.platform.cluster import Cluster
@@ -26,7 +28,9 @@ from smartcharge.platform.http_server import HttpLimits, HttpServer
 from smartcharge.platform.lockout import Lockout, Throttle
 from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.registry import PASSWORD_BYTES, NewCharger, add_charger, hash_password
+from smartcharge.platform.services import plan_keeper
 from smartcharge.platform.services.passwords import Rotation, rotate_password
+from smartcharge.platform.services.tariffs.agile import AgileClient
 from smartcharge.platform.store import Store
 from smartcharge.platform.store.models import ROLES
 from smartcharge.platform.web import WebSettings
@@ -123,6 +127,7 @@ class PlatformApp:
             retry_interval=settings.dsr_retry_s,
         )
         tls = settings.security_profile >= 2
+        self.tariff_http = httpx.AsyncClient(follow_redirects=False)
         self.api_context = ApiContext(
             store=self.store,
             ocpp=self.ocpp,
@@ -137,6 +142,12 @@ class PlatformApp:
                 clock=self.clock.monotonic,
             ),
             session_ttl_s=settings.session_ttl_s,
+            agile=AgileClient(
+                self.tariff_http,
+                now=self.now,
+                base_url=settings.agile_api_url,
+                timeout_s=settings.agile_timeout_s,
+            ),
             token_cache_s=settings.token_cache_s,
             secure_cookies=tls,
         )
@@ -166,6 +177,8 @@ class PlatformApp:
         await self.ocpp.start()
         await self.http.start()
         self._background.append(asyncio.create_task(self.dsr.retry_forever()))
+        keeper = plan_keeper.run(self.api_context, self.settings.plan_keeper_interval_s)
+        self._background.append(asyncio.create_task(keeper))
         log.info("REST API listening url=%s", self.http.url)
         self.started.set()
 
@@ -174,6 +187,7 @@ class PlatformApp:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.http.stop()
+        await self.tariff_http.aclose()
         await self.ocpp.stop()
         await self.store.close()
 

@@ -73,6 +73,11 @@ class PlatformSettings(BaseSettings):
     token_cache_s: float = Field(default=30.0, ge=0, le=3600)
     dsr_timeout_s: float = Field(default=10.0, gt=0, le=300)
     dsr_retry_s: float = Field(default=15.0, gt=0, le=3600)
+    # Dynamic tariff prices (Octopus Agile): the public products API, asked with a timeout and
+    # cached; a test or the demo points it at a local server.
+    agile_api_url: str = Field(default="https://api.octopus.energy", max_length=200)
+    agile_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    plan_keeper_interval_s: float = Field(default=60.0, gt=0, le=3600)
     node_id: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
     bus_url: str | None = Field(
         default=None,

@@ -11,6 +11,7 @@ from smartcharge.platform.commands import Commander
 from smartcharge.platform.dsr import DsrService
 from smartcharge.platform.lockout import Lockout
 from smartcharge.platform.ocpp_server import OcppServer
+from smartcharge.platform.services.tariffs.agile import AgileClient
 from smartcharge.platform.store import Store
 
 
@@ -24,3 +25,4 @@ class ServiceContext:
     rng: random.Random  # SystemRandom in production (fleet spreads), seeded in tests
     login_lockout: Lockout
     session_ttl_s: float = 12 * 3600
+    agile: AgileClient | None = None  # dynamic tariff prices (None: none fetched, typed only)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from smartcharge.platform.store.models import Charger
 from smartcharge.platform.store.types import UtcDateTime
 
 metadata = MetaData()
@@ -45,6 +46,27 @@ plans = Table(
     Column("energy_kwh", Float, nullable=False),
     Column("power_kw", Float, nullable=False),
     Column("weekdays", String(7), nullable=False),  # "01234"
+    Column("set_at", UtcDateTime(), nullable=False),
+)
+departures = Table(  # the owner's departure (services/departures.py) and the last plan made
+    "departure_plans",
+    metadata,
+    Column("charger_id", Integer, ForeignKey("chargers.id"), primary_key=True),
+    Column("connector_id", Integer, nullable=False),
+    Column("spec", Text, nullable=False),  # JSON: the departure as the owner set it
+    Column("set_at", UtcDateTime(), nullable=False),
+    Column("planned_at", UtcDateTime(), nullable=True),
+    Column("departure", UtcDateTime(), nullable=True),  # the departure the last plan was for
+    Column("power_kw", Float, nullable=True),  # the power the last plan assumed
+    Column("session_id", Integer, nullable=True),  # the session running when it was made
+    Column("promise", Text, nullable=True),  # the last plan's promise, or its warning
+)
+feeds = Table(  # a dynamic tariff's source: Octopus Agile by product code and region
+    "tariff_feeds",
+    metadata,
+    Column("charger_id", Integer, ForeignKey("chargers.id"), primary_key=True),
+    Column("product", String(50), nullable=False),
+    Column("region", String(1), nullable=False),
     Column("set_at", UtcDateTime(), nullable=False),
 )
 releases = Table(
@@ -111,6 +133,47 @@ class OwnerRecords:
     async def remove_plan(self, charger_id: int) -> None:
         await self._drop(plans, charger_id)
 
+    async def departure(self, charger_id: int) -> dict[str, Any] | None:
+        row = await self._get(departures, charger_id)
+        return {**row, "spec": json.loads(row["spec"])} if row else None
+
+    async def set_departure(
+        self, charger_id: int, connector_id: int, spec: dict[str, Any], *, at: datetime
+    ) -> None:
+        """A new departure: the last plan's record goes with the old one."""
+        values = {"connector_id": connector_id, "spec": json.dumps(spec), "set_at": at}
+        blank = {"planned_at": None, "departure": None, "power_kw": None, "promise": None}
+        blank["session_id"] = None
+        await self._put(departures, charger_id, {**values, **blank})
+
+    async def planned(self, charger_id: int, **values: Any) -> None:
+        """What the last plan was (planned_at, departure, power_kw, session_id, promise)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(departures).where(departures.c.charger_id == charger_id).values(**values)
+            )
+
+    async def departures(self) -> list[dict[str, Any]]:
+        """Every charger's departure, with the charger's identity (the plan keeper walks them)."""
+        stmt = select(departures, Charger.identity).join(
+            Charger, Charger.id == departures.c.charger_id
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [{**r, "spec": json.loads(r["spec"])} for r in rows]
+
+    async def remove_departure(self, charger_id: int) -> None:
+        await self._drop(departures, charger_id)
+
+    async def feed(self, charger_id: int) -> dict[str, Any] | None:
+        return await self._get(feeds, charger_id)
+
+    async def set_feed(self, charger_id: int, product: str, region: str, *, at: datetime) -> None:
+        await self._put(feeds, charger_id, {"product": product, "region": region, "set_at": at})
+
+    async def remove_feed(self, charger_id: int) -> None:
+        await self._drop(feeds, charger_id)
+
     async def publish(self, *, at: datetime, **values: Any) -> int:
         async with self._engine.begin() as conn:
             result = await conn.execute(insert(releases).values(published_at=at, **values))
@@ -139,3 +202,5 @@ async def forget_chargers(conn: AsyncConnection, charger_ids: list[int]) -> None
     if charger_ids:
         await conn.execute(delete(tariffs).where(tariffs.c.charger_id.in_(charger_ids)))
         await conn.execute(delete(plans).where(plans.c.charger_id.in_(charger_ids)))
+        await conn.execute(delete(departures).where(departures.c.charger_id.in_(charger_ids)))
+        await conn.execute(delete(feeds).where(feeds.c.charger_id.in_(charger_ids)))
