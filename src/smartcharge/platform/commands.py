@@ -178,6 +178,35 @@ class Commander:
                 decoded = json.loads(decoded)
         return {"status": answer.get("status"), "data": decoded}
 
+    async def read(
+        self, identity: str, message_id: str, *, timeout: float
+    ) -> dict[str, Any] | None:
+        """A UK-extension read (`data` {}) the charger answered Accepted, its `data` decoded;
+        None if it cannot say now (offline, slow, an older charger, an answer that is not
+        JSON). A read changes nothing, so it is not kept in the command log: a page asks every
+        few seconds while it is open."""
+        payload = {"vendorId": UK_VENDOR, "messageId": message_id, "data": "{}"}
+        try:
+            validate_request("DataTransfer", payload)
+            answer = await self.ocpp.send(identity, "DataTransfer", payload, timeout)
+        except (
+            ChargerOffline,
+            CallError,
+            CallTimeout,
+            InvalidResponse,
+            OcppError,
+            ConnectionError,
+        ):
+            return None
+        data = answer.get("data")
+        if answer.get("status") != "Accepted" or not isinstance(data, str):
+            return None
+        with contextlib.suppress(ValueError):
+            decoded = json.loads(data)
+            if isinstance(decoded, dict):
+                return decoded
+        return None
+
     async def _record(
         self,
         charger_id: int,

@@ -20,6 +20,7 @@ from smartcharge.platform.api.schemas import (
     SessionOut,
 )
 from smartcharge.platform.registry import RegistryError, add_charger
+from smartcharge.platform.services import charger_status
 from smartcharge.platform.store import ChargerExists
 
 router = APIRouter(tags=["chargers"])
@@ -28,7 +29,7 @@ router = APIRouter(tags=["chargers"])
 def charger_out(ctx: ApiContext, row: RowMapping) -> ChargerOut:
     return ChargerOut(
         **{k: row[k] for k in ChargerOut.model_fields if k != "connected"},
-        connected=ctx.ocpp.is_connected(row["identity"]) or row["connected_node"] is not None,
+        connected=charger_status.is_connected(ctx, row),
     )
 
 
@@ -68,23 +69,14 @@ async def get_charger(charger: Visible, ctx: Api) -> ChargerOut:
 @router.get("/api/chargers/{identity}/status", response_model=LiveStatus)
 async def live_status(charger: Visible, ctx: Api) -> LiveStatus:
     """Connected or not, each connector's last StatusNotification, the sessions running."""
-    row = await ctx.store.history.charger(charger.caller.scope, charger.identity)
-    assert row is not None
-    connectors = await ctx.store.history.connector_status(charger.id)
-    running = [
-        s
-        for s in await ctx.store.history.sessions(
-            charger.caller.scope, identity=charger.identity, limit=20
-        )
-        if s["running"]
-    ]
+    found = await charger_status.status(ctx, charger)
     return LiveStatus(
-        identity=charger.identity,
-        connected=ctx.ocpp.is_connected(charger.identity) or row["connected_node"] is not None,
-        connected_node=row["connected_node"],
-        last_seen_at=row["last_seen_at"],
-        connectors=[ConnectorStatus(**_pick(c, ConnectorStatus)) for c in connectors],
-        running_sessions=[SessionOut(**_pick(s, SessionOut)) for s in running],
+        identity=found.identity,
+        connected=found.connected,
+        connected_node=found.connected_node,
+        last_seen_at=found.last_seen_at,
+        connectors=[ConnectorStatus(**_pick(c, ConnectorStatus)) for c in found.connectors],
+        running_sessions=[SessionOut(**_pick(s, SessionOut)) for s in found.running_sessions],
     )
 
 

@@ -11,10 +11,9 @@ from pydantic import AwareDatetime
 from smartcharge.platform.api.access import Managed, Visible
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.api.schemas import IncidentRequest, SecurityEventOut
+from smartcharge.platform.services import security_log
 
 router = APIRouter(tags=["security"])
-
-MANUAL_TAMPER = "ManualTamperReport"
 
 
 @router.get("/api/chargers/{identity}/security-events", response_model=list[SecurityEventOut])
@@ -37,10 +36,6 @@ async def security_events(
 async def record_incident(body: IncidentRequest, charger: Managed, ctx: Api) -> SecurityEventOut:
     """Record a tamper incident the owner noticed (type ManualTamperReport; the note and who
     recorded it go in tech_info)."""
-    now = ctx.now()
-    at = body.happened_at or now
-    tech_info = f"{body.note} (recorded by {charger.caller.account.email})"[:255]
-    await ctx.store.history.add_security_event(
-        charger.id, type=MANUAL_TAMPER, tech_info=tech_info, timestamp=at, received_at=now
+    return SecurityEventOut(
+        **await security_log.record_incident(ctx, charger, body.note, body.happened_at)
     )
-    return SecurityEventOut(type=MANUAL_TAMPER, tech_info=tech_info, timestamp=at, received_at=now)

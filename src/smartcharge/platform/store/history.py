@@ -206,6 +206,21 @@ class History:
             .order_by(MeterValue.timestamp, MeterValue.id)
         )
 
+    async def last_reading(self, session_id: int, measurand: str) -> RowMapping | None:
+        """The session's latest reading of `measurand` for the whole charger (no phase):
+        (value, unit) as the charger sent them."""
+        found = await self._all(
+            select(MeterValue.value, MeterValue.unit)
+            .where(
+                MeterValue.transaction_id == session_id,
+                MeterValue.measurand == measurand,
+                MeterValue.phase.is_(None),
+            )
+            .order_by(MeterValue.timestamp.desc())
+            .limit(1)
+        )
+        return found[0] if found else None
+
     # --- events --------------------------------------------------------------------------------
 
     async def security_events(

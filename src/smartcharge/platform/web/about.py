@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.platform.api.auth import Api
-from smartcharge.platform.web.live import read_from_charger
+from smartcharge.platform.services.charger_status import read_charger
 from smartcharge.platform.web.render import page
 from smartcharge.platform.web.session import PageCharger
 from smartcharge.platform.web.settings import WebSettings
@@ -77,7 +77,7 @@ def _contact(reported: dict[str, Any] | None, settings: WebSettings) -> Fact:
 async def about_page(request: Request, charger: PageCharger, ctx: Api) -> Response:
     row = await ctx.store.history.charger(charger.caller.scope, charger.identity)
     settings: WebSettings = request.app.state.web_settings
-    reported = await read_from_charger(ctx, charger.identity, "GetDeviceInfo")
+    reported = await read_charger(ctx, charger.identity, "GetDeviceInfo")
     booted: dict[str, Any] = dict(row or {})
     model = " ".join(
         x for x in (_text(reported, "vendor"), _text(reported, "model")) if x is not None

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.platform.api.auth import Api
-from smartcharge.platform.services import owner_controls
+from smartcharge.platform.services import owner_controls, security_log
 from smartcharge.platform.web import actions
 from smartcharge.platform.web.live import live_view
 from smartcharge.platform.web.render import page, templates
@@ -25,12 +25,6 @@ def _url(identity: str) -> str:
     return f"/app/chargers/{identity}"
 
 
-async def _security_alerts(ctx: Api, charger_id: int) -> int:
-    from smartcharge.platform.web.security import alerts
-
-    return len(alerts(await ctx.store.history.security_events(charger_id, limit=50)))
-
-
 @router.get("/app/chargers/{identity}", response_class=HTMLResponse)
 async def charger_page(request: Request, charger: PageCharger, ctx: Api) -> Response:
     view = await live_view(ctx, charger)
@@ -42,7 +36,7 @@ async def charger_page(request: Request, charger: PageCharger, ctx: Api) -> Resp
         identity=charger.identity,
         charger=row,
         view=view,
-        alerts=await _security_alerts(ctx, charger.id),
+        alerts=len(await security_log.standing_alerts(ctx, charger.id)),
     )
 
 

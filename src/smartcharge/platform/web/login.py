@@ -10,9 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcharge.platform.api.accounts import LoginFailed, client_address, login, set_session_cookie
 from smartcharge.platform.api.auth import SESSION_COOKIE, Api, TokenCache
-from smartcharge.platform.services import firmware
+from smartcharge.platform.services import charger_status, firmware, security_log
 from smartcharge.platform.web.render import page
-from smartcharge.platform.web.security import alerts
 from smartcharge.platform.web.session import PageCaller
 
 router = APIRouter()
@@ -74,13 +73,11 @@ async def home(request: Request, ctx: Api, who: PageCaller) -> Response:
     rows = await ctx.store.history.chargers(who.scope)
     chargers = []
     for r in rows:
-        events = await ctx.store.history.security_events(int(r["id"]), limit=50)
         chargers.append(
             {
                 "row": r,
-                "connected": ctx.ocpp.is_connected(r["identity"])
-                or r["connected_node"] is not None,
-                "alerts": len(alerts(events)),
+                "connected": charger_status.is_connected(ctx, r),
+                "alerts": len(await security_log.standing_alerts(ctx, int(r["id"]))),
                 "release": await firmware.offer(ctx, r),
             }
         )
