@@ -87,6 +87,7 @@ def test_login_and_roles(browser: Any, stack: Any, shots: Any) -> None:
     for path, button in (  # nor change the settings: not even the buttons are there
         ("schedule", "Plan and send"),
         ("schedule", "Save tariff"),
+        ("schedule", "Use Agile prices"),
         ("security", "Record incident"),
     ):
         page.goto(f"{stack.url}/app/chargers/WORK-1/{path}")
@@ -250,40 +251,55 @@ def test_random_delay_skip_and_grid_event(context: Any, stack: Any, shots: Any) 
     page.close()
 
 
-def test_schedule_plan_and_tariff(context: Any, stack: Any, shots: Any) -> None:
+def test_departure_plan_and_tariff(context: Any, stack: Any, shots: Any) -> None:
+    """Issue 13: tariffs with errors next to their fields and the form kept as typed; a
+    departure planned in the cheap band with room for the random delay (R24), held by the
+    charger as the owner's schedule."""
     page = context.new_page()
     page.goto(f"{stack.url}/app/chargers/HOME-1/schedule")
-    assert "No schedule" in text(page) and "No tariff" in text(page)
+    assert "No plan" in text(page) and "No tariff" in text(page)
     assert "up to 600 s" in text(page)  # the random-delay status
     check_forms(page)
-    # A bad tariff changes nothing.
+    # A bad tariff changes nothing, and comes back as typed with the problem by its field.
     page.get_by_label(re.compile(r"^Price")).fill("cheap")
     page.get_by_role("button", name="Save tariff").click()
-    assert "Nothing changed: base price" in page.get_by_role("alert").inner_text()
+    assert "Nothing changed" in page.get_by_role("alert").inner_text()
+    assert "base price" in page.locator("#err-base_p").inner_text()
+    assert page.get_by_label(re.compile(r"^Price")).input_value() == "cheap"
     assert "No tariff" in text(page)
-    # A time-of-use tariff: cheap from 00:30 to 04:30.
+    # Overlapping bands are refused, naming both lines.
     page.get_by_label(re.compile(r"^Price")).fill("30")
+    page.get_by_label(re.compile("Time-of-use bands")).fill("00:30-04:30 7.5\n04:00-05:00 9")
+    page.get_by_role("button", name="Save tariff").click()
+    assert "band lines 1 and 2 overlap" in page.locator("#err-bands").inner_text()
+    # A time-of-use tariff: cheap from 00:30 to 04:30.
     page.get_by_label(re.compile("Time-of-use bands")).fill("00:30-04:30 7.5")
     page.get_by_role("button", name="Save tariff").click()
-    assert page.get_by_role("status").inner_text() == "Tariff saved (time-of-use)."
-    # Ready by 07:00 with 10 kWh at 7.4 kW on weekdays: the cheapest 1.5 h inside the
-    # default hours are 00:30-02:00, sent to the charger as its own schedule.
-    page.get_by_label("Ready by").fill("07:00")
+    assert page.get_by_role("status").inner_text().startswith("Tariff saved (time-of-use).")
+    # A bad departure field comes back next to itself, the rest as typed.
+    page.get_by_label("Leave at").fill("07:00")
+    page.get_by_label(re.compile("Energy to add")).fill("lots")
+    page.get_by_role("button", name="Plan and send").click()
+    assert "kWh to add" in page.locator("#err-energy_kwh").inner_text()
+    assert page.get_by_label(re.compile("Energy to add")).input_value() == "lots"
+    assert page.get_by_label("Leave at").input_value() == "07:00"
+    check_forms(page)
+    # Ready by 07:00 with 10 kWh at 7.4 kW on weekdays (Monday evening now): 81 min of
+    # charging and 10 min of random delay fit in the cheap band, at its latest (02:30-04:30).
     page.get_by_label(re.compile("Energy to add")).fill("10")
     page.get_by_label(re.compile("Charging power")).fill("7.4")
     page.get_by_role("button", name="Plan and send").click()
-    assert "Plan sent to the charger: ready by 07:00 with 10 kWh on Mon, Tue, Wed, Thu, Fri" in (
-        page.get_by_role("status").inner_text()
-    )
-    windows = page.locator("#schedule-windows li").all_inner_texts()
-    assert windows == [f"{d} 00:30-02:00" for d in ("Mon", "Tue", "Wed", "Thu", "Fri")]
+    done = page.get_by_role("status").inner_text()
+    assert "Plan sent to the charger. Expected 10 kWh by 04:01, about £0.75" in done, done
+    assert page.locator("#promise").inner_text().startswith("Expected 10 kWh by 04:01")
+    station = stack.chargers["HOME-1"].station
+    held = [e for e in station.profiles if e.profile.id == 7101]
+    assert len(held) == 1 and held[0].profile.purpose == "TxDefaultProfile"
+    assert station.controls.profile_flags(7101).cause.value == "user_schedule"
     shots(page, "planned")
-    # More energy than the default hours leave before 07:00 is refused, and nothing changes.
-    page.get_by_label(re.compile("Energy to add")).fill("200")
-    page.get_by_label(re.compile("Charging power")).fill("1")
-    page.get_by_role("button", name="Plan and send").click()
-    assert "default charging hours leave" in page.get_by_role("alert").inner_text()
-    assert page.locator("#schedule-windows li").count() == 5
+    page.get_by_role("button", name="Remove plan").click()
+    assert page.get_by_role("status").inner_text().startswith("Plan removed")
+    assert not [e for e in station.profiles if e.profile.id == 7101]
     page.close()
 
 
@@ -469,6 +485,11 @@ def test_garbage_forms_change_nothing(context: Any, stack: Any) -> None:
         (f"{base}/skip-delay", {"connector": "0"}),
         (f"{base}/security", {"note": "x" * 201}),
         (f"{base}/firmware", {"release": "-1"}),
+        (f"{base}/schedule/departure", {"at": "7", "energy_kwh": "1", "power_kw": "7"}),
+        (f"{base}/schedule/departure", {"at": "07:00", "days": "9", "power_kw": "7"}),
+        (f"{base}/tariff", {"base_p": "x"}),
+        (f"{base}/tariff", {"preset": "octopus_go", "day_p": "30", "night_p": "-1"}),
+        (f"{base}/tariff/agile", {"product": "AGILE-24-10-01", "region": "Z"}),
     ):
         r = post(url, form=form, max_redirects=0)
         assert r.status == 422, (url, r.status)
@@ -477,7 +498,6 @@ def test_garbage_forms_change_nothing(context: Any, stack: Any) -> None:
         (f"{base}/security", {"note": "tab\there"}, "Nothing recorded"),
         (f"{base}/security", {"note": "ok", "happened_at": "yesterday"}, "Nothing recorded"),
         (f"{base}/stop", {"transaction": "999999"}, "not running"),
-        (f"{base}/schedule/plan", {"ready_by": "7", "energy_kwh": "1", "power_kw": "7"}, "ready"),
         (f"{base}/schedule/windows", {"windows": "Funday 01:00-02:00"}, "line 1"),
     )
     for url, form, words in refused:

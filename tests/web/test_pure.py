@@ -1,5 +1,5 @@
 """The web app's pure parts: plain words for a connector's state, the weekly windows the owner
-types, tariffs, costs and cheapest-slot plans — with garbage that must be refused whole."""
+types, tariffs and costs — with garbage that must be refused whole."""
 
 from __future__ import annotations
 
@@ -10,16 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartcharge.platform.services.schedule_planner import (
-    Band,
-    Plan,
-    Tariff,
-    TariffError,
-    cheapest_windows,
-    parse_plan,
-    parse_tariff,
-    session_cost_p,
-)
+from smartcharge.platform.services.tariffs.bands import Tariff, TariffError, parse_tariff
+from smartcharge.platform.services.tariffs.cost import session_cost_p
 from smartcharge.platform.web import about, plain_words, week
 from smartcharge.platform.web.settings import WebSettings
 from smartcharge.regulations import default_schedule
@@ -103,37 +95,6 @@ def test_tariff_prices_and_session_cost() -> None:
         parse_tariff("-1", "")
     with pytest.raises(TariffError, match="band line 1"):
         parse_tariff("10", "00:30-04:30")
-
-
-def test_cheapest_slots_inside_the_default_hours() -> None:
-    tariff = Tariff(30.0, (Band(time(0, 30), time(4, 30), 7.5),))
-    plan = parse_plan("07:00", "10", "7.4", ["0", "1", "2", "3", "4"])
-    windows = cheapest_windows(
-        plan, tariff, week.windows_from_charger(default_schedule(600).to_records())
-    )
-    assert windows == [{"weekday": d, "start": "00:30", "end": "02:00"} for d in range(5)]
-    # Cheap hours outside the default hours are not used: a band in the evening peak.
-    peak_cheap = Tariff(30.0, (Band(time(17), time(21), 1.0),))
-    monday = Plan(time(23), 3.7, 7.4, (0,))
-    chosen = cheapest_windows(
-        monday, peak_cheap, week.windows_from_charger(default_schedule(600).to_records())
-    )
-    assert chosen == [{"weekday": 6, "start": "23:00", "end": "23:30"}]  # earliest, Sunday night
-    # No default hours (removed): the cheap evening band is free to use.
-    assert cheapest_windows(monday, peak_cheap, None) == [
-        {"weekday": 0, "start": "17:00", "end": "17:30"}
-    ]
-    with pytest.raises(TariffError, match="leave"):
-        cheapest_windows(
-            Plan(time(7), 200, 1, (0,)),
-            tariff,
-            week.windows_from_charger(default_schedule(600).to_records()),
-        )
-    for bad in (("7", "10", "7"), ("07:00", "0", "7"), ("07:00", "10", "99")):
-        with pytest.raises(TariffError):
-            parse_plan(*bad, ["0"])
-    with pytest.raises(TariffError, match="at least one day"):
-        parse_plan("07:00", "10", "7", [])
 
 
 def test_an_alert_stands_until_the_event_that_ends_it() -> None:
