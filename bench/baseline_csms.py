@@ -90,6 +90,29 @@ class CentralSystem(ChargePoint):
         )
         return call_result.StatusNotification()
 
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag: str) -> call_result.Authorize:
+        return call_result.Authorize(id_tag_info=await self.store.id_tags.info(id_tag, now=_now()))
+
+    @on(Action.stop_transaction)
+    async def on_stop_transaction(
+        self, transaction_id: int, meter_stop: int, timestamp: str, **kwargs: Any
+    ) -> call_result.StopTransaction:
+        now = _now()
+        await self.store.transactions.stop(
+            self.charger_id,
+            transaction_id,
+            meter_stop=meter_stop,
+            stopped_at=parse_time(timestamp),
+            reason=kwargs.get("reason"),
+            id_tag=kwargs.get("id_tag"),
+            at=now,
+        )
+        if "id_tag" not in kwargs:
+            return call_result.StopTransaction()
+        info = await self.store.id_tags.info(kwargs["id_tag"], now=now)
+        return call_result.StopTransaction(id_tag_info=info)
+
     @on(Action.start_transaction)
     async def on_start_transaction(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kwargs: Any

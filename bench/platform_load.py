@@ -17,139 +17,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import gc
 import os
 import platform as host
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import orjson
 import psutil
-from argon2 import PasswordHasher
 
-from load_client import LeanCharger, Schedule, Stats, open_charger
-from smartcharge.platform.registry import hash_charger_password
-from smartcharge.platform.store import Store
+from load_client import Schedule, Stats
+from load_setup import (
+    Database,
+    open_chargers,
+    percentile,
+    provision,
+    quiet,
+    sampled_values,
+    vm_hwm_mb,
+)
+from mix_run import print_mix, run_mix
 
 HERE = Path(__file__).parent
-PASSWORD = uuid.uuid4().hex  # the bench chargers' password, made for this run
-# One hash for all the bench chargers, made with the platform's charger parameters (cheap:
-# charger passwords are CSPRNG values, see registry.CHARGER_HASHER); `--storm` starts them with
-# a hash made with argon2-cffi's defaults, what add-charger stored before.
-CHARGER_HASH = hash_charger_password(PASSWORD)
-
-MEASURANDS = [  # smartcharge's default sampled data (docs/chargepoint.md): 10 values
-    ("Energy.Active.Import.Register", "Wh", None, "{e}"),
-    ("Power.Active.Import", "W", None, "11000"),
-    ("Current.Import", "A", "L1", "15.9"),
-    ("Current.Import", "A", "L2", "15.9"),
-    ("Current.Import", "A", "L3", "15.9"),
-    ("Voltage", "V", "L1-N", "230.0"),
-    ("Voltage", "V", "L2-N", "230.0"),
-    ("Voltage", "V", "L3-N", "230.0"),
-    ("Current.Offered", "A", None, "32.0"),
-    ("SoC", "Percent", None, "42.0"),
-]
-
-
-def sampled_values(n: int) -> str:
-    """The sampledValue array as JSON text with a `{e}` hole for the energy register."""
-    out = []
-    for measurand, unit, phase, value in MEASURANDS[:n]:
-        sv = {"value": value, "context": "Sample.Periodic", "measurand": measurand, "unit": unit}
-        if phase:
-            sv["phase"] = phase
-        out.append(orjson.dumps(sv).decode().replace("{", "{{").replace("}", "}}"))
-    return "[" + ",".join(out).replace("{{e}}", "{e}") + "]"
-
-
-async def open_chargers(
-    port: int, n: int, concurrency: int = 25, setup: bool = True, tolerate: bool = False
-) -> list[LeanCharger]:
-    """N chargers connected (`concurrency` at a time), each booted with a transaction open.
-    `tolerate`: those that fail to connect are left out instead of failing the run."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(i: int) -> LeanCharger:
-        identity = f"LOAD-{i:05d}"
-        async with gate:
-            ch = await open_charger("127.0.0.1", port, "/ocpp", identity, _basic(identity))
-            if setup:
-                await ch.setup()
-            return ch
-
-    opened = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=tolerate)
-    return [ch for ch in opened if isinstance(ch, LeanCharger)]
-
-
-def _basic(identity: str) -> str:
-    return "Basic " + base64.b64encode(f"{identity}:{PASSWORD}".encode()).decode()
-
-
-async def provision(url: str, n: int, old_hashes: bool = False) -> None:
-    """N chargers and the id tag, straight into a migrated database."""
-    from sqlalchemy import insert
-
-    from smartcharge.platform.store.models import Charger as ChargerRow
-
-    store = Store(url)
-    await store.migrate()
-    now = datetime.now(UTC)
-    password_hash = PasswordHasher().hash(PASSWORD) if old_hashes else CHARGER_HASH
-    await store.id_tags.put("BENCH", at=now)
-    async with store.engine.begin() as conn:
-        await conn.execute(
-            insert(ChargerRow),
-            [
-                {"identity": f"LOAD-{i:05d}", "password_hash": password_hash, "created_at": now}
-                for i in range(n)
-            ],
-        )
-    await store.close()
-
-
-class Database:
-    """A fresh database for one server run."""
-
-    def __init__(self, kind: str, pg: str, tmp: Path) -> None:
-        self.kind, self.pg, self.tmp = kind, pg, tmp
-        self.name = f"bench_{uuid.uuid4().hex[:10]}"
-
-    async def __aenter__(self) -> str:
-        if self.kind == "sqlite":
-            path = self.tmp / f"{self.name}.db"
-            return f"sqlite+aiosqlite:///{path}"
-        admin = await asyncpg.connect(f"postgresql://{self.pg}/test")
-        await admin.execute(f'CREATE DATABASE "{self.name}"')
-        await admin.close()
-        return f"postgresql+asyncpg://{self.pg}/{self.name}"
-
-    async def __aexit__(self, *_: object) -> None:
-        if self.kind == "postgresql":
-            admin = await asyncpg.connect(f"postgresql://{self.pg}/test")
-            await admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            await admin.close()
-
-
-def vm_hwm_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def run_server(
@@ -180,6 +72,12 @@ async def run_server(
     try:
         if args.storm:
             await storm(port, ps, args, result)
+            return result
+        if args.mix:
+            load0 = os.getloadavg()[0]
+            result.update(await run_mix(port, ps, args, values))
+            result["load_avg_1m"] = round((load0 + os.getloadavg()[0]) / 2, 2)
+            result["peak_rss_mb"] = round(vm_hwm_mb(proc.pid), 1)
             return result
         t0 = time.perf_counter()
         chargers = await open_chargers(port, args.chargers, args.connect_at_once)
@@ -279,17 +177,6 @@ async def storm(port: int, ps: psutil.Process, args: argparse.Namespace, result:
         ch.close()
 
 
-async def quiet(ps: psutil.Process, limit: float = 120.0) -> None:
-    """Wait until the server uses under 5 % of a core for a second (or `limit` s)."""
-    deadline = time.perf_counter() + limit
-    while time.perf_counter() < deadline:
-        c0 = ps.cpu_times()
-        await asyncio.sleep(1.0)
-        c1 = ps.cpu_times()
-        if c1.user - c0.user + c1.system - c0.system < 0.05:
-            return
-
-
 async def idle_dsr(
     proc: asyncio.subprocess.Process, ps: psutil.Process, result: dict[str, Any]
 ) -> None:
@@ -335,6 +222,16 @@ async def main() -> None:
         help="no load: all --chargers connect at once, with old hashes then with new ones",
     )
     parser.add_argument(
+        "--mix", action="store_true", help="the real message mix (bench/mix_run.py), per type"
+    )
+    parser.add_argument("--speed", type=float, default=1.0, help="--mix: times real time")
+    parser.add_argument("--mix-heartbeat", type=float, default=60.0, help="--mix: s")
+    parser.add_argument("--seed", type=int, default=1, help="--mix: durations drawn")
+    parser.add_argument("--per-type", action="store_true", help="--mix: then each type alone")
+    parser.add_argument("--type-rate", type=float, default=1.0, help="per charger per s")
+    parser.add_argument("--type-seconds", type=float, default=10.0)
+    parser.add_argument("--profile", type=Path, help="--per-type: py-spy per type into DIR")
+    parser.add_argument(
         "--server-loop", choices=["uvloop", "asyncio"], default="uvloop", help="both servers'"
     )
     parser.add_argument(
@@ -369,6 +266,11 @@ async def main() -> None:
                     results.append(r)
                     print(orjson.dumps(r).decode(), flush=True)
     print()
+    if args.mix:
+        print_mix(results)
+        if args.json:
+            args.json.write_text(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
+        return
     print(
         "| database | server | msg/s | p50 ms | p99 ms | CPU-s / 1000 msg | msg per CPU-s "
         "| peak RSS MB | DSR to all: s (acked) | load avg | load generator CPU |"

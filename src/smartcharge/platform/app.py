@@ -64,6 +64,7 @@ def open_store(settings: PlatformSettings) -> Store:
         settings.database,
         meter_batch_rows=settings.meter_batch_rows,
         meter_batch_delay=settings.meter_batch_ms / 1000,
+        commit_delay=settings.commit_batch_ms / 1000,
     )
 
 

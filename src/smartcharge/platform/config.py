@@ -66,6 +66,13 @@ class PlatformSettings(BaseSettings):
     call_timeout_s: float = Field(default=30.0, gt=0)
     meter_batch_rows: int = Field(default=500, ge=1)
     meter_batch_ms: float = Field(default=50.0, ge=0)
+    commit_batch_ms: float = Field(
+        default=20.0,
+        ge=0,
+        le=1000,
+        description="How long chargers' status, boot, start and stop messages gather for one "
+        "commit (store/group_commit.py); each is answered once committed.",
+    )
     last_seen_flush_s: float = Field(default=30.0, gt=0)
     api_host: str = Field(default="0.0.0.0", description="Where the REST API listens.")
     api_port: int = Field(default=8080, ge=0, le=65535)

@@ -19,6 +19,7 @@ from smartcharge.platform.store.chargers import ChargerExists, Chargers, Credent
 from smartcharge.platform.store.database import SQLITE_BUSY_TIMEOUT_MS, create_engine, sqlite_url
 from smartcharge.platform.store.dsr import Dsr
 from smartcharge.platform.store.events import Events
+from smartcharge.platform.store.group_commit import GroupCommit
 from smartcharge.platform.store.history import History
 from smartcharge.platform.store.id_tags import IdTags
 from smartcharge.platform.store.meter_values import MeterValueWriter
@@ -43,6 +44,7 @@ class Store:
         *,
         meter_batch_rows: int = 500,
         meter_batch_delay: float = 0.05,
+        commit_delay: float = 0.02,
         echo: bool = False,
         sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
     ) -> None:
@@ -50,11 +52,13 @@ class Store:
         self.engine: AsyncEngine = create_engine(
             url, echo=echo, sqlite_busy_timeout_ms=sqlite_busy_timeout_ms
         )
-        self.chargers = Chargers(self.engine)
+        # What chargers' messages write (status, boot, starts, stops): one commit per batch.
+        self.commits = GroupCommit(self.engine, max_delay=commit_delay)
+        self.chargers = Chargers(self.engine, self.commits)
         self.people = People(self.engine)
         self.id_tags = IdTags(self.engine)
-        self.transactions = Transactions(self.engine)
-        self.events = Events(self.engine)
+        self.transactions = Transactions(self.engine, self.commits)
+        self.events = Events(self.engine, self.commits)
         self.accounts = Accounts(self.engine)
         self.history = History(self.engine)
         self.dsr = Dsr(self.engine)
@@ -78,6 +82,7 @@ class Store:
             return await conn.run_sync(_migrate.current)
 
     async def close(self) -> None:
-        """Write buffered meter values, then close every connection."""
+        """Write buffered meter values and messages, then close every connection."""
+        await self.commits.drain()
         await self.meter_values.flush()
         await self.engine.dispose()

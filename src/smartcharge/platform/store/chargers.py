@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from smartcharge.platform.store.group_commit import Batch, GroupCommit
 from smartcharge.platform.store.models import Charger
 
 BOOT_FIELDS = {
@@ -41,8 +42,9 @@ class Credentials:
 
 
 class Chargers:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, commits: GroupCommit | None = None) -> None:
         self._engine = engine
+        self._commits = commits or GroupCommit(engine)  # what chargers' messages write
 
     async def add(
         self,
@@ -166,12 +168,8 @@ class Chargers:
 
     async def record_boot(self, charger_id: int, boot: Mapping[str, Any], *, at: datetime) -> None:
         values: dict[str, Any] = {column: boot.get(key) for key, column in BOOT_FIELDS.items()}
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(Charger)
-                .where(Charger.id == charger_id)
-                .values(**values, booted_at=at, last_seen_at=at)
-            )
+        values.update(booted_at=at, last_seen_at=at)
+        await self._commits.batched(_BOOTS, (charger_id, values))
 
     async def connected_node(self, identity: str) -> str | None:
         """The node holding the charger's connection (None: not connected, or unknown)."""
@@ -189,6 +187,8 @@ class Chargers:
             )
 
     async def connected(self, charger_id: int, node: str, *, at: datetime) -> None:
+        # Its own transaction, not a group commit's: the server registers the connection right
+        # after this returns, and a command must then find the node recorded.
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(Charger)
@@ -218,3 +218,21 @@ class Chargers:
             await conn.execute(
                 stmt, [{"cid": cid, "seen": seen} for cid, seen in last_seen.items()]
             )
+
+
+def _updates(columns: list[str]) -> Batch:
+    """Many chargers' rows updated (the same `columns`) in one executemany."""
+    stmt = (
+        update(Charger)
+        .where(Charger.id == bindparam("charger"))
+        .values({column: bindparam(column) for column in columns})
+    )
+
+    async def batch(conn: AsyncConnection, args: list[tuple[int, dict[str, Any]]]) -> list[None]:
+        await conn.execute(stmt, [{"charger": cid, **values} for cid, values in args])
+        return [None] * len(args)
+
+    return batch
+
+
+_BOOTS = _updates([*BOOT_FIELDS.values(), "booted_at", "last_seen_at"])

@@ -44,7 +44,12 @@ def create_engine(
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_async_engine(
-                url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=SQLITE_QUEUE_TIMEOUT_S
+                url,
+                echo=echo,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=SQLITE_QUEUE_TIMEOUT_S,
+                pool_reset_on_return=None,
             )
         else:  # pragma: no cover - an in-memory database has one static connection already
             engine = create_async_engine(url, echo=echo)

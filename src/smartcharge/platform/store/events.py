@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from smartcharge.platform.store.group_commit import GroupCommit
 from smartcharge.platform.store.models import (
     DataTransferEvent,
     FirmwareStatusEvent,
@@ -18,12 +18,13 @@ from smartcharge.platform.store.models import (
 
 
 class Events:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, commits: GroupCommit | None = None) -> None:
         self._engine = engine
+        self._commits = commits or GroupCommit(engine)
 
     async def _add(self, model: Any, **values: Any) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(insert(model).values(**values))
+        """Stored (committed with the other messages of its batch) when it returns."""
+        await self._commits.insert(model, values)
 
     async def status(
         self,

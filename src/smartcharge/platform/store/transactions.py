@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Insert, RowMapping, insert, select, update
+from sqlalchemy import Insert, RowMapping, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from smartcharge.platform.store.group_commit import GroupCommit
 from smartcharge.platform.store.models import Transaction
 
 
@@ -20,8 +22,11 @@ class Stopped:
 
 
 class Transactions:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Starts and stops are committed in group (`GroupCommit`) before they return."""
+
+    def __init__(self, engine: AsyncEngine, commits: GroupCommit | None = None) -> None:
         self._engine = engine
+        self._commits = commits or GroupCommit(engine)
 
     async def start(
         self,
@@ -37,31 +42,18 @@ class Transactions:
     ) -> int:
         """The transaction id for this start: a new one, or, for a StartTransaction sent again
         (same charger, connector, id tag, meter start and timestamp), the one it got before."""
-        key = {
+        row = {
             "charger_id": charger_id,
             "connector_id": connector_id,
             "id_tag": id_tag,
             "meter_start": meter_start,
             "started_at": started_at,
+            "id_tag_status": id_tag_status,
+            "reservation_id": reservation_id,
+            "unknown_transaction": False,
+            "created_at": at,
         }
-        async with self._engine.begin() as conn:
-            stmt = _insert_ignoring_duplicates(conn).values(
-                **key,
-                id_tag_status=id_tag_status,
-                reservation_id=reservation_id,
-                unknown_transaction=False,
-                created_at=at,
-            )
-            new_id = (await conn.execute(stmt.returning(Transaction.id))).scalar()
-            if new_id is not None:
-                return int(new_id)
-            existing = await conn.scalar(
-                select(Transaction.id).where(
-                    *(getattr(Transaction, name) == value for name, value in key.items())
-                )
-            )
-            assert existing is not None, "the conflicting start must exist"
-            return int(existing)
+        return int(await self._commits.batched(_starts, row))
 
     async def stop(
         self,
@@ -76,52 +68,19 @@ class Transactions:
     ) -> Stopped:
         """Record a StopTransaction. One for a transaction this charger never started with us is
         kept as a flagged row (`unknown_transaction`); the same stop sent again is kept once."""
-        stop = {
-            "meter_stop": meter_stop,
-            "stopped_at": stopped_at,
-            "stop_reason": reason,
-            "stop_id_tag": id_tag,
-        }
-        async with self._engine.begin() as conn:
-            connector_id = (
-                await conn.execute(
-                    update(Transaction)
-                    .where(
-                        Transaction.id == transaction_id,
-                        Transaction.charger_id == charger_id,
-                        Transaction.unknown_transaction.is_(False),
-                    )
-                    .values(**stop)
-                    .returning(Transaction.connector_id)
-                )
-            ).first()
-            if connector_id is not None:
-                return Stopped(transaction_id, unknown=False, connector_id=connector_id[0])
-            existing = await conn.scalar(
-                select(Transaction.id).where(
-                    Transaction.charger_id == charger_id,
-                    Transaction.unknown_transaction.is_(True),
-                    Transaction.reported_id == transaction_id,
-                    Transaction.meter_stop == meter_stop,
-                    Transaction.stopped_at == stopped_at,
-                )
-            )
-            if existing is not None:
-                return Stopped(int(existing), unknown=True, connector_id=None)
-            row_id = (
-                await conn.execute(
-                    insert(Transaction)
-                    .values(
-                        charger_id=charger_id,
-                        unknown_transaction=True,
-                        reported_id=transaction_id,
-                        created_at=at,
-                        **stop,
-                    )
-                    .returning(Transaction.id)
-                )
-            ).scalar_one()
-            return Stopped(int(row_id), unknown=True, connector_id=None)
+        stop = _Stop(
+            charger_id,
+            transaction_id,
+            {
+                "meter_stop": meter_stop,
+                "stopped_at": stopped_at,
+                "stop_reason": reason,
+                "stop_id_tag": id_tag,
+            },
+            at,
+        )
+        result: Stopped = await self._commits.batched(_stops, stop)
+        return result
 
     async def get(self, row_id: int) -> RowMapping | None:
         async with self._engine.connect() as conn:
@@ -143,3 +102,112 @@ def _insert_ignoring_duplicates(conn: AsyncConnection) -> Insert:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(Transaction).on_conflict_do_nothing()
     return sqlite.insert(Transaction).on_conflict_do_nothing()
+
+
+_KEY = ("charger_id", "connector_id", "id_tag", "meter_start", "started_at")
+"""What makes a start the same start sent again (the table's unique constraint)."""
+
+
+async def _starts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+    """A batch's starts in one INSERT (ON CONFLICT DO NOTHING, RETURNING the new ids with their
+    keys); a start sent again gets the id its first sending got, read by its key."""
+    stmt = _insert_ignoring_duplicates(conn).returning(
+        Transaction.id, *(getattr(Transaction, name) for name in _KEY)
+    )
+    new = {tuple(r[1:]): int(r[0]) for r in (await conn.execute(stmt, rows)).all()}
+    ids = []
+    for row in rows:
+        key = tuple(row[name] for name in _KEY)
+        tx = new.get(key)
+        if tx is None:  # sent again: its first sending is stored (this batch or before)
+            tx = await conn.scalar(
+                select(Transaction.id).where(
+                    *(getattr(Transaction, name) == row[name] for name in _KEY)
+                )
+            )
+            assert tx is not None, "the conflicting start must exist"
+        ids.append(int(tx))
+    return ids
+
+
+_starts.rank = 0  # type: ignore[attr-defined]  # before stops in the same transaction
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    charger_id: int
+    transaction_id: int
+    values: dict[str, Any]
+    at: datetime
+
+
+_STOP = (
+    update(Transaction)
+    .where(
+        Transaction.id == bindparam("tx"),
+        Transaction.charger_id == bindparam("charger"),
+        Transaction.unknown_transaction.is_(False),
+    )
+    .values(
+        meter_stop=bindparam("meter_stop"),
+        stopped_at=bindparam("stopped_at"),
+        stop_reason=bindparam("stop_reason"),
+        stop_id_tag=bindparam("stop_id_tag"),
+    )
+)
+
+
+async def _stops(conn: AsyncConnection, stops: list[_Stop]) -> list[Stopped]:
+    """A batch's stops: one SELECT finds which are ours, one executemany UPDATE stores them;
+    a stop of a transaction we never gave the charger is kept apart (`_stop_unknown`)."""
+    found = await conn.execute(
+        select(Transaction.id, Transaction.charger_id, Transaction.connector_id).where(
+            Transaction.id.in_({s.transaction_id for s in stops}),
+            Transaction.unknown_transaction.is_(False),
+        )
+    )
+    ours = {row.id: (row.charger_id, row.connector_id) for row in found}
+    known = [s for s in stops if ours.get(s.transaction_id, (None,))[0] == s.charger_id]
+    if known:
+        await conn.execute(
+            _STOP, [{"tx": s.transaction_id, "charger": s.charger_id, **s.values} for s in known]
+        )
+    results = []
+    for s in stops:
+        if ours.get(s.transaction_id, (None,))[0] == s.charger_id:
+            results.append(Stopped(s.transaction_id, False, ours[s.transaction_id][1]))
+        else:
+            results.append(await _stop_unknown(conn, s))
+    return results
+
+
+_stops.rank = 2  # type: ignore[attr-defined]  # after the starts of the same transaction
+
+
+async def _stop_unknown(conn: AsyncConnection, s: _Stop) -> Stopped:
+    """Kept as a flagged row, once however often it is sent."""
+    existing = await conn.scalar(
+        select(Transaction.id).where(
+            Transaction.charger_id == s.charger_id,
+            Transaction.unknown_transaction.is_(True),
+            Transaction.reported_id == s.transaction_id,
+            Transaction.meter_stop == s.values["meter_stop"],
+            Transaction.stopped_at == s.values["stopped_at"],
+        )
+    )
+    if existing is not None:
+        return Stopped(int(existing), unknown=True, connector_id=None)
+    row_id = (
+        await conn.execute(
+            insert(Transaction)
+            .values(
+                charger_id=s.charger_id,
+                unknown_transaction=True,
+                reported_id=s.transaction_id,
+                created_at=s.at,
+                **s.values,
+            )
+            .returning(Transaction.id)
+        )
+    ).scalar_one()
+    return Stopped(int(row_id), unknown=True, connector_id=None)

@@ -1,0 +1,193 @@
+"""Group commit: the writes of many chargers' messages in one database transaction.
+
+A StatusNotification, a BootNotification, a StartTransaction or a StopTransaction must be stored
+before it is answered; in its own transaction each one paid a BEGIN, a COMMIT (an fsync on
+SQLite) and the pool's hand-offs, 1 to 3 ms of CPU per message (bench/platform.md). Here each
+caller hands over its work, rows to insert or a function of the connection, and waits; the
+work of everyone who came in while the previous batch was being written goes in the next batch,
+one transaction, one commit. A batch starts `max_delay` seconds after its first piece of work
+came in (or at `max_items`), so that even at a few messages a second a commit serves several; a
+batch that gathered while the previous one was written goes at once, having waited as long.
+Every caller returns only once its batch is committed (or gets the error), so the answer still
+follows the commit.
+
+Rows of the same table in a batch go in one executemany. If a batch fails, it is rolled back
+and each piece of work is run again in its own transaction, so one bad message (say a status of
+a charger deleted meanwhile) fails alone and the others are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger("smartcharge.platform.store")
+
+T = TypeVar("T")
+Work = Callable[[AsyncConnection], Awaitable[Any]]
+Batch = Callable[[AsyncConnection, list[Any]], Awaitable[list[Any]]]
+"""A batch function: the work of several callers (`args`, one each) in set-based statements
+on `conn`; one result per argument, in order. `rank` (attribute, default 1) orders the groups
+within a transaction: starts (0) before anything else, stops (2) after everything else."""
+
+
+class _Item:
+    __slots__ = ("arg", "batch", "done")
+
+    def __init__(self, batch: Batch, arg: Any) -> None:
+        self.batch, self.arg = batch, arg
+        self.done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+
+async def _each(conn: AsyncConnection, works: list[Work]) -> list[Any]:
+    return [await work(conn) for work in works]
+
+
+def _inserts(model: Any) -> Batch:
+    async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[Any]:
+        await conn.execute(insert(model), rows)  # one executemany for the batch's rows
+        return [None] * len(rows)
+
+    return insert_rows
+
+
+class GroupCommit:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_items: int = 1000,
+        max_delay: float = 0.02,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if max_items < 1 or max_delay < 0:
+            raise ValueError("max_items must be at least 1 and max_delay not negative")
+        self._engine = engine
+        self._max_items, self._max_delay, self._sleep = max_items, max_delay, sleep
+        self._queue: list[_Item] = []
+        self._writing: asyncio.Task[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._insert_batches: dict[Any, Batch] = {}
+        self.batches = 0
+        self.items = 0
+
+    async def insert(self, model: Any, row: dict[str, Any]) -> None:
+        """Insert `row` into `model`'s table; return once it is committed. Give every row of a
+        model the same keys (the batch's rows go in one executemany)."""
+        batch = self._insert_batches.get(model)
+        if batch is None:
+            batch = self._insert_batches[model] = _inserts(model)
+        await self._submit(_Item(batch, row))
+
+    async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`await work(conn)` inside a batch's transaction; its result once committed. `work`
+        may run twice (the batch failed: then alone), so it must only use `conn`."""
+        result: T = await self._submit(_Item(_each, work))
+        return result
+
+    async def batched(self, batch: Batch, arg: Any) -> Any:
+        """`batch(conn, [arg, ...])` for this and the other callers' `arg`s of the same batch
+        function in the transaction; this one's result once committed. May run twice (then
+        alone), so it must only use `conn`."""
+        return await self._submit(_Item(batch, arg))
+
+    async def drain(self) -> None:
+        """Write what is waiting now, and wait until everything handed over so far is written."""
+        self._start()
+        while self._writing is not None:
+            await asyncio.gather(asyncio.shield(self._writing), return_exceptions=True)
+            self._start()
+
+    def _start(self) -> None:
+        if self._timer is not None and self._timer is not asyncio.current_task():
+            self._timer.cancel()
+        self._timer = None
+        if self._writing is None and self._queue:
+            self._writing = asyncio.create_task(self._write_all())
+
+    async def _start_later(self) -> None:
+        await self._sleep(self._max_delay)
+        self._timer = None
+        self._start()
+
+    async def _submit(self, item: _Item) -> Any:
+        self._queue.append(item)
+        if self._writing is None:
+            if len(self._queue) >= self._max_items or not self._max_delay:
+                self._start()
+            elif self._timer is None:
+                self._timer = asyncio.create_task(self._start_later())
+        # Shielded: a caller that goes away (its charger disconnected) must not cancel the
+        # batch the others wait for; its work is still done.
+        return await asyncio.shield(item.done)
+
+    async def _write_all(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[: self._max_items]
+                del self._queue[: self._max_items]
+                await self._write(batch)
+        finally:
+            self._writing = None
+            if self._queue:  # pragma: no cover - only after a cancellation at shutdown
+                self._writing = asyncio.create_task(self._write_all())
+
+    async def _write(self, batch: list[_Item]) -> None:
+        try:
+            results = await self._transaction(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                _fail(batch[0], exc)
+                return
+            reason = getattr(exc, "orig", None) or exc  # not the statement and its values
+            log.warning(
+                "group commit failed, one by one now items=%d reason=%s: %s",
+                len(batch),
+                type(reason).__name__,
+                reason,
+            )
+            for item in batch:
+                try:
+                    result = (await self._transaction([item]))[0]
+                except Exception as one:
+                    _fail(item, one)
+                else:
+                    _succeed(item, result)
+            return
+        except BaseException as exc:  # cancelled: the callers must not wait forever
+            for item in batch:
+                _fail(item, exc)
+            raise
+        self.batches += 1
+        self.items += len(batch)
+        for item, result in zip(batch, results, strict=True):
+            _succeed(item, result)
+
+    async def _transaction(self, batch: list[_Item]) -> list[Any]:
+        results: list[Any] = [None] * len(batch)
+        groups: dict[Batch, list[int]] = {}
+        for i, item in enumerate(batch):
+            groups.setdefault(item.batch, []).append(i)
+        ordered = sorted(groups.items(), key=lambda group: getattr(group[0], "rank", 1))
+        async with self._engine.begin() as conn:
+            for fn, indexes in ordered:
+                out = await fn(conn, [batch[i].arg for i in indexes])
+                for i, result in zip(indexes, out, strict=True):
+                    results[i] = result
+        return results
+
+
+def _succeed(item: _Item, result: Any) -> None:
+    if not item.done.done():
+        item.done.set_result(result)
+
+
+def _fail(item: _Item, exc: BaseException) -> None:
+    if not item.done.done():
+        item.done.set_exception(exc)
+        item.done.exception()  # retrieved: a caller that went away does not log it as lost
