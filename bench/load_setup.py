@@ -60,7 +60,7 @@ async def open_chargers(
     async def one(i: int) -> LeanCharger:
         identity = f"LOAD-{i:05d}"
         async with gate:
-            ch = await open_charger("127.0.0.1", port, "/ocpp", identity, _basic(identity))
+            ch = await open_charger("127.0.0.1", port, "/ocpp", identity, basic_auth(identity))
             if setup:
                 await ch.setup()
             return ch
@@ -69,7 +69,7 @@ async def open_chargers(
     return [ch for ch in opened if isinstance(ch, LeanCharger)]
 
 
-def _basic(identity: str) -> str:
+def basic_auth(identity: str) -> str:
     return "Basic " + base64.b64encode(f"{identity}:{PASSWORD}".encode()).decode()
 
 

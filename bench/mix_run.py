@@ -67,8 +67,11 @@ async def run_mix(
     await asyncio.sleep(first + args.warmup - loop.time())
     cpu0, w0 = _cpu(ps), time.perf_counter()
     stats.measuring = True
+    spy = await _profile(ps.pid, "mix", args.seconds, args) if args.profile else None
     await asyncio.sleep(args.seconds)
     stats.measuring = False
+    if spy is not None:
+        await spy.wait()
     cpu, wall = _cpu(ps) - cpu0, time.perf_counter() - w0
     runner.cancel()
     await asyncio.gather(runner, return_exceptions=True)
@@ -130,7 +133,7 @@ async def per_type(
         runner = asyncio.create_task(schedule.run(until))
         await asyncio.sleep(first + 2.0 - loop.time())
         stats.measuring = True
-        spy = await _profile(ps.pid, kind, args) if args.profile else None
+        spy = await _profile(ps.pid, kind, args.type_seconds, args) if args.profile else None
         slices: list[float] = []
         by = stats.by_type[kind]
         cpu_all, n_all = 0.0, 0
@@ -159,7 +162,9 @@ async def per_type(
     return out
 
 
-async def _profile(pid: int, kind: str, args: argparse.Namespace) -> asyncio.subprocess.Process:
+async def _profile(
+    pid: int, kind: str, seconds: float, args: argparse.Namespace
+) -> asyncio.subprocess.Process:
     """py-spy (not a dependency: `.venv/bin/pip install py-spy`) on the server for the phase."""
     args.profile.mkdir(parents=True, exist_ok=True)
     return await asyncio.create_subprocess_exec(
@@ -171,7 +176,7 @@ async def _profile(pid: int, kind: str, args: argparse.Namespace) -> asyncio.sub
         "-f",
         "raw",
         "-d",
-        str(int(args.type_seconds) - 1),
+        str(max(1, int(seconds) - 1)),
         "-p",
         str(pid),
         "-o",

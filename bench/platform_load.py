@@ -35,11 +35,11 @@ from load_setup import (
     open_chargers,
     percentile,
     provision,
-    quiet,
     sampled_values,
     vm_hwm_mb,
 )
 from mix_run import print_mix, run_mix
+from storm_run import storm
 
 HERE = Path(__file__).parent
 
@@ -71,7 +71,7 @@ async def run_server(
     result: dict[str, Any] = {"server": server, "hashes": hashes}
     try:
         if args.storm:
-            await storm(port, ps, args, result)
+            await storm(port, ps, args, result, Path(log.name))
             return result
         if args.mix:
             load0 = os.getloadavg()[0]
@@ -154,29 +154,6 @@ async def run_server(
     return result
 
 
-async def storm(port: int, ps: psutil.Process, args: argparse.Namespace, result: Any) -> None:
-    """A reconnect storm: all chargers connect at once (as when a node dies and its chargers
-    come to this one). Wall time, how many got through (websockets gives a handshake 10 s),
-    and the server's CPU until it is quiet again (password checks of given-up logins go on)."""
-    cpu0, t0 = ps.cpu_times(), time.perf_counter()
-    chargers = await open_chargers(port, args.chargers, args.chargers, setup=False, tolerate=True)
-    wall = time.perf_counter() - t0
-    await quiet(ps)
-    cpu1 = ps.cpu_times()
-    cpu = cpu1.user - cpu0.user + cpu1.system - cpu0.system
-    result["storm"] = {
-        "hashes": result["hashes"],
-        "chargers": args.chargers,
-        "connected": len(chargers),
-        "seconds": round(wall, 2),
-        "server_cpu_s": round(cpu, 2),
-        "server_cpu_ms_per_login": round(1000 * cpu / args.chargers, 2),
-        "load_avg_1m": round(os.getloadavg()[0], 2),
-    }
-    for ch in chargers:
-        ch.close()
-
-
 async def idle_dsr(
     proc: asyncio.subprocess.Process, ps: psutil.Process, result: dict[str, Any]
 ) -> None:
@@ -219,7 +196,12 @@ async def main() -> None:
     parser.add_argument(
         "--storm",
         action="store_true",
-        help="no load: all --chargers connect at once, with old hashes then with new ones",
+        help="no load: all --chargers connect and boot at once (bench/storm_run.py)",
+    )
+    parser.add_argument(
+        "--storm-old-hashes",
+        action="store_true",
+        help="--storm: first with hashes made with argon2-cffi's defaults",
     )
     parser.add_argument(
         "--mix", action="store_true", help="the real message mix (bench/mix_run.py), per type"
@@ -254,7 +236,9 @@ async def main() -> None:
         tmp = Path(tmpdir)
         # --storm: once with hashes made with argon2-cffi's defaults (what add-charger stored
         # before), once with the charger parameters; otherwise the charger parameters.
-        hashes = ["argon2 defaults", "charger (t=1, 1 MiB)"] if args.storm else ["charger"]
+        hashes = ["charger (t=1, 1 MiB)"] if args.storm else ["charger"]
+        if args.storm_old_hashes:
+            hashes.insert(0, "argon2 defaults")
         for kind in args.databases:
             for server in args.servers:
                 for hash_kind in hashes:
@@ -281,9 +265,11 @@ async def main() -> None:
             st = r["storm"]
             print(
                 f"| {r['database']} | {r['server']} | storm of {st['chargers']}, "
-                f"{st['hashes']} hashes | {st['connected']} connected | {st['seconds']} s | "
+                f"{st['hashes']} hashes | {st['connected']} connected | last accepted "
+                f"{st['last_accepted_s']} s, last booted {st['last_booted_s']} s | "
                 f"{st['server_cpu_s']} CPU-s | {st['server_cpu_ms_per_login']} ms/login | "
-                f"load {st['load_avg_1m']} |"
+                f"{st['handshakes_timed_out_logged']} timed out, "
+                f"{st['handshakes_failed_logged']} failed (server log) | load {st['load_avg_1m']} |"
             )
             continue
         if "dsr_idle" in r:

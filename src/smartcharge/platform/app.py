@@ -112,6 +112,7 @@ class PlatformApp:
                 total=settings.ocpp_max_connections,
                 per_address=settings.ocpp_max_per_address,
             ),
+            handshake_timeout=settings.ocpp_handshake_timeout_s,
             throttle=Throttle(
                 max_events=settings.ocpp_handshakes_per_hour,
                 window=3600.0,

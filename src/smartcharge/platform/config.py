@@ -56,6 +56,13 @@ class PlatformSettings(BaseSettings):
     http_header_timeout_s: float = Field(default=10.0, gt=0, le=300)
     http_body_timeout_s: float = Field(default=30.0, gt=0, le=3600)
     tls_handshake_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    ocpp_handshake_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=300,
+        description="How long a charger's opening handshake (TLS and WebSocket upgrade) may "
+        "take; one that runs out is logged at warning level.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         max_length=100,

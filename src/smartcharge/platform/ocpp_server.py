@@ -34,6 +34,7 @@ from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.connection_limits import ConnectionLimits
 from smartcharge.platform.errors import ChargerOffline
+from smartcharge.platform.handshake_log import logged_handshakes
 from smartcharge.platform.lockout import Lockout, Throttle
 from smartcharge.platform.ocpp_admission import (
     SUBPROTOCOL,
@@ -90,6 +91,7 @@ class OcppServer:
         cluster: Cluster | None = None,
         now: Callable[[], datetime] = _utcnow,
         connections: ConnectionLimits | None = None,
+        handshake_timeout: float = 10.0,
         throttle: Throttle | None = None,
     ) -> None:
         if security_profile not in (1, 2, 3):
@@ -112,6 +114,7 @@ class OcppServer:
             throttle=throttle,
         )
         self.heartbeat_interval = heartbeat_interval
+        self.handshake_timeout = handshake_timeout
         self.call_timeout = call_timeout
         self.node_id = node_id
         self.cluster = cluster  # None: a single node, commands reach local chargers only
@@ -138,7 +141,13 @@ class OcppServer:
             process_request=self._check_request,
             server_header="smartcharge",
             logger=ws_log,
-            create_connection=limited_connections(self.limits),
+            # The handshake's limit is kept by the connection class, which logs one that runs
+            # out (handshake_log.py); the TLS handshake has the same limit.
+            open_timeout=None,
+            create_connection=logged_handshakes(
+                limited_connections(self.limits), self.handshake_timeout
+            ),
+            ssl_handshake_timeout=self.handshake_timeout if self._ssl else None,
         )
         self._flusher = asyncio.create_task(self._flush_last_seen_forever())
         log.info(

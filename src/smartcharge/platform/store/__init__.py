@@ -45,6 +45,8 @@ class Store:
         meter_batch_rows: int = 500,
         meter_batch_delay: float = 0.05,
         commit_delay: float = 0.02,
+        commit_max_items: int = 1000,
+        id_tag_cache_s: float = 30.0,
         echo: bool = False,
         sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
     ) -> None:
@@ -53,10 +55,10 @@ class Store:
             url, echo=echo, sqlite_busy_timeout_ms=sqlite_busy_timeout_ms
         )
         # What chargers' messages write (status, boot, starts, stops): one commit per batch.
-        self.commits = GroupCommit(self.engine, max_delay=commit_delay)
+        self.commits = GroupCommit(self.engine, max_items=commit_max_items, max_delay=commit_delay)
         self.chargers = Chargers(self.engine, self.commits)
         self.people = People(self.engine)
-        self.id_tags = IdTags(self.engine)
+        self.id_tags = IdTags(self.engine, cache_s=id_tag_cache_s)
         self.transactions = Transactions(self.engine, self.commits)
         self.events = Events(self.engine, self.commits)
         self.accounts = Accounts(self.engine)
