@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from smartcharge import __version__, logs, operator_cli
+from smartcharge.chargepoint.hardware.cli import hardware_app
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="smartcharge: UK smart charging."
 )
 chargepoint_app = typer.Typer(no_args_is_help=True, help="The charge point software.")
 app.add_typer(chargepoint_app, name="chargepoint")
+chargepoint_app.add_typer(hardware_app, name="hardware")
 
 
 def _out(message: str) -> None:

@@ -45,6 +45,8 @@ def test_the_platform_and_compliance_extras_carry_them_and_dev_has_all() -> None
         # what `smartcharge chargepoint run` loads, with the real device drivers
         "smartcharge.chargepoint.daemon, smartcharge.chargepoint.app, "
         "smartcharge.chargepoint.hardware.devices.build",
+        # the installer's tools
+        "smartcharge.chargepoint.hardware.probe, smartcharge.chargepoint.hardware.cli",
     ],
 )
 def test_R36_the_charger_process_imports_none_of_them(modules: str) -> None:

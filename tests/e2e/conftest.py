@@ -34,6 +34,7 @@ async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[Make
         identity: str = "CP1",
         speed: float = 20.0,
         prepare: Callable[[ChargePointApp], None] | None = None,
+        clock: Any = None,
         **extra: Any,
     ) -> Running:
         """`prepare` runs on the app before it boots (say, a car already plugged in)."""
@@ -48,7 +49,9 @@ async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[Make
             "charging": {"random_delay_max_s": 0},
             **extra,
         }
-        app = ChargePointApp(parse_config(data, base_dir=tmp_path), rng=random.Random(7))
+        app = ChargePointApp(
+            parse_config(data, base_dir=tmp_path), rng=random.Random(7), clock=clock
+        )
         if prepare is not None:
             prepare(app)
         task = asyncio.ensure_future(app.run())

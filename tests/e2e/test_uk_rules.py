@@ -90,15 +90,57 @@ async def test_R17_R7_a_whole_day_offline_charges_only_in_the_default_hours_with
         simulator={"speed": 2400.0, "start_time": MONDAY_17_00_UK},
         charging={"random_delay_max_s": 600},
     )
+    await a_whole_day_offline(cp, cp.hw)
+
+
+async def test_R17_R7_the_weekday_plug_in_through_the_device_drivers(make_cp: MakeCP) -> None:
+    """The same day, with the charger on its real drivers: an SDM630 meter and an EVSE-DIN board
+    per connector over Modbus TCP, simulated at the protocol level by the simulated EV physics."""
+    from smartcharge.chargepoint.hardware.device_sims.rig import DeviceRig
+    from smartcharge.chargepoint.hardware.simulated import SimulatedHardware
+    from smartcharge.sim.clock import SimulatedClock
+
+    speed = 1200.0
+    clock = SimulatedClock(datetime.fromisoformat(MONDAY_17_00_UK), speed)
+    world = SimulatedHardware(clock, connectors=2)
+    rig = DeviceRig(world)
+    table = await rig.start()
+    table["poll_interval_s"] = 0.1
+
+    def cable(app: Any) -> None:  # the charger's uplink is the simulated world's network cable
+        app.hardware.network = world.simulated_network
+        world.simulated_network.on_change(app._on_network)
+
+    try:
+        cp = await make_cp(
+            simulator={"speed": speed, "start_time": MONDAY_17_00_UK},
+            charging={"random_delay_max_s": 600},
+            hardware=table,
+            clock=clock,
+            prepare=cable,
+        )
+        await a_whole_day_offline(cp, world, timeout=180)
+        assert rig.meter_server.requests > 100 and rig.controller_server.requests > 100
+        truth = world.connector(1).simulated_meter.read().energy_import_wh
+        reported = cp.app.hardware.connectors[1].meter.read().energy_import_wh
+        assert truth > 20_000 and abs(reported - truth) < 0.02 * truth  # read over Modbus
+    finally:
+        await rig.stop()
+
+
+async def a_whole_day_offline(cp: Running, world: Any, timeout: float = 90) -> None:
     await cp.until_status(1, "Available")
-    await start_session(cp)
-    cp.hw.set_network(False)
+    world.plug(1, battery_kwh=200.0, soc=10.0, max_power_w=11000.0)
+    res = await cp.call(call.RemoteStartTransaction(id_tag="UK1", connector_id=1))
+    assert res.status == "Accepted"
+    await cp.until(lambda: cp.state(1)["transaction_id"] is not None)
+    world.set_network(False)
     await cp.until(lambda: cp.state(1)["limit_cause"] == "default_hours")
     assert cp.state(1)["limit_a"] == 0.0
     assert "charging starts at Mon 22:00" in cp.state(1)["limit_reason"]
     # Let a whole simulated day pass, to 17:30 UK time on Tuesday.
     evening = datetime.fromisoformat("2026-06-02T16:30:00+00:00")
-    await cp.until(lambda: cp.app.clock.now() >= evening, timeout=90)
+    await cp.until(lambda: cp.app.clock.now() >= evening, timeout=timeout)
     assert not cp.app.hardware.network.is_up()
     log = changes(cp)
     starts = [uk_time(t) for t, a, _ in log if a > 0]
@@ -292,3 +334,31 @@ async def test_R26_response_dsr_at_18_lowers_the_rate_at_once(make_cp: MakeCP) -
     assert cp.state(1)["limit_reason"] == "reduced by a grid event until Mon 18:30"
     at, _, cause = changes(cp)[-1]
     assert cause == "dsr" and six_pm <= at <= six_pm + timedelta(seconds=5)
+
+
+async def test_R17_R18_an_untrusted_clock_charges_only_on_charge_now_until_time_arrives(
+    make_cp: MakeCP,
+) -> None:
+    """Booted with no real-time clock, no NTP and no time from the central system (its time is not
+    taken on a simulated timeline): inside what the clock calls default hours both connectors
+    wait, "charge now" charges connector 1, and once the time is known the default hours apply
+    to connector 2 again."""
+    from smartcharge.chargepoint.clock_trust import ClockTrust
+
+    def untrusted(app: Any) -> None:
+        app.trust = ClockTrust(always=False, synchronised=lambda: False)
+
+    cp = await make_cp(simulator={"speed": 20.0, "start_time": SATURDAY_NOON_UK}, prepare=untrusted)
+    await cp.until_status(2, "Available")
+    await start_session(cp, 1)
+    await start_session(cp, 2)
+    for n in (1, 2):
+        await cp.until(lambda n=n: cp.state(n)["limit_reason"] == "waiting for the clock to be set")
+        assert cp.state(n)["limit_a"] == 0
+    assert (await uk(cp, "ChargeNow", {"connectorId": 1}))[0] == "Accepted"
+    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
+    assert cp.state(1)["limit_cause"] == "owner_override"
+    assert cp.state(2)["limit_a"] == 0
+    cp.app.trust.central_time_seen()  # what a plausible BootNotification/Heartbeat time does
+    await cp.until(lambda: cp.state(2)["limit_a"] == 32.0)
+    assert cp.state(2)["limit_cause"] == "default_hours"

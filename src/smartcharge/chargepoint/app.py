@@ -25,6 +25,8 @@ from smartcharge.chargepoint.handlers import Handlers
 from smartcharge.chargepoint.hardware.choose import (
     HardwareRunner,
     build_hardware,
+    clock_trust,
+    ntp_authoritative,
     production_clock,
 )
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
@@ -69,6 +71,7 @@ class ChargePointApp:
         # offset is the correction adopted from the central system's time (system_time.py).
         self.clock = AdjustedClock(clock or production_clock(config))
         self.rng = rng or random.SystemRandom()
+        self.trust = clock_trust(config, self.clock.inner)  # peak hours need a right clock
         self.hardware = build_hardware(config, self.clock)
         self.runner = HardwareRunner(config, self.hardware, self._state, self._poke)
         self.control = self.runner.control
@@ -89,7 +92,7 @@ class ChargePointApp:
         self.firmware: FirmwareManager | None = None
         self._factory_reset = False
 
-    def _poke(self) -> None:
+    def _poke(self) -> None:  # a device changed: the station looks now, not at its next tick
         if self.station is not None:
             self.station.poke()
 
@@ -116,11 +119,8 @@ class ChargePointApp:
         return self.station.state() if self.station is not None else {}
 
     @property
-    def simulator(self) -> SimulatedHardware:
-        """The simulated charger (demo, tests); an error on a charger that runs on devices."""
-        if not isinstance(self.hardware, SimulatedHardware):
-            raise RuntimeError("this charger runs on devices, not the simulator")
-        return self.hardware
+    def simulator(self) -> SimulatedHardware:  # the simulated charger (demo, tests)
+        return self.runner.simulator
 
     @property
     def control_port(self) -> int:
@@ -157,9 +157,8 @@ class ChargePointApp:
         )
         await api.start(cfg.owner_api.host, cfg.owner_api.port, tls.server_context(cert, key))
         self.owner_api = api
-        log.info(
-            "owner API on https port %s (certificate SHA-256 %s)", api.port, tls.fingerprint(cert)
-        )
+        fingerprint = tls.fingerprint(cert)
+        log.info("owner API on https port %s (certificate SHA-256 %s)", api.port, fingerprint)
 
     def _condition(self) -> dict[str, Any]:  # the owner API's status (software_integrity.py)
         return condition(self.integrity, self.firmware, self.station)
@@ -171,9 +170,8 @@ class ChargePointApp:
 
     @staticmethod
     def _reset_refusal(station: Station) -> str | None:
-        if any(c.tx_local_id is not None for c in station.connectors.values()):
-            return "a charging session is running; stop it first"
-        return None
+        busy = any(c.tx_local_id is not None for c in station.connectors.values())
+        return "a charging session is running; stop it first" if busy else None
 
     def _request_factory_reset(
         self, station: Station, events: SecurityEvents, by: str = "the owner"
@@ -201,6 +199,8 @@ class ChargePointApp:
             invalid=lambda what: security.events.invalid_message(what),
             threshold_s=cfg.clock.sync_threshold_s,
             enabled=cfg.sync_clock,
+            on_plausible=self.trust.central_time_seen,
+            authoritative=ntp_authoritative(self.clock.inner),
         )
         time_sync.restore()  # before anything of this boot reads the time
         self.hardware.restore_registers(
@@ -342,7 +342,7 @@ class ChargePointApp:
             reconnect=link.reconnect,
             firmware_status=firmware.send_signed_firmware_status,
         )
-        station.online = link
+        station.online, station.clock_trusted = link, self.trust.trusted
         station.storage_failed = security.events.storage_failed
         self.station, self.link, self.security = station, link, security
         while self._tampers:

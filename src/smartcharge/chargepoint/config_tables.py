@@ -78,6 +78,9 @@ class ClockConfig(Table):
 
     sync_from_csms: bool | None = None
     sync_threshold_s: Annotated[float, AfterValidator(float_range(1, 3600))] = 5.0
+    # The board keeps time across power cuts (a battery-backed real-time clock): its clock is
+    # trusted from boot (clock_trust.py); without one, only once NTP or the central system set it.
+    rtc: bool = False
 
 
 class OwnerApiConfig(Table):

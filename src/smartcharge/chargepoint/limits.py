@@ -98,11 +98,19 @@ def decide(
     dsr_events: tuple[DsrEvent, ...] = (),
     charge_point_cap_a: float | None = None,
     site_limit_a: float | None = None,
+    clock_trusted: bool = True,
 ) -> dict[int, Decision]:
-    """The decision for every connector at `now` (UTC-aware)."""
+    """The decision for every connector at `now` (UTC-aware). While the charger cannot trust its
+    clock (clock_trust.py) the default hours and the owner's schedule wait: only "charge now"
+    (or default hours the owner removed) lets energy flow, never a guess at peak hours."""
     out: dict[int, Decision] = {}
+    timed = default_hours is not None or user_schedule is not None
     for n, c in connectors.items():
-        d = _one(now, c, default_hours, user_schedule, dsr_events) if c.charging else IDLE
+        d = IDLE
+        if c.charging and timed and not clock_trusted:
+            d = _untrusted_clock(now, c, dsr_events)
+        elif c.charging:
+            d = _one(now, c, default_hours, user_schedule, dsr_events)
         if 0 < d.limit_a < MIN_CHARGING_A:
             # Below 6 A the pilot cannot offer energy at all (IEC 61851-1): say 0, same cause.
             d = replace(d, limit_a=0.0)
@@ -125,6 +133,23 @@ def decide(
     return out
 
 
+def _override(c: ConnectorInput) -> Decision:
+    # The owner's "charge now" is what lets energy flow: an override, so no delay (R26).
+    who = "owner" if c.override_cause is Cause.OWNER_OVERRIDE else "user"
+    return Decision(c.hardware_max_a, c.override_cause, f"charging now: {who} override")
+
+
+def _untrusted_clock(
+    now: datetime, c: ConnectorInput, dsr_events: tuple[DsrEvent, ...]
+) -> Decision:
+    """No trusted time (clock_trust.py): energy only on the owner's word, the central system's
+    limits and DSR still applying."""
+    if not c.charge_now:
+        return Decision(0.0, Cause.DEFAULT_HOURS, "waiting for the clock to be set")
+    d = _one(now, c, None, None, dsr_events)
+    return _override(c) if d.cause is Cause.PLUG_IN else d
+
+
 def _one(
     now: datetime,
     c: ConnectorInput,
@@ -135,9 +160,7 @@ def _one(
     d = Decision(c.hardware_max_a, Cause.PLUG_IN, f"charging at the {c.hardware_max_a:g} A limit")
     if default_hours is not None and not allowed(default_hours, now):
         if c.charge_now:
-            # The owner's "charge now" is what lets energy flow: an override, so no delay (R26).
-            who = "owner" if c.override_cause is Cause.OWNER_OVERRIDE else "user"
-            d = Decision(c.hardware_max_a, c.override_cause, f"charging now: {who} override")
+            d = _override(c)
         else:
             until = next_change(default_hours, now)
             when = f": charging starts at {_local(until)}" if until else ""

@@ -127,6 +127,7 @@ class Station:
         self.max_current_a = max_current_a
         self.phases = phases
         self.online: Online | None = None
+        self.clock_trusted: Callable[[], bool] = lambda: True  # clock_trust.py (app.py sets it)
         self.controls = controls or OwnerControls(store)
         self.rng = rng or secrets.SystemRandom()  # R22: a CSPRNG unless a test seeds one
         self.site_limit_a = site_limit_a
@@ -347,6 +348,7 @@ class Station:
             dsr_events=self.controls.dsr_events(),
             charge_point_cap_a=charge_point_cap(self.profiles, now, phases=self.phases),
             site_limit_a=self.site_limit_a,
+            clock_trusted=self.clock_trusted(),
         )
 
     def _within_caps(

@@ -69,7 +69,14 @@ class TimeSync:
         invalid: Callable[[str], None],
         threshold_s: float,
         enabled: bool,
+        on_plausible: Callable[[], None] = lambda: None,
+        authoritative: Callable[[], bool] = lambda: False,
     ) -> None:
+        # `on_plausible`: the central system's time was believable (clock_trust.py).
+        # `authoritative`: the system clock is kept right by NTP; the central system's time
+        # then corrects nothing, and no correction from an earlier boot is applied.
+        self._on_plausible = on_plausible
+        self._authoritative = authoritative
         self.clock = clock
         self._store = store
         self._record = record
@@ -81,7 +88,7 @@ class TimeSync:
         """At start: the offset adopted before the restart (0 when none, or sync is off)."""
         saved = self._store.setting(OFFSET_KEY)
         offset = 0.0
-        if self.enabled and saved is not None:
+        if self.enabled and saved is not None and not self._authoritative():
             try:
                 offset = float(saved)
             except ValueError:
@@ -108,9 +115,10 @@ class TimeSync:
                 f"currentTime {format_time(theirs)} refused: outside {RELEASED.year}..+30 years"
             )
             return False
+        self._on_plausible()
         old = self.clock.now()
         error = (theirs - old).total_seconds()
-        if abs(error) <= self.threshold_s:
+        if abs(error) <= self.threshold_s or self._authoritative():
             return False
         self.clock.offset_s += error
         try:

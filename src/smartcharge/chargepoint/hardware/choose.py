@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from smartcharge.chargepoint.clock_trust import ClockTrust, kernel_synchronised
 from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.clock import Clock, SystemClock
@@ -32,6 +33,12 @@ def production_clock(config: ChargePointConfig) -> Clock:
     if sim.start_time is None and sim.speed == 1:
         return SystemClock()
     return SimulatedClock(sim.start_time, sim.speed)
+
+
+def clock_trust(config: ChargePointConfig, clock: Clock) -> ClockTrust:
+    """Simulated clocks and a board with a real-time clock are trusted from boot; the system
+    clock once NTP or the central system has set it (clock_trust.py)."""
+    return ClockTrust(always=config.clock.rtc or not isinstance(clock, SystemClock))
 
 
 def build_hardware(config: ChargePointConfig, clock: Clock) -> SimulatedHardware | DeviceHardware:
@@ -54,6 +61,11 @@ def build_hardware(config: ChargePointConfig, clock: Clock) -> SimulatedHardware
     )
 
 
+def ntp_authoritative(clock: Clock) -> Callable[[], bool]:
+    """Whether NTP keeps the clock right (only the system clock can be)."""
+    return kernel_synchronised if isinstance(clock, SystemClock) else (lambda: False)
+
+
 class HardwareRunner:
     """Starts what the chosen hardware needs beside the charge point: the simulator's control
     API, or the drivers' poll loop (after one full poll, so the first boot sees real states)."""
@@ -73,6 +85,13 @@ class HardwareRunner:
             self.control = ControlApi(hardware, state_provider=state)
         else:
             hardware.on_change(poke)
+
+    @property
+    def simulator(self) -> SimulatedHardware:
+        """The simulated charger; an error on a charger that runs on devices."""
+        if not isinstance(self.hardware, SimulatedHardware):
+            raise RuntimeError("this charger runs on devices, not the simulator")
+        return self.hardware
 
     @property
     def control_port(self) -> int:

@@ -26,18 +26,25 @@ class ModbusDeviceServer:
         self.silent = False
         self.mangle: Callable[[bytes], bytes] | None = None
         self.requests = 0
+        self._units = {d.unit for d in self.devices}
+        self._stranger = False
+        self._tcp = False
         self._server: ModbusTcpServer | ModbusSerialServer | None = None
 
     def _trace(self, sending: bool, data: bytes) -> bytes:
         if not sending:
             self.requests += 1
+            # A request for an id nobody here has gets silence, as on an RS-485 line.
+            unit_at = 6 if self._tcp else 0
+            self._stranger = len(data) > unit_at and data[unit_at] not in self._units
             return data
-        if self.silent:
+        if self.silent or self._stranger:
             return b""
         return self.mangle(data) if self.mangle is not None else data
 
     async def start_tcp(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Serve Modbus TCP; returns the port (0: a free one)."""
+        self._tcp = True
         server = ModbusTcpServer(
             [d.sim_device() for d in self.devices],
             address=(host, port),
