@@ -17,8 +17,8 @@ from ocpp.v16 import call
 from platform_harness import MakePlatform, Peer, Platform, now_iso
 from sqlalchemy import func, select
 
-from smartcharge.platform.api import accounts as accounts_api
 from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
+from smartcharge.platform.services import sign_in
 from smartcharge.platform.store.models import DsrEvent, User
 
 OpenPeer = Callable[..., Awaitable[Peer]]
@@ -71,14 +71,14 @@ async def test_a_password_is_verified_once_per_login_not_per_request(
 ) -> None:
     password = await add_user(platform, "bob@example.org", "owner")
     calls = 0
-    real = accounts_api.verify_password_async
+    real = sign_in.verify_password_async
 
     async def counting(password_hash: str | None, given: str) -> bool:
         nonlocal calls
         calls += 1
         return await real(password_hash, given)
 
-    monkeypatch.setattr(accounts_api, "verify_password_async", counting)
+    monkeypatch.setattr(sign_in, "verify_password_async", counting)
     async with httpx.AsyncClient(base_url=api_url(platform)) as web:
         r = await web.post(
             "/api/auth/login", json={"email": "bob@example.org", "password": password}

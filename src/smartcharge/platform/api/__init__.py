@@ -17,7 +17,6 @@ from smartcharge.platform.api import (
     device,
     dsr,
     firmware,
-    pages,
     passwords,
     schedules,
     security,
@@ -40,7 +39,6 @@ ROUTERS = (
     security.router,
     passwords.router,
     dsr.router,
-    pages.router,
 )
 
 

@@ -16,10 +16,10 @@ from smartcharge.platform.api.auth import (
     Caller,
     CallerDep,
     TokenCache,
-    new_token,
+    client_address,
     role,
+    set_session_cookie,
 )
-from smartcharge.platform.api.context import ApiContext
 from smartcharge.platform.api.schemas import (
     LoginRequest,
     NewTokenOut,
@@ -32,6 +32,7 @@ from smartcharge.platform.api.schemas import (
     UserOut,
 )
 from smartcharge.platform.registry import PASSWORD_BYTES, hash_password, verify_password_async
+from smartcharge.platform.services import sign_in
 from smartcharge.platform.store.accounts import Account, UserExists
 
 log = logging.getLogger("smartcharge.platform.api")
@@ -43,61 +44,6 @@ def user_out(account: Account) -> UserOut:
     return UserOut(id=account.id, email=account.email, role=account.role, site=account.site)  # type: ignore[arg-type]
 
 
-class LoginFailed(Exception):
-    def __init__(self, status_code: int, message: str, retry_after: float = 0) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.message = message
-        self.retry_after = retry_after
-
-
-async def login(ctx: ApiContext, email: str, password: str, address: str) -> tuple[Account, str]:
-    """Check the password (once: argon2 in a worker thread) and open a session; returns the
-    account and the session token. An address with too many failures is locked out."""
-    locked = ctx.login_lockout.remaining(address)
-    if locked > 0:
-        raise LoginFailed(429, "too many failed logins: try again later", locked)
-    found = await ctx.store.accounts.login_record(email)
-    password_hash = found[1] if found else None
-    # Verified even for an unknown address (against a dummy hash): same work, same time.
-    ok = await verify_password_async(password_hash, password)
-    if found is None or not ok:
-        now_locked = ctx.login_lockout.failure(address)
-        log.warning(
-            "login refused address=%s%s", address, " (now locked out)" if now_locked else ""
-        )
-        raise LoginFailed(401, "wrong e-mail address or password")
-    ctx.login_lockout.success(address)
-    account = found[0]
-    token = new_token()
-    now = ctx.now()
-    await ctx.store.accounts.add_token(
-        account.id,
-        token,
-        kind="session",
-        at=now,
-        expires_at=now + timedelta(seconds=ctx.session_ttl_s),
-    )
-    log.info("login user_id=%s role=%s", account.id, account.role)
-    return account, token
-
-
-def set_session_cookie(response: Response, ctx: ApiContext, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(ctx.session_ttl_s),
-        httponly=True,
-        secure=ctx.secure_cookies,
-        samesite="lax",
-        path="/",
-    )
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post(
     "/api/auth/login",
     response_model=UserOut,
@@ -105,11 +51,7 @@ def client_address(request: Request) -> str:
 )
 async def api_login(body: LoginRequest, request: Request, response: Response, ctx: Api) -> UserOut:
     """Log in: sets the session cookie (HttpOnly, SameSite=Lax) the web app uses."""
-    try:
-        account, token = await login(ctx, body.email, body.password, client_address(request))
-    except LoginFailed as exc:
-        headers = {"Retry-After": str(int(exc.retry_after) + 1)} if exc.retry_after else None
-        raise HTTPException(exc.status_code, exc.message, headers=headers) from None
+    account, token = await sign_in.log_in(ctx, body.email, body.password, client_address(request))
     set_session_cookie(response, ctx, token)
     return user_out(account)
 
@@ -123,7 +65,7 @@ def _cache(request: Request) -> TokenCache:
 async def logout(request: Request, response: Response, ctx: Api, who: CallerDep) -> None:
     """End this session (or revoke the bearer token used for this request)."""
     token: str = request.state.token
-    await ctx.store.accounts.revoke(token=token, at=ctx.now())
+    await sign_in.log_out(ctx, token)
     _cache(request).drop(token)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
@@ -148,7 +90,7 @@ async def change_password(body: PasswordChange, request: Request, ctx: Api, who:
 @router.post("/api/auth/tokens", response_model=NewTokenOut, status_code=201)
 async def create_token(body: NewTokenRequest, ctx: Api, who: CallerDep) -> NewTokenOut:
     """A bearer token for an integration (an aggregator, a script): shown once."""
-    token = new_token()
+    token = sign_in.new_token()
     now = ctx.now()
     expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     token_id = await ctx.store.accounts.add_token(

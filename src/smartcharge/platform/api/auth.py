@@ -8,21 +8,20 @@ token revoked on another node stops working within that time (at once on this no
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from smartcharge.platform.api.context import ApiContext
 from smartcharge.platform.services.access import Caller
+from smartcharge.platform.services.sign_in import MAX_TOKEN
 from smartcharge.platform.store.accounts import Account, TokenInfo
 
 SESSION_COOKIE = "smartcharge_session"
-TOKEN_BYTES = 32
 _CACHE_MAX = 50_000
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An API token (POST /api/auth/tokens)")
@@ -61,10 +60,6 @@ class TokenCache:
                 del self._items[key]
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
-
-
 def api(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.ctx
     return ctx
@@ -87,7 +82,7 @@ async def caller(
     """The authenticated caller, or 401. A cookie-authenticated request that changes something
     must come from our own pages: a foreign `Origin` gets 403 (the cookie is also SameSite)."""
     token = bearer.credentials if bearer is not None else cookie
-    if not token or len(token) > 200:
+    if not token or len(token) > MAX_TOKEN:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "log in (session cookie) or send a bearer token",
@@ -121,6 +116,23 @@ async def caller(
 CallerDep = Annotated[Caller, Depends(caller)]
 
 
+def set_session_cookie(response: Response, ctx: ApiContext, token: str) -> None:
+    """The session cookie the API and the web app share (HttpOnly, SameSite=Lax)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(ctx.session_ttl_s),
+        httponly=True,
+        secure=ctx.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency: the caller, if it has one of `roles`, else 403."""
 
@@ -137,4 +149,13 @@ def role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
 Operator = Annotated[Caller, Depends(role("operator"))]
 Aggregator = Annotated[Caller, Depends(role("aggregator"))]
 
-__all__ = ["Api", "Caller", "CallerDep", "TokenCache", "caller", "role"]
+__all__ = [
+    "Api",
+    "Caller",
+    "CallerDep",
+    "TokenCache",
+    "caller",
+    "client_address",
+    "role",
+    "set_session_cookie",
+]

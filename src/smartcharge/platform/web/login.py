@@ -1,5 +1,6 @@
-"""Log in and out (issue 6 item 1), with the REST API's own `login` (argon2 once, lock-out per
-address) and session cookie, and the home page: the chargers this user may see."""
+"""The one login page (issue 6 item 1), at /app/login and at the server's front page `/`, with
+the sign-in service the REST API's login uses too (argon2 once, lock-out per address) and the
+same session cookie; logging out; and the home page: the chargers this user may see."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from smartcharge.platform.api.accounts import LoginFailed, client_address, login, set_session_cookie
-from smartcharge.platform.api.auth import SESSION_COOKIE, Api, TokenCache
-from smartcharge.platform.services import charger_status, firmware, security_log
+from smartcharge.platform.api.auth import (
+    SESSION_COOKIE,
+    Api,
+    TokenCache,
+    client_address,
+    set_session_cookie,
+)
+from smartcharge.platform.api.errors import http_status
+from smartcharge.platform.services import charger_status, firmware, security_log, sign_in
+from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web.render import page
-from smartcharge.platform.web.session import PageCaller
+from smartcharge.platform.web.session import LoginNeeded, PageCaller, page_caller
 
 router = APIRouter()
 
@@ -40,13 +48,13 @@ async def login_form(
         error = "Enter your e-mail address and password."
         return page(request, "login.html", None, 400, next=target, email=email, error=error)
     try:
-        _, token = await login(ctx, email.strip(), password, client_address(request))
-    except LoginFailed as exc:
+        _, token = await sign_in.log_in(ctx, email.strip(), password, client_address(request))
+    except ServiceError as exc:
         return page(
             request,
             "login.html",
             None,
-            exc.status_code,
+            http_status(exc),
             next=target,
             email=email,
             error=exc.message,
@@ -59,13 +67,24 @@ async def login_form(
 @router.post("/app/logout")
 async def logout(request: Request, ctx: Api) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    if token and len(token) <= 200:
-        await ctx.store.accounts.revoke(token=token, at=ctx.now())
+    await sign_in.log_out(ctx, token)
+    if token:
         cache: TokenCache = request.app.state.token_cache
         cache.drop(token)
     response = RedirectResponse("/app/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.get("/", response_class=HTMLResponse)
+async def front(request: Request, ctx: Api) -> Response:
+    """The server's front page: the web app's home once logged in, else the one login page
+    (shown here, not redirected to, so a first visit sees the form at once)."""
+    try:
+        who = await page_caller(request, ctx, None)
+    except LoginNeeded:
+        return page(request, "login.html", None, next="/app", email="")
+    return await home(request, ctx, who)
 
 
 @router.get("/app", response_class=HTMLResponse)
