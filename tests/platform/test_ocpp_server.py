@@ -5,8 +5,10 @@ starts, unknown stops, batched meter values, commands."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from smartcharge.ocpp.errors import CallError, CallTimeout, FormationViolation
+from smartcharge.ocpp.times import format_time
 from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline
 from smartcharge.platform.store.models import (
@@ -37,10 +40,16 @@ async def count(platform: Platform, model: Any, *where: Any) -> int:
         return int(await conn.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
+_samples = itertools.count()
+
+
 def meter_value(wh: int, w: float) -> list[dict[str, Any]]:
+    """A new sample each call: its own time (the same time and value would be a resend, stored
+    once: test_poisoned_input.py)."""
+    at = datetime.now(UTC) + timedelta(milliseconds=next(_samples))
     return [
         {
-            "timestamp": now_iso(),
+            "timestamp": format_time(at),
             "sampled_value": [
                 {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
                 {"value": str(w), "measurand": "Power.Active.Import", "unit": "W"},

@@ -41,8 +41,8 @@ from smartcharge.chargepoint.security.firmware_verify import (
     verify,
 )
 from smartcharge.chargepoint.station import Station
-from smartcharge.chargepoint.uk_extension import VENDOR_ID
 from smartcharge.ocpp.times import parse_time
+from smartcharge.ocpp.uk_extension import UPDATE_AVAILABLE, data_transfer
 
 log = logging.getLogger("smartcharge.chargepoint.firmware")
 
@@ -409,11 +409,7 @@ class FirmwareManager:
             "checkedAt": found["checkedAt"],
             "running": running,
         }
-        payload = {
-            "vendorId": VENDOR_ID,
-            "messageId": "UpdateAvailable",
-            "data": orjson.dumps(data).decode(),
-        }
+        payload = data_transfer(UPDATE_AVAILABLE, data)
         store.enqueue("DataTransfer", payload, now=self.station.clock.now())
         store.save_setting(REPORTED_KEY, version)  # a crash between the two: sent twice, harmless
         if self.station.online is not None:

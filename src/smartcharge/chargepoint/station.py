@@ -19,8 +19,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-import orjson
-
 from smartcharge.chargepoint.authorization import Authorizer, IdTagInfo
 from smartcharge.chargepoint.connector import MIN_OFFERED_A, ConnectorFacts, ocpp_status
 from smartcharge.chargepoint.delay import DelayedRate
@@ -39,6 +37,7 @@ from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_
 from smartcharge.chargepoint.smart_charging.sharing import share
 from smartcharge.chargepoint.store import Reservation, Store
 from smartcharge.clock import Clock
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.times import format_time
 from smartcharge.regulations import DEFAULT_MAX_S, Cause, RandomDelay
 
@@ -910,11 +909,7 @@ class Station:
             "remainingS": c.rate.drawn_s,
             "cause": c.rate.pending.cause.value if c.rate.pending else None,
         }
-        payload = {
-            "vendorId": "org.smartcharge.uk",
-            "messageId": "RandomDelay",
-            "data": orjson.dumps(data).decode(),
-        }
+        payload = uk_extension.data_transfer(uk_extension.RANDOM_DELAY, data)
         self.spawn(self.send_best_effort("DataTransfer", payload))
 
     # --- what the simulator and the owner see ---------------------------------------------------

@@ -11,99 +11,38 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from smartcharge.chargepoint.limits import DsrEvent, ProfileFlags
 from smartcharge.chargepoint.owner_controls import NotPermitted
 from smartcharge.chargepoint.station import Station
+from smartcharge.ocpp.uk_extension import (
+    FACTORY_RESET,
+    TO_CHARGER,
+    VENDOR_ID,
+    ChargeNowMsg,
+    DsrEventMsg,
+    DsrOptOutMsg,
+    EmptyMsg,
+    FactoryResetMsg,
+    GetDeviceInfoMsg,
+    GetUserScheduleMsg,
+    Message,
+    ProfileFlagsMsg,
+    SetDefaultHoursMsg,
+    SetUserScheduleMsg,
+    SkipDelayMsg,
+    UkExtensionError,
+    parse,
+)
 from smartcharge.regulations import Cause
 
 log = logging.getLogger("smartcharge.chargepoint.uk_extension")
 
-VENDOR_ID = "org.smartcharge.uk"
-
-
-class _Msg(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class SetDefaultHours(_Msg):
-    mode: Literal["default", "custom", "removed"]
-    windows: list[dict[str, Any]] | None = None
-    by: Literal["owner", "administrator"] = "owner"
-
-
-class SetUserSchedule(_Msg):
-    windows: list[dict[str, Any]]  # empty: remove the schedule
-    limitA: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
-    by: Literal["owner", "administrator"] = "owner"
-
-
-class ConnectorMsg(_Msg):
-    connectorId: Annotated[int, Field(ge=1)]
-
-
-class ChargeNowMsg(ConnectorMsg):
-    by: Literal["owner", "end_user", "administrator"] = "owner"
-
-
-class SkipDelay(ConnectorMsg):
-    session: bool = False
-
-
-class DsrEventMsg(_Msg):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    kind: Literal["response", "scheduled"]
-    limitA: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
-    start: datetime
-    durationS: Annotated[int, Field(gt=0, le=7 * 86400)]
-    alreadyRandomised: bool = False
-
-
-class DsrOptOut(_Msg):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class ProfileFlagsMsg(_Msg):
-    chargingProfileId: int
-    cause: Literal["csms_profile", "tariff", "user_schedule"] = "csms_profile"
-    alreadyRandomised: bool = False
-
-
-class Empty(_Msg):
-    pass
-
-
-class GetUserSchedule(_Msg):
-    pass
-
-
-class GetDeviceInfo(_Msg):
-    pass
-
-
-class FactoryResetMsg(_Msg):
-    by: Literal["owner", "administrator"] = "owner"
-
-
-MODELS: dict[str, type[_Msg]] = {
-    "GetDefaultHours": Empty,
-    "SetDefaultHours": SetDefaultHours,
-    "GetUserSchedule": GetUserSchedule,
-    "SetUserSchedule": SetUserSchedule,
-    "ChargeNow": ChargeNowMsg,
-    "SkipDelay": SkipDelay,
-    "DsrEvent": DsrEventMsg,
-    "DsrOptOut": DsrOptOut,
-    "ProfileFlags": ProfileFlagsMsg,
-    "GetChargingState": Empty,
-    "GetDeviceInfo": GetDeviceInfo,
-    "FactoryReset": FactoryResetMsg,
-}
+MODELS = TO_CHARGER  # the shared definition (smartcharge.ocpp.uk_extension)
 
 
 @dataclass(frozen=True)
@@ -122,12 +61,6 @@ def _answer(status: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     return out
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "data"
-    return f"{where}: {err['msg']}"
-
-
 class UkExtension:
     def __init__(self, station: Station, device: DeviceHooks | None = None) -> None:
         self.station = station
@@ -143,14 +76,9 @@ class UkExtension:
         if model is None:
             return {"status": "UnknownMessageId"}
         try:
-            raw = orjson.loads(req.get("data") or "{}")
-            if not isinstance(raw, dict):
-                return _answer("Rejected", {"error": "data: must be a JSON object"})
-            msg = model.model_validate(raw, strict=False)
-        except orjson.JSONDecodeError:
-            return _answer("Rejected", {"error": "data: not JSON"})
-        except ValidationError as exc:
-            return _answer("Rejected", {"error": _first_error(exc)})
+            msg = parse(model, req.get("data"))
+        except UkExtensionError as exc:
+            return _answer("Rejected", {"error": str(exc)})
         try:
             return self._handle(msg)
         except NotPermitted as exc:
@@ -160,7 +88,7 @@ class UkExtension:
 
     async def after(self, req: dict[str, Any], res: dict[str, Any]) -> None:
         """Runs once the answer is sent: a factory reset reboots only after saying Accepted."""
-        if req.get("messageId") != "FactoryReset":
+        if req.get("messageId") != FACTORY_RESET:
             return
         by, self._reset_by = self._reset_by, None
         if by is None or self.device is None:
@@ -170,25 +98,25 @@ class UkExtension:
         except RuntimeError as exc:  # a session started between the answer and now
             log.warning("factory reset not started: %s", exc)
 
-    def _handle(self, msg: _Msg) -> dict[str, Any]:
+    def _handle(self, msg: Message) -> dict[str, Any]:
         st = self.station
-        if isinstance(msg, GetDeviceInfo | FactoryResetMsg):
+        if isinstance(msg, GetDeviceInfoMsg | FactoryResetMsg):
             return self._device(msg)
         controls = st.controls
         now = st.clock.now()
-        if isinstance(msg, SetDefaultHours):
+        if isinstance(msg, SetDefaultHoursMsg):
             state = controls.set_default_hours(msg.mode, now=now, by=msg.by, windows=msg.windows)
             log.info("default hours set to %s by %s", state.mode, msg.by)
             st.poke()
             return _answer("Accepted", self._default_hours())
-        if isinstance(msg, SetUserSchedule):
+        if isinstance(msg, SetUserScheduleMsg):
             plan = controls.set_user_schedule(msg.windows, limit_a=msg.limitA, now=now, by=msg.by)
             log.info("owner schedule %s by %s", "set" if plan else "removed", msg.by)
             st.poke()
             return _answer("Accepted", self._user_schedule())
-        if isinstance(msg, GetUserSchedule):
+        if isinstance(msg, GetUserScheduleMsg):
             return _answer("Accepted", self._user_schedule())
-        if isinstance(msg, SkipDelay):
+        if isinstance(msg, SkipDelayMsg):
             ok = st.skip_delay(msg.connectorId, session=msg.session)
             return _answer("Accepted" if ok else "Rejected")
         if isinstance(msg, ChargeNowMsg):
@@ -211,7 +139,7 @@ class UkExtension:
             log.info("DSR event %s (%s) received", msg.id, msg.kind)
             st.poke()
             return _answer("Accepted")
-        if isinstance(msg, DsrOptOut):
+        if isinstance(msg, DsrOptOutMsg):
             ok = controls.opt_out(msg.id)
             st.poke()
             return _answer("Accepted" if ok else "Rejected")
@@ -220,14 +148,14 @@ class UkExtension:
                 msg.chargingProfileId, ProfileFlags(Cause(msg.cause), msg.alreadyRandomised)
             )
             return _answer("Accepted")
-        if isinstance(msg, Empty):
+        if isinstance(msg, EmptyMsg):
             return _answer("Accepted", self._state())
         raise AssertionError(f"unhandled {type(msg).__name__}")
 
-    def _device(self, msg: GetDeviceInfo | FactoryResetMsg) -> dict[str, Any]:
+    def _device(self, msg: GetDeviceInfoMsg | FactoryResetMsg) -> dict[str, Any]:
         if self.device is None:
             return _answer("Rejected", {"error": "not supported by this charger"})
-        if isinstance(msg, GetDeviceInfo):
+        if isinstance(msg, GetDeviceInfoMsg):
             return _answer("Accepted", self.device.info())
         if self.station.controls.workplace and msg.by != "administrator":
             raise NotPermitted("on a workplace charger only the administrator may wipe it")

@@ -27,10 +27,11 @@ from websockets.typing import Subprotocol
 
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.ocpp.times import format_time
+from smartcharge.ocpp.uk_extension import VENDOR_ID
 
 log = logging.getLogger("smartcharge.compliance.csms")
 
-UK_VENDOR = "org.smartcharge.uk"
+UK_VENDOR = VENDOR_ID  # the shared definition (smartcharge.ocpp.uk_extension)
 
 
 def now_iso() -> str:

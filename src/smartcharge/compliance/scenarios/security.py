@@ -20,7 +20,7 @@ import aiohttp
 
 from smartcharge.chargepoint.firmware import make_image
 from smartcharge.chargepoint.security.provisioning import CredentialError, check_password
-from smartcharge.compliance.csms import CentralSystem, now_iso
+from smartcharge.compliance.csms import UK_VENDOR, CentralSystem, now_iso
 from smartcharge.compliance.file_server import FileServer, readable
 from smartcharge.compliance.owner_client import (
     OwnerApiError,
@@ -125,7 +125,7 @@ async def _validation(r34: Recorder, ch: Charger) -> None:
         )
     res = await ch.call(
         "DataTransfer",
-        {"vendorId": "org.smartcharge.uk", "messageId": "ChargeNow", "data": "{not json"},
+        {"vendorId": UK_VENDOR, "messageId": "ChargeNow", "data": "{not json"},
     )
     r34.check(
         "a DataTransfer whose data is not JSON: rejected",

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from smartcharge.ocpp.times import format_time, parse_time
-from smartcharge.platform.handlers import uk_extensions
+from smartcharge.platform.handlers import checks, uk_extensions
 from smartcharge.platform.handlers.context import ChargerContext
 
 log = logging.getLogger("smartcharge.platform.handlers")
@@ -30,7 +30,7 @@ async def heartbeat(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
 async def status_notification(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
     await ctx.store.events.status(
         ctx.charger_id,
-        connector_id=p["connectorId"],
+        connector_id=checks.connector_id(p["connectorId"]),
         status=p["status"],
         error_code=p["errorCode"],
         info=p.get("info"),
@@ -47,11 +47,21 @@ async def authorize(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def data_transfer(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+    data = p.get("data")
+    if data is not None and len(data) > checks.STORED_DATA_MAX:
+        # Kept for the record, but not a megabyte of it per message: what is stored is capped.
+        log.warning(
+            "DataTransfer data cut to %d characters identity=%s vendor=%r length=%d",
+            checks.STORED_DATA_MAX,
+            ctx.identity,
+            p["vendorId"],
+            len(data),
+        )
     await ctx.store.events.data_transfer(
         ctx.charger_id,
         vendor_id=p["vendorId"],
         message_id=p.get("messageId"),
-        data=p.get("data"),
+        data=None if data is None else data[: checks.STORED_DATA_MAX],
         received_at=ctx.now(),
     )
     if p["vendorId"] == uk_extensions.UK_VENDOR:

@@ -6,12 +6,16 @@ import logging
 from typing import Any
 
 from smartcharge.ocpp.times import parse_time
+from smartcharge.platform.handlers import checks
 from smartcharge.platform.handlers.context import ChargerContext
 
 log = logging.getLogger("smartcharge.platform.handlers")
 
 
 async def start_transaction(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+    checks.connector_id(p["connectorId"], least=1)
+    checks.meter_wh(p["meterStart"], "meterStart")
+    checks.int32(p.get("reservationId"), "reservationId")
     now = ctx.now()
     info = await ctx.store.id_tags.info(p["idTag"], now=now)
     tx = await ctx.store.transactions.start(
@@ -28,8 +32,11 @@ async def start_transaction(ctx: ChargerContext, p: dict[str, Any]) -> dict[str,
 
 
 async def stop_transaction(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
+    tx: int = p["transactionId"]
+    checks.int32(tx, "transactionId")
+    checks.meter_wh(p["meterStop"], "meterStop")
+    checks.sampled_values(p.get("transactionData") or [])
     now = ctx.now()
-    tx = p["transactionId"]
     stopped = await ctx.store.transactions.stop(
         ctx.charger_id,
         tx,
@@ -58,7 +65,10 @@ async def stop_transaction(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, 
 
 
 async def meter_values(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]:
-    rows = meter_rows(ctx, p["connectorId"], p.get("transactionId"), p["meterValue"])
+    connector = checks.connector_id(p["connectorId"])
+    tx = checks.int32(p.get("transactionId"), "transactionId")
+    checks.sampled_values(p["meterValue"])
+    rows = meter_rows(ctx, connector, tx, p["meterValue"])
     await ctx.store.meter_values.append(rows)  # returns once the batch is committed
     return {}
 
@@ -66,7 +76,8 @@ async def meter_values(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any]
 def meter_rows(
     ctx: ChargerContext, connector_id: int, transaction_id: int | None, values: list[Any]
 ) -> list[dict[str, Any]]:
-    """One row per sampled value, as sent (an absent field means OCPP's default)."""
+    """One row per sampled value, as sent (an absent field means OCPP's default); the values
+    were checked (`checks.sampled_values`)."""
     received = ctx.now()
     rows = []
     for mv in values:

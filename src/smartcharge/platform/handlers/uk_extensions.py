@@ -1,15 +1,18 @@
-"""DataTransfer from a charger in the UK extensions (vendorId org.smartcharge.uk,
-docs/ocpp-extensions.md): what the platform understands of them.
+"""DataTransfer from a charger in the UK extension (vendorId org.smartcharge.uk,
+docs/ocpp-extensions.md; one definition in `smartcharge.ocpp.uk_extension`): what the platform
+understands of them. Every message is checked against its schema there; a bad one is `Rejected`
+with the field named (it is still stored as received, size-capped, like every DataTransfer, and
+whatever reads it back checks it again, so a bad one is never shown to anyone).
 
 - `DsrOptOut` `{"id": "<event id>"}`: the owner opted out of a DSR event at the charger (R19);
   recorded on the event's delivery, so the aggregator sees it, and `Accepted`. An event the
   charger had no part in is `Rejected`. Sent again, it keeps the first time.
 - `UpdateAvailable` `{"version", "location", "checkedAt", "running"}`: the charger's own update
-  check found a newer version (R30). Checked (`update_available`) and `Accepted`, or `Rejected`
-  with the problem; stored like every DataTransfer, and read back from there by the firmware
-  state (`latest_update_found`).
-- Anything else (e.g. `RandomDelay`) is stored like every DataTransfer and answered
-  `UnknownMessageId`.
+  check found a newer version (R30). `Accepted`, and read back by the firmware state
+  (`latest_update_found`).
+- `RandomDelay` `{"connectorId", "remainingS", "cause"}`: a random delay started (R25);
+  `Accepted`, and read back by the owner's live view (`random_delay_left`).
+- Any other message name: `UnknownMessageId`.
 """
 
 from __future__ import annotations
@@ -23,13 +26,22 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartcharge.ocpp.times import parse_time
+from smartcharge.ocpp.uk_extension import (
+    DSR_OPT_OUT,
+    RANDOM_DELAY,
+    TO_CENTRAL_SYSTEM,
+    UPDATE_AVAILABLE,
+    VENDOR_ID,
+    DsrOptOutMsg,
+    RandomDelayMsg,
+    UkExtensionError,
+    UpdateAvailableMsg,
+    parse,
+)
 from smartcharge.platform.handlers.context import ChargerContext
 from smartcharge.platform.store.models import DataTransferEvent
 
-UK_VENDOR = "org.smartcharge.uk"
-_VERSION_MAX = 50  # OCPP's firmwareVersion (CiString50)
-_LOCATION_MAX = 512
+UK_VENDOR = VENDOR_ID  # the name the platform's modules import
 
 
 @dataclass(frozen=True)
@@ -43,31 +55,8 @@ class UpdateFound:
 
 def update_available(data: str | None) -> UpdateFound:
     """An UpdateAvailable message's data, checked; ValueError names what is wrong."""
-    try:
-        found = json.loads(data or "")
-    except ValueError:
-        raise ValueError("data: not JSON") from None
-    if not isinstance(found, dict):
-        raise ValueError("data: not a JSON object")
-    version, location, running = found.get("version"), found.get("location"), found.get("running")
-    if not isinstance(version, str) or not 1 <= len(version) <= _VERSION_MAX:
-        raise ValueError(f"version: 1 to {_VERSION_MAX} characters")
-    if location is not None and not (
-        isinstance(location, str)
-        and len(location) <= _LOCATION_MAX
-        and location.startswith(("https://", "http://"))
-    ):
-        raise ValueError("location: an http(s) URL or null")
-    if running is not None and not (isinstance(running, str) and len(running) <= _VERSION_MAX):
-        raise ValueError(f"running: at most {_VERSION_MAX} characters or null")
-    checked = found.get("checkedAt")
-    try:
-        checked_at = parse_time(checked) if isinstance(checked, str) else None
-    except ValueError:
-        checked_at = None
-    if checked_at is None:
-        raise ValueError("checkedAt: an RFC 3339 date and time")
-    return UpdateFound(version, location, checked_at, running)
+    found = parse(UpdateAvailableMsg, data)
+    return UpdateFound(found.version, found.location, found.checkedAt, found.running)
 
 
 async def recent_from_charger(
@@ -91,7 +80,7 @@ async def recent_from_charger(
 
 async def latest_update_found(engine: AsyncEngine, charger_id: int) -> UpdateFound | None:
     """What the charger's own update check last reported (a valid UpdateAvailable), if any."""
-    for row in await recent_from_charger(engine, charger_id, "UpdateAvailable"):
+    for row in await recent_from_charger(engine, charger_id, UPDATE_AVAILABLE):
         try:
             found = update_available(row.data)
         except ValueError:
@@ -102,23 +91,38 @@ async def latest_update_found(engine: AsyncEngine, charger_id: int) -> UpdateFou
     return None
 
 
+async def random_delay_left(
+    engine: AsyncEngine, charger_id: int, connector_id: int, now: datetime
+) -> float:
+    """Seconds left of the delay the charger last announced for the connector (0: none).
+    Announcements that do not fit the schema are passed over (they were Rejected)."""
+    for row in await recent_from_charger(engine, charger_id, RANDOM_DELAY):
+        try:
+            delay = parse(RandomDelayMsg, row.data)
+        except UkExtensionError:
+            continue
+        if delay.connectorId == connector_id:
+            return max(0.0, delay.remainingS - (now - row.received_at).total_seconds())
+    return 0.0
+
+
+def _rejected(error: str) -> dict[str, Any]:
+    return {"status": "Rejected", "data": json.dumps({"error": error})}
+
+
 async def from_charger(
     ctx: ChargerContext, message_id: str | None, data: str | None
 ) -> dict[str, Any]:
-    if message_id == "UpdateAvailable":
-        try:
-            update_available(data)
-        except ValueError as exc:
-            return {"status": "Rejected", "data": json.dumps({"error": str(exc)})}
-        return {"status": "Accepted"}
-    if message_id != "DsrOptOut":
+    model = TO_CENTRAL_SYSTEM.get(message_id or "")
+    if model is None:
         return {"status": "UnknownMessageId"}
     try:
-        event_id = json.loads(data or "")["id"]
-    except (ValueError, TypeError, KeyError):
-        event_id = None
-    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 36:
-        return {"status": "Rejected", "data": json.dumps({"error": "id: a DSR event id"})}
-    if not await ctx.store.dsr.opted_out(event_id, ctx.charger_id, at=ctx.now()):
-        return {"status": "Rejected", "data": json.dumps({"error": "id: no such event here"})}
+        msg = parse(model, data)
+    except UkExtensionError as exc:
+        return _rejected(str(exc))
+    if message_id != DSR_OPT_OUT:
+        return {"status": "Accepted"}  # stored already; read back when shown
+    assert isinstance(msg, DsrOptOutMsg)
+    if not await ctx.store.dsr.opted_out(msg.id, ctx.charger_id, at=ctx.now()):
+        return _rejected("id: no such event here")
     return {"status": "Accepted"}

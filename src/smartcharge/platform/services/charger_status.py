@@ -5,13 +5,11 @@ not kept in the command log). The REST API's /status and the web app's live page
 
 from __future__ import annotations
 
-import contextlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from smartcharge.platform.handlers.uk_extensions import recent_from_charger
+from smartcharge.platform.handlers.uk_extensions import random_delay_left
 from smartcharge.platform.services.access import ChargerAccess
 from smartcharge.platform.services.context import ServiceContext
 from smartcharge.platform.services.errors import NotFound
@@ -82,13 +80,7 @@ async def last_random_delay(
     ctx: ServiceContext, charger_id: int, connector_id: int, now: datetime
 ) -> float:
     """What is left of the delay the charger announced (RandomDelay DataTransfer), if any."""
-    for row in await recent_from_charger(ctx.store.engine, charger_id, "RandomDelay"):
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
-            data = json.loads(row.data)
-            if int(data["connectorId"]) == connector_id:
-                left = float(data["remainingS"]) - (now - row.received_at).total_seconds()
-                return max(0.0, left)
-    return 0.0
+    return await random_delay_left(ctx.store.engine, charger_id, connector_id, now)
 
 
 async def grid_events(ctx: ServiceContext, charger_id: int, now: datetime) -> list[GridEvent]:

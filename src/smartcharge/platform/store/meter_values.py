@@ -10,16 +10,25 @@ grow with the load instead of queueing up behind each other: one commit serves a
 as arrived during the previous commit. Every waiter then returns (or raises the write's error),
 so the caller sends the CALLRESULT only for rows that are on disk: nothing acknowledged is lost.
 
-The rows go to the driver directly (PostgreSQL: COPY; SQLite: multi-row INSERTs), not through
-SQLAlchemy's per-row parameter processing, which was most of the platform's CPU per message
-(bench/platform.md). The table is still the model's, and times are stored as its `UtcDateTime`
-stores them.
+The rows go to the driver directly (PostgreSQL: one INSERT of unnested arrays; SQLite:
+multi-row INSERTs), not through SQLAlchemy's per-row parameter processing, which was most of the
+platform's CPU per message (bench/platform.md). The table is still the model's, and times are
+stored as its `UtcDateTime` stores them.
+
+Nothing is stored twice: a charger sends MeterValues again when it never got the answer (the
+network dropped it, or the platform was killed after the commit and before the answer). Each row
+carries its sample key, a 64-bit hash of what identifies the sample (connector, transaction,
+timestamp, measurand, phase, location, context) and its value, unique per charger; a row whose
+key is already there is skipped (`ON CONFLICT DO NOTHING`), so the resend is answered and
+changes nothing. The value is part of the key because timestamps are often whole seconds: two
+different readings within one second are two samples, never one dropped as a "resend".
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -45,12 +54,16 @@ COLUMNS = (
     "location",
     "format",
     "received_at",
+    "sample_key",
 )
 SQLITE_ROWS_PER_INSERT = 500
-"""Rows per multi-row INSERT on SQLite (6,000 parameters; SQLite allows 32,766). Not an
+"""Rows per multi-row INSERT on SQLite (6,500 parameters; SQLite allows 32,766). Not an
 executemany: Python's sqlite3 releases and retakes the GIL around every row's step, and with the
 event loop busy each retake waits for the GIL's switch interval, so a 10,000-row executemany in
 aiosqlite's thread took seconds of wall time (a convoy) while using little CPU."""
+
+
+_ON_RESEND = "ON CONFLICT (charger_id, sample_key) DO NOTHING"
 
 
 @functools.cache
@@ -58,8 +71,39 @@ def _sqlite_insert(rows: int) -> str:
     one = "(" + ", ".join("?" * len(COLUMNS)) + ")"
     return (
         f"INSERT INTO {MeterValue.__tablename__} ({', '.join(COLUMNS)}) "
-        f"VALUES {', '.join([one] * rows)}"
+        f"VALUES {', '.join([one] * rows)} {_ON_RESEND}"
     )
+
+
+_PG_TYPES = {
+    "timestamp": "timestamptz",
+    "received_at": "timestamptz",
+    "charger_id": "bigint",
+    "connector_id": "bigint",
+    "transaction_id": "bigint",
+    "sample_key": "bigint",
+}
+_PG_INSERT = (
+    f"INSERT INTO {MeterValue.__tablename__} ({', '.join(COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"${i + 1}::{_PG_TYPES.get(c, 'text')}[]" for i, c in enumerate(COLUMNS))
+    + f") {_ON_RESEND}"
+)
+
+
+def sample_key(row: dict[str, Any], at: str) -> int:
+    """The 64-bit key of a sample within its charger (`at`: its timestamp, as stored)."""
+    parts = (
+        row["connector_id"],
+        row["transaction_id"],
+        at,
+        row["measurand"],
+        row["phase"],
+        row["location"],
+        row["context"],
+        row["value"],
+    )
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -82,23 +126,26 @@ async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None
             times[value] = stored
         return stored
 
-    records = [
-        (
-            r["charger_id"],
-            r["connector_id"],
-            r["transaction_id"],
-            utc(r["timestamp"]),
-            r["value"],
-            r["measurand"],
-            r["phase"],
-            r["unit"],
-            r["context"],
-            r["location"],
-            r["format"],
-            utc(r["received_at"]),
+    records = []
+    for r in rows:
+        at = utc(r["timestamp"])
+        records.append(
+            (
+                r["charger_id"],
+                r["connector_id"],
+                r["transaction_id"],
+                at,
+                r["value"],
+                r["measurand"],
+                r["phase"],
+                r["unit"],
+                r["context"],
+                r["location"],
+                r["format"],
+                utc(r["received_at"]),
+                sample_key(r, str(at) if text else at.isoformat()),
+            )
         )
-        for r in rows
-    ]
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None
     if text:
@@ -106,9 +153,7 @@ async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None
             chunk = records[i : i + SQLITE_ROWS_PER_INSERT]
             await driver.execute(_sqlite_insert(len(chunk)), [v for r in chunk for v in r])
     else:
-        await driver.copy_records_to_table(
-            MeterValue.__tablename__, records=records, columns=COLUMNS
-        )
+        await driver.execute(_PG_INSERT, *(list(column) for column in zip(*records, strict=True)))
 
 
 class MeterValueWriter:

@@ -152,6 +152,8 @@ class MeterValue(Base):
     __table_args__ = (
         Index("ix_meter_values_charger_time", "charger_id", "timestamp"),
         Index("ix_meter_values_transaction", "transaction_id"),
+        # A resend (lost answer, kill -9 before the answer) is recognised: store.meter_values.
+        Index("ux_meter_values_sample", "charger_id", "sample_key", unique=True),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id"))
@@ -168,6 +170,9 @@ class MeterValue(Base):
     location: Mapped[str | None] = mapped_column(String(8))
     format: Mapped[str | None] = mapped_column(String(12))
     received_at: Mapped[datetime]
+    # Which sample this is (connector, transaction, time, measurand, phase, location, context,
+    # value), hashed to 64 bits; null on rows stored before migration 0007.
+    sample_key: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class StatusEvent(Base):
