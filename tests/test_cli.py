@@ -45,6 +45,19 @@ def test_demo_charges_simulated_cars() -> None:
     assert "1 connected" in out.stdout
 
 
+def test_demo_on_the_device_drivers_charges_through_modbus() -> None:
+    # The chargers run their real drivers against simulated meters and EVSE-DIN boards.
+    out = run(
+        "demo", "--chargers", "1", "--duration", "5", "--speed", "30",
+        "--start", "2026-06-06T12:00:00+0000", "--random-delay-max", "0", "--port", "0",
+        "--hardware", "devices",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Charging" in out.stdout and "1 connected" in out.stdout
+    bad = run("demo", "--hardware", "gpio")
+    assert bad.returncode == 2 and "--hardware" in bad.stderr
+
+
 def test_demo_shows_the_uk_rules() -> None:
     # A Monday at 17:00 UK time (peak): the cars wait for the default charging hours.
     out = run("demo", "--chargers", "1", "--duration", "3", "--start", "2026-06-01T16:00:00+0000")

@@ -75,6 +75,9 @@ def demo(
     port: int = typer.Option(
         8080, min=0, max=65535, help="The platform's web port on 127.0.0.1 (0: any free one)."
     ),
+    hardware: str = typer.Option(
+        "simulated", help="simulated, or devices: the real drivers against simulated devices."
+    ),
 ) -> None:
     """The platform and simulated chargers charging simulated EVs, live; prints the web URL
     and a login (a fresh password, shown once).
@@ -84,6 +87,9 @@ def demo(
     """
     from smartcharge.demo import run_demo
     from smartcharge.platform.app import run_serving
+
+    if hardware not in ("simulated", "devices"):
+        raise typer.BadParameter("must be simulated or devices", param_hint="--hardware")
 
     logs.setup(None, level=logging.WARNING, console=False)
     with contextlib.suppress(KeyboardInterrupt):
@@ -96,6 +102,7 @@ def demo(
                 start=start,
                 random_delay_max_s=random_delay_max,
                 api_port=port,
+                hardware=hardware,
             )
         )
 

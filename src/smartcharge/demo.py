@@ -26,15 +26,19 @@ from rich.text import Text
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import ChargePointConfig, parse_config
+from smartcharge.chargepoint.hardware.device_sims.rig import DeviceRig
+from smartcharge.chargepoint.hardware.simulated import SimulatedHardware
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.config import PlatformSettings
 from smartcharge.platform.registry import hash_password, new_password
 from smartcharge.platform.store import ChargerExists
 from smartcharge.platform.store.accounts import UserExists
 from smartcharge.regulations import UK_TZ
+from smartcharge.sim.clock import SimulatedClock
 
 OWNER = "owner@demo.smartcharge.local"
 ID_TAGS = ("DEMO1", "DEMO2")
+WORLDS: dict[int, SimulatedHardware] = {}  # each demo charger's simulated world, by app
 
 
 def demo_config(
@@ -45,6 +49,7 @@ def demo_config(
     password: str,
     start: datetime | None = None,
     random_delay_max_s: int = 600,
+    hardware: dict[str, object] | None = None,
 ) -> ChargePointConfig:
     simulator: dict[str, object] = {"speed": speed}
     if start is not None:
@@ -57,6 +62,7 @@ def demo_config(
             "security": {"profile": 1, "password": password},
             "simulator": simulator,
             "charging": {"random_delay_max_s": random_delay_max_s},
+            **({"hardware": hardware} if hardware else {}),
         },
         base_dir=data_dir,
     )
@@ -138,13 +144,17 @@ async def run_demo(
     start: datetime | None = None,
     random_delay_max_s: int = 600,
     api_port: int = 8080,
+    hardware: str = "simulated",
     show: Callable[[str], None] = lambda line: print(line, flush=True),
 ) -> None:
+    """`hardware="devices"`: each charger runs its real drivers (SDM630 meters and EVSE-DIN
+    boards over Modbus TCP) against its simulated devices on the wire (device_sims/rig.py)."""
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="sc-demo-"))
         root = data_dir or Path(tmp)
         platform = await start_platform(root, api_port)
         tasks: list[asyncio.Future[None]] = []
+        rigs: list[DeviceRig] = []
         try:
             login = await owner_login(platform)
             found = await platform.store.accounts.login_record(OWNER)
@@ -153,19 +163,22 @@ async def run_demo(
             for i in range(chargers):
                 identity = f"demo-{i + 1:02d}"
                 password = await charger_password(platform, identity, found[0].id)
-                apps.append(
-                    ChargePointApp(
-                        demo_config(
-                            identity,
-                            platform.ocpp.port,
-                            root,
-                            speed,
-                            password,
-                            start,
-                            random_delay_max_s,
-                        )
-                    )
+                clock, table = SimulatedClock(start, speed), None
+                if hardware == "devices":
+                    rigs.append(DeviceRig(SimulatedHardware(clock, connectors=2)))
+                    table = await rigs[-1].start()
+                config = demo_config(
+                    identity,
+                    platform.ocpp.port,
+                    root,
+                    speed,
+                    password,
+                    start,
+                    random_delay_max_s,
+                    table,
                 )
+                apps.append(ChargePointApp(config, clock=clock))
+                WORLDS[id(apps[-1])] = rigs[-1].hardware if table else apps[-1].simulator
             show(f"smartcharge platform: {login.url}/app  (the owner web app)")
             show(f"log in as {login.email} with the password {login.password} (shown only now)")
             started = datetime.now(UTC)
@@ -174,15 +187,22 @@ async def run_demo(
                 await asyncio.wait_for(a.started.wait(), 30)
                 await platform.ocpp.wait_connected(a.config.identity, timeout=30)
                 await _booted(platform, a.config.identity, started)
-                a.simulator.plug(1, battery_kwh=60.0, soc=20.0, max_power_w=11000.0)
+                WORLDS[id(a)].plug(1, battery_kwh=60.0, soc=20.0, max_power_w=11000.0)
                 await platform.ocpp.send(
                     a.config.identity,
                     "RemoteStartTransaction",
                     {"idTag": ID_TAGS[0], "connectorId": 1},
                 )
                 if a.config.connectors > 1:
-                    a.simulator.plug(2, battery_kwh=40.0, soc=55.0, max_power_w=7400.0)
-                    a.simulator.present_card(ID_TAGS[1])
+                    WORLDS[id(a)].plug(2, battery_kwh=40.0, soc=55.0, max_power_w=7400.0)
+                    if hardware == "devices":  # no card reader in this rig: started remotely
+                        await platform.ocpp.send(
+                            a.config.identity,
+                            "RemoteStartTransaction",
+                            {"idTag": ID_TAGS[1], "connectorId": 2},
+                        )
+                    else:
+                        a.simulator.present_card(ID_TAGS[1])
             with Live(_view(platform, apps, root, login), refresh_per_second=2) as live:
                 loop = asyncio.get_running_loop()
                 end = loop.time() + duration if duration > 0 else None
@@ -193,6 +213,8 @@ async def run_demo(
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for rig in rigs:
+                await rig.stop()
             await platform.stop()
 
 
@@ -223,7 +245,7 @@ def _view(platform: PlatformApp, apps: list[ChargePointApp], root: Path, login: 
     for col in ("charger", "conn", "status", "kW", "kWh", "SoC %", "tx", "why", "UK time"):
         table.add_column(col)
     for a in apps:
-        snap = a.simulator.snapshot()["connectors"]
+        snap = WORLDS[id(a)].snapshot()["connectors"]
         state = a.station.state() if a.station else {}
         when = a.clock.now().astimezone(UK_TZ).strftime("%a %d %b %H:%M:%S")
         for n, hw in snap.items():
