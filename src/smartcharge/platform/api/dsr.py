@@ -23,9 +23,8 @@ from smartcharge.platform.api.schemas import (
     GroupOut,
     GroupRequest,
 )
-from smartcharge.platform.api.targets import resolve_targets
 from smartcharge.platform.dsr import DsrRequest
-from smartcharge.platform.services import owner_controls
+from smartcharge.platform.services import fleet, owner_controls
 from smartcharge.platform.store.dsr import GroupExists
 
 router = APIRouter(tags=["DSR"])
@@ -57,7 +56,7 @@ async def post_event(body: DsrEventRequest, ctx: Api, who: Aggregator) -> DsrEve
     every charger answered or could not be reached: `deliveries` says which acknowledged
     (accepted), refused (rejected) or were offline / timed out (sent again when they come back,
     while the event lasts)."""
-    targets = await resolve_targets(ctx, who, body.chargers, body.group)
+    targets = await fleet.resolve_targets(ctx, who, body.chargers, body.group)
     group_id = None
     if body.group is not None:
         found = await ctx.store.dsr.group(body.group)

@@ -4,15 +4,10 @@ start times spread by the platform and flagged as already randomised (R26)."""
 
 from __future__ import annotations
 
-import copy
-from datetime import datetime, timedelta
-from typing import Any
+import dataclasses
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
-from smartcharge.ocpp.errors import OcppError
-from smartcharge.ocpp.schemas import validate_request
-from smartcharge.ocpp.times import format_time, parse_time
 from smartcharge.platform.api.access import Managed, Visible
 from smartcharge.platform.api.auth import Api, Operator
 from smartcharge.platform.api.commands import COMMAND_ERRORS
@@ -25,9 +20,7 @@ from smartcharge.platform.api.schemas import (
     SkipDelayRequest,
     UserScheduleRequest,
 )
-from smartcharge.platform.api.targets import resolve_targets
-from smartcharge.platform.commands import CommandFailed
-from smartcharge.platform.services import owner_controls
+from smartcharge.platform.services import fleet, owner_controls
 
 router = APIRouter(tags=["schedules and overrides"])
 
@@ -109,89 +102,20 @@ async def skip_delay(body: SkipDelayRequest, charger: Visible, ctx: Api) -> Exte
 
 @router.post("/api/fleet/charging-profiles", response_model=list[FleetResult])
 async def fleet_profile(body: FleetProfileRequest, ctx: Api, who: Operator) -> list[FleetResult]:
-    """Send one charging profile (a tariff step, a fleet schedule) to many chargers. The
-    platform spreads the start times over [0, spread_s] itself and tells each charger, through
-    ProfileFlags, that the start is already randomised, so the charger adds no delay of its own
-    (R26). Each charger's outcome is listed; nothing is retried."""
-    profile = body.charging_profile
-    schedule = profile.get("chargingSchedule")
-    if not isinstance(schedule, dict) or not isinstance(profile.get("chargingProfileId"), int):
-        raise HTTPException(
-            422,
-            "charging_profile needs chargingProfileId and chargingSchedule",
-        )
-    base = ctx.now()
-    if isinstance(schedule.get("startSchedule"), str):
-        try:
-            base = parse_time(schedule["startSchedule"])
-        except ValueError:
-            raise HTTPException(422, "startSchedule is not an RFC 3339 time") from None
-    try:  # checked once, before anything is sent (the start time is set per charger)
-        validate_request(
-            "SetChargingProfile",
-            {
-                "connectorId": body.connector_id,
-                "csChargingProfiles": {
-                    **profile,
-                    "chargingSchedule": {**schedule, "startSchedule": format_time(base)},
-                },
-            },
-        )
-    except OcppError as exc:
-        raise HTTPException(422, f"invalid charging_profile: {exc.description}") from None
-    targets = await resolve_targets(ctx, who, body.chargers, body.group)
-    results = []
-    for identity, charger_id in targets.items():
-        offset = ctx.rng.uniform(0, body.spread_s) if body.spread_s else 0.0
-        results.append(
-            await _send_profile(
-                ctx,
-                identity,
-                charger_id,
-                body,
-                profile,
-                base + timedelta(seconds=offset),
-                offset,
-                who.account.id,
-            )
-        )
-    return results
-
-
-async def _send_profile(
-    ctx: Any,
-    identity: str,
-    charger_id: int,
-    body: FleetProfileRequest,
-    profile: dict[str, Any],
-    start: datetime,
-    offset: float,
-    user_id: int,
-) -> FleetResult:
-    mine = copy.deepcopy(profile)
-    mine["chargingSchedule"]["startSchedule"] = format_time(start)
-    flags = {
-        "chargingProfileId": mine["chargingProfileId"],
-        "cause": body.cause,
-        "alreadyRandomised": True,
-    }
-    try:
-        await ctx.commander.uk(identity, charger_id, "ProfileFlags", flags, user_id=user_id)
-        answer = await ctx.commander.send(
-            identity,
-            charger_id,
-            "SetChargingProfile",
-            {"connectorId": body.connector_id, "csChargingProfiles": mine},
-            user_id=user_id,
-        )
-    except CommandFailed as exc:
-        return FleetResult(
-            charger=identity, offset_s=offset, outcome=exc.outcome, status=None, detail=exc.message
-        )
-    return FleetResult(
-        charger=identity,
-        offset_s=offset,
-        outcome="answered",
-        status=answer.get("status"),
-        detail=None,
+    """Send one charging profile (a tariff step, a fleet schedule) to many chargers, in
+    parallel (at most 64 at once). The platform spreads the start times over [0, spread_s]
+    itself and tells each charger, through ProfileFlags, that the start is already randomised,
+    so the charger adds no delay of its own (R26). Each charger's outcome is listed; nothing
+    is retried."""
+    fleet.profile_start(ctx, body.charging_profile, body.connector_id)  # 422 before lookups
+    targets = await fleet.resolve_targets(ctx, who, body.chargers, body.group)
+    outcomes = await fleet.send_profile(
+        ctx,
+        who,
+        targets,
+        body.charging_profile,
+        connector_id=body.connector_id,
+        cause=body.cause,
+        spread_s=body.spread_s,
     )
+    return [FleetResult(**dataclasses.asdict(o)) for o in outcomes]
