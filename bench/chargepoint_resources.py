@@ -18,39 +18,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
-import platform
-import shutil
 import signal
-import socket
-import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psutil
-from rich.console import Console
-from rich.table import Table
 
+from cp_devices import Devices, hardware_toml, start_devices
+from cp_measure import (
+    BenchError,
+    Measurement,
+    check_work_done,
+    free_port,
+    measure,
+    py_spy,
+    start,
+    stop,
+    summarise_profile,
+    tail,
+    until,
+)
+from cp_report import console, report, write_json
 from smartcharge.sim.central_system import CentralSystem
 
-SAMPLE_EVERY_S = 0.5  # real seconds between psutil samples
-RSS_TARGET_MB = 60.0
-CPU_TARGET_SHARE = 0.03  # of one core, at real-time speed
-EXPECTED_MV_PER_SIM_S = 2.0  # one MeterValues per connector per simulated second
-MV_TOLERANCE = 0.15  # the sanity check fails beyond ±15 %
+START = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # a Saturday: default hours all day (R14)
 SETUP_TIMEOUT_S = 60.0
 TRACED_SLOWDOWN = 10  # tracemalloc with deep tracebacks makes start-up about this much slower
-MB = 1024 * 1024
 BENCH_DIR = Path(__file__).resolve().parent
 SC_IDENTITY = "BENCH-SC"
 BASE_IDENTITY = "BENCH-BASELINE"
@@ -60,233 +57,8 @@ MEASURANDS = (
     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,Current.Offered,SoC"
 )
 
-console = Console()
-if not console.is_terminal:  # a log file or a pipe: wide enough for the table on one line each
-    console = Console(width=120)
-
-
-class BenchError(RuntimeError):
-    """The bench could not measure what it set out to (setup failed, or no real work done)."""
-
-
-@dataclass
-class Measurement:
-    """One process, measured over the window in which it does the steady-state work."""
-
-    name: str
-    speed: float
-    real_s: float = 0.0
-    simulated_s: float = 0.0
-    startup_cpu_s: float = 0.0  # from exec until the window opens (imports, boot, setup)
-    cpu_s: float = 0.0  # user + system, inside the window
-    cpu_system_s: float = 0.0  # of which in the kernel (system calls: socket I/O, fsync…)
-    rss_peak_mb: float = 0.0  # kernel high-water mark (VmHWM) over the process's life
-    rss_peak_sampled_mb: float = 0.0
-    rss_mean_mb: float = 0.0
-    uss_peak_mb: float | None = None
-    uss_mean_mb: float | None = None
-    meter_values: int = 0  # received by the central system inside the window
-    samples: int = 0
-    rss_series_mb: list[float] = field(default_factory=list)
-
-    @property
-    def cpu_per_simulated_s(self) -> float:
-        """CPU seconds per simulated second: the share of one core at real-time speed."""
-        return self.cpu_s / self.simulated_s
-
-    @property
-    def cpu_share_at_speed(self) -> float:
-        """CPU seconds per real second at the bench speed."""
-        return self.cpu_s / self.real_s
-
-    @property
-    def meter_values_per_simulated_s(self) -> float:
-        return self.meter_values / self.simulated_s
-
-    @property
-    def cpu_ms_per_meter_value(self) -> float:
-        return 1000 * self.cpu_s / self.meter_values if self.meter_values else float("nan")
-
-    def summary(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k != "rss_series_mb"}
-        out |= {
-            "cpu_per_simulated_s": self.cpu_per_simulated_s,
-            "cpu_share_at_speed": self.cpu_share_at_speed,
-            "meter_values_per_simulated_s": self.meter_values_per_simulated_s,
-            "cpu_ms_per_meter_value": self.cpu_ms_per_meter_value,
-        }
-        return out
-
-
-# --- process sampling --------------------------------------------------------------------------
-def _tree(proc: psutil.Process) -> list[psutil.Process]:
-    return [proc, *proc.children(recursive=True)]
-
-
-def _cpu_s(proc: psutil.Process) -> tuple[float, float]:
-    """User and system CPU seconds of the process and its children."""
-    user = system = 0.0
-    for p in _tree(proc):
-        with contextlib.suppress(psutil.NoSuchProcess):
-            t = p.cpu_times()
-            user += t.user
-            system += t.system
-    return user, system
-
-
-def _memory(proc: psutil.Process) -> tuple[float, float | None]:
-    """RSS and USS (None where the platform cannot tell) of the process and its children, MB."""
-    rss, uss = 0.0, 0.0
-    for p in _tree(proc):
-        try:
-            full = p.memory_full_info()
-            rss += full.rss
-            uss += full.uss
-        except psutil.AccessDenied:
-            rss += p.memory_info().rss
-            uss = float("nan")
-        except psutil.NoSuchProcess:
-            pass
-    return rss / MB, (None if uss != uss else uss / MB)
-
-
-def _high_water_mb(pid: int) -> float | None:
-    """The kernel's own peak RSS of the process (Linux VmHWM), which no sampling can miss."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-async def measure(
-    m: Measurement,
-    proc: asyncio.subprocess.Process,
-    meter_values: Callable[[], int],
-    real_s: float,
-) -> None:
-    """Sample `proc` every SAMPLE_EVERY_S for `real_s` real seconds into `m`."""
-    ps = psutil.Process(proc.pid)
-    user0, system0 = _cpu_s(ps)
-    m.startup_cpu_s = user0 + system0
-    rss: list[float] = []
-    uss: list[float] = []
-    t0 = time.monotonic()
-    mv0 = meter_values()
-    next_at = t0
-    while True:
-        r, u = _memory(ps)
-        rss.append(r)
-        if u is not None:
-            uss.append(u)
-        if proc.returncode is not None:
-            raise BenchError(f"{m.name} exited during the measurement")
-        next_at += SAMPLE_EVERY_S
-        if next_at > t0 + real_s:
-            break
-        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-    await asyncio.sleep(max(0.0, t0 + real_s - time.monotonic()))
-    (user1, system1), mv1, t1 = _cpu_s(ps), meter_values(), time.monotonic()
-    m.real_s = t1 - t0
-    m.simulated_s = m.real_s * m.speed
-    m.cpu_system_s = system1 - system0
-    m.cpu_s = user1 - user0 + m.cpu_system_s
-    m.meter_values = mv1 - mv0
-    m.samples = len(rss)
-    m.rss_series_mb = [round(x, 2) for x in rss]
-    m.rss_peak_sampled_mb = max(rss)
-    m.rss_mean_mb = statistics.fmean(rss)
-    m.rss_peak_mb = _high_water_mb(proc.pid) or m.rss_peak_sampled_mb
-    if uss:
-        m.uss_peak_mb, m.uss_mean_mb = max(uss), statistics.fmean(uss)
-
-
-def check_work_done(m: Measurement) -> None:
-    rate = m.meter_values_per_simulated_s
-    if abs(rate - EXPECTED_MV_PER_SIM_S) > MV_TOLERANCE * EXPECTED_MV_PER_SIM_S:
-        raise BenchError(
-            f"{m.name}: the central system received {m.meter_values} MeterValues in "
-            f"{m.simulated_s:.0f} simulated s = {rate:.2f}/s, expected "
-            f"{EXPECTED_MV_PER_SIM_S:.1f}/s (one per connector per second): the figures would "
-            "not describe the intended work"
-        )
-
-
-# --- CPU profile (diagnosis) ---------------------------------------------------------------------
-def py_spy() -> str:
-    found = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if not Path(found).exists():
-        raise BenchError("--profile-cpu needs py-spy: .venv/bin/pip install py-spy")
-    return found
-
-
-# Frames every sample goes through (the process's entry and the event loop), left out of the
-# inclusive ranking, where they would only fill the top with 100 % rows.
-LOOP_SKELETON = (
-    "runpy>",
-    "smartcharge/__main__.py",
-    "smartcharge/entry.py",
-    "smartcharge/chargepoint/daemon.py",
-    "asyncio/runners.py",
-    "asyncio/base_events.py",
-    "asyncio/events.py",
-)
-
-
-def summarise_profile(raw: str, top: int = 20) -> str:
-    """Top costs from py-spy's raw output (`frame;frame;... count`, outermost frame first)."""
-    self_cost: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    ours: Counter[str] = Counter()
-    total = 0
-    for line in raw.splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        frames = stack.split(";")
-        self_cost[frames[-1]] += n
-        for function in {f.rsplit(":", 1)[0] + ")" for f in frames}:  # once per stack
-            if not any(s in function for s in LOOP_SKELETON):
-                inclusive[function] += n
-        mine = [f for f in frames if "smartcharge/" in f]
-        ours[mine[-1] if mine else "<no smartcharge frame>"] += n
-
-    def block(title: str, counts: Counter[str]) -> list[str]:
-        rows = [f"{100 * n / total:6.1f} %  {what}" for what, n in counts.most_common(top)]
-        return [title, *rows, ""]
-
-    return "\n".join(
-        [
-            f"{total} samples of the charge point while active (py-spy, idle time left out)",
-            "py-spy counts a thread blocked in the kernel (fsync in an SQLite COMMIT) as active:",
-            "compare with the user/system CPU split before reading those rows as CPU.",
-            "",
-            *block("Self time by line (the frame on CPU):", self_cost),
-            *block("Inclusive time by function (the event loop's own frames left out):", inclusive),
-            *block("By the innermost smartcharge frame (what smartcharge asked for):", ours),
-        ]
-    )
-
 
 # --- helpers -----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def until(what: str, check: Callable[[], Awaitable[bool]], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise BenchError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
 async def connected(
     cs: CentralSystem, identity: str, proc: asyncio.subprocess.Process, timeout: float
 ) -> None:
@@ -297,30 +69,6 @@ async def connected(
         return rec is not None and bool(rec.boot)
 
     await until(f"{identity} to connect and boot", booted, timeout)
-
-
-async def start(args: list[str], log: Path) -> asyncio.subprocess.Process:
-    with log.open("ab") as err:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, *args, stdout=asyncio.subprocess.DEVNULL, stderr=err
-        )
-
-
-async def stop(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 def write_config(path: Path, csms_port: int, control_port: int, speed: float) -> None:
@@ -356,9 +104,12 @@ async def bench_smartcharge(
     real_s: float,
     trace: Path | None = None,
     profile: Path | None = None,
+    devices: Devices | None = None,
 ) -> Measurement:
     cfg, log, control_port = work / "cp.toml", work / "smartcharge.log", free_port()
     write_config(cfg, cs.port, control_port, speed)
+    if devices is not None:  # the real drivers, against this process's simulated devices
+        cfg.write_text(cfg.read_text() + hardware_toml(devices.table))
     command = ["chargepoint", "run", "--config", str(cfg)]
     if trace is None:
         proc = await start(["-m", "smartcharge", *command], log)
@@ -370,11 +121,22 @@ async def bench_smartcharge(
         async with aiohttp.ClientSession() as http:
 
             async def post(path: str, body: dict[str, Any]) -> None:
+                if devices is not None:  # /connectors/N/plug, on the simulated world itself
+                    devices.world.plug(int(path.split("/")[2]), **body)
+                    return
                 async with http.post(base + path, json=body) as r:
                     if r.status != 200:
                         raise BenchError(f"POST {path}: {r.status} {await r.text()}")
 
             async def state() -> dict[str, Any]:
+                if devices is not None:  # no simulator control API: the central system's view
+                    rec = cs.chargers[SC_IDENTITY]
+                    return {
+                        "connectors": {
+                            str(n): {"status": rec.status.get(n), "transaction_id": "?"}
+                            for n in (1, 2)
+                        }
+                    }
                 async with http.get(base + "/state") as r:
                     data: dict[str, Any] = await r.json()
                     return data
@@ -388,7 +150,8 @@ async def bench_smartcharge(
 
             setup_s = SETUP_TIMEOUT_S * (TRACED_SLOWDOWN if trace else 1)
             await connected(cs, SC_IDENTITY, proc, setup_s)
-            await until("the control API", api_up, setup_s)
+            if devices is None:
+                await until("the control API", api_up, setup_s)
             for key, value in (
                 ("MeterValueSampleInterval", "1"),
                 ("MeterValuesSampledData", MEASURANDS),
@@ -436,7 +199,10 @@ async def bench_smartcharge(
                     stdout=asyncio.subprocess.DEVNULL,
                     stderr=asyncio.subprocess.DEVNULL,
                 )
+            window_start = time.monotonic()
             await measure(m, proc, lambda: len(rec.meter_values), real_s)
+            if devices is not None:
+                m.latencies_ms = devices.latencies_ms(window_start)
             if spy is not None and profile is not None:
                 if await asyncio.wait_for(spy.wait(), 60) != 0:
                     raise BenchError("py-spy failed (it needs ptrace rights on the process)")
@@ -491,111 +257,6 @@ async def bench_baseline(cs: CentralSystem, work: Path, speed: float, real_s: fl
     return m
 
 
-# --- report ------------------------------------------------------------------------------------
-def _ratio(a: float | None, b: float | None) -> str:
-    if a is None or b is None or b == 0:
-        return "-"
-    return f"{a / b:.2f}x"
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def report(sc: Measurement, base: Measurement, args: argparse.Namespace) -> dict[str, bool]:
-    rss_ok = sc.rss_peak_mb < RSS_TARGET_MB
-    cpu_ok = sc.cpu_per_simulated_s < CPU_TARGET_SHARE
-    table = Table(
-        title=(
-            f"charge point resources: 2 connectors charging, MeterValues every 1 s, speed "
-            f"{args.speed:g}, {sc.simulated_s / 60:.1f} simulated min ({sc.real_s:.0f} s real)"
-        )
-    )
-    for col in ("metric", "smartcharge", "baseline (ocpp pkg)", "ratio", "target", "result"):
-        table.add_column(col, justify="left" if col == "metric" else "right")
-
-    def row(
-        label: str,
-        a: float | None,
-        b: float | None,
-        spec: str,
-        target: str = "",
-        ok: bool | None = None,
-    ) -> None:
-        verdict = "" if ok is None else ("[green]PASS[/green]" if ok else "[red]FAIL[/red]")
-        table.add_row(label, _fmt(a, spec), _fmt(b, spec), _ratio(a, b), target, verdict)
-
-    row("peak RSS, MB (VmHWM)", sc.rss_peak_mb, base.rss_peak_mb, ".1f", "< 60 MB", rss_ok)
-    row("mean RSS, MB", sc.rss_mean_mb, base.rss_mean_mb, ".1f")
-    row("peak USS, MB", sc.uss_peak_mb, base.uss_peak_mb, ".1f")
-    row("mean USS, MB", sc.uss_mean_mb, base.uss_mean_mb, ".1f")
-    row(
-        "CPU at real-time speed, % of one core",
-        100 * sc.cpu_per_simulated_s,
-        100 * base.cpu_per_simulated_s,
-        ".2f",
-        "< 3 %",
-        cpu_ok,
-    )
-    row(
-        f"CPU at bench speed x{args.speed:g}, % of one core",
-        100 * sc.cpu_share_at_speed,
-        100 * base.cpu_share_at_speed,
-        ".1f",
-    )
-    row("CPU ms per MeterValues", sc.cpu_ms_per_meter_value, base.cpu_ms_per_meter_value, ".2f")
-    row(
-        "of the CPU, % in the kernel (system)",
-        100 * sc.cpu_system_s / sc.cpu_s if sc.cpu_s else None,
-        100 * base.cpu_system_s / base.cpu_s if base.cpu_s else None,
-        ".0f",
-    )
-    row(
-        "MeterValues per simulated s",
-        sc.meter_values_per_simulated_s,
-        base.meter_values_per_simulated_s,
-        ".2f",
-        "≈ 2",
-        True,
-    )
-    row("start-up CPU, s (until charging)", sc.startup_cpu_s, base.startup_cpu_s, ".2f")
-    console.print(table)
-    console.print(
-        f"{psutil.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{sc.samples} + {base.samples} samples every {SAMPLE_EVERY_S} s real"
-    )
-    return {"rss": rss_ok, "cpu": cpu_ok}
-
-
-def _git() -> dict[str, Any]:
-    """The commit measured, and whether the tree had changes on top of it."""
-    import subprocess
-
-    def git(*args: str) -> str:
-        done = subprocess.run(
-            ["git", *args], cwd=BENCH_DIR, capture_output=True, text=True, check=False
-        )
-        return done.stdout.strip()
-
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "-s"))}
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for pkg in ("smartcharge", "ocpp", "websockets", "psutil"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[pkg] = metadata.version(pkg)
-    return out
-
-
 async def run(args: argparse.Namespace) -> tuple[Measurement, Measurement]:
     """Measure smartcharge, then the baseline, one after the other against one central system."""
     real_s = args.simulated_minutes * 60 / args.speed
@@ -605,54 +266,21 @@ async def run(args: argparse.Namespace) -> tuple[Measurement, Measurement]:
     )
     cs = CentralSystem()
     await cs.start("127.0.0.1", 0)
+    devices = None
     try:
+        if args.hardware == "devices":
+            devices = await start_devices(cs, START, args.speed)
         with tempfile.TemporaryDirectory(prefix="sc-bench-") as tmp:
             work = Path(tmp)
             sc = await bench_smartcharge(
-                cs, work, args.speed, real_s, args.trace_memory, args.profile_cpu
+                cs, work, args.speed, real_s, args.trace_memory, args.profile_cpu, devices
             )
             base = await bench_baseline(cs, work, args.speed, real_s)
     finally:
+        if devices is not None:
+            await devices.rig.stop()
         await cs.stop()
     return sc, base
-
-
-def write_json(
-    path: Path,
-    sc: Measurement,
-    base: Measurement,
-    args: argparse.Namespace,
-    targets: dict[str, bool],
-    failures: list[str],
-) -> None:
-    doc = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "simulated_minutes": args.simulated_minutes,
-        "speed": args.speed,
-        "git": _git(),
-        "machine": {
-            "cores": psutil.cpu_count(),
-            "cpu": _cpu_model(),
-            "python": platform.python_version(),
-            "system": platform.platform(),
-            "packages": _versions(),
-        },
-        "targets": {
-            "rss_mb": RSS_TARGET_MB,
-            "cpu_share_real_time": CPU_TARGET_SHARE,
-            "met": targets,
-        },
-        "smartcharge": sc.summary() | {"rss_series_mb": sc.rss_series_mb},
-        "baseline": base.summary() | {"rss_series_mb": base.rss_series_mb},
-        "ratios": {
-            "rss_peak": sc.rss_peak_mb / base.rss_peak_mb,
-            "cpu_per_simulated_s": sc.cpu_per_simulated_s / base.cpu_per_simulated_s,
-        },
-        "sanity_failures": failures,
-    }
-    path.write_text(json.dumps(doc, indent=2) + "\n")
-    console.print(f"wrote {path}")
 
 
 def main() -> None:
@@ -678,9 +306,18 @@ def main() -> None:
     parser.add_argument(
         "--strict", action="store_true", help="exit 2 when smartcharge misses a target"
     )
+    parser.add_argument(
+        "--hardware",
+        choices=("simulated", "devices"),
+        default="simulated",
+        help="devices: the charger's real drivers on Modbus TCP against simulated devices "
+        "(their polling runs on real time, so the CPU figure needs --speed 1)",
+    )
     args = parser.parse_args()
     if args.speed <= 0 or args.simulated_minutes <= 0:
         parser.error("--speed and --simulated-minutes must be greater than 0")
+    if args.hardware == "devices" and args.speed != 1:
+        parser.error("--hardware devices measures real-time polling: use --speed 1")
     if args.trace_memory:
         args.trace_memory = Path(args.trace_memory).resolve()
         args.trace_memory.unlink(missing_ok=True)

@@ -117,6 +117,7 @@ class CentralSystem:
             "DataTransfer",
             "DiagnosticsStatusNotification",
             "FirmwareStatusNotification",
+            "SecurityEventNotification",  # the security whitepaper's events (a charger sends them)
         ):
             ep.route(action, self._handler(rec, action), raw=True)
         rec.connected, rec.endpoint = True, ep

@@ -7,6 +7,7 @@ energy register, 1 MW on a 32 A circuit) exactly as a broken meter would.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from pymodbus.constants import ExcCodes
@@ -49,6 +50,18 @@ class SimulatedMeterDevice:
         self.map = METER_MAPS[model]
         self.source = source
         self.words: dict[int, int] = {}  # address -> raw word served instead of the truth
+        # hold(): the next read waits, unanswered, until release() (a kill -9 mid-read)
+        self._held: asyncio.Event | None = None
+        self.read_waiting = asyncio.Event()
+
+    def hold(self) -> None:
+        self.read_waiting.clear()
+        self._held = asyncio.Event()
+
+    def release(self) -> None:
+        if self._held is not None:
+            self._held.set()
+            self._held = None
 
     def set_value(self, quantity: str, value: float) -> None:
         """Serve `value` for one quantity (`energy_import`, `power`, ...) until `clear`."""
@@ -74,6 +87,9 @@ class SimulatedMeterDevice:
     ) -> ExcCodes | None:
         if values is not None:
             return ExcCodes.ILLEGAL_ADDRESS  # measurements are read only
+        if self._held is not None:
+            self.read_waiting.set()
+            await self._held.wait()
         for register, value in _quantities(self.map, self.source()):
             for i, word in enumerate(encode(register, value)[: WIDTH[register.kind]]):
                 registers[register.address - start + i] = word

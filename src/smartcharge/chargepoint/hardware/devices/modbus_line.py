@@ -19,6 +19,7 @@ from smartcharge.chargepoint.hardware.config import Line
 from smartcharge.chargepoint.hardware.devices.faults import DeviceError
 
 log = logging.getLogger("smartcharge.chargepoint.hardware")
+Client = AsyncModbusTcpClient | AsyncModbusSerialClient
 
 _EXCEPTIONS = {
     1: "does not support that request (wrong device model?)",
@@ -31,9 +32,16 @@ _EXCEPTIONS = {
 
 class ModbusLine:
     def __init__(self, config: Line) -> None:
+        # The pymodbus client is made at first use: it needs the running event loop, and the
+        # composition root builds the hardware before the loop runs.
         self.config = config
         self.where = config.describe()
-        client: AsyncModbusTcpClient | AsyncModbusSerialClient
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    def _make_client(self) -> Client:
+        config = self.config
+        client: Client
         if config.host is not None:
             host, port = config.address
             client = AsyncModbusTcpClient(
@@ -50,29 +58,34 @@ class ModbusLine:
                 retries=0,
                 reconnect_delay=0,
             )
-        self._client = client
-        self._lock = asyncio.Lock()
+        return client
 
-    async def _connected(self, code: str, what: str) -> None:
-        if self._client.connected:
-            return
+    async def _connected(
+        self, code: str, what: str
+    ) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
+        if self._client is None:
+            self._client = self._make_client()
+        client = self._client
+        if client.connected:
+            return client
         try:
-            ok = await asyncio.wait_for(self._client.connect(), self.config.timeout_s * 3)
+            ok = await asyncio.wait_for(client.connect(), self.config.timeout_s * 3)
         except (TimeoutError, OSError, ModbusException):
             ok = False
         if not ok:
             raise DeviceError(code, f"cannot open {self.where} to reach the {what}")
+        return client
 
     async def read(
         self, function: str, address: int, count: int, unit: int, *, code: str, what: str
     ) -> list[int]:
         """`count` registers from `address` of device `unit` (input or holding registers)."""
         async with self._lock:
-            await self._connected(code, what)
+            client = await self._connected(code, what)
             call = (
-                self._client.read_input_registers
+                client.read_input_registers
                 if function == "input"
-                else self._client.read_holding_registers
+                else client.read_holding_registers
             )
             response = await self._call(call(address, count=count, device_id=unit), code, what)
         registers = list(getattr(response, "registers", []))
@@ -82,10 +95,8 @@ class ModbusLine:
 
     async def write(self, address: int, value: int, unit: int, *, code: str, what: str) -> None:
         async with self._lock:
-            await self._connected(code, what)
-            await self._call(
-                self._client.write_register(address, value, device_id=unit), code, what
-            )
+            client = await self._connected(code, what)
+            await self._call(client.write_register(address, value, device_id=unit), code, what)
 
     async def _call(self, request: object, code: str, what: str) -> ModbusPDU:
         try:
@@ -99,4 +110,5 @@ class ModbusLine:
         return response
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
