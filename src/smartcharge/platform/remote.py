@@ -20,7 +20,7 @@ import httpx
 
 from smartcharge.platform.config import PlatformSettings, SettingsError
 
-TOKEN_ENV = "SMARTCHARGE_API_TOKEN"
+TOKEN_ENV = "SMARTCHARGE_API_TOKEN"  # not-a-secret: the name of the variable holding it
 TIMEOUT_MARGIN_S = 10.0  # on top of the charger's own timeout: the API answers after it
 
 
