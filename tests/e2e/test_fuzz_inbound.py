@@ -109,12 +109,14 @@ class RawCentralSystem:
         self.ws: ServerConnection | None = None
         self.answers: asyncio.Queue[list[Any]] = asyncio.Queue()
         self.booted = asyncio.Event()
+        self.calls: list[str] = []  # the actions the charger sent, in order
 
     async def handle(self, ws: ServerConnection) -> None:
         self.ws = ws
         async for raw in ws:
             msg = orjson.loads(raw)
             if msg[0] == 2:
+                self.calls.append(msg[2])
                 reply: dict[str, Any] = {}
                 if msg[2] == "BootNotification":
                     reply = {
@@ -143,6 +145,14 @@ def snapshot(app: ChargePointApp) -> Any:
         app.boots,
         {n: (c.operative, c.authorized) for n, c in st_.connectors.items()},
     )
+
+
+async def outbox_drained(app: ChargePointApp, timeout: float = 20.0) -> None:
+    st_ = app.station
+    assert st_ is not None
+    async with asyncio.timeout(timeout):
+        while st_.store.outbox_size():
+            await asyncio.sleep(0.02)
 
 
 def unique_id(raw: str, n: int) -> str:
@@ -176,8 +186,9 @@ async def run_frames(tmp: Path, frames: list[tuple[str, set[str]]]) -> None:
     task = asyncio.ensure_future(app.run())
     try:
         await asyncio.wait_for(cs.booted.wait(), 10)
-        await asyncio.sleep(0.2)
+        await outbox_drained(app)  # what the boot queued has been delivered
         before = snapshot(app)
+        sent_before = len(cs.calls)
         assert cs.ws is not None
         for n, (raw, codes) in enumerate(frames):
             await cs.ws.send(unique_id(raw, n))
@@ -185,7 +196,11 @@ async def run_frames(tmp: Path, frames: list[tuple[str, set[str]]]) -> None:
             assert answer[0] == 4, f"{raw!r} was answered {answer!r}"
             assert answer[2] in codes, f"{raw!r}: {answer[2]} not in {codes}"
             assert not task.done()
+        # Invalid messages are security events (InvalidMessages), sent to the central system;
+        # once they are delivered, nothing else may have changed or been queued.
+        await outbox_drained(app)
         assert snapshot(app) == before
+        assert set(cs.calls[sent_before:]) <= {"SecurityEventNotification", "Heartbeat"}
         # Still alive and still correct: a valid request is answered normally.
         await cs.ws.send(orjson.dumps([2, "ok1", "GetLocalListVersion", {}]).decode())
         answer = await asyncio.wait_for(cs.answers.get(), 5)
