@@ -33,17 +33,29 @@ PROFILE = {
 }
 
 
+async def _operator(platform: Platform, email: str) -> Caller:
+    await add_user(platform, email, "operator")
+    found = await platform.store.accounts.login_record(email)
+    assert found is not None
+    return Caller(found[0], TokenInfo(0, "session", None, datetime.now(UTC), None), False)
+
+
+async def _send(
+    platform: Platform, who: Caller, targets: dict[str, int], **kw: Any
+) -> list[fleet.FleetOutcome]:
+    ctx = platform.app.api_context
+    return await fleet.send_profile(
+        ctx, who, targets, PROFILE, connector_id=0, cause="tariff", **kw
+    )
+
+
 async def test_r26_a_fleet_profile_goes_out_in_parallel_within_the_bound(
     platform: Platform,
 ) -> None:
     identities = [f"FL-{i}" for i in range(N)]
     for identity in identities:
         await platform.add(identity)
-    await add_user(platform, "op@example.org", "operator")
-    found = await platform.store.accounts.login_record("op@example.org")
-    assert found is not None
-    now = datetime.now(UTC)
-    operator = Caller(found[0], TokenInfo(0, "session", None, now, None), via_cookie=False)
+    operator = await _operator(platform, "op@example.org")
 
     in_flight, peak, arrived = 0, 0, 0
     order: list[str] = []
@@ -71,16 +83,7 @@ async def test_r26_a_fleet_profile_goes_out_in_parallel_within_the_bound(
             charger = await stack.enter_async_context(answering_charger(platform, identity))
             charger.route("SetChargingProfile", holding(identity), raw=True)
         targets = {i: await platform.charger_id(i) for i in identities}
-        outcomes = await fleet.send_profile(
-            platform.app.api_context,
-            operator,
-            targets,
-            PROFILE,
-            connector_id=0,
-            cause="tariff",
-            spread_s=600,
-            concurrency=BOUND,
-        )
+        outcomes = await _send(platform, operator, targets, spread_s=600, concurrency=BOUND)
 
     assert [(o.charger, o.outcome, o.status) for o in outcomes] == [
         (i, "answered", "Accepted") for i in identities
@@ -93,23 +96,10 @@ async def test_r26_a_fleet_profile_goes_out_in_parallel_within_the_bound(
 async def test_one_offline_charger_has_its_own_outcome(platform: Platform) -> None:
     for identity in ("ON-1", "OFF-1"):
         await platform.add(identity)
-    await add_user(platform, "op2@example.org", "operator")
-    found = await platform.store.accounts.login_record("op2@example.org")
-    assert found is not None
-    operator = Caller(
-        found[0], TokenInfo(0, "session", None, datetime.now(UTC), None), via_cookie=False
-    )
+    operator = await _operator(platform, "op2@example.org")
     targets = {i: await platform.charger_id(i) for i in ("ON-1", "OFF-1")}
     async with answering_charger(platform, "ON-1"):
-        outcomes = await fleet.send_profile(
-            platform.app.api_context,
-            operator,
-            targets,
-            PROFILE,
-            connector_id=0,
-            cause="csms_profile",
-            spread_s=0,
-        )
+        outcomes = await _send(platform, operator, targets, spread_s=0)
     assert [(o.charger, o.outcome, o.status, o.offset_s) for o in outcomes] == [
         ("ON-1", "answered", "Accepted", 0.0),
         ("OFF-1", "offline", None, 0.0),

@@ -8,8 +8,6 @@ token revoked on another node stops working within that time (at once on this no
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -17,12 +15,12 @@ from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from smartcharge.platform.api.context import ApiContext
+from smartcharge.platform.services import sign_in
 from smartcharge.platform.services.access import Caller
-from smartcharge.platform.services.sign_in import MAX_TOKEN
-from smartcharge.platform.store.accounts import Account, TokenInfo
+from smartcharge.platform.services.errors import NotAuthenticated
+from smartcharge.platform.services.sign_in import TokenCache
 
 SESSION_COOKIE = "smartcharge_session"
-_CACHE_MAX = 50_000
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An API token (POST /api/auth/tokens)")
 cookie_scheme = APIKeyCookie(
@@ -30,34 +28,6 @@ cookie_scheme = APIKeyCookie(
     auto_error=False,
     description="The web app's session (POST /api/auth/login)",
 )
-
-
-class TokenCache:
-    """token -> (account, token info, read at); bounded, oldest out first."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._items: OrderedDict[str, tuple[Account, TokenInfo, float]] = OrderedDict()
-
-    def get(self, token: str) -> tuple[Account, TokenInfo] | None:
-        item = self._items.get(token)
-        if item is None or self._clock() - item[2] > self.ttl:
-            return None
-        return item[0], item[1]
-
-    def put(self, token: str, account: Account, info: TokenInfo) -> None:
-        self._items[token] = (account, info, self._clock())
-        self._items.move_to_end(token)
-        while len(self._items) > _CACHE_MAX:
-            self._items.popitem(last=False)
-
-    def drop(self, token: str | None = None, *, user_id: int | None = None) -> None:
-        if token is not None:
-            self._items.pop(token, None)
-        if user_id is not None:
-            for key in [k for k, v in self._items.items() if v[0].id == user_id]:
-                del self._items[key]
 
 
 def api(request: Request) -> ApiContext:
@@ -73,44 +43,35 @@ def _cache(request: Request) -> TokenCache:
     return cache
 
 
-async def caller(
-    request: Request,
-    ctx: Api,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    cookie: Annotated[str | None, Depends(cookie_scheme)],
+async def authenticate(
+    request: Request, ctx: ApiContext, token: str | None, *, via_cookie: bool
 ) -> Caller:
-    """The authenticated caller, or 401. A cookie-authenticated request that changes something
-    must come from our own pages: a foreign `Origin` gets 403 (the cookie is also SameSite)."""
-    token = bearer.credentials if bearer is not None else cookie
-    if not token or len(token) > MAX_TOKEN:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "log in (session cookie) or send a bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    cache = _cache(request)
-    found = cache.get(token)
-    if found is None:
-        found = await ctx.store.accounts.by_token(token, now=ctx.now())
-        if found is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "the session or token is unknown, expired or revoked",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        cache.put(token, *found)
-    account, info = found
-    if info.expires_at is not None and info.expires_at <= ctx.now():
-        cache.drop(token)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the session has expired")
-    via_cookie = bearer is None
+    """The caller this token belongs to (`sign_in.caller_for`: `NotAuthenticated` when there
+    is none). A cookie-authenticated request that changes something must come from our own
+    pages: a foreign `Origin` gets 403 (the cookie is also SameSite)."""
+    who = await sign_in.caller_for(ctx, _cache(request), token, via_cookie=via_cookie)
     if via_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
         origin = request.headers.get("origin")
         host = request.headers.get("host", "")
         if origin is not None and origin.split("://", 1)[-1] != host:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused")
     request.state.token = token
-    return Caller(account, info, via_cookie)
+    return who
+
+
+async def caller(
+    request: Request,
+    ctx: Api,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    cookie: Annotated[str | None, Depends(cookie_scheme)],
+) -> Caller:
+    """The authenticated caller, or 401 (the web app's pages send the login page instead)."""
+    token = bearer.credentials if bearer is not None else cookie
+    try:
+        return await authenticate(request, ctx, token, via_cookie=bearer is None)
+    except NotAuthenticated as exc:
+        headers = {"WWW-Authenticate": "Bearer"}
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.message, headers=headers) from None
 
 
 CallerDep = Annotated[Caller, Depends(caller)]
@@ -154,6 +115,7 @@ __all__ = [
     "Caller",
     "CallerDep",
     "TokenCache",
+    "authenticate",
     "caller",
     "client_address",
     "role",

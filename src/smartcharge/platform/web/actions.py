@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
-from fastapi import HTTPException
 from fastapi.responses import RedirectResponse
 
 from smartcharge.platform.commands import CommandFailed
@@ -43,7 +42,5 @@ async def run(url: str, action: Awaitable[Any], done: str) -> RedirectResponse:
         return back(url, problem=words + detail)
     except ServiceError as exc:
         return back(url, problem=exc.message)
-    except HTTPException as exc:
-        return back(url, problem=str(exc.detail))
     problem = refused(answer)
     return back(url, problem=problem) if problem else back(url, done=done)

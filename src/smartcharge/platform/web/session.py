@@ -9,8 +9,9 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials
 
-from smartcharge.platform.api.auth import SESSION_COOKIE, Api, Caller, bearer_scheme, caller
+from smartcharge.platform.api.auth import SESSION_COOKIE, Api, Caller, authenticate, bearer_scheme
 from smartcharge.platform.services.access import ChargerAccess, visible_charger
+from smartcharge.platform.services.errors import NotAuthenticated
 
 ROLE_NAMES = {
     "owner": "owner",
@@ -33,14 +34,12 @@ async def page_caller(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Caller:
     """The API's own check; a bearer token works too (scripts, the API's isolation test)."""
-    cookie = request.cookies.get(SESSION_COOKIE)
+    token = bearer.credentials if bearer is not None else request.cookies.get(SESSION_COOKIE)
     try:
-        return await caller(request, ctx, bearer, cookie)
-    except HTTPException as exc:
-        if exc.status_code == status.HTTP_401_UNAUTHORIZED:
-            target = request.url.path if request.method == "GET" else "/app"
-            raise LoginNeeded(quote(target)) from None
-        raise
+        return await authenticate(request, ctx, token, via_cookie=bearer is None)
+    except NotAuthenticated:
+        target = request.url.path if request.method == "GET" else "/app"
+        raise LoginNeeded(quote(target)) from None
 
 
 PageCaller = Annotated[Caller, Depends(page_caller)]
