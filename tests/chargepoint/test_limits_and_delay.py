@@ -8,8 +8,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from smartcharge.chargepoint.delay import DelayedRate
-from smartcharge.chargepoint.limits import IDLE, ConnectorInput, Decision, DsrEvent, decide
+from smartcharge.chargepoint.charging import (
+    IDLE,
+    ConnectorInput,
+    Decision,
+    DelayedRate,
+    DsrEvent,
+    decide,
+)
 from smartcharge.regulations import Cause, RandomDelay, WeeklySchedule, default_schedule
 
 T0 = datetime(2026, 10, 19, 0, 0, tzinfo=UTC)  # a Monday, the week before the clocks go back

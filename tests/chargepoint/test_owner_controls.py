@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smartcharge.chargepoint.limits import DsrEvent
+from smartcharge.chargepoint.charging import DsrEvent
 from smartcharge.chargepoint.owner_controls import DsrAgreement, NotPermitted, OwnerControls
 from smartcharge.chargepoint.store import Store
 from smartcharge.chargepoint.uk_extension import VENDOR_ID, DeviceHooks, UkExtension

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smartcharge.chargepoint.authorization import Authorizer
+from smartcharge.chargepoint.charging import DsrEvent
 from smartcharge.chargepoint.configuration_keys import STANDARD_KEYS, UK_KEYS, Configuration
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
-from smartcharge.chargepoint.limits import DsrEvent
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
 from smartcharge.regulations import is_peak

@@ -42,25 +42,25 @@ def _raised_alike(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
 
 def patches(fault: str) -> list[Patch]:
     if fault == "peak":
-        from smartcharge.chargepoint import limits
+        from smartcharge.chargepoint.charging import decision
 
-        return [Patch(limits, "allowed", lambda orig: lambda schedule, when: True)]
+        return [Patch(decision, "allowed", lambda orig: lambda schedule, when: True)]
     if fault == "no-delay":
         from smartcharge.regulations.random_delay import RandomDelay
 
         return [Patch(RandomDelay, "draw", lambda orig: lambda self: 0)]
     if fault == "delay-dsr":
-        from smartcharge.chargepoint import delay
+        from smartcharge.chargepoint.charging import delayed_rate
 
-        def delaying_dsr(decide: Callable[[Any], Any]) -> Callable[[Any], Any]:
-            def decide_delaying_dsr(change: Any) -> Any:
+        def delaying_dsr(delay_for: Callable[[Any], Any]) -> Callable[[Any], Any]:
+            def delay_for_delaying_dsr(change: Any) -> Any:
                 if change.dsr_kind is not None:
                     change = dataclasses.replace(change, dsr_kind="scheduled")
-                return decide(change)
+                return delay_for(change)
 
-            return decide_delaying_dsr
+            return delay_for_delaying_dsr
 
-        return [Patch(delay, "decide", delaying_dsr)]
+        return [Patch(delayed_rate, "delay_for", delaying_dsr)]
     if fault == "unsigned-firmware":
         from smartcharge.chargepoint import firmware, firmware_slots
 

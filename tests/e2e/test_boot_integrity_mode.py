@@ -38,10 +38,10 @@ async def test_a_changed_install_connects_only_to_report_until_restored(
     make_cp: MakeCP, maker: KeyFiles, tmp_path: Path
 ) -> None:
     # What the manufacturer signed differs from what is installed by one file: as if someone
-    # had edited the installed limits module.
+    # had edited the installed charging decision.
     shipped = tmp_path / "shipped" / "smartcharge"
     shutil.copytree(PACKAGE, shipped, ignore=shutil.ignore_patterns("__pycache__"))
-    edited = shipped / "chargepoint" / "limits.py"
+    edited = shipped / "chargepoint" / "charging" / "decision.py"
     edited.write_text(edited.read_text() + "\n# the manufacturer's version\n")
     manifest = manifest_of(shipped, maker, tmp_path / "boot-manifest.json")
 
@@ -54,10 +54,10 @@ async def test_a_changed_install_connects_only_to_report_until_restored(
     )
     await cp.peer.wait_for(lambda: cp.peer.of("BootNotification"))  # it does connect, to report
     assert cp.app.integrity is not None and not cp.app.integrity
-    assert cp.app.integrity.changed == ["chargepoint/limits.py"]
+    assert cp.app.integrity.changed == ["chargepoint/charging/decision.py"]
     condition = cp.app._condition()["software"]
     assert condition["integrity"] == "failed" and condition["remoteCommands"] is False
-    assert "changed: chargepoint/limits.py" in condition["integrityDetail"]
+    assert "changed: chargepoint/charging/decision.py" in condition["integrityDetail"]
 
     cp.hw.plug(1, battery_kwh=50.0, soc=30.0, max_power_w=11000.0)
     for command in (

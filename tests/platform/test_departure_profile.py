@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from smartcharge.chargepoint.limits import ConnectorInput, ProfileFlags, decide
+from smartcharge.chargepoint.charging import ConnectorInput, ProfileFlags, decide
 from smartcharge.chargepoint.smart_charging.composite import limit_at
 from smartcharge.chargepoint.smart_charging.installed import Installed
 from smartcharge.chargepoint.smart_charging.profiles import parse_profile

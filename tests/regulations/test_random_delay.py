@@ -19,7 +19,7 @@ from smartcharge.regulations import (
     RandomDelay,
     RateChange,
     applies,
-    decide,
+    delay_for,
     validate_max,
 )
 
@@ -189,7 +189,7 @@ def change(old: float, new: float, cause: str = "default_hours", **kw: object) -
 )
 def test_R24_relevant_times_are_delayed(c: RateChange) -> None:
     assert applies(c)
-    assert decide(c).rule == "R24"
+    assert delay_for(c).rule == "R24"
 
 
 def test_R24_plug_in_without_charging_allowed_is_not_a_relevant_time() -> None:
@@ -199,7 +199,7 @@ def test_R24_plug_in_without_charging_allowed_is_not_a_relevant_time() -> None:
 @pytest.mark.parametrize("c", [change(16, 16.05), change(0, 0.09), change(16, 15.95, "tariff")])
 def test_R24_changes_below_a_tenth_of_an_amp_are_noise(c: RateChange) -> None:
     assert not applies(c)
-    assert "noise" in decide(c).reason
+    assert "noise" in delay_for(c).reason
 
 
 def test_R26_tariff_change_is_not_dsr_and_is_delayed() -> None:
@@ -212,7 +212,7 @@ def test_R26_scheduled_dsr_is_delayed() -> None:
 
 
 def test_R26_scheduled_dsr_already_randomised_is_not_delayed() -> None:
-    decision = decide(change(32, 6, "dsr", dsr_kind="scheduled", already_randomised=True))
+    decision = delay_for(change(32, 6, "dsr", dsr_kind="scheduled", already_randomised=True))
     assert not decision.applies and decision.rule == "R26"
 
 
@@ -231,7 +231,7 @@ def test_R26_already_randomised_profile_is_not_delayed() -> None:
 
 
 def test_R25_owner_skipped_the_delay() -> None:
-    decision = decide(change(0, 16, "default_hours", delay_overridden=True))
+    decision = delay_for(change(0, 16, "default_hours", delay_overridden=True))
     assert not decision.applies and decision.rule == "R25"
 
 

@@ -17,13 +17,14 @@ Everything is in the store's settings table, so it survives a restart and needs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from smartcharge.chargepoint.limits import DsrEvent, ProfileFlags
+from smartcharge.chargepoint.charging import DsrEvent, ProfileFlags
 from smartcharge.chargepoint.store import Store
 from smartcharge.ocpp.times import format_time, parse_time
 from smartcharge.regulations import Cause, WeeklySchedule, default_schedule
@@ -98,6 +99,12 @@ class OwnerControls:
         self._cache: dict[str, Any] = {}
         self._schedule: tuple[Any, int, WeeklySchedule | None] | None = None
         self._user_schedule: tuple[Any, UserSchedule | None] | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after every change is stored: the one path by which an owner's change
+        reaches the station (it re-decides at once), whichever adapter made it."""
+        self._listeners.append(callback)
 
     def _get(self, key: str, default: Any) -> Any:
         if key not in self._cache:
@@ -109,6 +116,8 @@ class OwnerControls:
     def _put(self, key: str, value: Any) -> None:
         self.store.save_setting(key, orjson.dumps(value).decode())
         self._cache[key] = orjson.loads(orjson.dumps(value))  # a copy the caller cannot mutate
+        for callback in self._listeners:
+            callback()
 
     # --- default charging hours ----------------------------------------------------------------
     def default_hours_state(self) -> DefaultHoursState:

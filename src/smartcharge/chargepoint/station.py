@@ -15,15 +15,22 @@ import random
 import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from smartcharge.chargepoint.authorization import Authorizer, IdTagInfo
+from smartcharge.chargepoint.charging import (
+    ConnectorController,
+    Decision,
+    OwnerRules,
+    SessionFacts,
+    Supply,
+    session_facts,
+    targets,
+)
 from smartcharge.chargepoint.connector import MIN_OFFERED_A, ConnectorFacts, ocpp_status
-from smartcharge.chargepoint.delay import DelayedRate
 from smartcharge.chargepoint.hardware.ports import ConnectorHardware, Hardware, PilotState
-from smartcharge.chargepoint.limits import IDLE, ConnectorInput, Decision, ProfileFlags, decide
 from smartcharge.chargepoint.metering import (
     aligned_slot,
     aligned_start,
@@ -31,15 +38,14 @@ from smartcharge.chargepoint.metering import (
     sampled_values,
 )
 from smartcharge.chargepoint.owner_controls import OwnerControls
-from smartcharge.chargepoint.smart_charging.composite import charge_point_cap, limit_at
+from smartcharge.chargepoint.smart_charging.composite import charge_point_cap
 from smartcharge.chargepoint.smart_charging.installed import Installed, Limits, allowed_units
 from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_profile
-from smartcharge.chargepoint.smart_charging.sharing import share
 from smartcharge.chargepoint.store import Reservation, Store
 from smartcharge.clock import Clock
 from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.times import format_time
-from smartcharge.regulations import DEFAULT_MAX_S, Cause, RandomDelay
+from smartcharge.regulations import DEFAULT_MAX_S, RandomDelay
 
 log = logging.getLogger("smartcharge.chargepoint.station")
 
@@ -48,10 +54,6 @@ PROFILES_KEY = "smart_charging.profiles"
 TAMPER_KEY = "security.tamper"
 SAMPLES_KEPT = 3600  # per connector, in memory while the disk is full (an hour of 1 s samples)
 PRUNE_EVERY_S = 3600  # history past its retention (store.SESSION/SAMPLE_RETENTION) goes hourly
-
-
-# Causes that only say "energy may flow": after a power cut their first step is power_restore.
-_RESTORABLE = frozenset({Cause.PLUG_IN, Cause.DEFAULT_HOURS})
 
 
 class Settings(Protocol):
@@ -96,9 +98,8 @@ class Connector:
     candidate: tuple[str, float] | None = None  # status waiting out MinimumStatusDuration
     status: str = "Available"
     limit_a: float = 0.0
-    rate: DelayedRate = field(default_factory=lambda: DelayedRate(IDLE))
+    control: ConnectorController = field(default_factory=ConnectorController)
     pending_profile: dict[str, Any] | None = None  # a RemoteStart's TxProfile, for its session
-    restoring: bool = False  # resumed after a power cut: its first energy is a power_restore
 
 
 class Station:
@@ -128,6 +129,7 @@ class Station:
         self.online: Online | None = None
         self.clock_trusted: Callable[[], bool] = lambda: True  # clock_trust.py (app.py sets it)
         self.controls = controls or OwnerControls(store)
+        self.controls.on_change(self.poke)  # an owner's change is decided on at once
         self.rng = rng or secrets.SystemRandom()  # R22: a CSPRNG unless a test seeds one
         self.site_limit_a = site_limit_a
         self.connectors = {
@@ -182,7 +184,7 @@ class Station:
             if info.get("status") != "Accepted":
                 continue
             self.start_transaction(c, id_tag, info)
-            c.restoring = True
+            c.control.restoring = True
             log.info("connector %s: power restored with a car connected; resuming", c.id)
 
     def _resumable(self, c: Connector) -> bool:
@@ -265,7 +267,14 @@ class Station:
         self._aligned_slot = (interval, slot)
         for c in self.connectors.values():
             self._storing("transactions", self._session_changes, c, mono)
-        decisions = self._within_caps(self._decide(now), now, mono)
+        decisions = targets(
+            now,
+            mono,
+            self._sessions(now),
+            {n: c.control for n, c in self.connectors.items()},
+            self._owner_rules(),
+            self._supply(now),
+        )
         for c in self.connectors.values():
             self._drive(c, decisions[c.id], mono)
             reading = c.hw.meter.read()
@@ -310,123 +319,62 @@ class Station:
     def _faulted(self, c: Connector) -> bool:
         return c.hw.error_code() != "NoError" or c.hw.pilot_state() in (PilotState.E, PilotState.F)
 
-    def _decide(self, now: datetime) -> dict[int, Decision]:
-        """The limit decision for every connector now (limits.py), from everything in force."""
-        opted_out = self.controls.opted_out()
-        inputs: dict[int, ConnectorInput] = {}
+    def _sessions(self, now: datetime) -> dict[int, SessionFacts]:
+        """Each connector's session as the charging decision needs it (charging/)."""
+        out: dict[int, SessionFacts] = {}
         for c in self.connectors.values():
-            charging = c.tx_local_id is not None and not self._faulted(c) and not self.tampered
-            profile_limit: float | None = None
-            flags = ProfileFlags()
-            override: Cause | None = None
-            if charging and c.tx_local_id is not None:
-                profile_limit = limit_at(
-                    self.profiles,
-                    c.id,
-                    now,
-                    c.tx_started_at,
-                    self.store.transaction_id(c.tx_local_id),
-                    phases=self.phases,
-                )
-                flags = self._flags_for(c.id)
-                override = self.controls.charge_now_cause(c.tx_local_id)
-            inputs[c.id] = ConnectorInput(
-                charging=charging,
-                hardware_max_a=self.max_current_a,
-                profile_limit_a=profile_limit,
-                profile_flags=flags,
-                charge_now=override is not None,
-                override_cause=override or Cause.OWNER_OVERRIDE,
-                dsr_opted_out=opted_out,
+            if c.tx_local_id is None:
+                out[c.id] = SessionFacts()
+                continue
+            out[c.id] = session_facts(
+                self.profiles,
+                c.id,
+                now,
+                charging=not self._faulted(c) and not self.tampered,
+                started_at=c.tx_started_at,
+                transaction_id=self.store.transaction_id(c.tx_local_id),
+                phases=self.phases,
+                flags_of=self.controls.profile_flags,
+                charge_now=self.controls.charge_now_cause(c.tx_local_id),
+                skip_delay=self.controls.no_delay_session(c.tx_local_id),
             )
-        return decide(
-            now,
-            inputs,
+        return out
+
+    def _owner_rules(self) -> OwnerRules:
+        return OwnerRules(
             default_hours=self.controls.default_hours(self.random_delay_max()),
             user_schedule=self.controls.user_schedule(),
             dsr_events=self.controls.dsr_events(),
+            dsr_opted_out=self.controls.opted_out(),
+        )
+
+    def _supply(self, now: datetime) -> Supply:
+        return Supply(
+            hardware_max_a=self.max_current_a,
             charge_point_cap_a=charge_point_cap(self.profiles, now, phases=self.phases),
             site_limit_a=self.site_limit_a,
             clock_trusted=self.clock_trusted(),
         )
 
-    def _within_caps(
-        self, decisions: dict[int, Decision], now: datetime, mono: float
-    ) -> dict[int, Decision]:
-        """R8 over R24: a connector whose decrease waits for its random delay still draws its
-        old rate, so the others share only what is left of the site or charge point cap (else
-        one connector's override could rise while another's delayed decrease still holds)."""
-        caps = [
-            cap
-            for cap in (self.site_limit_a, charge_point_cap(self.profiles, now, phases=self.phases))
-            if cap is not None
-        ]
-        held: dict[int, float] = {}
-        for c in self.connectors.values():
-            d = decisions[c.id]
-            skip = c.tx_local_id is not None and self.controls.no_delay_session(c.tx_local_id)
-            if (
-                c.tx_local_id is not None
-                and d.limit_a < c.rate.applied.limit_a
-                and c.rate.holds(d, mono, skip=skip, hardware_max_a=self.max_current_a)
-            ):
-                held[c.id] = min(c.rate.applied.limit_a, self.max_current_a)
-        if not caps or not held:
-            return decisions
-        cap = min(caps)
-        free = max(0.0, cap - sum(held.values()))
-        others = {n: d.limit_a for n, d in decisions.items() if n not in held and d.limit_a > 0}
-        if sum(others.values()) <= free:
-            return decisions
-        out = dict(decisions)
-        for n, amps in share(free, others).items():
-            if amps < out[n].limit_a:
-                reason = f"sharing {cap:g} A while another connector's delay holds its rate"
-                out[n] = Decision(amps, Cause.LOAD_BALANCING, reason)
-        return out
-
-    def _flags_for(self, connector_id: int) -> ProfileFlags:
-        # The flags of the most specific profile that can apply: a TxProfile before a
-        # TxDefaultProfile, the connector's own before connector 0's, then the stack level.
-        rank = {"TxProfile": 2, "TxDefaultProfile": 1}
-        best = max(
-            (
-                (
-                    rank.get(e.profile.purpose, 0),
-                    e.connector_id == connector_id,
-                    e.profile.stack_level,
-                    e,
-                )
-                for e in self.profiles
-                if e.connector_id in (0, connector_id) and e.profile.purpose in rank
-            ),
-            default=None,
-            key=lambda t: t[:3],
-        )
-        return ProfileFlags() if best is None else self.controls.profile_flags(best[3].profile.id)
-
     def _drive(self, c: Connector, decision: Decision, mono: float) -> None:
         """Apply a decision to the pilot and contactor, through the randomised delay."""
         pilot = c.hw.pilot_state()
         if c.tx_local_id is None:
-            c.rate = DelayedRate(IDLE)
+            c.control.idle()
             limit = 0.0
         else:
-            if c.restoring:
-                decision = self._restored(c, decision)
-            was_waiting = c.rate.deadline is not None
-            changed = c.rate.step(
+            changed, delay_started = c.control.step(
                 decision,
                 mono,
                 RandomDelay(self.random_delay_max(), self.rng),
                 skip=self.controls.no_delay_session(c.tx_local_id),
                 hardware_max_a=self.max_current_a,
             )
-            if c.rate.deadline is not None and not was_waiting:
-                log.info("connector %s: random delay of %s s", c.id, c.rate.drawn_s)
+            if delay_started:
+                log.info("connector %s: random delay of %s s", c.id, c.control.rate.drawn_s)
                 self._announce_delay(c)
             # R8: whatever was decided, never above the hardware and installation limit.
-            limit = 0.0 if self._faulted(c) else min(c.rate.applied.limit_a, self.max_current_a)
+            limit = 0.0 if self._faulted(c) else min(c.control.applied.limit_a, self.max_current_a)
             if changed or limit != c.limit_a:
                 self._storing(
                     "rate changes",
@@ -434,7 +382,7 @@ class Station:
                     c.tx_local_id,
                     at=self.clock.now(),
                     limit_a=limit,
-                    cause=c.rate.applied.cause,
+                    cause=c.control.applied.cause,
                 )
         c.limit_a = limit
         if c.hw.offered_current() != limit:
@@ -443,19 +391,6 @@ class Station:
         if c.hw.contactor_closed() != want_closed:
             c.hw.set_contactor(want_closed)
         self._show(c, pilot)
-
-    @staticmethod
-    def _restored(c: Connector, decision: Decision) -> Decision:
-        """The first energy after a power cut is a power_restore relevant time (R24); if the car
-        must wait for something else first (default hours, a schedule), that is the cause."""
-        if decision.limit_a <= 0 or decision.cause not in _RESTORABLE:
-            c.restoring = False
-            return decision
-        if c.rate.applied.limit_a > 0:
-            c.restoring = False
-        return replace(
-            decision, cause=Cause.POWER_RESTORE, reason=f"power restored: {decision.reason}"
-        )
 
     def _show(self, c: Connector, pilot: PilotState) -> None:
         c.status = ocpp_status(
@@ -623,8 +558,7 @@ class Station:
         c.tx_info = info
         c.tx_started_mono = self.clock.monotonic()
         c.tx_started_at = now
-        # Plug-in with charging allowed is a relevant time (R24): from 0 A, through the delay.
-        c.rate = DelayedRate(Decision(0.0, Cause.PLUG_IN, "session starting"))
+        c.control.session_started()
         if c.pending_profile is not None:
             self._install_pending(c)
         c.next_sample_mono = c.tx_started_mono + self._sample_interval()
@@ -661,7 +595,7 @@ class Station:
         self._storing("owner controls", self.controls.end_session, c.tx_local_id)
         if self.profiles.end_transaction(c.id):
             self._storing("charging profiles", self.save_profiles)
-        c.rate = DelayedRate(IDLE)
+        c.control.idle()
         c.tx_local_id = None
         c.tx_id_tag = None
         c.tx_info = None
@@ -888,7 +822,7 @@ class Station:
             return False
         if session:
             self.controls.set_no_delay_session(c.tx_local_id)
-        c.rate.skip()
+        c.control.rate.skip()
         self.poke()
         return True
 
@@ -899,15 +833,14 @@ class Station:
         if c is None or c.tx_local_id is None:
             return False
         self.controls.set_charge_now(c.tx_local_id, by=by)
-        self.poke()
         return True
 
     def _announce_delay(self, c: Connector) -> None:
         """Tell the central system a delay started, so the owner sees the countdown (R25)."""
         data = {
             "connectorId": c.id,
-            "remainingS": c.rate.drawn_s,
-            "cause": c.rate.pending.cause.value if c.rate.pending else None,
+            "remainingS": c.control.rate.drawn_s,
+            "cause": c.control.rate.pending.cause.value if c.control.rate.pending else None,
         }
         payload = uk_extension.data_transfer(uk_extension.RANDOM_DELAY, data)
         self.spawn(self.send_best_effort("DataTransfer", payload))
@@ -923,9 +856,11 @@ class Station:
                 "local_transaction_id": c.tx_local_id,
                 "id_tag": c.tx_id_tag,
                 "limit_a": c.limit_a,
-                "limit_cause": c.rate.applied.cause.value if c.tx_local_id is not None else None,
-                "limit_reason": (c.rate.pending or c.rate.applied).reason,
-                "random_delay_remaining_s": round(c.rate.remaining_s(self.clock.monotonic())),
+                "limit_cause": c.control.applied.cause.value if c.tx_local_id is not None else None,
+                "limit_reason": (c.control.rate.pending or c.control.applied).reason,
+                "random_delay_remaining_s": round(
+                    c.control.rate.remaining_s(self.clock.monotonic())
+                ),
                 "operative": c.operative and self.operative,
             }
         return out

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from smartcharge.chargepoint.limits import DsrEvent, ProfileFlags
+from smartcharge.chargepoint.charging import DsrEvent, ProfileFlags
 from smartcharge.chargepoint.owner_controls import NotPermitted
 from smartcharge.chargepoint.station import Station
 from smartcharge.ocpp.uk_extension import (
@@ -107,12 +107,10 @@ class UkExtension:
         if isinstance(msg, SetDefaultHoursMsg):
             state = controls.set_default_hours(msg.mode, now=now, by=msg.by, windows=msg.windows)
             log.info("default hours set to %s by %s", state.mode, msg.by)
-            st.poke()
             return _answer("Accepted", self._default_hours())
         if isinstance(msg, SetUserScheduleMsg):
             plan = controls.set_user_schedule(msg.windows, limit_a=msg.limitA, now=now, by=msg.by)
             log.info("owner schedule %s by %s", "set" if plan else "removed", msg.by)
-            st.poke()
             return _answer("Accepted", self._user_schedule())
         if isinstance(msg, GetUserScheduleMsg):
             return _answer("Accepted", self._user_schedule())
@@ -137,11 +135,9 @@ class UkExtension:
                 )
             )
             log.info("DSR event %s (%s) received", msg.id, msg.kind)
-            st.poke()
             return _answer("Accepted")
         if isinstance(msg, DsrOptOutMsg):
             ok = controls.opt_out(msg.id)
-            st.poke()
             return _answer("Accepted" if ok else "Rejected")
         if isinstance(msg, ProfileFlagsMsg):
             controls.set_profile_flags(

@@ -12,8 +12,6 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
 
-from smartcharge.clock import utc
-
 _RFC3339 = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[tT](\d\d):(\d\d):(\d\d)(?:\.(\d+))?"
     r"(?:([zZ])|([+-])(\d\d):?(\d\d))?"
@@ -58,4 +56,5 @@ def parse_time(text: str) -> datetime:
 def format_time(at: datetime, timespec: Timespec = "milliseconds") -> str:
     """`at` in UTC with a `Z` ("2026-03-29T00:30:00.000Z"); `timespec` as for isoformat. A naive
     `at` is taken to be UTC already (what SQLite hands back for a stored UTC time)."""
-    return utc(at).isoformat(timespec=timespec).replace("+00:00", "Z")
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at.isoformat(timespec=timespec).replace("+00:00", "Z")

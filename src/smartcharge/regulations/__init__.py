@@ -29,7 +29,7 @@ from smartcharge.regulations.random_delay import (
     RandomDelay,
     RateChange,
     applies,
-    decide,
+    delay_for,
     validate_max,
 )
 
@@ -49,8 +49,8 @@ __all__ = [
     "Window",
     "allowed",
     "applies",
-    "decide",
     "default_schedule",
+    "delay_for",
     "end_before_peak",
     "intervals",
     "is_peak",

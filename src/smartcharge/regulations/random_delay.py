@@ -2,7 +2,7 @@
 
 Every change of charging rate carries its cause and a flag saying whether it was already
 randomised (DESIGN principle 3); whether the delay applies is then the pure function
-:func:`decide` of that change. The delay's duration is :meth:`RandomDelay.draw`.
+:func:`delay_for` of that change. The delay's duration is :meth:`RandomDelay.draw`.
 
 What this module does not do: hold the previous rate during the delay, retarget a running delay,
 or count it down on the monotonic clock. The charge point's limit decision does that. Nor does a
@@ -142,7 +142,7 @@ class DelayDecision:
 _OVERRIDES = frozenset({Cause.OWNER_OVERRIDE, Cause.END_USER_OVERRIDE})
 
 
-def decide(change: RateChange) -> DelayDecision:
+def delay_for(change: RateChange) -> DelayDecision:
     """Whether the randomised delay applies to ``change`` (R24, R25, R26), with the reason.
 
     The branches, in order:
@@ -181,5 +181,5 @@ def decide(change: RateChange) -> DelayDecision:
 
 
 def applies(change: RateChange) -> bool:
-    """Whether the randomised delay applies to ``change``; see :func:`decide` for the rules."""
-    return decide(change).applies
+    """Whether the randomised delay applies to ``change``; see :func:`delay_for` for the rules."""
+    return delay_for(change).applies

@@ -302,7 +302,6 @@ class OwnerApi(JsonService):
             raise BadRequest(403, str(exc)) from None
         except ValueError as exc:
             raise BadRequest(400, str(exc), "windows") from None
-        parts.station.poke()
         return json_response(self._controls_json(parts))
 
     async def _put_random_delay(self, request: web.Request) -> web.Response:
@@ -332,7 +331,6 @@ class OwnerApi(JsonService):
         parts = self._boot()
         if len(event_id) > 100 or not parts.station.controls.opt_out(event_id):
             raise BadRequest(404, "no such demand side response event")
-        parts.station.poke()
         return json_response(self._controls_json(parts))
 
     # --- security -------------------------------------------------------------------------------

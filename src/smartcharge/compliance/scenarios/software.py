@@ -47,7 +47,7 @@ from smartcharge.manufacturer.manifest import sign_manifest
 NEWER = "99.9-compliance"
 UPDATE_SPEED = 300.0  # an hour of the charger's clock in 12 real seconds
 CHECK_INTERVAL_H = 1  # the shortest the charger allows; shipped: 24 h (docs/chargepoint.md)
-EDITED = Path("chargepoint") / "limits.py"  # the installed file the suite changes
+EDITED = Path("chargepoint") / "charging" / "decision.py"  # the installed file the suite changes
 
 
 async def _owner_status(ch: Charger) -> dict[str, Any]:

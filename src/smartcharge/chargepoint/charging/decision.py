@@ -15,7 +15,8 @@ only to lower what the step before allowed:
 5. the charge point's total (ChargePointMaxProfile) and the site supply limit, shared between the
    charging connectors (load balancing).
 
-Whether the change that results is delayed is decided afterwards by `delay.py` (R24-R26).
+Whether the change that results is delayed is settled afterwards, per connector, by
+`delayed_rate.py` (R24-R26); `caps.py` keeps R8 while a delay holds an old rate.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The randomised delay as it runs on one connector (R21-R26).
 
-`regulations.random_delay.decide` says whether a change is a relevant time; this holds the
+`regulations.random_delay.delay_for` says whether a change is a relevant time; this holds the
 previous rate while the delay runs (R24), retargets a running delay without a new draw when
 another change arrives (our decision), lets an undelayed change (response DSR, an override, an
 already-randomised profile) through at once, and lets the owner skip it (R25). Time is the
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from smartcharge.chargepoint.limits import Decision
-from smartcharge.regulations import Cause, RandomDelay, RateChange, decide
+from smartcharge.chargepoint.charging.decision import Decision
+from smartcharge.regulations import Cause, RandomDelay, RateChange, delay_for
 
 
 @dataclass
@@ -69,7 +69,7 @@ class DelayedRate:
         hardware_max_a: float | None = None,
     ) -> bool:
         """Whether `step(target, mono, ...)` would keep the current rate for now (a delay runs or
-        would start): what the connector still draws this tick (R8 sharing, station.py)."""
+        would start): what the connector still draws this tick (R8 sharing, caps.py)."""
         if abs(target.limit_a - self.applied.limit_a) < 0.1:
             return False
         if not self._delayed(target, skip, hardware_max_a):
@@ -92,7 +92,7 @@ class DelayedRate:
             target.cause is Cause.LOAD_BALANCING
             or (hardware_max_a is not None and current.limit_a > hardware_max_a)
         )
-        return not safety and decide(change).applies
+        return not safety and delay_for(change).applies
 
     def skip(self) -> None:
         """The owner skips the delay running now (R25): the next step applies the target."""
