@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from smartcharge.chargepoint.charging import ConnectorInput, decide
 from smartcharge.chargepoint.clock_trust import ClockTrust, kernel_synchronised
-from smartcharge.chargepoint.limits import ConnectorInput, decide
 from smartcharge.chargepoint.store import Store
 from smartcharge.chargepoint.system_time import OFFSET_KEY, AdjustedClock, TimeSync
 from smartcharge.regulations import Cause, default_schedule

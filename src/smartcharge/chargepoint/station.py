@@ -346,6 +346,7 @@ class Station:
             user_schedule=self.controls.user_schedule(),
             dsr_events=self.controls.dsr_events(),
             dsr_opted_out=self.controls.opted_out(),
+            clock_trusted=self.clock_trusted(),
         )
 
     def _supply(self, now: datetime) -> Supply:
@@ -353,7 +354,6 @@ class Station:
             hardware_max_a=self.max_current_a,
             charge_point_cap_a=charge_point_cap(self.profiles, now, phases=self.phases),
             site_limit_a=self.site_limit_a,
-            clock_trusted=self.clock_trusted(),
         )
 
     def _drive(self, c: Connector, decision: Decision, mono: float) -> None:

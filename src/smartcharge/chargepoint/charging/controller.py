@@ -56,6 +56,9 @@ class OwnerRules:
     user_schedule: OwnerSchedule | None = None
     dsr_events: tuple[DsrEvent, ...] = ()
     dsr_opted_out: frozenset[str] = frozenset()
+    # Whether the charger's clock can be trusted (clock_trust.py): without it the timed rules
+    # (default hours, the owner's schedule) hold energy back rather than guess the time.
+    clock_trusted: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +204,7 @@ def targets(
         dsr_events=owner.dsr_events,
         charge_point_cap_a=supply.charge_point_cap_a,
         site_limit_a=supply.site_limit_a,
+        clock_trusted=owner.clock_trusted,
     )
     held = {
         n: amps
