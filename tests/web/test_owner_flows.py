@@ -54,7 +54,7 @@ def test_login_and_roles(browser: Any, stack: Any, shots: Any) -> None:
     page.get_by_label("Password").press("Enter")
     page.wait_for_url(re.compile(r"/app/chargers/HOME-1$"))
     page.goto(f"{stack.url}/app")
-    names = page.locator(".cards h2").all_inner_texts()
+    names = page.locator(".charger-card > h2 a").all_inner_texts()
     assert names == ["HOME-1", "HOME-2"]
     assert "owner" in page.locator(".who").inner_text()
     shots(page, "owner-home")
@@ -64,7 +64,7 @@ def test_login_and_roles(browser: Any, stack: Any, shots: Any) -> None:
 
     worker = browser.new_context()
     page = log_in(worker, stack, "worker@acme.example")
-    assert page.locator(".cards h2").all_inner_texts() == ["WORK-1"]
+    assert page.locator(".charger-card > h2 a").all_inner_texts() == ["WORK-1"]
     page.goto(f"{stack.url}/app/chargers/WORK-1/hours")
     assert "Only your workplace administrator can change" in page.inner_text("main")
     assert page.get_by_role("button", name="Accept the default hours").count() == 0
@@ -227,6 +227,13 @@ def test_random_delay_skip_and_grid_event(context: Any, stack: Any, shots: Any) 
     page.locator("#start-1").click()
     state = wait_text(page, "#live", r"Random delay: (\d+ min )?\d+ s left")
     assert "skip" in state.lower()
+    # The countdown runs in the page from its end time (nothing pushed each second), and the
+    # polite live region says the state, not the seconds.
+    first = page.locator("#live .countdown").inner_text()
+    page.wait_for_function(
+        "t => document.querySelector('#live .countdown').innerText !== t", arg=first
+    )
+    assert not re.search(r"\d+ s", page.locator("#announce").inner_text())
     shots(page, "delay")
     page.locator("#skip-delay-1").click()
     assert page.get_by_role("status").inner_text() == "Random delay skipped."
@@ -433,7 +440,7 @@ def test_security_log_alerts_and_manual_report(context: Any, stack: Any, shots: 
     stack_wait(tamper_alert)
     shots(page, "alert")
     page.goto(f"{stack.url}/app")  # prominent on the home page too
-    home_alert = page.locator(".card", has_text="HOME-1").get_by_role("alert")
+    home_alert = page.locator(".charger-card", has_text="HOME-1").get_by_role("alert")
     assert "Security alert: 1 tamper or integrity event" in home_alert.inner_text()
     shots(page, "home-alert")
     page.goto(f"{stack.url}/app/chargers/HOME-1")

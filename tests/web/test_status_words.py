@@ -96,3 +96,12 @@ def test_power_is_drawn_in_kw_as_the_owner_reads_it() -> None:
     assert plain_words.power(11_000) == "11 kW"
     assert plain_words.power(7_400) == "7.4 kW"
     assert plain_words.power(950) == "0.9 kW"  # rounded to one decimal
+
+
+def test_a_pushed_fragment_changes_only_when_what_it_says_changes() -> None:
+    from smartcharge.platform.web.stream import frame, stable
+
+    tick = '<p><span class="countdown" role="timer" data-left="{}">{}</span> left</p>'
+    assert stable(tick.format(252, "4 min 12 s")) == stable(tick.format(250, "4 min 10 s"))
+    assert stable(tick.format(252, "4 min 12 s")) != stable("<p>Charging at 7.4 kW</p>")
+    assert frame("a\nb") == "event: update\ndata: a\ndata: b\n\n"

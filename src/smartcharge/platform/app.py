@@ -154,7 +154,9 @@ class PlatformApp:
             secure_cookies=tls,
         )
         self.api = create_api(self.api_context)
-        mount_web(self.api, WebSettings.of(settings))  # the owner web app at /app (issue 6)
+        mount_web(self.api, WebSettings.of(settings))
+        # the owner web app at /app; `stopping` ends its pushed updates when the server stops
+        self.api.state.stopping = asyncio.Event()
         self.http = HttpServer(
             self.api,
             host=settings.api_host,
@@ -185,6 +187,7 @@ class PlatformApp:
         self.started.set()
 
     async def stop(self) -> None:
+        self.api.state.stopping.set()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)

@@ -22,6 +22,7 @@ from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web import (
     about,
     charger,
+    dashboard,
     energy,
     firmware,
     hours,
@@ -38,6 +39,7 @@ from smartcharge.platform.web.settings import WebSettings
 ROUTERS = (
     login.router,
     charger.router,
+    dashboard.router,
     hours.router,
     energy.router,
     schedule.router,

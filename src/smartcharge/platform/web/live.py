@@ -11,13 +11,16 @@ that is offline or slow still gets a page, from what the platform stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from smartcharge.platform.services import charger_status
 from smartcharge.platform.services.access import ChargerAccess
 from smartcharge.platform.services.charger_status import POWER, GridEvent
 from smartcharge.platform.services.context import ServiceContext
-from smartcharge.platform.web.plain_words import Words, describe
+from smartcharge.platform.web import charts
+from smartcharge.platform.web.plain_words import Words, describe, plan_line
+from smartcharge.platform.web.session_numbers import SessionNumbers, session_numbers
 
 __all__ = ["POWER", "ConnectorView", "LiveView", "live_view"]
 
@@ -31,6 +34,15 @@ class ConnectorView:
     random_delay_s: float
     waiting_for_hours: bool
     power_w: float | None
+    numbers: SessionNumbers | None = None  # while a session runs
+    plan: str = ""  # the departure plan's promise, on the socket it is for
+    delay_end: datetime | None = None  # when the random delay running ends
+
+    @property
+    def chart(self) -> Any:
+        if self.numbers is None or len(self.numbers.power_points) < 2:
+            return ""
+        return charts.curve(self.numbers.power_points, f"Power on socket {self.id}, last 30 min")
 
 
 @dataclass
@@ -56,6 +68,7 @@ async def live_view(ctx: ServiceContext, charger: ChargerAccess) -> LiveView:
     view.charger_state = state or {}
     per_connector = (state or {}).get("connectors") or {}
     running = {s["connector_id"]: s for s in status.running_sessions}
+    departure = await ctx.store.owner_records.departure(charger.id)
     for c in status.connectors:
         connector_id, connector_status = c["connector_id"], c["status"]
         if connector_id == 0:
@@ -70,17 +83,26 @@ async def live_view(ctx: ServiceContext, charger: ChargerAccess) -> LiveView:
         until = events[0].until if events else None
         held = power if connector_status == "Charging" else None
         words = describe(connector_status, entry, held, until, now)
+        delay_s = float((entry or {}).get("random_delay_remaining_s") or 0)
+        promise = (
+            departure["promise"]
+            if departure and departure["connector_id"] == connector_id
+            else None
+        )
         view.connectors.append(
             ConnectorView(
                 id=connector_id,
                 status=connector_status,
                 words=words,
                 transaction_id=tx,
-                random_delay_s=float((entry or {}).get("random_delay_remaining_s") or 0),
+                random_delay_s=delay_s,
                 waiting_for_hours=(entry or {}).get("limit_cause")
                 in ("default_hours", "user_schedule")
                 and not power,
                 power_w=power,
+                numbers=await session_numbers(ctx, charger.id, session, now) if session else None,
+                plan=plan_line(promise, words),
+                delay_end=now + timedelta(seconds=delay_s) if delay_s > 0 else None,
             )
         )
     return view

@@ -17,8 +17,9 @@ from smartcharge.platform.api.auth import (
     set_session_cookie,
 )
 from smartcharge.platform.api.errors import http_status
-from smartcharge.platform.services import charger_status, firmware, security_log, sign_in
+from smartcharge.platform.services import sign_in
 from smartcharge.platform.services.errors import ServiceError
+from smartcharge.platform.web.dashboard import cards
 from smartcharge.platform.web.render import page
 from smartcharge.platform.web.session import LoginNeeded, PageCaller, page_caller
 
@@ -89,15 +90,6 @@ async def front(request: Request, ctx: Api) -> Response:
 
 @router.get("/app", response_class=HTMLResponse)
 async def home(request: Request, ctx: Api, who: PageCaller) -> Response:
-    rows = await ctx.store.history.chargers(who.scope)
-    chargers = []
-    for r in rows:
-        chargers.append(
-            {
-                "row": r,
-                "connected": charger_status.is_connected(ctx, r),
-                "alerts": len(await security_log.standing_alerts(ctx, int(r["id"]))),
-                "release": await firmware.offer(ctx, r),
-            }
-        )
+    """The dashboard: every charger and socket at a glance, pushed live (`web/dashboard.py`)."""
+    chargers = await cards(ctx, who)
     return page(request, "home.html", who, chargers=chargers)

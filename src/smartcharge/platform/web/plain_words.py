@@ -63,6 +63,7 @@ class Words:
     detail: str
     tone: str  # "ok", "wait", "alert": the colour of the badge
     flowing: bool | None = None  # what the card says about energy now (None: says nothing)
+    around: tuple[str, str] | None = None  # the headline before and after a delay countdown
 
 
 def duration(seconds: float) -> str:
@@ -73,6 +74,12 @@ def duration(seconds: float) -> str:
     if s >= 60:
         return f"{s // 60} min {s % 60} s"
     return f"{s} s"
+
+
+def minutes(seconds: float) -> str:
+    """How long, as the owner reads it: 12 min; 1 h 05 min (never seconds)."""
+    m = max(0, round(seconds / 60))
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
 
 
 def clock(at: datetime) -> str:
@@ -137,13 +144,10 @@ def describe(
         return Words(STATUS_WORDS.get(status, status), "", "ok", False)
     if delay > 0:
         if flowing:
-            return Words(
-                f"Charging{_at(power_w)}: the next change of rate waits {duration(delay)}",
-                DELAY_WHY,
-                "ok",
-                True,
-            )
-        return Words(f"Random delay: {duration(delay)} left", DELAY_WHY, "wait", False)
+            before = f"Charging{_at(power_w)}: the next change of rate waits "
+            return Words(before + duration(delay), DELAY_WHY, "ok", True, (before, ""))
+        around = ("Random delay: ", " left")
+        return Words(f"Random delay: {duration(delay)} left", DELAY_WHY, "wait", False, around)
     if status == "SuspendedEV":
         return Words(
             STATUS_WORDS["SuspendedEV"],

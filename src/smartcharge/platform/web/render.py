@@ -24,6 +24,7 @@ templates.env.filters["when"] = lambda at: (
     at.astimezone(plain_words.UK_TZ).strftime("%a %d %b %Y %H:%M") if at else ""
 )
 templates.env.filters["duration"] = plain_words.duration
+templates.env.filters["minutes"] = plain_words.minutes
 templates.env.globals["version"] = __version__
 
 MAX_MESSAGE = 300
