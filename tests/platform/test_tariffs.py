@@ -106,7 +106,7 @@ async def test_agile_prices_are_read_from_the_documented_json_and_cached(
         got = await client.prices(AGILE, DAY, DAY + timedelta(hours=2))
         assert got == {DAY + timedelta(minutes=30 * i): p for i, p in enumerate(prices)}
         assert octopus.asked == [
-            {"period_from": "2026-01-15T00:00:00Z", "period_to": "2026-01-15T02:00:00Z"}
+            {"period_from": "2026-01-15T00:00:00Z", "period_to": "2026-01-16T00:00:00Z"}
         ]
         assert await client.prices(AGILE, DAY, DAY + timedelta(hours=2)) == got
         assert len(octopus.asked) == 1  # cached
@@ -130,7 +130,8 @@ async def test_agile_pages_are_followed_on_the_same_host_only(octopus: FakeOctop
         got = await client.prices(AGILE, DAY, DAY + timedelta(hours=1))
         assert got == {DAY: 10.0, DAY + timedelta(minutes=30): 11.0}
         octopus.answers = [{**first, "next": "https://elsewhere.example/page2"}]
-        assert await client.prices(AGILE, DAY, DAY + timedelta(hours=3)) is None
+        fresh = _client(http, octopus, clock)  # nothing cached
+        assert await fresh.prices(AGILE, DAY, DAY + timedelta(hours=3)) is None
 
 
 @pytest.mark.parametrize(
@@ -189,7 +190,8 @@ async def test_agile_errors_and_silence_are_retried_then_unknown(octopus: FakeOc
         assert len(octopus.asked) == 3
         octopus.asked.clear()
         octopus.answers = ["silence"]
-        assert await client.prices(AGILE, DAY, DAY + timedelta(hours=5)) is None
+        tomorrow = DAY + timedelta(days=1)  # not cached
+        assert await client.prices(AGILE, tomorrow, tomorrow + timedelta(hours=5)) is None
         assert len(octopus.asked) == 3  # three attempts, each timed out
 
 

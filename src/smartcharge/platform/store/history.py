@@ -221,6 +221,24 @@ class History:
         )
         return found[0] if found else None
 
+    async def recent_readings(
+        self, session_id: int, measurand: str, since: datetime, *, limit: int = 1800
+    ) -> list[RowMapping]:
+        """The session's readings of `measurand` (whole charger) from `since` on, oldest first,
+        at most `limit` of the newest: a live chart's points, never the whole session."""
+        newest = await self._all(
+            select(MeterValue.timestamp, MeterValue.value, MeterValue.unit)
+            .where(
+                MeterValue.transaction_id == session_id,
+                MeterValue.measurand == measurand,
+                MeterValue.phase.is_(None),
+                MeterValue.timestamp >= since,
+            )
+            .order_by(MeterValue.timestamp.desc())
+            .limit(limit)
+        )
+        return newest[::-1]
+
     # --- events --------------------------------------------------------------------------------
 
     async def security_events(

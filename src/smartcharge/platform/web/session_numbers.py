@@ -1,6 +1,7 @@
 """The numbers of a running session for its card: energy so far (kWh), cost so far at the price
 in force in each half-hour, how long it has run, the car's state of charge when it reports one,
-and the recent power readings for the live chart. Read from the session's meter values."""
+and the last half-hour of power readings for the live chart. Each is one small query (a card is
+rendered every few seconds while a page is open): never the whole session's readings."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from smartcharge.platform.services.tariff_prices import prices_for
 from smartcharge.platform.services.tariffs.cost import session_cost_p
 
 POWER = "Power.Active.Import"
-ENERGY = "Energy.Active.Import.Register"
 CHART_WINDOW = timedelta(minutes=30)
 
 
@@ -39,25 +39,22 @@ async def session_numbers(
     ctx: ServiceContext, charger_id: int, session: dict[str, Any], now: datetime
 ) -> SessionNumbers:
     out = SessionNumbers(energy_wh=float(session.get("energy_wh") or 0.0))
+    tx = int(session["id"])
     started = session.get("started_at")
+    for row in await ctx.store.history.recent_readings(tx, POWER, now - CHART_WINDOW):
+        value = _number(row)
+        if value is not None:
+            out.power_points.append(
+                (row["timestamp"], value * (1000 if row["unit"] == "kW" else 1))
+            )
+    soc = await ctx.store.history.last_reading(tx, "SoC")
+    value = _number(soc) if soc is not None else None
+    if value is not None and 0 <= value <= 100:
+        out.soc = value
     if started is not None:
         out.duration_s = max(0.0, (now - started).total_seconds())
-    readings: list[tuple[datetime, float]] = []
-    for row in await ctx.store.history.meter_values(int(session["id"])):
-        if row["phase"] is not None:
-            continue
-        value = _number(row)
-        if value is None:
-            continue
-        kilo = 1000 if row["unit"] in ("kW", "kWh") else 1
-        if row["measurand"] == POWER and row["timestamp"] >= now - CHART_WINDOW:
-            out.power_points.append((row["timestamp"], value * kilo))
-        elif row["measurand"] in (ENERGY, None):
-            readings.append((row["timestamp"], value * kilo))
-        elif row["measurand"] == "SoC" and 0 <= value <= 100:
-            out.soc = value
-    if started is not None:
         prices = await prices_for(ctx, charger_id, started, now + timedelta(minutes=1))
         if prices.fallback is not None or prices.dynamic:
-            out.cost_p = session_cost_p(prices.price, started, now, out.energy_wh, readings)
+            # the session record gives its energy so far, spread over its half-hours
+            out.cost_p = session_cost_p(prices.price, started, now, out.energy_wh)
     return out

@@ -11,8 +11,8 @@ Everything from the network is checked before it is believed: a page that is not
 price that is not a finite number in range, a time that is not a UTC instant on a half-hour,
 or more than `MAX_BYTES` is garbage, and garbage means "prices unknown" (the caller falls back
 to the typed bands), never half a price list. Each request has a timeout; a failure is retried
-a few times with a growing pause; good answers are cached for `ttl`, so a page view or a replan
-does not ask Octopus again. Only ``next`` links to the same host are followed.
+a few times with a growing pause; good answers (a UTC day each) are cached for `ttl`, so a
+page or a replan does not ask Octopus again. Only ``next`` links to the same host are followed.
 """
 
 from __future__ import annotations
@@ -89,17 +89,28 @@ class AgileClient:
         self._attempts = attempts
         self._ttl = ttl
         self._sleep = sleep
-        self._cache: dict[tuple[str, datetime, datetime], tuple[datetime, dict[datetime, float]]]
+        self._cache: dict[tuple[str, datetime], tuple[datetime, dict[datetime, float]]]
         self._cache = {}
 
     async def prices(
         self, tariff: AgileTariff, start: datetime, end: datetime
     ) -> dict[datetime, float] | None:
         """Half-hour start (UTC) -> pence per kWh inc. VAT over [start, end); None when the
-        prices are unknown (no answer, garbage). Prices not yet published are simply absent."""
-        lo = _floor_slot(start.astimezone(UTC))
-        hi = end.astimezone(UTC)
-        key = (tariff.tariff_code, lo, hi)
+        prices are unknown (no answer, garbage). Prices not yet published are simply absent.
+        Asked a whole UTC day at a time, so that any window inside a cached day is free."""
+        lo, hi = _floor_slot(start.astimezone(UTC)), end.astimezone(UTC)
+        found: dict[datetime, float] = {}
+        day = lo.replace(hour=0, minute=0)
+        while day < hi:
+            prices = await self._day(tariff, day)
+            if prices is None:
+                return None
+            found.update({t: p for t, p in prices.items() if lo <= t < hi})
+            day += timedelta(days=1)
+        return found
+
+    async def _day(self, tariff: AgileTariff, day: datetime) -> dict[datetime, float] | None:
+        key = (tariff.tariff_code, day)
         cached = self._cache.get(key)
         if cached is not None and self._now() - cached[0] < self._ttl:
             return cached[1]
@@ -107,14 +118,15 @@ class AgileClient:
             f"{self._base}/v1/products/{tariff.product}/electricity-tariffs/"
             f"{tariff.tariff_code}/standard-unit-rates/"
         )
-        params = {"period_from": _iso(lo), "period_to": _iso(hi)}
+        end = day + timedelta(days=1)
+        params = {"period_from": _iso(day), "period_to": _iso(end)}
         found: dict[datetime, float] = {}
         for _ in range(MAX_PAGES):
             page = await self._get(url, params)
             if page is None:
                 return None
             try:
-                found.update(_rates(page, lo, hi))
+                found.update(_rates(page, day, end))
             except ValueError as exc:
                 log.warning("Agile prices garbage tariff=%s problem=%s", tariff.tariff_code, exc)
                 return None
