@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
@@ -211,6 +211,27 @@ class SkipDelayRequest(ConnectorRequest):
 class ExtensionAnswer(BaseModel):
     status: str | None
     data: Any = None
+
+
+class DepartureRequest(Strict):
+    at: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="ready by, UK clock time")
+    days: list[int] = Field(
+        default_factory=list, max_length=7, description="weekdays it repeats on (Monday = 0)"
+    )
+    on: date | None = Field(default=None, description="the date of a one-off departure")
+    power_kw: float = Field(ge=1, le=50, description="what the car takes")
+    energy_kwh: float | None = Field(default=None, gt=0, le=200, description="energy to add")
+    target_soc: int | None = Field(default=None, ge=1, le=100, description="or the % to reach")
+    battery_kwh: float | None = Field(default=None, ge=5, le=200, description="with the battery")
+    override_hours: bool = Field(default=False, description="plan outside the default hours")
+    connector_id: int = Field(default=1, ge=1, le=10)
+
+
+class DepartureOut(BaseModel):
+    connector_id: int
+    departure: dict[str, Any]
+    set_at: datetime
+    promise: str | None = None
 
 
 class FirmwareRequest(Strict):
