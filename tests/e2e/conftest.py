@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from csms_peer import CentralSystemPeer
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import parse_config
+from smartcharge.sim.clock import ManualClock
 
 
 @pytest.fixture
@@ -35,9 +37,12 @@ async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[Make
         speed: float = 20.0,
         prepare: Callable[[ChargePointApp], None] | None = None,
         clock: Any = None,
+        manual: bool = False,
         **extra: Any,
     ) -> Running:
-        """`prepare` runs on the app before it boots (say, a car already plugged in)."""
+        """`prepare` runs on the app before it boots (say, a car already plugged in). With
+        `manual`, the charger runs on a `ManualClock` at the simulator's start time: its time
+        moves only when the test advances it (`Running.until`, `Running.advance`)."""
         data = {
             "identity": identity,
             "csms_url": peer.url,
@@ -49,14 +54,15 @@ async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[Make
             "charging": {"random_delay_max_s": 0},
             **extra,
         }
-        app = ChargePointApp(
-            parse_config(data, base_dir=tmp_path), rng=random.Random(7), clock=clock
-        )
+        config = parse_config(data, base_dir=tmp_path)
+        if manual:
+            clock = ManualClock(config.simulator.start_time or datetime.now(UTC))
+        app = ChargePointApp(config, rng=random.Random(7), clock=clock)
         if prepare is not None:
             prepare(app)
         task = asyncio.ensure_future(app.run())
         await asyncio.wait_for(app.started.wait(), 10)
-        r = Running(app, task, peer)
+        r = Running(app, task, peer, manual=clock if isinstance(clock, ManualClock) else None)
         running.append(r)
         return r
 

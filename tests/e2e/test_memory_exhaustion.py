@@ -5,7 +5,6 @@ space returns writes and delivers everything: the event and the transaction's st
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ def fill(db: sqlite3.Connection, write: Callable[[int, str], object]) -> None:
 
 
 async def test_a_full_disk_does_not_stop_charging_and_nothing_is_lost(make_cp: MakeCP) -> None:
-    cp = await make_cp(identity="FULL1")
+    cp = await make_cp(identity="FULL1", manual=True)
     await cp.until_status(1, "Available")
     cp.hw.plug(1, battery_kwh=200.0, soc=10.0, max_power_w=11000.0)
     assert (await cp.call(call.RemoteStartTransaction(id_tag="F1", connector_id=1))).status == (
@@ -56,13 +55,13 @@ async def test_a_full_disk_does_not_stop_charging_and_nothing_is_lost(make_cp: M
 
     # Charging goes on: the car still gets its current and energy.
     energy = cp.hw.connectors[1].meter.read().energy_import_wh
-    await asyncio.sleep(1.0)  # 20 simulated seconds: several sample flushes failed by now
+    await cp.advance(20)  # 20 simulated seconds: several sample flushes failed by now
     assert cp.hw.connectors[1].meter.read().energy_import_wh > energy
     assert cp.state(1)["limit_a"] > 0 and not cp.task.done()
     assert app.security.events.full_since is not None
     # The car leaves: its StopTransaction cannot be stored yet, so the session stays open.
     cp.hw.unplug(1)
-    await asyncio.sleep(1.0)
+    await cp.advance(20)
     assert not cp.task.done()
     assert [s.transaction_id for s in store.open_sessions()] == [tx]
     assert not cp.hw.connectors[1].contactor_closed()  # the charger still acted on the unplug
@@ -72,11 +71,11 @@ async def test_a_full_disk_does_not_stop_charging_and_nothing_is_lost(make_cp: M
         db.execute("PRAGMA max_page_count = 1073741823")
     cp.hw.set_network(True)
     await cp.until(lambda: cp.state(1)["transaction_id"] is None)
-    await cp.peer.wait_for(
+    await cp.until(
         lambda: any(r.payload["transaction_id"] == tx for r in cp.peer.of("StopTransaction"))
     )
-    await cp.peer.wait_for(lambda: "MemoryExhaustion" in cp.peer.security_events())
-    await asyncio.sleep(0.5)
+    await cp.until(lambda: "MemoryExhaustion" in cp.peer.security_events())
+    await cp.advance(10)
     assert cp.peer.security_events().count("MemoryExhaustion") == 1
     assert [e.event for e in security_log.entries()].count("MemoryExhaustion") == 1
     [stop] = [r for r in cp.peer.of("StopTransaction") if r.payload["transaction_id"] == tx]
@@ -87,9 +86,11 @@ async def test_a_full_disk_does_not_stop_charging_and_nothing_is_lost(make_cp: M
 
 async def test_low_memory_is_recorded_and_notified_once(make_cp: MakeCP) -> None:
     # A threshold above what any test machine has: memory is "low" from the first look on.
-    cp = await make_cp(identity="LOWMEM", security={"profile": 0, "min_free_memory_mb": 1e6})
-    await cp.peer.wait_for(lambda: "MemoryExhaustion" in cp.peer.security_events())
-    await asyncio.sleep(2.0)  # 40 simulated seconds: more looks, still one episode
+    cp = await make_cp(
+        identity="LOWMEM", manual=True, security={"profile": 0, "min_free_memory_mb": 1e6}
+    )
+    await cp.until(lambda: "MemoryExhaustion" in cp.peer.security_events(), timeout=400)
+    await cp.advance(40)  # 40 simulated seconds: more looks, still one episode
     assert cp.app.security is not None
     told = [e for e in cp.app.security.log.entries() if e.event == "MemoryExhaustion"]
     assert len(told) == 1 and told[0].tech_info.startswith("memory: ")

@@ -20,7 +20,7 @@ from smartcharge.chargepoint.firmware import make_image
 
 async def booted(make_cp: MakeCP, **kw: object) -> Running:
     cp = await make_cp(**kw)
-    await cp.peer.wait_for(lambda: cp.peer.of("BootNotification"))
+    await cp.until(lambda: bool(cp.peer.of("BootNotification")))
     await cp.until_status(1, "Available")
     return cp
 
@@ -138,7 +138,7 @@ async def test_local_list_full_and_differential(make_cp: MakeCP) -> None:
 
 
 async def test_offline_transaction_then_reconnect(make_cp: MakeCP) -> None:
-    cp = await booted(make_cp)
+    cp = await booted(make_cp, manual=True)
     await cp.call(call.ChangeConfiguration(key="MeterValueSampleInterval", value="10"))
     await cp.call(call.ChangeConfiguration(key="AllowOfflineTxForUnknownId", value="true"))
     cp.hw.set_network(False)
@@ -147,12 +147,12 @@ async def test_offline_transaction_then_reconnect(make_cp: MakeCP) -> None:
     cp.hw.present_card("OFFLINE1")
     await cp.until(lambda: cp.state(1)["status"] == "Charging")
     assert cp.state(1)["transaction_id"] is None  # not known until the central system says
-    await asyncio.sleep(2.5)  # ~50 simulated seconds: several MeterValues queued
+    await cp.advance(50)  # 50 simulated seconds: several MeterValues queued
     cp.hw.present_card("OFFLINE1")
     await cp.until(lambda: cp.state(1)["status"] == "Finishing")
     assert cp.peer.of("StartTransaction") == []
     cp.hw.set_network(True)
-    await cp.peer.wait_for(lambda: cp.peer.of("StopTransaction"), timeout=20)
+    await cp.until(lambda: bool(cp.peer.of("StopTransaction")), timeout=400)
     tx = cp.peer.tx_by_uid[cp.peer.of("StartTransaction")[0].unique_id]
     values = cp.peer.of("MeterValues")
     assert len(values) >= 3
@@ -397,16 +397,16 @@ async def test_meter_values_every_second(make_cp: MakeCP) -> None:
 
 
 async def test_minimum_status_duration_hides_short_blips(make_cp: MakeCP) -> None:
-    cp = await booted(make_cp)
+    cp = await booted(make_cp, manual=True)
     await cp.call(call.ChangeConfiguration(key="MinimumStatusDuration", value="60"))
     before = len(cp.peer.of("StatusNotification"))
-    plug(cp)  # Preparing for about a second of real time = 20 simulated seconds < 60
-    await asyncio.sleep(1.0)
+    plug(cp)  # Preparing for 20 simulated seconds < 60
+    await cp.advance(20)
     cp.hw.unplug(1)
-    await asyncio.sleep(4.0)  # 80 simulated seconds: anything due would have been sent
+    await cp.advance(80)  # 80 simulated seconds: anything due would have been sent
     assert len(cp.peer.of("StatusNotification")) == before
     plug(cp)  # this time it stays
-    await cp.until_status(1, "Preparing", timeout=10)
+    await cp.until_status(1, "Preparing", timeout=200)
 
 
 async def test_clock_aligned_meter_values(make_cp: MakeCP) -> None:
@@ -428,13 +428,13 @@ async def test_clock_aligned_meter_values(make_cp: MakeCP) -> None:
 
 
 async def test_session_history_records_energy_and_rate_changes(make_cp: MakeCP) -> None:
-    cp = await booted(make_cp)
+    cp = await booted(make_cp, manual=True)
     plug(cp)
     await cp.call(call.RemoteStartTransaction(id_tag="HIST", connector_id=1))
     await cp.until_status(1, "Charging")
-    await asyncio.sleep(1.0)
+    await cp.advance(20)  # 20 simulated seconds of charging
     cp.hw.present_card("HIST")
-    await cp.peer.wait_for(lambda: cp.peer.of("StopTransaction"))
+    await cp.until(lambda: bool(cp.peer.of("StopTransaction")))
     store = cp.app.station.store  # type: ignore[union-attr]
     (session,) = store.sessions()
     assert session.id_tag == "HIST" and session.stop_reason == "Local"

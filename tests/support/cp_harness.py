@@ -15,6 +15,11 @@ import aiohttp
 from csms_peer import CentralSystemPeer
 
 from smartcharge.chargepoint.app import ChargePointApp
+from smartcharge.sim.clock import ManualClock
+
+# On a manual clock, how long (real seconds) the network may take to deliver what one simulated
+# second produced before the test gives up: generous, it is only a bound on a hang.
+SETTLE_LIMIT_S = 30.0
 
 
 @dataclass
@@ -22,6 +27,8 @@ class Running:
     app: ChargePointApp
     task: asyncio.Task[None]
     peer: CentralSystemPeer
+    # Set when the charger runs on a manual clock: time moves only when the test advances it.
+    manual: ManualClock | None = None
 
     @property
     def identity(self) -> str:
@@ -39,7 +46,42 @@ class Running:
         return self.app.station.state()[n]
 
     async def until(self, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-        await self.peer.wait_for(predicate, timeout)
+        """Wait for `predicate`. On a manual clock `timeout` is in simulated seconds: time is
+        advanced a second at a time, and after each second everything the charger sends has
+        been answered before the predicate is read again."""
+        if self.manual is None:
+            await self.peer.wait_for(predicate, timeout)
+            return
+        end = self.manual.monotonic() + timeout
+        await self.settle()
+        while not predicate():
+            if self.manual.monotonic() >= end:
+                raise AssertionError(f"not true within {timeout} simulated seconds")
+            await self.manual.advance(1.0)
+            await self.settle()
+
+    async def advance(self, seconds: float) -> None:
+        """Move the manual clock on by `seconds`, a second at a time, settling after each."""
+        assert self.manual is not None, "advance() needs a charger on a manual clock"
+        end = self.manual.monotonic() + seconds
+        while self.manual.monotonic() < end:
+            await self.manual.advance(min(1.0, end - self.manual.monotonic()))
+            await self.settle()
+
+    async def settle(self) -> None:
+        """Until the charger has no CALL waiting for an answer: what a simulated second made
+        the charger send has reached the central system and been answered."""
+        async with asyncio.timeout(SETTLE_LIMIT_S):
+            quiet = 0
+            while quiet < 3:
+                await asyncio.sleep(0)
+                link = self.app.link
+                endpoint = link.endpoint if link is not None else None
+                if endpoint is not None and endpoint.calling:
+                    quiet = 0
+                    await asyncio.sleep(0.001)  # the answer is on its way over loopback
+                else:
+                    quiet += 1
 
     async def until_status(self, n: int, status: str, timeout: float = 20.0) -> None:
         await self.until(lambda: self.peer.status.get((self.identity, n)) == status, timeout)

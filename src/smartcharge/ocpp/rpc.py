@@ -227,6 +227,11 @@ class RpcEndpoint:
 
     # --- reading -------------------------------------------------------------------------------
 
+    @property
+    def calling(self) -> bool:
+        """A CALL of ours is waiting for its answer (or for its turn)."""
+        return self._call_lock.locked()
+
     async def serve(self) -> None:
         """Read and dispatch frames until the connection closes, then return None.
 
