@@ -4,7 +4,6 @@ CertificateSigned), ExtendedTriggerMessage, GetLog uploads, and tamper (R36)."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ ROOT = "CentralSystemRootCertificate"
 
 async def booted(make_cp: MakeCP, **kw: Any) -> Running:
     cp = await make_cp(**kw)
-    await cp.peer.wait_for(lambda: cp.peer.of("BootNotification"))
+    await cp.until(lambda: bool(cp.peer.of("BootNotification")))
     await cp.until_status(1, "Available")
     return cp
 
@@ -270,31 +269,31 @@ async def charging_then_tampered(cp: Running) -> Running:
     await cp.call(call.RemoteStartTransaction(id_tag="T1", connector_id=1))
     await cp.until_status(1, "Charging")
     cp.hw.tamper_with("lid forced open")
-    await cp.peer.wait_for(lambda: "TamperDetectionActivated" in cp.peer.security_events())
+    await cp.until(lambda: "TamperDetectionActivated" in cp.peer.security_events())
     return cp
 
 
 async def test_tamper_stops_charging_notifies_at_once_and_waits_to_be_cleared(
     make_cp: MakeCP, peer: CentralSystemPeer
 ) -> None:
-    cp = await charging_then_tampered(await booted(make_cp))
-    await peer.wait_for(lambda: peer.of("StopTransaction"))
+    cp = await charging_then_tampered(await booted(make_cp, manual=True))
+    await cp.until(lambda: bool(peer.of("StopTransaction")))
     assert peer.of("StopTransaction")[0].payload["reason"] == "Other"
     await cp.until_status(1, "Unavailable")
     assert cp.hw.snapshot()["connectors"]["1"]["power_w"] == 0
     await cp.call(call.TriggerMessage(requested_message="StatusNotification", connector_id=0))
-    await peer.wait_for(lambda: peer.status.get((cp.identity, 0)) == "Unavailable")
+    await cp.until(lambda: peer.status.get((cp.identity, 0)) == "Unavailable")
     # No new session while the alarm stands, not even from the central system.
     res = await cp.call(call.RemoteStartTransaction(id_tag="T2", connector_id=1))
     assert res.status == "Rejected"
     cp.hw.present_card("T3")
-    await asyncio.sleep(0.5)
+    await cp.advance(10)
     assert len(peer.of("StartTransaction")) == 1
 
     assert cp.app.clear_tamper("installer") is True
     assert cp.app.clear_tamper("installer") is False  # nothing left to clear
     await cp.until_status(1, "Finishing")  # the car is still plugged in from before
-    await peer.wait_for(lambda: "TamperCleared" in peer.security_events())
+    await cp.until(lambda: "TamperCleared" in peer.security_events())
     cp.hw.unplug(1)
     plug(cp)
     cp.hw.present_card("T4")
@@ -320,9 +319,9 @@ async def test_tamper_alarm_survives_a_reboot(make_cp: MakeCP, peer: CentralSyst
 
 
 async def test_tamper_can_be_set_to_log_only(make_cp: MakeCP, peer: CentralSystemPeer) -> None:
-    cp = await booted(make_cp, security={"profile": 0, "tamper_stops_charging": False})
+    cp = await booted(make_cp, manual=True, security={"profile": 0, "tamper_stops_charging": False})
     await charging_then_tampered(cp)
-    await asyncio.sleep(0.3)
+    await cp.advance(10)
     assert cp.state(1)["status"] == "Charging"
     assert peer.of("StopTransaction") == []
 
