@@ -19,6 +19,7 @@ import httpx
 
 from smartcharge.clock import Clock, SystemClock
 from smartcharge.platform.api import ApiContext, create_api
+from smartcharge.platform.api_docs import mount_docs
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.commands import Commander
 from smartcharge.platform.config import PlatformSettings, SettingsError
@@ -154,6 +155,7 @@ class PlatformApp:
             secure_cookies=tls,
         )
         self.api = create_api(self.api_context)
+        mount_docs(self.api, public=settings.api_docs_public)
         mount_web(self.api, WebSettings.of(settings))
         # the owner web app at /app; `stopping` ends its pushed updates when the server stops
         self.api.state.stopping = asyncio.Event()

@@ -63,6 +63,10 @@ class PlatformSettings(BaseSettings):
         description="How long a charger's opening handshake (TLS and WebSocket upgrade) may "
         "take; one that runs out is logged at warning level.",
     )
+    api_docs_public: bool = Field(
+        default=False,
+        description="Security-weakening: /docs and /openapi.json without a login.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         max_length=100,

@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from smartcharge.platform.connection_limits import ConnectionLimits
+from smartcharge.platform.http_headers import SecurityHeaders
 from smartcharge.platform.http_protocol import GuardedH11Protocol
 
 
@@ -92,7 +93,7 @@ class HttpServer:
         )
         trusted = list(self.limits.trusted_proxies)
         self._config = uvicorn.Config(
-            app,
+            SecurityHeaders(app, tls=self.tls),
             http=GuardedH11Protocol.configured(
                 self.connections,
                 header_timeout=self.limits.header_timeout,

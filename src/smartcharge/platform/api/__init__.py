@@ -50,6 +50,10 @@ def create_api(ctx: ApiContext) -> FastAPI:
         version=__version__,
         description="Chargers, sessions, reports, commands, owner controls, DSR intake. "
         "Log in with POST /api/auth/login (session cookie) or send a bearer token.",
+        # The schema and the docs page are served by platform/api_docs.py (no CDN, a login).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     api.state.ctx = ctx
     api.state.token_cache = TokenCache(ctx.token_cache_s)
