@@ -21,7 +21,7 @@ def assert_protected(response: httpx.Response) -> None:
     assert "frame-ancestors 'none'" in csp and "script-src 'self';" in csp
     assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert response.headers["x-frame-options"] == "DENY"
 
 

@@ -6,8 +6,10 @@ pages, JSON, static files and errors alike.
   script (the web app has none: live.js is a file), no plugins, `frame-ancestors 'none'` (no
   clickjacking), forms post only here. The API docs page (Swagger UI, served from the installed
   `swagger-ui-bundle`) also needs inline styles, which it alone gets.
-- X-Content-Type-Options nosniff, Referrer-Policy no-referrer, X-Frame-Options DENY (older
-  browsers), Cross-Origin-Opener-Policy same-origin; over TLS, Strict-Transport-Security.
+- X-Content-Type-Options nosniff, Referrer-Policy same-origin (with no-referrer a browser
+  sends `Origin: null` on our own forms, which the check below must refuse), X-Frame-Options
+  DENY (older browsers), Cross-Origin-Opener-Policy same-origin; over TLS,
+  Strict-Transport-Security.
 - A POST/PUT/PATCH/DELETE that a browser says comes from another site (`Sec-Fetch-Site:
   cross-site`, or an `Origin` that is not this server) is refused with 403 before any route
   runs: a page elsewhere cannot log the owner into an account of its choosing (login CSRF) or
@@ -37,7 +39,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 _COMMON = [
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
