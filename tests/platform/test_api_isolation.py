@@ -39,6 +39,8 @@ SELF = {  # about the caller only
     ("POST", "/app/logout"),
     ("GET", "/app/privacy"),
     ("POST", "/app/privacy/delete"),
+    ("POST", "/api/cards"),  # a card of one's own
+    ("POST", "/app/cards"),
 }
 COLLECTIONS = {  # lists filtered to the caller's chargers
     ("GET", "/api/chargers"),
@@ -48,6 +50,8 @@ COLLECTIONS = {  # lists filtered to the caller's chargers
     ("GET", "/app"),  # the web app's home and energy pages
     ("GET", "/app/energy"),
     ("GET", "/app/energy/sessions.csv"),
+    ("GET", "/api/cards"),  # the caller's own cards
+    ("GET", "/app/cards"),
 }
 OTHER_ROLES = {  # operators' and aggregators' routes: 403 for an owner
     ("POST", "/api/chargers"),
@@ -100,6 +104,8 @@ async def test_a_second_owner_gets_403_or_404_everywhere(
     await platform.store.history.add_security_event(
         a_id, type="TamperDetectionActivated", tech_info="lid", timestamp=now, received_at=now
     )
+    alice = await platform.store.cards.owner_of("alice@example.org")
+    await platform.store.cards.add("ALICE-CARD", at=now, owner_id=alice, status="Accepted")
     agg_password = await add_user(platform, "grid@example.org", "aggregator")
     async with user_client(platform, "op@example.org", "operator") as op:
         await op.post("/api/groups", json={"name": "south", "aggregator": "grid@example.org"})
@@ -128,6 +134,7 @@ async def test_a_second_owner_gets_403_or_404_everywhere(
         "action": "GetConfiguration",
         "message_id": "GetDefaultHours",
         "name": "south",
+        "id_tag": "ALICE-CARD",
     }
     sent_before = len(peer.cp.received)
     bob_password = await _password_for(platform, "bob@example.org")

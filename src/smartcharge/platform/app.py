@@ -30,6 +30,7 @@ from smartcharge.platform.lockout import Lockout, Throttle
 from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.registry import PASSWORD_BYTES, NewCharger, add_charger, hash_password
 from smartcharge.platform.services import plan_keeper
+from smartcharge.platform.services.local_lists import LocalListSync
 from smartcharge.platform.services.passwords import Rotation, rotate_password
 from smartcharge.platform.services.tariffs.agile import AgileClient
 from smartcharge.platform.store import Store
@@ -129,6 +130,8 @@ class PlatformApp:
             timeout=settings.dsr_timeout_s,
             retry_interval=settings.dsr_retry_s,
         )
+        self.local_lists = LocalListSync(self.store, self.commander, now=self.now)
+        self.ocpp.on_connected.append(self.local_lists.charger_connected)
         tls = settings.security_profile >= 2
         self.tariff_http = httpx.AsyncClient(follow_redirects=False)
         self.api_context = ApiContext(
@@ -144,6 +147,7 @@ class PlatformApp:
                 duration=settings.lockout_s,
                 clock=self.clock.monotonic,
             ),
+            local_lists=self.local_lists,
             session_ttl_s=settings.session_ttl_s,
             agile=AgileClient(
                 self.tariff_http,
@@ -193,6 +197,7 @@ class PlatformApp:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        await self.local_lists.close()
         await self.http.stop()
         await self.tariff_http.aclose()
         await self.ocpp.stop()

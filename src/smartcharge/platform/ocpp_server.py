@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -125,6 +125,9 @@ class OcppServer:
         self._accepted: dict[ServerConnection, Credentials] = {}
         self._seen: dict[int, datetime] = {}
         self.connections: dict[str, Connection] = {}
+        self.on_connected: list[Callable[[Connection], Awaitable[None]]] = []
+        """Run once a newly connected charger has sent its first message (it listens then):
+        what the platform must tell a charger that was away (its local list, its cache)."""
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -283,9 +286,12 @@ class OcppServer:
             await ws.close(1002, "ocpp1.6 required")
             return
 
+        heard = asyncio.Event()
+
         def seen(direction: str, _text: str) -> None:
             if direction == "in":
                 self._seen[charger_id] = self._now()
+                heard.set()
 
         endpoint = RpcEndpoint(
             ws, role="CentralSystem", timeout=self.call_timeout, on_frame=seen, name=identity
@@ -302,11 +308,13 @@ class OcppServer:
             await previous.endpoint.close()
         await self.store.chargers.connected(charger_id, self.node_id, at=conn.since)
         log.info("charger connected identity=%s address=%s", identity, conn.address)
+        greeting = asyncio.create_task(self._greet(conn, heard))
         try:
             if self.cluster is not None:
                 await self.cluster.attach(identity)
             await endpoint.serve()
         finally:
+            greeting.cancel()
             if self.connections.get(identity) is conn:
                 del self.connections[identity]
                 try:
@@ -316,6 +324,14 @@ class OcppServer:
                 except Exception:
                     log.exception("disconnection not recorded identity=%s", identity)
             log.info("charger disconnected identity=%s code=%s", identity, ws.close_code)
+
+    async def _greet(self, conn: Connection, heard: asyncio.Event) -> None:
+        await heard.wait()
+        for listener in self.on_connected:
+            try:
+                await listener(conn)
+            except Exception:  # one listener's fault must not keep the others from running
+                log.exception("on_connected failed identity=%s", conn.identity)
 
     # --- last seen, in batches ---------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from smartcharge import __version__
 from smartcharge.platform.api import (
     accounts,
+    cards,
     chargers,
     commands,
     device,
@@ -40,6 +41,7 @@ ROUTERS = (
     firmware.router,
     security.router,
     passwords.router,
+    cards.router,
     dsr.router,
 )
 

@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from smartcharge.platform.commands import Commander
 from smartcharge.platform.dsr import DsrService
@@ -13,6 +14,9 @@ from smartcharge.platform.lockout import Lockout
 from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.services.tariffs.agile import AgileClient
 from smartcharge.platform.store import Store
+
+if TYPE_CHECKING:  # these services take the context's parts themselves
+    from smartcharge.platform.services.local_lists import LocalListSync
 
 
 @dataclass
@@ -24,5 +28,6 @@ class ServiceContext:
     now: Callable[[], datetime]  # aware UTC
     rng: random.Random  # SystemRandom in production (fleet spreads), seeded in tests
     login_lockout: Lockout
+    local_lists: LocalListSync  # cards to chargers' local lists and caches
     session_ttl_s: float = 12 * 3600
     agile: AgileClient | None = None  # dynamic tariff prices (None: none fetched, typed only)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smartcharge.platform.store import migrate as _migrate
 from smartcharge.platform.store.accounts import Accounts
+from smartcharge.platform.store.cards import Cards
 from smartcharge.platform.store.chargers import ChargerExists, Chargers, Credentials
 from smartcharge.platform.store.database import SQLITE_BUSY_TIMEOUT_MS, create_engine, sqlite_url
 from smartcharge.platform.store.dsr import Dsr
@@ -61,6 +62,7 @@ class Store:
         self.id_tags = IdTags(self.engine, cache_s=id_tag_cache_s)
         self.transactions = Transactions(self.engine, self.commits)
         self.events = Events(self.engine, self.commits)
+        self.cards = Cards(self.engine)
         self.accounts = Accounts(self.engine)
         self.history = History(self.engine)
         self.dsr = Dsr(self.engine)

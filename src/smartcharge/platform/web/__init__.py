@@ -21,6 +21,7 @@ from smartcharge.platform.api.errors import service_error as api_service_error
 from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web import (
     about,
+    cards,
     charger,
     dashboard,
     energy,
@@ -46,6 +47,7 @@ ROUTERS = (
     firmware.router,
     security.router,
     privacy.router,
+    cards.router,
     about.router,
     static.router,
 )

@@ -1,0 +1,46 @@
+"""Tables of the operator's work (migration 0007): each charger's local authorisation list as
+last sent, the charger certificates the platform's CA signed. Beside them, `id_tags.name` (a
+card's name for its owner) and `chargers.security_profile` (the profile a charger is held to)
+are on their tables in `models`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smartcharge.platform.store.models import Base
+
+
+class LocalList(Base):
+    """What the platform last put on a charger's local authorisation list (SendLocalList):
+    the list version the charger confirmed and the entries as sent, so the next change goes out
+    as a differential update. `clear_cache` marks a charger whose authorisation cache may hold a
+    card since blocked or removed: it gets ClearCache when it is next reachable."""
+
+    __tablename__ = "local_lists"
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)  # 0: nothing sent yet
+    entries: Mapped[str] = mapped_column(Text, default="{}")  # JSON {idTag: idTagInfo}
+    clear_cache: Mapped[bool] = mapped_column(Boolean, default=False)
+    synced_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(100))  # the last attempt's, for people
+
+
+class ChargerCertificate(Base):
+    """A charge point certificate the platform's CA signed after a SignCertificate; the newest
+    per charger is the one in use, and its expiry is watched (renewal ahead of it)."""
+
+    __tablename__ = "charger_certificates"
+    __table_args__ = (Index("ix_charger_certificates_not_after", "not_after"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(40), unique=True)  # hexadecimal
+    subject: Mapped[str] = mapped_column(String(255))
+    not_before: Mapped[datetime]
+    not_after: Mapped[datetime]
+    pem: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    delivered: Mapped[str | None] = mapped_column(String(40))  # the CertificateSigned answer
+    renewal_requested_at: Mapped[datetime | None]
