@@ -93,7 +93,7 @@ class Charger(Base):
     last_seen_at: Mapped[datetime | None]
     connected_node: Mapped[str | None] = mapped_column(String(64))  # None: not connected
     connected_at: Mapped[datetime | None]
-    # The security profile the charger is held to (0007): raised, never lowered; None until its
+    # The security profile the charger is held to (0008): raised, never lowered; None until its
     # first connection records it.
     security_profile: Mapped[int | None]
     created_at: Mapped[datetime]
@@ -107,7 +107,7 @@ class IdTag(Base):
     expiry_date: Mapped[datetime | None]
     parent_id_tag: Mapped[str | None] = mapped_column(String(20))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    name: Mapped[str | None] = mapped_column(String(50))  # the owner's name for the card (0007)
+    name: Mapped[str | None] = mapped_column(String(50))  # the owner's name for the card (0008)
     created_at: Mapped[datetime]
 
 

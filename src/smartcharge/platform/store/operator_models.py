@@ -1,4 +1,4 @@
-"""Tables of the operator's work (migration 0007): each charger's local authorisation list as
+"""Tables of the operator's work (migration 0008): each charger's local authorisation list as
 last sent, the charger certificates the platform's CA signed. Beside them, `id_tags.name` (a
 card's name for its owner) and `chargers.security_profile` (the profile a charger is held to)
 are on their tables in `models`."""
