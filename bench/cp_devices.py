@@ -49,26 +49,26 @@ class Devices:
     rig: DeviceRig
     table: dict[str, Any]
     stamps: Stamps
-    received: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    # (received at, ms since the read it carries): matched on arrival, before the stamp's
+    # sequence number comes round again
+    latencies: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def world(self) -> SimulatedHardware:
         return self.rig.hardware
 
     def latencies_ms(self, since: float) -> list[float]:
-        out = []
-        for t, p in self.received:
-            if t < since:
-                continue
-            n = p["connectorId"]
-            for mv in p["meterValue"]:
-                for sv in mv["sampledValue"]:
-                    if sv.get("measurand") == "Voltage" and sv.get("phase", "L1") in ("L1", "L1-N"):
-                        seq = round((float(sv["value"]) - 230.0) * 10) % STAMPS
-                        served = self.stamps.served.get((n, seq))
-                        if served is not None and served <= t:
-                            out.append(1000 * (t - served))
-        return out
+        return [ms for t, ms in self.latencies if t >= since]
+
+    def received(self, t: float, p: dict[str, Any]) -> None:
+        n = p["connectorId"]
+        for mv in p["meterValue"]:
+            for sv in mv["sampledValue"]:
+                if sv.get("measurand") == "Voltage" and sv.get("phase", "L1") in ("L1", "L1-N"):
+                    seq = round((float(sv["value"]) - 230.0) * 10) % STAMPS
+                    served = self.stamps.served.get((n, seq))
+                    if served is not None and served <= t:
+                        self.latencies.append((t, 1000 * (t - served)))
 
 
 def p99(values: list[float]) -> float:
@@ -88,7 +88,7 @@ async def start_devices(cs: CentralSystem, start: datetime, speed: float) -> Dev
 
     def recording(rec: Any, action: str, p: dict[str, Any]) -> dict[str, Any]:
         if action == "MeterValues":
-            devices.received.append((time.monotonic(), p))
+            devices.received(time.monotonic(), p)
         return answer(rec, action, p)
 
     cs._answer = recording  # type: ignore[method-assign]

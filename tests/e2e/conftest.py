@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -26,6 +27,13 @@ async def peer() -> AsyncIterator[CentralSystemPeer]:
     await p.stop()
     # Every message our charge point sent was valid for the independent implementation.
     assert p.errors == []
+
+
+HARDWARE = (
+    {"hardware": {"kind": os.environ["SMARTCHARGE_E2E_HARDWARE"]}}
+    if os.environ.get("SMARTCHARGE_E2E_HARDWARE")
+    else {}
+)
 
 
 @pytest.fixture
@@ -52,6 +60,9 @@ async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[Make
             "ocpp": {"reconnect_min_s": 0.5, "reconnect_max_s": 2, "call_timeout": 5},
             # The core OCPP flows are not about the UK rules: no random delay unless a test asks.
             "charging": {"random_delay_max_s": 0},
+            # SMARTCHARGE_E2E_HARDWARE=simulated-devices runs every e2e charger on its real
+            # drivers against the simulated devices on the wire (docs/hardware.md).
+            **HARDWARE,
             **extra,
         }
         config = parse_config(data, base_dir=tmp_path)

@@ -36,7 +36,8 @@ class Running:
 
     @property
     def hw(self) -> Any:
-        return self.app.hardware
+        """The simulated charger (behind its devices' wire protocols, where it is wired)."""
+        return getattr(self.app.hardware, "world", self.app.hardware)
 
     async def call(self, request: Any) -> Any:
         return await self.peer.call(self.identity, request)

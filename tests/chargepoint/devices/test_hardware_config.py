@@ -3,6 +3,7 @@ a ConfigError naming the key, and the simulator stays the default."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,25 @@ def test_bad_hardware_tables_name_the_key(
     with pytest.raises(ConfigError) as err:
         load(hardware, **top)
     assert message in str(err.value)
+
+
+async def test_simulated_devices_run_the_simulator_through_the_real_drivers() -> None:
+    """kind = "simulated-devices": the control API's world is behind Modbus TCP devices."""
+    from smartcharge.chargepoint.hardware.choose import HardwareRunner, build_hardware
+    from smartcharge.chargepoint.hardware.device_sims.wired import WiredSimulation
+    from smartcharge.sim.clock import ManualClock
+
+    config = load({"kind": "simulated-devices"}, connectors=1)
+    clock = ManualClock(datetime(2026, 6, 6, 12, tzinfo=UTC))
+    hw = build_hardware(config, clock)
+    assert isinstance(hw, WiredSimulation)
+    runner = HardwareRunner(config, hw, dict, lambda: None)
+    await runner.start()
+    try:
+        assert runner.simulator is hw.world and runner.control is not None
+        hw.plug(1, battery_kwh=60, soc=20, max_power_w=11_000)  # the simulator's user, as ever
+        await hw.poll()
+        assert hw.connectors[1].pilot_state().value == "B"  # read over Modbus from the board
+        assert hw.rig.controller_server.requests > 0 and hw.rig.meter_server.requests > 0
+    finally:
+        await runner.stop()

@@ -42,6 +42,16 @@ def clock_trust(config: ChargePointConfig, clock: Clock) -> ClockTrust:
 
 
 def build_hardware(config: ChargePointConfig, clock: Clock) -> SimulatedHardware | DeviceHardware:
+    if config.hardware.kind == "simulated-devices":
+        from smartcharge.chargepoint.hardware.device_sims.wired import WiredSimulation
+
+        world = _simulated(config, clock)
+        return WiredSimulation(
+            world,
+            max_current_a=config.max_current_a,
+            phases=config.phases,
+            monotonic=clock.monotonic,
+        )
     if config.hardware.kind == "devices":
         from smartcharge.chargepoint.hardware.devices.build import DeviceHardware
 
@@ -52,6 +62,10 @@ def build_hardware(config: ChargePointConfig, clock: Clock) -> SimulatedHardware
             phases=config.phases,
             monotonic=clock.monotonic,
         )
+    return _simulated(config, clock)
+
+
+def _simulated(config: ChargePointConfig, clock: Clock) -> SimulatedHardware:
     return SimulatedHardware(
         clock,
         connectors=config.connectors,
@@ -81,17 +95,18 @@ class HardwareRunner:
         self.hardware = hardware
         self.control: ControlApi | None = None
         self._poller: asyncio.Task[None] | None = None
-        if isinstance(hardware, SimulatedHardware):
-            self.control = ControlApi(hardware, state_provider=state)
-        else:
+        self.world = getattr(hardware, "world", hardware)  # the simulation, if any
+        if isinstance(self.world, SimulatedHardware):
+            self.control = ControlApi(self.world, state_provider=state)
+        if not isinstance(hardware, SimulatedHardware):
             hardware.on_change(poke)
 
     @property
     def simulator(self) -> SimulatedHardware:
         """The simulated charger; an error on a charger that runs on devices."""
-        if not isinstance(self.hardware, SimulatedHardware):
+        if not isinstance(self.world, SimulatedHardware):
             raise RuntimeError("this charger runs on devices, not the simulator")
-        return self.hardware
+        return self.world
 
     @property
     def control_port(self) -> int:
@@ -104,9 +119,12 @@ class HardwareRunner:
             sim = self.config.simulator
             await self.control.start(sim.control_host, sim.control_port)
             log.info("simulator control API on port %s", self.control.port)
-            return
         hardware = self.hardware
-        assert not isinstance(hardware, SimulatedHardware)
+        if isinstance(hardware, SimulatedHardware):
+            return
+        serve = getattr(hardware, "serve", None)
+        if serve is not None:
+            await serve()  # simulated devices on the wire
         hardware.open_gpio()
         await hardware.poll()
         self._poller = asyncio.ensure_future(hardware.run())
@@ -117,3 +135,6 @@ class HardwareRunner:
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
+        stop_serving = getattr(self.hardware, "stop_serving", None)
+        if stop_serving is not None:
+            await stop_serving()

@@ -124,7 +124,9 @@ class GpioConfig(Table):
 class HardwareConfig(Table):
     """`[hardware]`: which hardware adapter drives the connectors (see the module)."""
 
-    kind: Literal["simulated", "devices"] = "simulated"
+    # "simulated-devices": the simulator behind its devices on the wire, driven by the real
+    # drivers (device_sims/wired.py): the whole stack through the drivers, on a laptop.
+    kind: Literal["simulated", "devices", "simulated-devices"] = "simulated"
     meter_error_fraction: Annotated[float, AfterValidator(float_range(-0.5, 0.5))] = 0.0
     # How often the device drivers read the meters and controllers (seconds).
     poll_interval_s: Annotated[float, AfterValidator(float_range(0.1, 1.0))] = 0.25

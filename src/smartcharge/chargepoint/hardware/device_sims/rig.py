@@ -47,9 +47,9 @@ class DeviceRig:
         self.controller_server = ModbusDeviceServer(list(self.controllers.values()))
         self.pairs: list[SerialPair] = []
 
-    async def _serve(self, server: ModbusDeviceServer) -> dict[str, Any]:
+    async def _serve(self, server: ModbusDeviceServer, port: int = 0) -> dict[str, Any]:
         if self.transport == "tcp":
-            port = await server.start_tcp()
+            port = await server.start_tcp(port=port)
             return {"host": f"127.0.0.1:{port}"}
         pair = SerialPair()
         pair.start()
@@ -57,9 +57,10 @@ class DeviceRig:
         await server.start_serial(pair.a, baudrate=9600)
         return {"port": pair.b, "baudrate": 9600}
 
-    async def start(self) -> dict[str, Any]:
-        """Serve every device; the `[hardware]` table for the drivers."""
-        meter = await self._serve(self.meter_server)
+    async def start(self, ports: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+        """Serve every device (over TCP at `ports`, meters then boards; 0: free ones); the
+        `[hardware]` table for the drivers."""
+        meter = await self._serve(self.meter_server, ports[0])
         if self.openevse is not None:
             pair = SerialPair()
             pair.start()
@@ -70,7 +71,7 @@ class DeviceRig:
             controller = {
                 "model": "evse-din",
                 "units": [c.unit for _, c in sorted(self.controllers.items())],
-                **await self._serve(self.controller_server),
+                **await self._serve(self.controller_server, ports[1]),
             }
         table: dict[str, Any] = {
             "kind": "devices",

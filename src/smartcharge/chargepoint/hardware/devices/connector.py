@@ -138,9 +138,9 @@ class DeviceConnector:
         return self.fault is None and self._state.contactor_closed
 
     def unlock(self) -> bool:
-        # Neither board locks the cable on its own pins here: with no current offered the
-        # cable is free, so an unlock succeeds once nothing flows.
-        return not self.contactor_closed()
+        # Neither board drives a cable lock here (a tethered cable, or a socket without a lock
+        # actuator): there is nothing that could fail to open.
+        return True
 
     def error_code(self) -> str:
         return self.fault.code if self.fault is not None else NO_ERROR
