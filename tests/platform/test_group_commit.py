@@ -73,6 +73,25 @@ async def test_many_chargers_messages_share_commits_and_each_is_stored_once(
     assert await _count(store, select(func.count()).select_from(Transaction)) == len(cids)
 
 
+async def test_stops_in_one_batch_are_judged_each_on_their_own(store: Store) -> None:
+    a = await store.chargers.add("CP-A", None, at=T0)
+    b = await store.chargers.add("CP-B", None, at=T0)
+    tx = await store.transactions.start(
+        a, connector_id=2, id_tag="T", meter_start=0, started_at=T0, at=T0
+    )
+    stop: dict[str, Any] = {"stopped_at": T0 + timedelta(hours=1), "at": T0}
+    wrong, right, again, unknown = await asyncio.gather(
+        store.transactions.stop(b, tx, meter_stop=7, **stop),  # not B's transaction
+        store.transactions.stop(a, tx, meter_stop=500, **stop),
+        store.transactions.stop(a, tx, meter_stop=500, **stop),  # sent again
+        store.transactions.stop(a, 4242, meter_stop=1, **stop),  # never ours
+    )
+    assert wrong.unknown and unknown.unknown and wrong.row_id != unknown.row_id
+    assert right == again and not right.unknown and right.connector_id == 2
+    row = await store.transactions.get(tx)
+    assert row is not None and row["meter_stop"] == 500 and row["charger_id"] == a
+
+
 async def test_a_start_and_its_resend_in_one_batch_get_one_transaction(store: Store) -> None:
     cid = await store.chargers.add("CP", None, at=T0)
     start: dict[str, Any] = {
