@@ -226,9 +226,14 @@ async def main() -> None:
     args = parser.parse_args()
     args.log_dir = Path(tempfile.mkdtemp(prefix="platform-load-logs-"))
     results = []
+    load = (
+        f"the real mix (bench/mix_client.py) at x{args.speed:g}"
+        if args.mix
+        else f"MeterValues ({args.values} values) every s + a Heartbeat every "
+        f"{args.heartbeat_every} s"
+    )
     print(
-        f"{args.chargers} chargers, MeterValues ({args.values} values) every s + a Heartbeat "
-        f"every {args.heartbeat_every} s; {args.seconds:g} s measured; "
+        f"{args.chargers} chargers, {load}; {args.seconds:g} s measured; "
         f"{psutil.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; Python {host.python_version()}",
         flush=True,
     )

@@ -78,7 +78,7 @@ class PlatformSettings(BaseSettings):
     meter_batch_rows: int = Field(default=500, ge=1)
     meter_batch_ms: float = Field(default=50.0, ge=0)
     commit_batch_ms: float = Field(
-        default=20.0,
+        default=50.0,
         ge=0,
         le=1000,
         description="How long chargers' status, boot, start and stop messages gather for one "

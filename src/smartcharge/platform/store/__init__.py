@@ -45,7 +45,7 @@ class Store:
         *,
         meter_batch_rows: int = 500,
         meter_batch_delay: float = 0.05,
-        commit_delay: float = 0.02,
+        commit_delay: float = 0.05,
         commit_max_items: int = 1000,
         id_tag_cache_s: float = 30.0,
         echo: bool = False,

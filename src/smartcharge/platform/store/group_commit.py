@@ -62,7 +62,7 @@ class GroupCommit:
         engine: AsyncEngine,
         *,
         max_items: int = 1000,
-        max_delay: float = 0.02,
+        max_delay: float = 0.05,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if max_items < 1 or max_delay < 0:
