@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import secrets
-from datetime import timedelta
+import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from smartcharge.platform.api.auth import (
     SESSION_COOKIE,
@@ -31,11 +28,8 @@ from smartcharge.platform.api.schemas import (
     TokenOut,
     UserOut,
 )
-from smartcharge.platform.registry import PASSWORD_BYTES, hash_password, verify_password_async
-from smartcharge.platform.services import sign_in
-from smartcharge.platform.store.accounts import Account, UserExists
-
-log = logging.getLogger("smartcharge.platform.api")
+from smartcharge.platform.services import sign_in, users
+from smartcharge.platform.store.accounts import Account
 
 router = APIRouter(tags=["accounts"])
 
@@ -78,25 +72,17 @@ async def me(who: CallerDep) -> UserOut:
 @router.post("/api/me/password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_password(body: PasswordChange, request: Request, ctx: Api, who: CallerDep) -> None:
     """Change one's password; every other session and token of the user is revoked."""
-    current = await ctx.store.accounts.password_hash(who.account.id)
-    if not await verify_password_async(current, body.current_password):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
-    new_hash = await asyncio.to_thread(hash_password, body.new_password)
-    await ctx.store.accounts.set_password(who.account.id, new_hash)
-    await ctx.store.accounts.revoke(user_id=who.account.id, at=ctx.now(), keep=request.state.token)
+    await users.change_password(
+        ctx, who, body.current_password, body.new_password, keep_token=request.state.token
+    )
     _cache(request).drop(user_id=who.account.id)
 
 
 @router.post("/api/auth/tokens", response_model=NewTokenOut, status_code=201)
 async def create_token(body: NewTokenRequest, ctx: Api, who: CallerDep) -> NewTokenOut:
     """A bearer token for an integration (an aggregator, a script): shown once."""
-    token = sign_in.new_token()
-    now = ctx.now()
-    expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    token_id = await ctx.store.accounts.add_token(
-        who.account.id, token, kind="bearer", at=now, expires_at=expires, name=body.name
-    )
-    return NewTokenOut(id=token_id, name=body.name, created_at=now, expires_at=expires, token=token)
+    new = await users.create_token(ctx, who, body.name, body.expires_in_days)
+    return NewTokenOut(**dataclasses.asdict(new))
 
 
 @router.get("/api/auth/tokens", response_model=list[TokenOut])
@@ -110,24 +96,17 @@ async def list_tokens(ctx: Api, who: CallerDep) -> list[TokenOut]:
 
 @router.delete("/api/auth/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_token(token_id: RowId, request: Request, ctx: Api, who: CallerDep) -> None:
-    if not await ctx.store.accounts.revoke(token_id=token_id, user_id=who.account.id, at=ctx.now()):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no token {token_id}")
+    await users.revoke_token(ctx, who, token_id)
     _cache(request).drop(user_id=who.account.id)  # the token's value is not known here
 
 
-UserAdmin = Annotated[Caller, Depends(role("operator", "workplace_admin"))]
+UserAdmin = Annotated[Caller, Depends(role(*users.USER_ADMINS))]
 
 
 @router.get("/api/users", response_model=list[UserOut])
 async def list_users(ctx: Api, who: UserAdmin) -> list[UserOut]:
     """Operator: every user. Workplace administrator: the users of their site."""
-    if who.role == "operator":
-        accounts = await ctx.store.accounts.users()
-    else:
-        if who.account.site_id is None:
-            return []
-        accounts = await ctx.store.accounts.users(site_id=who.account.site_id)
-    return [user_out(a) for a in accounts]
+    return [user_out(a) for a in await users.users(ctx, who)]
 
 
 @router.post(
@@ -139,25 +118,5 @@ async def list_users(ctx: Api, who: UserAdmin) -> list[UserOut]:
 async def create_user(body: NewUserRequest, ctx: Api, who: UserAdmin) -> NewUserOut:
     """A new user with a fresh password (CSPRNG), shown once. An operator creates any role; a
     workplace administrator creates workplace users and administrators of their own site."""
-    site_id = None
-    if who.role == "workplace_admin":
-        if body.role not in ("workplace_user", "workplace_admin") or who.account.site_id is None:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, "a workplace administrator adds workplace users only"
-            )
-        if body.site is not None and body.site != who.account.site:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "only for your own site")
-        site_id = who.account.site_id
-    elif body.site is not None:
-        site_id = await ctx.store.people.site(body.site, at=ctx.now())
-    if body.role in ("workplace_user", "workplace_admin") and site_id is None:
-        raise HTTPException(422, "a workplace user needs a site")
-    password = secrets.token_urlsafe(PASSWORD_BYTES)
-    password_hash = await asyncio.to_thread(hash_password, password)
-    try:
-        account = await ctx.store.accounts.create(
-            body.email, role=body.role, password_hash=password_hash, at=ctx.now(), site_id=site_id
-        )
-    except UserExists as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    account, password = await users.create_user(ctx, who, body.email, body.role, body.site)
     return NewUserOut(user=user_out(account), password=password)
