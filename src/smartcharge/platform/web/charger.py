@@ -1,6 +1,7 @@
 """The live charger page (issue 6 item 3): each connector's state and its cause in plain words,
 refreshed without reloading, and the owner's buttons: Charge now (R18), Skip delay (R25), Opt out
-of this grid event (R19), Start and Stop. Each button goes through the REST API's own handler."""
+of this grid event (R19), Start and Stop. Each button calls the service the REST API's route
+calls too (`services/owner_controls.py`)."""
 
 from __future__ import annotations
 

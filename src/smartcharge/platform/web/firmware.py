@@ -1,7 +1,8 @@
 """Firmware (issue 6 item 6; R30): an update an operator published for the charger's model is
-announced on the charger's pages; one click sends it (SignedUpdateFirmware through the REST
-API's own handler: the charger verifies the signature before installing); the progress is the
-charger's SignedFirmwareStatusNotification, refreshed on the page as it arrives."""
+announced on the charger's pages; one click sends it (SignedUpdateFirmware through
+`services/firmware.py`, as the REST API does: the charger verifies the signature before
+installing); the progress is the charger's SignedFirmwareStatusNotification, refreshed on the
+page as it arrives."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The security log page (issue 6 item 7; R36, R37): the charger's security events as it
 reported them, prominent alerts for tamper and boot-integrity events, and a form to record a
-tamper incident by hand (through the REST API's own handler)."""
+tamper incident by hand (`services/security_log.py`, as the REST API)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who is looking at a page: the API's own session cookie and `caller` check (login, roles,
+"""Who is looking at a page: the API's session cookie and `authenticate` check (login, roles,
 expiry, cross-site refusal), with a redirect to the login page instead of a 401."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ async def page_caller(
     ctx: Api,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Caller:
-    """The API's own check; a bearer token works too (scripts, the API's isolation test)."""
+    """The API's check; a bearer token works too (scripts, the API's isolation test)."""
     token = bearer.credentials if bearer is not None else request.cookies.get(SESSION_COOKIE)
     try:
         return await authenticate(request, ctx, token, via_cookie=bearer is None)
