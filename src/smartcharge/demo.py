@@ -59,6 +59,8 @@ def demo_config(
             "identity": identity,
             "csms_url": f"ws://127.0.0.1:{port}/ocpp",
             "data_dir": str(data_dir / identity),
+            # Lab settings, named as such (security/weakening.py; warned at start): the demo runs
+            # on loopback with no certificates to set up. A charger as shipped uses profile 2.
             "security": {"profile": 1, "password": password},
             "simulator": simulator,
             "charging": {"random_delay_max_s": random_delay_max_s},

@@ -29,6 +29,7 @@ csms_url = "ws://csms.example:9000/ocpp"
 data_dir = "data"
 
 [security]
+profile = 1  # a lab's setting (the default is 2): plain ws:// below
 password = "{PASSWORD}"
 """
 
@@ -38,7 +39,7 @@ def minimal() -> dict[str, Any]:
         "identity": "CP-001",
         "csms_url": "ws://csms.example:9000/ocpp",
         "data_dir": "data",
-        "security": {"password": PASSWORD},
+        "security": {"profile": 1, "password": PASSWORD},  # a lab's setting: ws:// above
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiohttp import web
 from cp_harness import MakeCP, Running
 from csms_peer import CentralSystemPeer
@@ -269,7 +270,7 @@ async def test_reservation(make_cp: MakeCP) -> None:
     await cp.until_status(2, "Available")
 
 
-async def test_firmware_update_download(make_cp: MakeCP) -> None:
+async def test_firmware_update_download(make_cp: MakeCP, caplog: pytest.LogCaptureFixture) -> None:
     image = make_image("9.9.9")
 
     async def serve_image(request: web.Request) -> web.Response:
@@ -282,7 +283,9 @@ async def test_firmware_update_download(make_cp: MakeCP) -> None:
         [web.get("/fw.bin", serve_image), web.get("/missing.bin", missing)]
     )
     try:
-        cp = await booted(make_cp)
+        # A lab's setting: this image is unsigned (security/weakening.py; refused by default).
+        cp = await booted(make_cp, security={"profile": 0, "allow_unsigned_firmware": True})
+        assert "SECURITY WARNING: security.allow_unsigned_firmware = true" in caplog.text
         await cp.call(
             call.UpdateFirmware(
                 location=f"http://127.0.0.1:{port}/missing.bin",
@@ -303,6 +306,30 @@ async def test_firmware_update_download(make_cp: MakeCP) -> None:
         assert fw()[2:] == ["Downloading", "Downloaded", "Installing", "Installed"]
         boot = cp.peer.of("BootNotification")[-1].payload
         assert boot["firmware_version"] == "9.9.9"
+    finally:
+        await runner.cleanup()
+
+
+async def test_R29_unsigned_firmware_is_refused_by_default(make_cp: MakeCP) -> None:
+    """No manufacturer root configured and no lab setting: an unsigned image is still refused."""
+    image = make_image("9.9.9")
+
+    async def serve_image(request: web.Request) -> web.Response:
+        return web.Response(body=image)
+
+    runner, port = await _http_server([web.get("/fw.bin", serve_image)])
+    try:
+        cp = await booted(make_cp)
+        await cp.call(
+            call.UpdateFirmware(
+                location=f"http://127.0.0.1:{port}/fw.bin", retrieve_date="2026-01-01T00:00:00Z"
+            )
+        )
+        fw = lambda: [r.payload["status"] for r in cp.peer.of("FirmwareStatusNotification")]  # noqa: E731
+        await cp.until(lambda: "InstallationFailed" in fw(), timeout=30)
+        assert fw() == ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
+        boot = cp.peer.of("BootNotification")[-1].payload
+        assert boot["firmware_version"] != "9.9.9"
     finally:
         await runner.cleanup()
 

@@ -33,6 +33,7 @@ from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardwar
 from smartcharge.chargepoint.link import Link
 from smartcharge.chargepoint.memory import LowMemory
 from smartcharge.chargepoint.owner_controls import DsrAgreement, OwnerControls
+from smartcharge.chargepoint.security import weakening
 from smartcharge.chargepoint.security.boot_integrity import IntegrityResult
 from smartcharge.chargepoint.security.boot_security import BootSecurity, open_vault
 from smartcharge.chargepoint.security.events import SecurityEvents
@@ -191,6 +192,7 @@ class ChargePointApp:
     async def _boot_once(self) -> None:
         cfg = self.config
         self.boots += 1
+        weakening.warn(cfg)  # at every start: what this charger gives away (docs/security.md)
         store = Store(cfg.data_dir / "chargepoint.sqlite")
         time_sync = TimeSync(
             self.clock,
@@ -267,6 +269,7 @@ class ChargePointApp:
             cfg.model,
             record=security.events.record,
             manufacturer_root=cfg.security.manufacturer_root,
+            allow_unsigned=cfg.security.allow_unsigned_firmware,
             model_key=cfg.firmware.model_key_file,
             factory_version=cfg.firmware_version,
             transfers=transfers,

@@ -54,6 +54,11 @@ from smartcharge.chargepoint.config_tables import (
     SimulatorConfig,
 )
 from smartcharge.chargepoint.hardware.config import HardwareConfig
+from smartcharge.chargepoint.security.weakening import (
+    WeakeningRefused,
+    production_build,
+    refuse_in_production,
+)
 
 __all__ = [
     "ChargePointConfig",
@@ -296,4 +301,9 @@ def load_config(path: Path) -> ChargePointConfig:
         raise ConfigError(
             f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
         ) from None
-    return parse_config(data, base_dir=path.absolute().parent)
+    cfg = parse_config(data, base_dir=path.absolute().parent)
+    try:
+        refuse_in_production(cfg, production=production_build())
+    except WeakeningRefused as exc:
+        raise ConfigError(str(exc)) from None
+    return cfg

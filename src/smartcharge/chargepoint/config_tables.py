@@ -37,7 +37,8 @@ class SecurityConfig(Table):
     wss:// address to use after an upgrade to profile 2 or 3 when `csms_url` is ws://.
     """
 
-    profile: Annotated[int, BeforeValidator(profile_number)] = 1
+    # 2: Basic auth over TLS (R33). 0 and 1 are security-weakening settings (weakening.py).
+    profile: Annotated[int, BeforeValidator(profile_number)] = 2
     password: Annotated[SecretStr, AfterValidator(printable_password)] | None = None
     credentials_dir: ResolvedPath | None = None
     ca_file: ResolvedPath | None = None
@@ -53,6 +54,8 @@ class SecurityConfig(Table):
     transfer_ca_file: ResolvedPath | None = None
     # From profile 2 on, logs are uploaded over https:// only, unless this says otherwise.
     allow_http_uploads: bool = False
+    # Security-weakening (a lab's): install UpdateFirmware images nobody signed (against R29).
+    allow_unsigned_firmware: bool = False
     # MemoryExhaustion when available memory falls below this (memory.py); 0: not watched.
     min_free_memory_mb: Annotated[float, AfterValidator(float_range(0, 1_000_000))] = 16.0
 

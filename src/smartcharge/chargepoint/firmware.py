@@ -2,9 +2,9 @@
 
 - UpdateFirmware (OCPP 1.6): Downloading → Downloaded (or DownloadFailed) → Installing →
   Installed after the reboot (or InstallationFailed). An unsigned image cannot show its origin,
-  so a charger with a manufacturer root installed (`security.manufacturer_root`: every
-  production charger) refuses it (InstallationFailed, InvalidFirmwareSignature in the security
-  log); a lab charger without one installs simulator images as before.
+  so a charger refuses it (InstallationFailed, InvalidFirmwareSignature in the security log),
+  unless its file names the lab setting `security.allow_unsigned_firmware = true` (a
+  security-weakening setting: warned at every start, refused by a production build).
 - SignedUpdateFirmware (security whitepaper, edition 3): the signing certificate is checked
   against the manufacturer root on receipt (InvalidCertificate, InvalidFirmwareSigningCertificate
   logged); the downloaded image's signature before anything else (InvalidSignature,
@@ -99,6 +99,7 @@ class FirmwareManager:
         *,
         record: Callable[[str, str], object] | None = None,
         manufacturer_root: Path | None = None,
+        allow_unsigned: bool = False,
         model_key: Path | None = None,
         factory_version: str = "",
         transfers: transfer.Transfers | None = None,
@@ -111,6 +112,7 @@ class FirmwareManager:
         self.signed_status: tuple[str, int | None] = ("Idle", None)
         self._record = record  # SecurityEvents.record: the security log, notified durably
         self._root_path = manufacturer_root
+        self._allow_unsigned = allow_unsigned  # a lab setting (security/weakening.py)
         self._model_key_path = model_key
         self.slots = FirmwareSlots(self.dir, station.store, self._manufacturer_root)
         self._factory_version = factory_version
@@ -198,8 +200,9 @@ class FirmwareManager:
         await self._report("Downloaded")
         await self._when_idle()
         await self._report("Installing")
-        if self._root_path is not None:
-            # R29: this charger installs only images whose origin it can verify.
+        if not self._allow_unsigned:
+            # R29: a charger installs only images whose origin it can verify, unless its file
+            # names the lab setting that says otherwise (security.allow_unsigned_firmware).
             log.warning("unsigned firmware refused: use SignedUpdateFirmware")
             self._security_event(
                 "InvalidFirmwareSignature", "unsigned image (UpdateFirmware) refused"
