@@ -8,9 +8,15 @@ onto nine statuses; keeping the mapping pure makes every transition testable wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from smartcharge.chargepoint.hardware.ports import PilotState
+from smartcharge.chargepoint.charging import ConnectorController
+from smartcharge.chargepoint.hardware.ports import ConnectorHardware, PilotState
+
+if TYPE_CHECKING:
+    from smartcharge.chargepoint.authorization import IdTagInfo
 
 # Below this offered current the pilot PWM is off and the EV may not draw (IEC 61851-1).
 MIN_OFFERED_A = 6.0
@@ -53,3 +59,28 @@ def chargepoint_status(operative: bool, faulted: bool) -> str:
     if faulted:
         return "Faulted"
     return "Available" if operative else "Unavailable"
+
+
+@dataclass
+class Connector:
+    """One connector as the station keeps it: its hardware, session, status and rate."""
+
+    id: int
+    hw: ConnectorHardware
+    operative: bool = True
+    scheduled_operative: bool | None = None  # ChangeAvailability answered Scheduled
+    tx_local_id: int | None = None
+    tx_id_tag: str | None = None
+    tx_info: IdTagInfo | None = None
+    tx_started_mono: float = 0.0
+    tx_started_at: datetime | None = None
+    tx_begin_values: list[dict[str, Any]] = field(default_factory=list)
+    next_sample_mono: float = 0.0
+    authorized: tuple[str, IdTagInfo, float] | None = None  # id tag, info, deadline (monotonic)
+    finishing: bool = False
+    reported: str | None = None  # last status sent to the central system
+    candidate: tuple[str, float] | None = None  # status waiting out MinimumStatusDuration
+    status: str = "Available"
+    limit_a: float = 0.0
+    control: ConnectorController = field(default_factory=ConnectorController)
+    pending_profile: dict[str, Any] | None = None  # a RemoteStart's TxProfile, for its session

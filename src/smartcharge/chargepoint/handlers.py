@@ -17,12 +17,13 @@ from ocpp.v16 import call, call_result
 
 from smartcharge.chargepoint import transfer
 from smartcharge.chargepoint.configuration_keys import Configuration, TooManyKeysError
+from smartcharge.chargepoint.connector import Connector
 from smartcharge.chargepoint.diagnostics import Diagnostics
 from smartcharge.chargepoint.firmware import FirmwareManager
 from smartcharge.chargepoint.hardware.ports import PilotState
 from smartcharge.chargepoint.smart_charging.composite import composite_response, composite_schedule
 from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_profile
-from smartcharge.chargepoint.station import Connector, Station
+from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Reservation
 from smartcharge.chargepoint.uk_extension import DeviceHooks, UkExtension
 from smartcharge.ocpp.errors import (
