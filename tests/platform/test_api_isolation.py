@@ -52,6 +52,10 @@ COLLECTIONS = {  # lists filtered to the caller's chargers
     ("GET", "/app/energy/sessions.csv"),
     ("GET", "/api/cards"),  # the caller's own cards
     ("GET", "/app/cards"),
+    ("GET", "/app/dashboard"),  # the home page's live part
+}
+STREAMS = {  # server-sent events about the caller's chargers: the first event is read
+    ("GET", "/app/dashboard/stream"),
 }
 OTHER_ROLES = {  # operators' and aggregators' routes: 403 for an owner
     ("POST", "/api/chargers"),
@@ -162,6 +166,9 @@ async def test_a_second_owner_gets_403_or_404_everywhere(
                 assert "A-1" not in r.text and "ALICE" not in r.text, (method, path, r.text)
                 if path in ("/api/sessions",):
                     assert r.json() == []
+            elif (method, path) in STREAMS:
+                first = await _first_event(bob, path)
+                assert "A-1" not in first and "ALICE" not in first, (path, first)
             elif (method, path) not in SELF:
                 unclassified.append((method, path, "not classified"))
         assert not unclassified, f"classify these routes in this test: {unclassified}"
@@ -176,6 +183,18 @@ async def test_a_second_owner_gets_403_or_404_everywhere(
     assert len(peer.cp.received) == sent_before  # nothing of Bob's reached Alice's charger
     async with logged_in(platform, "alice2@example.org", alice_password) as alice_client:
         assert (await alice_client.get("/api/me")).status_code == 200  # Bob revoked nothing
+
+
+async def _first_event(client: Any, path: str) -> str:
+    """The stream's first server-sent event (it comes at once: the page as it is now)."""
+    text = ""
+    async with client.stream("GET", path) as r:
+        assert r.status_code == 200, (path, r.status_code)
+        async for chunk in r.aiter_text():
+            text += chunk
+            if "\n\n" in text:
+                return text
+    return text
 
 
 async def _password_for(platform: Platform, email: str) -> str:
