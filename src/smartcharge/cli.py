@@ -199,6 +199,7 @@ def platform_add_charger(
 
 
 platform_app.command("rotate-password")(operator_cli.rotate_password)
+platform_app.add_typer(operator_cli.certificates_app, name="certificates")
 
 
 @platform_app.command("add-user")

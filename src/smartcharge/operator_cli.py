@@ -88,3 +88,110 @@ def rotate_password(
         return
     _err(words)
     raise typer.Exit(1)
+
+
+certificates_app = typer.Typer(
+    no_args_is_help=True,
+    help="A charger's certificates, through the platform's REST API (SMARTCHARGE_API_TOKEN).",
+)
+IDENTITY = typer.Option(..., "--identity", help="The charger's OCPP identity.")
+ROOT_TYPE = typer.Option(
+    "CentralSystemRootCertificate",
+    "--type",
+    help="CentralSystemRootCertificate or ManufacturerRootCertificate.",
+)
+
+
+def _answer(answer: Any) -> None:
+    """The charger's answer on stdout, as JSON (for scripts); nothing else goes there."""
+    import json
+
+    print(json.dumps(answer, indent=2, default=str))
+
+
+@certificates_app.command("install")
+def certificates_install(
+    identity: str = IDENTITY,
+    file: Path = typer.Option(..., "--file", exists=True, dir_okay=False, help="A PEM root."),
+    certificate_type: str = ROOT_TYPE,
+    config: Path | None = CONFIG,
+    api_url: str | None = API_URL,
+    ca_file: Path | None = CA_FILE,
+) -> None:
+    """InstallCertificate: the certificate is checked here and by the platform before it is
+    sent (one PEM CA certificate, self-signed, in date, a strong enough key)."""
+    from datetime import UTC, datetime
+
+    from smartcharge.cli import _fail
+    from smartcharge.platform.charger_ca import CertificateRefused, check_root
+
+    pem = file.read_text(encoding="ascii", errors="replace")
+    try:
+        check_root(pem, datetime.now(UTC))
+    except CertificateRefused as exc:
+        raise _fail(f"not sent: {exc}") from None
+    body = {"certificate_type": certificate_type, "certificate": pem}
+    api = _api(config, api_url, ca_file)
+    _answer(_run(api.call("POST", f"/api/chargers/{identity}/certificates", json=body)))
+
+
+@certificates_app.command("list")
+def certificates_list(
+    identity: str = IDENTITY,
+    certificate_type: str = ROOT_TYPE,
+    config: Path | None = CONFIG,
+    api_url: str | None = API_URL,
+    ca_file: Path | None = CA_FILE,
+) -> None:
+    """GetInstalledCertificateIds: the hash data of each root of that type on the charger."""
+    api = _api(config, api_url, ca_file)
+    params = {"certificate_type": certificate_type}
+    _answer(_run(api.call("GET", f"/api/chargers/{identity}/certificates", params=params)))
+
+
+@certificates_app.command("delete")
+def certificates_delete(
+    identity: str = IDENTITY,
+    serial_number: str = typer.Option(..., "--serial-number"),
+    issuer_name_hash: str = typer.Option(..., "--issuer-name-hash"),
+    issuer_key_hash: str = typer.Option(..., "--issuer-key-hash"),
+    hash_algorithm: str = typer.Option("SHA256", "--hash-algorithm"),
+    config: Path | None = CONFIG,
+    api_url: str | None = API_URL,
+    ca_file: Path | None = CA_FILE,
+) -> None:
+    """DeleteCertificate, named as `list` shows it."""
+    body = {
+        "hash_algorithm": hash_algorithm,
+        "issuer_name_hash": issuer_name_hash,
+        "issuer_key_hash": issuer_key_hash,
+        "serial_number": serial_number,
+    }
+    api = _api(config, api_url, ca_file)
+    _answer(_run(api.call("POST", f"/api/chargers/{identity}/certificates/delete", json=body)))
+
+
+@certificates_app.command("trigger")
+def certificates_trigger(
+    identity: str = IDENTITY,
+    message: str = typer.Option("SignChargePointCertificate", "--message"),
+    config: Path | None = CONFIG,
+    api_url: str | None = API_URL,
+    ca_file: Path | None = CA_FILE,
+) -> None:
+    """ExtendedTriggerMessage; by default SignChargePointCertificate (a new key pair and CSR)."""
+    api = _api(config, api_url, ca_file)
+    body = {"requested_message": message}
+    _answer(_run(api.call("POST", f"/api/chargers/{identity}/trigger", json=body)))
+
+
+@certificates_app.command("issued")
+def certificates_issued(
+    identity: str = IDENTITY,
+    config: Path | None = CONFIG,
+    api_url: str | None = API_URL,
+    ca_file: Path | None = CA_FILE,
+) -> None:
+    """The charger certificates the platform's CA signed for this charger, newest first."""
+    api = _api(config, api_url, ca_file)
+    _answer(_run(api.call("GET", f"/api/chargers/{identity}/charger-certificates")))

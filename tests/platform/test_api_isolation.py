@@ -67,6 +67,7 @@ OTHER_ROLES = {  # operators' and aggregators' routes: 403 for an owner
     ("POST", "/api/dsr/events"),
     ("POST", "/api/fleet/charging-profiles"),
     ("POST", "/app/firmware/releases"),  # the web app: an operator publishes firmware
+    ("GET", "/api/certificates/charger-ca"),  # the CA that signs charger certificates
 }
 
 

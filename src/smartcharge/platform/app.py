@@ -12,7 +12,7 @@ import secrets
 import ssl
 import uuid
 from collections.abc import Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -20,6 +20,7 @@ import httpx
 from smartcharge.clock import Clock, SystemClock
 from smartcharge.platform.api import ApiContext, create_api
 from smartcharge.platform.api_docs import mount_docs
+from smartcharge.platform.charger_ca import ChargerCa
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.commands import Commander
 from smartcharge.platform.config import PlatformSettings, SettingsError
@@ -30,6 +31,7 @@ from smartcharge.platform.lockout import Lockout, Throttle
 from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.registry import PASSWORD_BYTES, NewCharger, add_charger, hash_password
 from smartcharge.platform.services import plan_keeper
+from smartcharge.platform.services.certificates import CertificateService
 from smartcharge.platform.services.local_lists import LocalListSync
 from smartcharge.platform.services.passwords import Rotation, rotate_password
 from smartcharge.platform.services.tariffs.agile import AgileClient
@@ -59,6 +61,20 @@ def ssl_context(settings: PlatformSettings) -> ssl.SSLContext | None:
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(cafile=settings.tls_client_ca)
     return context
+
+
+def charger_ca(settings: PlatformSettings, now: datetime) -> ChargerCa:
+    """The operator's CA for charge point certificates, or the platform's own. Raises
+    `SettingsError` naming the key when it cannot be used."""
+    cert, key = settings.charger_ca_cert, settings.charger_ca_key
+    if (cert is None) != (key is None):
+        raise SettingsError("charger_ca_cert and charger_ca_key go together")
+    try:
+        if cert is not None and key is not None:
+            return ChargerCa.load(cert, key)
+        return ChargerCa.own(settings.data_dir / "charger-ca", now)
+    except (OSError, ValueError) as exc:  # CertificateRefused is a ValueError
+        raise SettingsError(f"charger_ca_cert / charger_ca_key: {exc}") from None
 
 
 def open_store(settings: PlatformSettings) -> Store:
@@ -131,6 +147,15 @@ class PlatformApp:
             retry_interval=settings.dsr_retry_s,
         )
         self.local_lists = LocalListSync(self.store, self.commander, now=self.now)
+        self.certificates = CertificateService(
+            self.store,
+            self.commander,
+            charger_ca(settings, self.now()),
+            self.now,
+            days=settings.charger_cert_days,
+            renew_before=timedelta(days=settings.charger_cert_renew_days),
+        )
+        self.ocpp.csr_signer = self.certificates
         self.ocpp.on_connected.append(self.local_lists.charger_connected)
         tls = settings.security_profile >= 2
         self.tariff_http = httpx.AsyncClient(follow_redirects=False)
@@ -148,6 +173,7 @@ class PlatformApp:
                 clock=self.clock.monotonic,
             ),
             local_lists=self.local_lists,
+            certificates=self.certificates,
             session_ttl_s=settings.session_ttl_s,
             agile=AgileClient(
                 self.tariff_http,
@@ -189,6 +215,7 @@ class PlatformApp:
         self._background.append(asyncio.create_task(self.dsr.retry_forever()))
         keeper = plan_keeper.run(self.api_context, self.settings.plan_keeper_interval_s)
         self._background.append(asyncio.create_task(keeper))
+        self._background.append(asyncio.create_task(self._renew_certificates_forever()))
         log.info("REST API listening url=%s", self.http.url)
         self.started.set()
 
@@ -202,6 +229,14 @@ class PlatformApp:
         await self.tariff_http.aclose()
         await self.ocpp.stop()
         await self.store.close()
+
+    async def _renew_certificates_forever(self) -> None:
+        while True:
+            await self.clock.sleep(self.settings.certificate_check_s)
+            try:
+                await self.certificates.renew_due()
+            except Exception:
+                log.exception("certificate renewal round failed")
 
     async def run(self) -> None:
         """Start, serve until cancelled, stop."""

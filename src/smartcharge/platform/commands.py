@@ -48,8 +48,16 @@ COMMANDS = (
     "GetDiagnostics",
     "DataTransfer",
 )
-"""What the API may send. Security keys and certificates (InstallCertificate, ...) are the
-provisioning's business, not an API user's."""
+"""What the generic command route may send. Certificates (InstallCertificate, ...) go through
+their own routes, which check a certificate before it is sent (`SERVICE_COMMANDS`)."""
+
+SERVICE_COMMANDS = (
+    "InstallCertificate",
+    "DeleteCertificate",
+    "GetInstalledCertificateIds",
+    "CertificateSigned",
+)
+"""What only the services send (services/certificates.py), after their own checks."""
 
 START_STOP = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
 
@@ -105,7 +113,7 @@ class Commander:
     ) -> dict[str, Any]:
         """Send and return the charger's answer, or raise `CommandFailed`. Each attempt that
         reached the wire (or found the charger offline) is kept in the command log."""
-        if action not in COMMANDS:
+        if action not in COMMANDS and action not in SERVICE_COMMANDS:
             raise CommandFailed("invalid", 422, f"{action} is not a command the API sends")
         try:  # a bad payload is refused whether or not the charger is connected
             validate_request(action, payload)

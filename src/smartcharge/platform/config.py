@@ -114,6 +114,13 @@ class PlatformSettings(BaseSettings):
         description="Where to report a vulnerability: an e-mail address or an https:// URL",
     )
     manufacturer: str | None = Field(default=None, min_length=1, max_length=100)
+    # The CA that signs charge point certificates (SignCertificate). Unset: the platform's own,
+    # made in <data_dir>/charger-ca (several nodes must be given one to share).
+    charger_ca_cert: Path | None = None
+    charger_ca_key: Path | None = None
+    charger_cert_days: int = Field(default=365, ge=1, le=3650)
+    charger_cert_renew_days: int = Field(default=30, ge=1, le=365)
+    certificate_check_s: float = Field(default=3600.0, gt=0, le=86400)
 
     def check_tls(self) -> None:
         """Profiles 2 and 3 need a certificate (checked when serving: provisioning does not)."""

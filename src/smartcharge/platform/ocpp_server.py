@@ -34,6 +34,7 @@ from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.connection_limits import ConnectionLimits
 from smartcharge.platform.errors import ChargerOffline
+from smartcharge.platform.handlers.certificates import CsrSigner
 from smartcharge.platform.handshake_log import logged_handshakes
 from smartcharge.platform.lockout import Lockout, Throttle
 from smartcharge.platform.ocpp_admission import (
@@ -125,6 +126,7 @@ class OcppServer:
         self._accepted: dict[ServerConnection, Credentials] = {}
         self._seen: dict[int, datetime] = {}
         self.connections: dict[str, Connection] = {}
+        self.csr_signer: CsrSigner | None = None  # the platform's CA (services/certificates)
         self.on_connected: list[Callable[[Connection], Awaitable[None]]] = []
         """Run once a newly connected charger has sent its first message (it listens then):
         what the platform must tell a charger that was away (its local list, its cache)."""
@@ -297,7 +299,12 @@ class OcppServer:
             ws, role="CentralSystem", timeout=self.call_timeout, on_frame=seen, name=identity
         )
         ctx = handlers.ChargerContext(
-            self.store, charger_id, identity, self.heartbeat_interval, self._now
+            self.store,
+            charger_id,
+            identity,
+            self.heartbeat_interval,
+            self._now,
+            certificates=self.csr_signer,
         )
         handlers.install(endpoint, ctx)
         conn = Connection(identity, charger_id, endpoint, address_of(ws), self._now())

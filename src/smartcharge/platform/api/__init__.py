@@ -13,6 +13,7 @@ from smartcharge import __version__
 from smartcharge.platform.api import (
     accounts,
     cards,
+    certificates,
     chargers,
     commands,
     device,
@@ -42,6 +43,7 @@ ROUTERS = (
     security.router,
     passwords.router,
     cards.router,
+    certificates.router,
     dsr.router,
 )
 

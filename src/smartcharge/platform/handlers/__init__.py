@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from smartcharge.ocpp.rpc import RpcEndpoint
-from smartcharge.platform.handlers import core, notifications, transactions
+from smartcharge.platform.handlers import certificates, core, notifications, transactions
 from smartcharge.platform.handlers.context import ChargerContext
 
 Handler = Callable[[ChargerContext, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -31,12 +31,17 @@ HANDLERS: dict[str, Handler] = {
     "SignedFirmwareStatusNotification": notifications.signed_firmware_status,
     "DiagnosticsStatusNotification": notifications.diagnostics_status,
     "LogStatusNotification": notifications.log_status,
+    "SignCertificate": certificates.sign_certificate,
 }
+AFTER = {"SignCertificate": certificates.after_sign_certificate}
+"""What runs once the answer has been sent (a reply that must follow it)."""
 
 
 def install(endpoint: RpcEndpoint, ctx: ChargerContext) -> None:
     for action, handler in HANDLERS.items():
-        endpoint.route(action, functools.partial(handler, ctx), raw=True)
+        after = AFTER.get(action)
+        hook = functools.partial(after, ctx) if after is not None else None
+        endpoint.route(action, functools.partial(handler, ctx), raw=True, after=hook)
 
 
 __all__ = ["HANDLERS", "ChargerContext", "install"]

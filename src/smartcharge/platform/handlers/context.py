@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from smartcharge.platform.store import Store
+
+if TYPE_CHECKING:
+    from smartcharge.platform.handlers.certificates import CsrSigner
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +20,4 @@ class ChargerContext:
     identity: str
     heartbeat_interval: int
     now: Callable[[], datetime]  # aware UTC
+    certificates: CsrSigner | None = None  # None: no CA for chargers, SignCertificate Rejected

@@ -16,6 +16,7 @@ from smartcharge.platform.services.tariffs.agile import AgileClient
 from smartcharge.platform.store import Store
 
 if TYPE_CHECKING:  # these services take the context's parts themselves
+    from smartcharge.platform.services.certificates import CertificateService
     from smartcharge.platform.services.local_lists import LocalListSync
 
 
@@ -29,5 +30,6 @@ class ServiceContext:
     rng: random.Random  # SystemRandom in production (fleet spreads), seeded in tests
     login_lockout: Lockout
     local_lists: LocalListSync  # cards to chargers' local lists and caches
+    certificates: CertificateService  # the platform's CA: SignCertificate, renewals
     session_ttl_s: float = 12 * 3600
     agile: AgileClient | None = None  # dynamic tariff prices (None: none fetched, typed only)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from smartcharge.platform.store import migrate as _migrate
 from smartcharge.platform.store.accounts import Accounts
 from smartcharge.platform.store.cards import Cards
+from smartcharge.platform.store.certificates import Certificates
 from smartcharge.platform.store.chargers import ChargerExists, Chargers, Credentials
 from smartcharge.platform.store.database import SQLITE_BUSY_TIMEOUT_MS, create_engine, sqlite_url
 from smartcharge.platform.store.dsr import Dsr
@@ -63,6 +64,7 @@ class Store:
         self.transactions = Transactions(self.engine, self.commits)
         self.events = Events(self.engine, self.commits)
         self.cards = Cards(self.engine)
+        self.certificates = Certificates(self.engine)
         self.accounts = Accounts(self.engine)
         self.history = History(self.engine)
         self.dsr = Dsr(self.engine)
