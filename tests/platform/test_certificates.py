@@ -196,6 +196,8 @@ async def test_install_list_delete_and_trigger_through_the_api(
         )
         assert r.status_code == 200 and r.json() == {"status": "Accepted"}
         assert await received(peer) == ("ExtendedTriggerMessage", "SignChargePointCertificate")
+        r = await op.post("/api/chargers/CP-1/trigger", json={"requested_message": "Reboot"})
+        assert r.status_code == 422 and "SignChargePointCertificate" in r.json()["detail"]
 
     password = await set_password(platform, "owner@example.org")
     async with logged_in(platform, "owner@example.org", password) as owner:

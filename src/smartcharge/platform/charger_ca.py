@@ -203,29 +203,31 @@ def _spki(key: Any) -> bytes:
     )
 
 
+USAGES = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+)
+
+
+def _usage(**on: bool) -> x509.KeyUsage:
+    """A KeyUsage with only the named uses on."""
+    return x509.KeyUsage(**{use: on.get(use, False) for use in USAGES})
+
+
 def _ca_usage() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
-    )
+    return _usage(digital_signature=True, key_cert_sign=True, crl_sign=True)
 
 
 def _leaf_usage(public: object) -> x509.KeyUsage:
-    return x509.KeyUsage(
+    return _usage(
         digital_signature=True,
-        content_commitment=False,
         key_encipherment=isinstance(public, rsa.RSAPublicKey),
-        data_encipherment=False,
         key_agreement=isinstance(public, ec.EllipticCurvePublicKey),
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
     )

@@ -22,15 +22,6 @@ from smartcharge.platform.services.errors import NotAllowed
 router = APIRouter(tags=["certificates"])
 
 RootType = Literal["CentralSystemRootCertificate", "ManufacturerRootCertificate"]
-Trigger = Literal[
-    "BootNotification",
-    "LogStatusNotification",
-    "FirmwareStatusNotification",
-    "Heartbeat",
-    "MeterValues",
-    "SignChargePointCertificate",
-    "StatusNotification",
-]
 
 
 class InstallRequest(Strict):
@@ -48,7 +39,9 @@ class HashData(Strict):
 
 
 class TriggerRequest(Strict):
-    requested_message: Trigger
+    requested_message: str = Field(
+        min_length=1, max_length=40, description="e.g. SignChargePointCertificate"
+    )
     connector_id: int | None = Field(default=None, ge=1, le=99)
 
 
