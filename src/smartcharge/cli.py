@@ -282,6 +282,8 @@ def chargepoint_provision(
         "Its Basic auth password, shown only this once, to register with the platform:"
     )
     print(made.password)
+    _out("The owner's setup code, for the charger's label (the owner API's first use needs it):")
+    print(made.setup_code)
 
 
 @firmware_app.command("keys")

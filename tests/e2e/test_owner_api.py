@@ -33,6 +33,7 @@ class Owner:
     cp: Running
     http: aiohttp.ClientSession
     base: str
+    setup_code: str  # from the charger's label (made at provisioning)
     token: str | None = None
 
     async def req(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
@@ -43,7 +44,8 @@ class Owner:
             return r.status, payload, r.headers
 
     async def setup(self, password: str = GOOD) -> None:
-        status, body, _ = await self.req("POST", "/api/setup", {"password": password})
+        body = {"password": password, "setupCode": self.setup_code}
+        status, body, _ = await self.req("POST", "/api/setup", body)
         assert status == 201, body
         self.token = body["token"]
 
@@ -59,7 +61,7 @@ async def owner(make_cp: MakeCP, ca: trustme.CA, tmp_path: Path) -> AsyncIterato
     cert_file, key_file = tmp_path / "owner.pem", tmp_path / "owner.key"
     cert.cert_chain_pems[0].write_to_path(str(cert_file))
     cert.private_key_pem.write_to_path(str(key_file))
-    provision("CP1", tmp_path / "factory")
+    made = provision("CP1", tmp_path / "factory")
     cp = await make_cp(
         security={"profile": 1, "credentials_dir": str(tmp_path / "factory")},
         model="Home 7",
@@ -78,7 +80,7 @@ async def owner(make_cp: MakeCP, ca: trustme.CA, tmp_path: Path) -> AsyncIterato
     ca.configure_trust(ctx)
     assert cp.app.owner_api is not None
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx)) as http:
-        yield Owner(cp, http, f"https://127.0.0.1:{cp.app.owner_api.port}")
+        yield Owner(cp, http, f"https://127.0.0.1:{cp.app.owner_api.port}", made.setup_code)
 
 
 async def uk(cp: Running, message: str, data: dict[str, Any]) -> tuple[str, Any]:
@@ -107,12 +109,20 @@ async def test_first_use_sets_the_password_there_is_no_default(owner: Owner) -> 
     assert (await owner.req("GET", "/api/setup"))[1] == {"passwordSet": False}
     status, body, _ = await owner.req("GET", "/api/status")
     assert status == 401  # nothing but the setup without a password
+    # A stranger on the LAN who comes first cannot claim it: the label's code is asked.
+    for code in (None, "AAAA-BBBB-CCCC"):
+        claim = {"password": "a stranger's long secret", "setupCode": code}
+        status, body, _ = await owner.req("POST", "/api/setup", claim)
+        assert status == 403 and "setup code" in body["error"]
+    assert (await owner.req("GET", "/api/setup"))[1] == {"passwordSet": False}
     for weak in ("password", "short", "CP1CP1CP1CP1CP1", "aaaaaaaaaaaaaaaa"):
-        status, body, _ = await owner.req("POST", "/api/setup", {"password": weak})
+        body = {"password": weak, "setupCode": owner.setup_code}
+        status, body, _ = await owner.req("POST", "/api/setup", body)
         assert status == 400 and body["error"].startswith("password:"), weak
     await owner.setup()
     assert (await owner.req("GET", "/api/setup"))[1] == {"passwordSet": True}
-    status, _, _ = await owner.req("POST", "/api/setup", {"password": "another long secret"})
+    again = {"password": "another long secret", "setupCode": owner.setup_code}
+    status, _, _ = await owner.req("POST", "/api/setup", again)
     assert status == 409  # nobody can take it over by "setting it up" again
     status, body, _ = await owner.req("GET", "/api/status")
     assert status == 200 and body["connectors"]["1"]["status"] == "Available"

@@ -145,6 +145,7 @@ class ChargePointApp:
         # charger listens on nothing its config does not enable).
         from smartcharge.chargepoint.owner_api import tls
         from smartcharge.chargepoint.owner_api.server import OwnerApi
+        from smartcharge.chargepoint.security.setup_code import load_setup_code_hash
 
         cfg = self.config
         cert, key = cfg.owner_api.cert_file, cfg.owner_api.key_file
@@ -155,6 +156,8 @@ class ChargePointApp:
             self.clock,
             public_values=(cfg.identity, cfg.serial_number),
             info=self.device_info,
+            setup_code_hash=lambda: load_setup_code_hash(cfg.security.credentials_dir),
+            first_use_without_code=cfg.owner_api.first_use_without_code,
         )
         await api.start(cfg.owner_api.host, cfg.owner_api.port, tls.server_context(cert, key))
         self.owner_api = api

@@ -93,6 +93,9 @@ class OwnerApiConfig(Table):
     listen: Annotated[str, AfterValidator(host_port)] = "0.0.0.0:8443"
     cert_file: ResolvedPath | None = None
     key_file: ResolvedPath | None = None
+    # Security-weakening (a lab's): first use without the label's setup code, for a charger
+    # that was never provisioned (anyone on the network who comes first claims it).
+    first_use_without_code: bool = False
 
     @model_validator(mode="after")
     def _pair(self) -> OwnerApiConfig:

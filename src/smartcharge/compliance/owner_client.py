@@ -36,8 +36,11 @@ class OwnerApiError(Exception):
 class OwnerClient:
     """Signed in as the owner; `request` answers the decoded JSON or raises OwnerApiError."""
 
-    def __init__(self, host: str, port: int, cert_file: Path) -> None:
+    def __init__(
+        self, host: str, port: int, cert_file: Path, setup_code: str | None = None
+    ) -> None:
         self.host, self.port, self.cert_file = host, port, cert_file
+        self.setup_code = setup_code  # from the charger's label: first use needs it
         self.base = f"https://{host}:{port}/api"
         self._ssl = ssl.create_default_context(cafile=str(cert_file))
         self._session: aiohttp.ClientSession | None = None
@@ -71,7 +74,8 @@ class OwnerClient:
         if setup.get("passwordSet"):
             answer = await self.request("POST", "/login", {"password": self.password})
         else:
-            answer = await self.request("POST", "/setup", {"password": self.password})
+            body = {"password": self.password, "setupCode": self.setup_code}
+            answer = await self.request("POST", "/setup", body)
         self._token = str(answer["token"])
 
     async def until_up(self, timeout: float = 20.0) -> None:

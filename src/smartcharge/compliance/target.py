@@ -182,10 +182,12 @@ class SimulatedTarget:
         control_port = _free_port()
         security: dict[str, Any] = {"profile": spec.profile}
         credentials = data_dir.parent / f"{identity}-credentials"
+        setup_code = None  # the owner API's first-use code, as printed on the label
         if spec.profile in (1, 2, 3):
             # Provisioned as in the factory: a unique password and keys, sealed (R28, R32).
-            await asyncio.to_thread(provision, identity, credentials)
+            made = await asyncio.to_thread(provision, identity, credentials)
             security["credentials_dir"] = str(credentials)
+            setup_code = made.setup_code
         if spec.ca_file is not None:
             security["ca_file"] = str(spec.ca_file)
         # As shipped: the manufacturer's firmware root installed, so only signed firmware goes in
@@ -234,7 +236,7 @@ class SimulatedTarget:
             raise TargetError(f"{identity} did not boot: {self._stderr_tail(identity)}")
         if spec.owner_api:
             # The certificate exists once the API listens, which is before the boot.
-            charger.owner = OwnerClient("127.0.0.1", owner_port, data_dir / CERT_PATH)
+            charger.owner = OwnerClient("127.0.0.1", owner_port, data_dir / CERT_PATH, setup_code)
         return charger
 
     async def _launch(self, identity: str, config: dict[str, Any], data_dir: Path) -> None:

@@ -19,6 +19,7 @@ from smartcharge.chargepoint.owner_api.auth import (
     AuthError,
     OwnerAuth,
 )
+from smartcharge.chargepoint.security.setup_code import hash_setup_code, new_setup_code
 from smartcharge.chargepoint.store import Reservation, Store
 
 GOOD = "a long owner passphrase"  # not-a-secret: test data
@@ -39,6 +40,10 @@ def store(tmp_path: Path) -> Store:
     s.close()
 
 
+CODE = new_setup_code()  # the label's (made at provisioning)
+CODE_HASH = hash_setup_code(CODE)
+
+
 def make_auth(store: Store, clock: Clock, events: list[tuple[str, str]]) -> OwnerAuth:
     return OwnerAuth(
         lambda: store,
@@ -46,6 +51,7 @@ def make_auth(store: Store, clock: Clock, events: list[tuple[str, str]]) -> Owne
         lambda e, i: events.append((e, i)),
         public_values=("garage-charger-7", "SN123456"),
         hasher=FAST,
+        setup_code_hash=lambda: CODE_HASH,
     )
 
 
@@ -58,14 +64,14 @@ async def test_nothing_works_until_the_owner_sets_a_password(store: Store) -> No
     assert exc.value.status == 409
     for bad in ("admin", "short pw", "my-garage-charger-7-pw", "SN123456 is my pw", "abababababab"):
         with pytest.raises(AuthError) as exc:
-            await auth.set_first_password(bad)
+            await auth.set_first_password(bad, CODE)
         assert exc.value.status == 400 and bad not in str(exc.value)
-    token = await auth.set_first_password(GOOD)
+    token = await auth.set_first_password(GOOD, CODE)
     assert auth.check_token(token)
     stored = store.setting("owner.password_hash")
     assert stored is not None and stored.startswith("$argon2id$") and GOOD not in stored
     with pytest.raises(AuthError):
-        await auth.set_first_password("someone else's password")
+        await auth.set_first_password("someone else's password", CODE)
     assert events == [("OwnerPasswordSet", "first use")]
 
 
@@ -73,7 +79,7 @@ async def test_lockout_escalates_and_a_good_login_resets_it(store: Store) -> Non
     events: list[tuple[str, str]] = []
     clock = Clock()
     auth = make_auth(store, clock, events)
-    await auth.set_first_password(GOOD)
+    await auth.set_first_password(GOOD, CODE)
     for round_ in range(4):
         for _ in range(MAX_FAILURES):
             with pytest.raises(AuthError) as exc:
@@ -97,7 +103,7 @@ async def test_lockout_escalates_and_a_good_login_resets_it(store: Store) -> Non
 async def test_tokens_expire_when_idle_and_a_password_change_revokes_them(store: Store) -> None:
     clock = Clock()
     auth = make_auth(store, clock, [])
-    first = await auth.set_first_password(GOOD)
+    first = await auth.set_first_password(GOOD, CODE)
     second = await auth.login(GOOD)
     clock.t += TOKEN_IDLE_S - 1
     assert auth.check_token(second)  # used: its idle time starts again
@@ -198,7 +204,8 @@ def test_store_factory_reset_deletes_personal_data_only(store: Store) -> None:
 async def test_hashing_never_stalls_the_event_loop(store: Store) -> None:
     """The real parameters (argon2id, 19 MiB): the charger's tick keeps running meanwhile, and
     sign-ins hash one at a time."""
-    auth = OwnerAuth(lambda: store, Clock(), lambda e, i: None)  # the production parameters
+    # The production parameters.
+    auth = OwnerAuth(lambda: store, Clock(), lambda e, i: None, setup_code_hash=lambda: CODE_HASH)
     ticks = 0
 
     async def tick() -> None:
@@ -209,7 +216,7 @@ async def test_hashing_never_stalls_the_event_loop(store: Store) -> None:
 
     ticker = asyncio.ensure_future(tick())
     try:
-        await auth.set_first_password(GOOD)
+        await auth.set_first_password(GOOD, CODE)
         results = await asyncio.gather(
             auth.login(GOOD), auth.login("wrong password here"), return_exceptions=True
         )
@@ -219,3 +226,53 @@ async def test_hashing_never_stalls_the_event_loop(store: Store) -> None:
     assert ticks >= 3  # three hashes' worth of time, and the loop ran all along
     stored = store.setting("owner.password_hash")
     assert stored is not None and "m=19456,t=2,p=1" in stored
+
+
+async def test_a_stranger_on_the_lan_cannot_claim_the_charger_without_the_label_code(
+    store: Store,
+) -> None:
+    events: list[tuple[str, str]] = []
+    auth = make_auth(store, Clock(), events)
+    for code in (None, "", "AAAA-BBBB-CCCC", CODE[:-1]):
+        with pytest.raises(AuthError) as exc:
+            await auth.set_first_password(GOOD, code)
+        assert exc.value.status == 403
+    assert not auth.password_set()
+    assert [e for e, _ in events] == ["OwnerLoginFailed"] * 4
+    typed = CODE.lower().replace("-", " ")  # as an owner may type it from the label
+    assert auth.check_token(await auth.set_first_password(GOOD, typed))
+    with pytest.raises(AuthError) as exc:  # the first-use window is closed now
+        await auth.set_first_password("a stranger's password", CODE)
+    assert exc.value.status == 409
+
+
+async def test_a_charger_never_provisioned_opens_first_use_only_with_the_lab_setting(
+    store: Store,
+) -> None:
+    closed = OwnerAuth(lambda: store, Clock(), lambda e, i: None, hasher=FAST)
+    with pytest.raises(AuthError) as exc:
+        await closed.set_first_password(GOOD)
+    assert exc.value.status == 403 and "provision" in str(exc.value)
+    lab = OwnerAuth(
+        lambda: store, Clock(), lambda e, i: None, hasher=FAST, first_use_without_code=True
+    )
+    assert lab.check_token(await lab.set_first_password(GOOD))
+
+
+async def test_a_lan_attacker_locking_the_sign_in_cannot_keep_the_owner_out(store: Store) -> None:
+    auth = make_auth(store, Clock(), [])
+    await auth.set_first_password(GOOD, CODE)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(AuthError):
+            await auth.login("a guess from the LAN")
+    assert auth.locked_for() > 0
+    with pytest.raises(AuthError) as exc:  # the attacker's lock holds for the password alone
+        await auth.login(GOOD)
+    assert exc.value.status == 429
+    with pytest.raises(AuthError) as exc:  # and a wrong code does not open it
+        await auth.login(GOOD, "AAAA-BBBB-CCCC")
+    assert exc.value.status == 429
+    assert auth.check_token(await auth.login(GOOD, CODE))  # the owner, with the label
+    with pytest.raises(AuthError) as exc:  # the code alone is no password
+        await auth.login("a guess from the LAN", CODE)
+    assert exc.value.status == 401

@@ -1,17 +1,19 @@
 """The owner's password, sign-in tokens and lock-out (R5, R28, R37).
 
 - There is no default password: until the owner sets one (`set_first_password`, first use) the
-  API answers nothing but "set a password". The password is stored as an argon2id hash in the
-  store's settings (`owner.password_hash`), so a factory reset removes it with the rest of the
-  owner's data.
+  API answers nothing but "set a password". First use needs the setup code from the charger's
+  label (security/setup_code.py): a stranger on the home network cannot claim the charger.
+  The password is stored as an argon2id hash in the store's settings (`owner.password_hash`),
+  so a factory reset removes it with the rest of the owner's data.
 - A sign-in gives a random bearer token (256 bits from the OS CSPRNG), held in memory only and
   valid for `TOKEN_IDLE_S` of inactivity; changing the password or a factory reset revokes all.
 - Every failed sign-in is a security event (OwnerLoginFailed); after `MAX_FAILURES` failures in a
   row the sign-in is locked for `LOCKOUT_S`, doubling at each further lock-out up to
   `LOCKOUT_MAX_S` (OwnerLockedOut). While locked no password is even checked, so guessing gains
   nothing. The lock-out is global (not per address): an attacker on the home network could
-  otherwise rotate addresses; the cost is that one can keep the owner out for a while, which the
-  security log shows.
+  otherwise rotate addresses. So that such an attacker cannot keep the owner out, a sign-in that
+  also carries the label's setup code is checked even while locked (guessing a 59-bit code at
+  one argon2 hash at a time is hopeless).
 
 Hashing (argon2id with OWASP's minimum, 19 MiB and two passes: 38 ms on the development machine,
 a few times that on a small board; the library's default takes 64 MiB and 0.4 s) runs in a
@@ -33,6 +35,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from smartcharge.chargepoint.security.provisioning import KNOWN_DEFAULTS, CredentialError
+from smartcharge.chargepoint.security.setup_code import setup_code_matches
 from smartcharge.chargepoint.store import SettingsAccess
 
 PASSWORD_KEY = "owner.password_hash"  # not-a-secret: the settings key of the hash
@@ -89,6 +92,8 @@ class OwnerAuth:
         *,
         public_values: tuple[str, ...] = (),
         hasher: PasswordHasher | None = None,
+        setup_code_hash: Callable[[], str | None] = lambda: None,
+        first_use_without_code: bool = False,
     ) -> None:
         """`store` gives the current boot's store; `on_event(type, techInfo)` records a
         security event."""
@@ -99,6 +104,8 @@ class OwnerAuth:
         self._hasher = hasher or PasswordHasher(
             time_cost=HASH_TIME_COST, memory_cost=HASH_MEMORY_KIB, parallelism=1
         )
+        self._setup_hash = setup_code_hash
+        self._open_first_use = first_use_without_code  # a lab setting (weakening.py)
         self._hashing = asyncio.Lock()
         self._lock = _Lock()
         self._tokens: dict[str, float] = {}  # sha256(token) -> last use (monotonic)
@@ -107,11 +114,13 @@ class OwnerAuth:
     def password_set(self) -> bool:
         return bool(self._store().setting(PASSWORD_KEY))
 
-    async def set_first_password(self, password: str) -> str:
-        """First use: set the password and sign in; AuthError 409 once one is set."""
+    async def set_first_password(self, password: str, setup_code: str | None = None) -> str:
+        """First use: with the label's setup code, set the password and sign in; AuthError 409
+        once one is set (the first-use window is closed), 403 for a missing or wrong code."""
         async with self._hashing:
             if self.password_set():
                 raise AuthError("the owner password is already set; sign in instead", 409)
+            await self._check_setup_code(setup_code)
             await self._save(password)
         self._event("OwnerPasswordSet", "first use")
         return self._new_token()
@@ -135,14 +144,41 @@ class OwnerAuth:
         self._store().save_setting(PASSWORD_KEY, hashed)
 
     # --- sign-in --------------------------------------------------------------------------------
-    async def login(self, password: str) -> str:
-        async with self._hashing:
-            await self._verify(password)
-        return self._new_token()
-
-    async def _verify(self, password: str) -> None:
+    async def _check_setup_code(self, setup_code: str | None) -> None:
+        expected = self._setup_hash()
+        if expected is None:
+            if self._open_first_use:
+                return
+            raise AuthError(
+                "this charger has no setup code: it must be provisioned "
+                "(smartcharge chargepoint provision)",
+                403,
+            )
         now = self._now()
         if now < self._lock.until:
+            raise AuthError(
+                "too many failed attempts; try again later", 429, self._lock.until - now
+            )
+        if not setup_code or not await asyncio.to_thread(setup_code_matches, expected, setup_code):
+            self._failed(now, "setup code")
+            raise AuthError("wrong or missing setup code: it is on the charger's label", 403)
+
+    async def login(self, password: str, setup_code: str | None = None) -> str:
+        """Sign in; with the label's setup code, even while the sign-in is locked out."""
+        async with self._hashing:
+            expected = self._setup_hash()
+            proven = bool(
+                setup_code
+                and expected is not None
+                and self.locked_for() > 0
+                and await asyncio.to_thread(setup_code_matches, expected, setup_code)
+            )
+            await self._verify(password, locked_ok=proven)
+        return self._new_token()
+
+    async def _verify(self, password: str, *, locked_ok: bool = False) -> None:
+        now = self._now()
+        if now < self._lock.until and not locked_ok:
             raise AuthError(
                 "too many failed sign-ins; try again later", 429, self._lock.until - now
             )
@@ -160,10 +196,10 @@ class OwnerAuth:
             hashed = await asyncio.to_thread(self._hasher.hash, password)
             self._store().save_setting(PASSWORD_KEY, hashed)
 
-    def _failed(self, now: float) -> None:
+    def _failed(self, now: float, what: str = "sign-in") -> None:
         lock = self._lock
         lock.failures += 1
-        self._event("OwnerLoginFailed", f"failed owner sign-in {lock.failures} in a row")
+        self._event("OwnerLoginFailed", f"failed owner {what} {lock.failures} in a row")
         if lock.failures >= MAX_FAILURES:
             seconds = min(LOCKOUT_S * 2**lock.lockouts, LOCKOUT_MAX_S)
             lock.until = now + seconds

@@ -44,6 +44,7 @@ _PUBLIC = frozenset(
 
 class PasswordBody(Body):
     password: str = Field(min_length=1, max_length=1024)
+    setupCode: str | None = Field(default=None, max_length=64)  # the label's (setup_code.py)
 
 
 class ChangePasswordBody(Body):
@@ -107,6 +108,8 @@ class OwnerApi(JsonService):
         *,
         public_values: tuple[str, ...] = (),
         info: Callable[[], dict[str, Any]] | None = None,
+        setup_code_hash: Callable[[], str | None] = lambda: None,
+        first_use_without_code: bool = False,
     ) -> None:
         self._parts = parts
         self._info = info
@@ -116,6 +119,8 @@ class OwnerApi(JsonService):
             clock.monotonic,
             self._security_event,
             public_values=public_values,
+            setup_code_hash=setup_code_hash,
+            first_use_without_code=first_use_without_code,
         )
         super().__init__(
             web.Application(
@@ -200,11 +205,12 @@ class OwnerApi(JsonService):
 
     async def _post_setup(self, request: web.Request) -> web.Response:
         body = await read_body(request, PasswordBody)
-        return json_response({"token": await self.auth.set_first_password(body.password)}, 201)
+        token = await self.auth.set_first_password(body.password, body.setupCode)
+        return json_response({"token": token}, 201)
 
     async def _login(self, request: web.Request) -> web.Response:
         body = await read_body(request, PasswordBody)
-        return json_response({"token": await self.auth.login(body.password)})
+        return json_response({"token": await self.auth.login(body.password, body.setupCode)})
 
     async def _logout(self, request: web.Request) -> web.Response:
         token = _token(request)

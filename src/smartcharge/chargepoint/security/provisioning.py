@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
 from smartcharge.chargepoint.security.files import private_dir, write_private
+from smartcharge.chargepoint.security.setup_code import new_setup_code, save_setup_code
 
 KeyType = Literal["ec", "rsa"]
 
@@ -173,6 +174,9 @@ class Provisioned:
     key_type: KeyType
     csr_pem: bytes
     password: str = field(repr=False)  # shown once to the operator, then only in the vault
+    # The owner API's first-use proof, for the charger's label (setup_code.py); only its hash
+    # stays on the charger.
+    setup_code: str = field(default="", repr=False)
 
 
 DEVICE_KEY_FILE = "device.key"
@@ -265,5 +269,7 @@ def provision(
         "credentials": vault.names(),
         "vault": "AES-256-GCM, key in device.key",
     }
+    setup_code = new_setup_code()
+    save_setup_code(out, setup_code)
     write_private(out / INFO_FILE, orjson.dumps(info, option=orjson.OPT_INDENT_2))
-    return Provisioned(identity, out, key_type, csr_pem, password)
+    return Provisioned(identity, out, key_type, csr_pem, password, setup_code)

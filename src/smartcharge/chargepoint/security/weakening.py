@@ -70,6 +70,13 @@ def weakening_settings(cfg: ChargePointConfig) -> list[Weakening]:
                 "firmware images without the manufacturer's signature are installed (R29)",
             )
         )
+    if cfg.owner_api.enabled and cfg.owner_api.first_use_without_code:
+        found.append(
+            Weakening(
+                "owner_api.first_use_without_code = true",
+                "whoever reaches the owner API first claims the charger, no setup code asked",
+            )
+        )
     if sec.allow_http_uploads:
         found.append(
             Weakening(
