@@ -379,7 +379,12 @@ app.add_typer(compliance_app, name="compliance")
 
 @compliance_app.command("run")
 def compliance_run(
-    target: str | None = typer.Option(None, "--target", help="'simulated': our simulated charger."),
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        help="'simulated': our simulated charger; 'simulated-devices': the same through its "
+        "real device drivers.",
+    ),
     listen: str | None = typer.Option(
         None, "--listen", help="HOST:PORT: act as the central system for any charger."
     ),

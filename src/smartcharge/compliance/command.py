@@ -94,8 +94,10 @@ def main(
     if (target is None) == (listen is None):
         console.print("[red]error: give exactly one of --target simulated or --listen HOST:PORT")
         return 2
-    if target is not None and target != "simulated":
-        console.print(f"[red]error: --target must be 'simulated', not {target!r}")
+    if target is not None and target not in ("simulated", "simulated-devices"):
+        console.print(
+            f"[red]error: --target must be 'simulated' or 'simulated-devices', not {target!r}"
+        )
         return 2
     if listen is None and (tls != (None, None) or local_https is not None):
         console.print("[red]error: --tls-cert, --tls-key and --local-https only go with --listen")
@@ -115,7 +117,9 @@ def main(
     else:
         # The chargers' own data (stores, logs, TOML) is scratch: only evidence goes to --out.
         scratch = tempfile.TemporaryDirectory(prefix="smartcharge-compliance-")
-        chosen = SimulatedTarget(Path(scratch.name), command=charger_command)
+        chosen = SimulatedTarget(
+            Path(scratch.name), command=charger_command, hardware=target or "simulated"
+        )
 
     async def go() -> Run:
         if csms is not None:

@@ -153,8 +153,13 @@ class _Process:
 class SimulatedTarget:
     simulated = True
 
-    def __init__(self, work_dir: Path, command: list[str] | None = None) -> None:
+    def __init__(
+        self, work_dir: Path, command: list[str] | None = None, hardware: str = "simulated"
+    ) -> None:
         self.work_dir = work_dir
+        # "simulated-devices": the simulated charger driven through its real device drivers
+        # (docs/hardware.md); the scenarios and their checks are the same.
+        self.hardware = hardware
         self.command = command or [sys.executable, "-m", "smartcharge", "chargepoint", "run"]
         self.description = (
             "the smartcharge simulated charge point ("
@@ -210,6 +215,8 @@ class SimulatedTarget:
             "support_until": SUPPORT_UNTIL,
             "vulnerability_contact": VULNERABILITY_CONTACT,
         }
+        if self.hardware != "simulated":
+            config["hardware"] = {"kind": self.hardware}
         if spec.owner_api:
             owner_port = _free_port()
             config["owner_api"] = {"enabled": True, "listen": f"127.0.0.1:{owner_port}"}

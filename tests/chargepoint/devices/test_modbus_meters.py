@@ -47,3 +47,23 @@ def test_every_register_round_trips_through_its_encoding(model: str) -> None:
             assert decode(register, encode(register, value)) == pytest.approx(
                 value, rel=1e-6, abs=register.scale
             )
+
+
+async def test_a_restart_restores_the_register_and_a_replaced_meter_counts_on() -> None:
+    """The energy reported never goes back: after a restart the meter's register (kept by the
+    meter, restored here by the simulation) is read afresh, not judged as a jump; a replaced
+    meter that starts lower is counted on from what was reported before."""
+    bench = await make_bench("tcp")
+    try:
+        drivers = await bench.start()
+        await drivers.poll()  # the charger's first look, before its store says what it reported
+        bench.sim.restore_registers({1: 52_000.0, 2: 0.0})  # the meters kept their registers
+        drivers.restore_registers({1: 52_000.0, 2: 9_000.0})  # connector 2's meter was replaced
+        await drivers.poll()
+        assert drivers.connectors[1].error_code() == "NoError"
+        assert drivers.connectors[1].meter.read().energy_import_wh == pytest.approx(52_000, abs=5)
+        assert drivers.connectors[2].meter.read().energy_import_wh == pytest.approx(9_000, abs=5)
+    finally:
+        if bench.drivers is not None:
+            bench.drivers.close()
+        await bench.rig.stop()

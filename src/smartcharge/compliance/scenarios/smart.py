@@ -7,6 +7,7 @@ show at once (the delay has its own scenarios), MeterValues every second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import statistics
 from datetime import datetime, timedelta
@@ -64,6 +65,14 @@ async def _smart_signals(ctx: Context) -> None:
         status = await set_profile(ch, 1, flat_profile(11, limit))
         try:
             took = await wait_limit(ch, 1, limit, timeout=10)
+
+            async def pilot_follows(limit: float = limit) -> bool:
+                return abs(float((await connector(ch, 1))["offered_current_a"]) - limit) < 0.05
+
+            # The pilot follows the charger's limit within one poll of its controller board
+            # (at once on the simulator); a pilot that never follows fails below.
+            with contextlib.suppress(ScenarioAborted):
+                await until("the pilot to offer the new limit", pilot_follows, 2.0)
             offered = float((await connector(ch, 1))["offered_current_a"])
             r2.check(
                 f"TxDefaultProfile {limit:g} A",

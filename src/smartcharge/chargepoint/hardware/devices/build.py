@@ -133,7 +133,7 @@ class DeviceHardware:
     def restore_registers(self, registers: Mapping[int, float]) -> None:
         """The energy reported before the restart ({connector: Wh}): never report less."""
         for n, energy_wh in registers.items():
-            self.device_connectors[n].device_meter.floor_wh = float(energy_wh)
+            self.device_connectors[n].device_meter.restore(float(energy_wh))
 
     async def poll(self) -> None:
         polls = [c.poll_once() for c in self.device_connectors.values()]

@@ -25,6 +25,12 @@ class ModbusMeter:
         self.floor_wh = 0.0  # what we reported before a restart: never report less
         self._offset_wh = 0.0
 
+    def restore(self, floor_wh: float) -> None:
+        """A boot: what was reported before it (never report less). The next reading starts
+        afresh, judged on its own and not as a jump from one taken before the boot."""
+        self.floor_wh = floor_wh
+        self._last = None
+
     def describe(self) -> str:
         return f"{self.map.model} meter (Modbus id {self.unit} on {self.line.where})"
 
