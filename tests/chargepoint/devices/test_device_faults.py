@@ -1,5 +1,5 @@
 """One fault behaviour for every driver: a device that stops answering, answers garbage or reports
-a fault puts its connector in the safe state on that same poll (poll interval + timeout ≤ 1 s):
+a fault puts its connector in the safe state on that same poll (poll + two timeouts ≤ 1 s):
 no current offered, contactor open, the right OCPP error code, a log line; the first sane poll
 afterwards resumes charging by itself, and the energy reported never goes backwards."""
 
@@ -100,7 +100,7 @@ async def test_a_failing_device_makes_its_connector_safe_and_it_resumes_by_itsel
     breaker(bench)
     await drivers.poll()
 
-    # Safe on the very first poll after the break (the config bounds a poll + timeout to 1 s).
+    # Safe on the very first poll after the break (the config: a poll + two timeouts ≤ 1 s).
     assert drivers.device_connectors[1].polls == polls + 1
     assert connector.error_code() == code
     assert connector.pilot_state() in (PilotState.E, PilotState.F)

@@ -147,9 +147,12 @@ class HardwareConfig(Table):
         if self.controller is None:
             raise KeyProblem("controller", 'required with kind = "devices"')
         for line in (self.meter, self.controller):
-            # A silent device must be caught within a second: one poll plus one timeout.
-            if self.poll_interval_s + line.timeout_s > 1.0:
-                raise KeyProblem("poll_interval_s", "plus a device's timeout_s must be at most 1")
+            # A silent device must be caught within a second: one poll plus a request and its
+            # one retry (modbus_line.py).
+            if self.poll_interval_s + 2 * line.timeout_s > 1.0:
+                raise KeyProblem(
+                    "poll_interval_s", "plus twice a device's timeout_s must be at most 1"
+                )
         return self
 
     def check_connectors(self, connectors: int) -> None:

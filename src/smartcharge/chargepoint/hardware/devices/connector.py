@@ -4,11 +4,11 @@ The station drives connectors through the synchronous `ConnectorHardware` port; 
 what the devices said last and what the station asked for, and `poll_once` (every
 `[hardware] poll_interval_s`) brings the two together. The fault rule, one for every driver: a
 device that does not answer, answers garbage (a wrong length, a CRC error, a value that cannot be
-true) or reports a fault puts the connector in its safe state on that same poll, well within a
-second (poll interval + timeout ≤ 1 s, checked in the config): the current offered goes to 0, the
-contactor opens, `error_code()` says which OCPP error it is (so the station reports Faulted), a
-warning is logged and `on_change` wakes the station at once. The first sane poll afterwards clears
-the fault by itself, and the station resumes the session it kept.
+true) or reports a fault puts the connector in its safe state on that same poll, within a second
+(poll interval + a request and its one retry ≤ 1 s, checked in the config): the current offered
+goes to 0, the contactor opens, `error_code()` says which OCPP error it is (so the station
+reports Faulted), a warning is logged and `on_change` wakes the station at once. The first sane
+poll afterwards clears the fault by itself, and the station resumes the session it kept.
 """
 
 from __future__ import annotations

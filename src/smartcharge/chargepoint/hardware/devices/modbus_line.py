@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
@@ -87,7 +89,9 @@ class ModbusLine:
                 if function == "input"
                 else client.read_holding_registers
             )
-            response = await self._call(call(address, count=count, device_id=unit), code, what)
+            response = await self._call(
+                lambda: call(address, count=count, device_id=unit), code, what
+            )
         registers = list(getattr(response, "registers", []))
         if len(registers) != count:
             raise DeviceError(code, f"the {what} answered with the wrong number of registers")
@@ -96,14 +100,21 @@ class ModbusLine:
     async def write(self, address: int, value: int, unit: int, *, code: str, what: str) -> None:
         async with self._lock:
             client = await self._connected(code, what)
-            await self._call(client.write_register(address, value, device_id=unit), code, what)
+            await self._call(
+                lambda: client.write_register(address, value, device_id=unit), code, what
+            )
 
-    async def _call(self, request: object, code: str, what: str) -> ModbusPDU:
-        try:
-            response: ModbusPDU = await asyncio.wait_for(request, self.config.timeout_s)  # type: ignore[arg-type]
-        except (TimeoutError, ModbusException, OSError, ValueError, IndexError) as exc:
-            log.debug("%s on %s: %s", what, self.where, exc)
-            raise DeviceError(code, f"the {what} did not answer on {self.where}") from None
+    async def _call(self, request: Callable[[], Any], code: str, what: str) -> ModbusPDU:
+        # One lost or corrupted frame is tried once more (RS-485 noise, or our own event loop
+        # held up past the timeout): the config keeps poll + 2 timeouts within a second.
+        for attempt in (1, 2):
+            try:
+                response: ModbusPDU = await asyncio.wait_for(request(), self.config.timeout_s)
+                break
+            except (TimeoutError, ModbusException, OSError, ValueError, IndexError) as exc:
+                log.debug("%s on %s (try %s): %s", what, self.where, attempt, exc)
+        else:
+            raise DeviceError(code, f"the {what} did not answer on {self.where}")
         if response.isError():
             reason = _EXCEPTIONS.get(getattr(response, "exception_code", 0), "answered an error")
             raise DeviceError(code, f"the {what} {reason}")
