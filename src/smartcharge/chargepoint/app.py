@@ -14,10 +14,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from smartcharge import __version__
+from smartcharge.chargepoint import boot_parts
 from smartcharge.chargepoint.after_boot import after_accept, watch_storage_and_memory
-from smartcharge.chargepoint.authorization import Authorizer
 from smartcharge.chargepoint.config import ChargePointConfig
-from smartcharge.chargepoint.configuration_keys import STANDARD_KEYS, UK_KEYS, Configuration
 from smartcharge.chargepoint.device_info import device_info
 from smartcharge.chargepoint.diagnostics import Diagnostics
 from smartcharge.chargepoint.firmware import FirmwareManager
@@ -32,7 +31,6 @@ from smartcharge.chargepoint.hardware.choose import (
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.chargepoint.link import Link
 from smartcharge.chargepoint.memory import LowMemory
-from smartcharge.chargepoint.owner_controls import DsrAgreement, OwnerControls
 from smartcharge.chargepoint.security import weakening
 from smartcharge.chargepoint.security.boot_integrity import IntegrityResult
 from smartcharge.chargepoint.security.boot_security import BootSecurity, open_vault
@@ -52,11 +50,6 @@ if TYPE_CHECKING:
     from smartcharge.chargepoint.owner_api.server import OwnerApi
 
 log = logging.getLogger("smartcharge.chargepoint")
-
-# What this build implements.
-FEATURE_PROFILES = (
-    "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"
-)
 
 
 class ChargePointApp:
@@ -211,40 +204,8 @@ class ChargePointApp:
         self.hardware.restore_registers(
             {n: float(store.last_register(n)) for n in self.hardware.connectors}
         )
-        configuration = Configuration(
-            store,
-            (*STANDARD_KEYS, *UK_KEYS),
-            overrides={
-                "NumberOfConnectors": str(cfg.connectors),
-                "SupportedFeatureProfiles": FEATURE_PROFILES,
-            },
-            defaults={
-                "RandomisedDelayMaxSeconds": str(cfg.charging.random_delay_max_s),
-                "SecurityProfile": str(cfg.security.profile),  # raised by the CSMS, never lowered
-            },
-        )
-        agreement = cfg.charging.dsr_agreement
-        station = Station(
-            controls=OwnerControls(
-                store,
-                workplace=cfg.charging.workplace,
-                dsr_agreement=(
-                    DsrAgreement(agreement.provider, agreement.reference, agreement.description)
-                    if agreement
-                    else None
-                ),
-            ),
-            rng=self.rng,
-            site_limit_a=cfg.charging.site_limit_a,
-            resume_after_power_loss=cfg.charging.resume_after_power_loss,
-            hardware=self.hardware,
-            store=store,
-            settings=configuration,
-            authorizer=Authorizer(store, configuration, self.clock),
-            clock=self.clock,
-            max_current_a=cfg.max_current_a,
-            phases=cfg.phases,
-        )
+        configuration = boot_parts.configuration(cfg, store)
+        station = boot_parts.station(cfg, store, configuration, self.hardware, self.clock, self.rng)
         security = BootSecurity(
             cfg,
             store=store,

@@ -1,0 +1,67 @@
+"""The parts each boot builds anew from the config and the store (app.py wires them): the OCPP
+configuration keys and the station with the owner's controls."""
+
+from __future__ import annotations
+
+import random
+
+from smartcharge.chargepoint.authorization import Authorizer
+from smartcharge.chargepoint.config import ChargePointConfig
+from smartcharge.chargepoint.configuration_keys import STANDARD_KEYS, UK_KEYS, Configuration
+from smartcharge.chargepoint.hardware.ports import Hardware
+from smartcharge.chargepoint.owner_controls import DsrAgreement, OwnerControls
+from smartcharge.chargepoint.station import Station
+from smartcharge.chargepoint.store import Store
+from smartcharge.clock import Clock
+
+# What this build implements.
+FEATURE_PROFILES = (
+    "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"
+)
+
+
+def configuration(cfg: ChargePointConfig, store: Store) -> Configuration:
+    return Configuration(
+        store,
+        (*STANDARD_KEYS, *UK_KEYS),
+        overrides={
+            "NumberOfConnectors": str(cfg.connectors),
+            "SupportedFeatureProfiles": FEATURE_PROFILES,
+        },
+        defaults={
+            "RandomisedDelayMaxSeconds": str(cfg.charging.random_delay_max_s),
+            "SecurityProfile": str(cfg.security.profile),  # raised by the CSMS, never lowered
+        },
+    )
+
+
+def station(
+    cfg: ChargePointConfig,
+    store: Store,
+    settings: Configuration,
+    hardware: Hardware,
+    clock: Clock,
+    rng: random.Random,
+) -> Station:
+    agreement = cfg.charging.dsr_agreement
+    return Station(
+        controls=OwnerControls(
+            store,
+            workplace=cfg.charging.workplace,
+            dsr_agreement=(
+                DsrAgreement(agreement.provider, agreement.reference, agreement.description)
+                if agreement
+                else None
+            ),
+        ),
+        rng=rng,
+        site_limit_a=cfg.charging.site_limit_a,
+        resume_after_power_loss=cfg.charging.resume_after_power_loss,
+        hardware=hardware,
+        store=store,
+        settings=settings,
+        authorizer=Authorizer(store, settings, clock),
+        clock=clock,
+        max_current_a=cfg.max_current_a,
+        phases=cfg.phases,
+    )
