@@ -58,29 +58,13 @@ def chargepoint_check_config(
 ) -> None:
     """Check a charge point's file and list its security-weakening settings (exit 1 when a
     production build would refuse it, 2 when the file is invalid)."""
-    import tomllib
+    from smartcharge.chargepoint.security.weakening import check_file
 
-    from smartcharge.chargepoint.config import ConfigError, parse_config
-    from smartcharge.chargepoint.security.weakening import production_build, weakening_settings
-
-    try:
-        with open(config, "rb") as file:
-            data = tomllib.load(file)
-        cfg = parse_config(data, base_dir=config.absolute().parent)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, ConfigError) as exc:
-        _err(f"error in {config}: {exc}")
-        raise typer.Exit(2) from None
-    found = weakening_settings(cfg)
-    if not found:
-        _out(f"{config}: valid; no security-weakening settings")
-        return
-    typer.echo(f"{config}: security-weakening settings")  # one a line: a script may read them
-    for weakening in found:
-        typer.echo(f"  {weakening.key}: {weakening.effect}")
-    if production_build():
-        _err("a production build refuses to start with these settings")
-        raise typer.Exit(1)
-    _out("valid for a lab or a demo; a production build would refuse it")
+    code, listing, verdict = check_file(config)
+    for line in listing:  # stdout, one a line: a script may read them
+        typer.echo(line)
+    (_err if code else _out)(verdict)
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -9,7 +9,6 @@ over, by `retry_forever` once the charger is connected again.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -17,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
 from smartcharge.ocpp.times import format_time
-from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
 from smartcharge.platform.store import Store
 
@@ -81,7 +80,8 @@ class DsrService:
     async def _deliver_all(
         self, event_id: str, request: DsrRequest, targets: dict[str, int]
     ) -> None:
-        data = json.dumps(
+        payload = uk_extension.data_transfer(
+            uk_extension.DSR_EVENT,
             {
                 "id": event_id,
                 "kind": request.kind,
@@ -89,9 +89,8 @@ class DsrService:
                 "start": format_time(request.start),
                 "durationS": request.duration_s,
                 "alreadyRandomised": False,
-            }
+            },
         )
-        payload = {"vendorId": UK_VENDOR, "messageId": "DsrEvent", "data": data}
         identities = list(targets)
         # One payload for all: validated and encoded once, sent to every charger at once.
         answers = await self.ocpp.send_many(identities, "DataTransfer", payload, self.timeout)

@@ -100,6 +100,29 @@ def refuse_in_production(cfg: ChargePointConfig, *, production: bool) -> None:
         )
 
 
+def check_file(path: Path) -> tuple[int, list[str], str]:
+    """`smartcharge chargepoint check-config`: (exit status, the weakening settings one a line,
+    the verdict). 0: valid; 1: a production build would refuse it; 2: invalid."""
+    import tomllib
+
+    from smartcharge.chargepoint.config import ConfigError, parse_config
+
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+        cfg = parse_config(data, base_dir=path.absolute().parent)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, ConfigError) as exc:
+        return 2, [], f"error in {path}: {exc}"
+    found = weakening_settings(cfg)
+    if not found:
+        return 0, [], f"{path}: valid; no security-weakening settings"
+    listing = [f"{path}: security-weakening settings"]
+    listing += [f"  {w.key}: {w.effect}" for w in found]
+    if production_build():
+        return 1, listing, "a production build refuses to start with these settings"
+    return 0, listing, "valid for a lab or a demo; a production build would refuse it"
+
+
 def warn(cfg: ChargePointConfig) -> None:
     """One security warning per weakening setting: at every start, in the log."""
     for weakening in weakening_settings(cfg):
