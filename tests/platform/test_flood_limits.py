@@ -143,3 +143,32 @@ async def test_forwarded_headers_are_believed_from_a_configured_proxy(
             "/api/auth/login", json=right, headers={"X-Forwarded-For": "10.9.9.9"}
         )
         assert r.status_code == 200  # each client behind the proxy is its own address
+
+
+FIT = """
+import json, logging, resource
+from smartcharge.platform.connection_limits import ConnectionLimits, fit_open_file_limit
+resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+logging.basicConfig(level=logging.WARNING, format="%(message)s")
+ocpp = ConnectionLimits("ocpp", total=10_000, per_address=1_000)
+http = ConnectionLimits("http", total=1_000, per_address=50)
+limit = fit_open_file_limit(ocpp, http)
+print(json.dumps([limit, ocpp.total, ocpp.per_address, http.total, http.per_address]))
+"""
+
+
+def test_caps_that_do_not_fit_the_open_file_limit_are_lowered_and_said() -> None:
+    """With 1,024 files (a common default) the default caps (11,000) could not all be reached:
+    both are lowered in proportion, so a flood on one listener still leaves the other room."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", FIT], capture_output=True, text=True, timeout=60, check=True
+    )
+    limit, ocpp, ocpp_per, http, http_per = json.loads(done.stdout)
+    assert limit == 1024
+    assert ocpp + http <= 1024 - 128 and ocpp > http > 0
+    assert ocpp_per <= ocpp and http_per <= http
+    assert "open-file limit 1024 is below the connection caps" in done.stderr
