@@ -40,7 +40,7 @@ from smartcharge.ocpp.errors import (
     OcppError,
     error_for_code,
 )
-from smartcharge.platform.errors import ChargerOffline
+from smartcharge.platform.errors import ChargerDisconnected, ChargerOffline
 
 log = logging.getLogger("smartcharge.platform.cluster")
 
@@ -179,6 +179,8 @@ class Cluster:
             reply: dict[str, Any] = {
                 "result": await self._local(identity, action, payload, timeout)
             }
+        except ChargerDisconnected:
+            reply = {"error": "disconnected"}
         except ChargerOffline:
             reply = {"error": "offline"}
         except CallTimeout as exc:
@@ -222,6 +224,8 @@ def _unpack(identity: str, action: str, reply: dict[str, Any]) -> dict[str, Any]
         return result
     if error == "offline":
         raise ChargerOffline(identity)
+    if error == "disconnected":
+        raise ChargerDisconnected(identity)
     if error == "timeout":
         raise CallTimeout(action, "", float(reply["timeout"]))
     if error == "call_error":

@@ -2,7 +2,7 @@
 
 The API maps the outcomes to HTTP (docs/rest-api.md): the charger's answer (200), charger
 offline (409), no answer in time (504), the charger answered CALLERROR or an invalid CALLRESULT
-(502), an invalid request payload (422, nothing sent).
+or closed its connection during the call (502), an invalid request payload (422, nothing sent).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse, OcppError
 from smartcharge.ocpp.schemas import validate_request
+from smartcharge.platform.errors import ChargerDisconnected
 from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
 from smartcharge.platform.store import Store
@@ -129,6 +130,14 @@ class Commander:
             answer = await self.ocpp.send(identity, action, payload, timeout or self.timeout)
             status = answer.get("status") if isinstance(answer.get("status"), str) else None
             return answer
+        except ChargerDisconnected:
+            outcome = "disconnected"
+            raise CommandFailed(
+                "disconnected",
+                502,
+                f"charger {identity} closed its connection during the call: it may or may not "
+                "have carried the command out",
+            ) from None
         except ChargerOffline:
             outcome = "offline"
             raise CommandFailed("offline", 409, f"charger {identity} is offline") from None

@@ -9,3 +9,14 @@ class ChargerOffline(ConnectionError):
     def __init__(self, identity: str) -> None:
         super().__init__(f"charger {identity!r} is offline")
         self.identity = identity
+
+
+class ChargerDisconnected(ChargerOffline):
+    """The charger closed its connection (or it broke) while a call waited for its answer: it
+    was there when the call went out, and may or may not have carried the command out."""
+
+    def __init__(self, identity: str) -> None:
+        ConnectionError.__init__(
+            self, f"charger {identity!r} closed its connection during the call"
+        )
+        self.identity = identity

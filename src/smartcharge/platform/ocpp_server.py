@@ -33,7 +33,7 @@ from smartcharge.ocpp.rpc import PreparedCall, RpcEndpoint, prepare_call
 from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.connection_limits import ConnectionLimits
-from smartcharge.platform.errors import ChargerOffline
+from smartcharge.platform.errors import ChargerDisconnected, ChargerOffline
 from smartcharge.platform.handlers.certificates import CsrSigner
 from smartcharge.platform.handshake_log import logged_handshakes
 from smartcharge.platform.lockout import Lockout, Throttle
@@ -46,6 +46,7 @@ from smartcharge.platform.ocpp_admission import (
 from smartcharge.platform.store import Credentials, Store
 
 log = logging.getLogger("smartcharge.platform.ocpp")
+SECOND_CONNECTION = "SecondConnection"  # the security event of `_second_connection`
 
 
 class _NoCredentials(logging.Filter):
@@ -193,7 +194,8 @@ class OcppServer:
     ) -> dict[str, Any]:
         """Call `action` on the charger and return its CALLRESULT payload.
 
-        Raises `ChargerOffline` (not connected here, or the connection closed during the call),
+        Raises `ChargerOffline` (not connected here), `ChargerDisconnected` (a `ChargerOffline`:
+        the connection closed while the call waited for the answer),
         `smartcharge.ocpp.CallTimeout` (no answer within `timeout`, default `call_timeout`),
         `smartcharge.ocpp.CallError` (the charger answered CALLERROR) or
         `InvalidResponse`; an invalid `payload` raises its `OcppError` and nothing is sent.
@@ -213,7 +215,7 @@ class OcppServer:
         try:
             return await conn.endpoint.call_raw(action, payload, timeout=timeout)
         except EndpointClosed:
-            raise ChargerOffline(identity) from None
+            raise ChargerDisconnected(identity) from None
 
     async def send_many(
         self,
@@ -251,13 +253,38 @@ class OcppServer:
         try:
             return await conn.endpoint.call_prepared(prepared, timeout=timeout)
         except EndpointClosed:
-            raise ChargerOffline(identity) from None
+            raise ChargerDisconnected(identity) from None
 
     async def _drop_local(self, identity: str) -> None:
         """Another node has accepted this charger: this connection is stale."""
         conn = self.connections.get(identity)
         if conn is not None:
-            await conn.endpoint.close()
+            await self._second_connection(conn, None)
+
+    async def _second_connection(self, previous: Connection, new: Connection | None) -> None:
+        """The policy for a second connection with an identity already connected (a charger
+        that reconnected before its old socket timed out, or someone else with its
+        credentials): the newest, which passed the same credential check, takes over; the
+        older one is closed, and the event is logged and stored as a security event of the
+        charger (`SecondConnection`) so a hijack attempt leaves a trace an operator sees."""
+        where = f"from {new.address}" if new is not None else "on another node"
+        info = (
+            f"a new connection {where} replaced the one from {previous.address} open since "
+            f"{previous.since.isoformat(timespec='seconds')}"
+        )
+        log.warning("second connection identity=%s %s", previous.identity, info)
+        now = self._now()
+        try:
+            await self.store.history.add_security_event(
+                previous.charger_id,
+                type=SECOND_CONNECTION,
+                tech_info=info[:255],
+                timestamp=now,
+                received_at=now,
+            )
+        except Exception:  # the takeover must not fail because the record could not be written
+            log.exception("second connection not recorded identity=%s", previous.identity)
+        await previous.endpoint.close()
 
     async def wait_connected(self, identity: str, timeout: float = 10.0) -> Connection:
         async with asyncio.timeout(timeout):
@@ -311,8 +338,7 @@ class OcppServer:
         previous = self.connections.get(identity)
         self.connections[identity] = conn
         if previous is not None:
-            log.info("charger reconnected: closing its previous connection identity=%s", identity)
-            await previous.endpoint.close()
+            await self._second_connection(previous, conn)
         await self.store.chargers.connected(charger_id, self.node_id, at=conn.since)
         log.info("charger connected identity=%s address=%s", identity, conn.address)
         greeting = asyncio.create_task(self._greet(conn, heard))

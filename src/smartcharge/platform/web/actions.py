@@ -15,6 +15,8 @@ from smartcharge.platform.web.render import back
 OUTCOME_WORDS = {
     "offline": "The charger is offline: nothing was sent. Try again when it is back.",
     "timeout": "The charger did not answer in time: it may or may not have done it.",
+    "disconnected": "The charger lost its connection while answering: it may or may not have "
+    "done it. Look again in a minute.",
     "call_error": "The charger could not do it",
     "bad_answer": "The charger sent an answer we could not read",
     "invalid": "That request is not valid",
