@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smartcharge.chargepoint.charging import DsrEvent
+from smartcharge.chargepoint.ocpp_handlers.uk_extension import VENDOR_ID, DeviceHooks, UkExtension
 from smartcharge.chargepoint.owner_controls import DsrAgreement, NotPermitted, OwnerControls
 from smartcharge.chargepoint.store import Store
-from smartcharge.chargepoint.uk_extension import VENDOR_ID, DeviceHooks, UkExtension
 from smartcharge.regulations import Cause, default_schedule
 
 T0 = datetime(2026, 3, 28, 12, tzinfo=UTC)

@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ocpp.v16 import call
 
+from smartcharge.chargepoint.ocpp_handlers.uk_extension import VENDOR_ID
 from smartcharge.chargepoint.security.provisioning import DEVICE_KEY_FILE, open_vault, provision
-from smartcharge.chargepoint.uk_extension import VENDOR_ID
 
 GOOD = "correct horse battery staple"  # not-a-secret: a test's own owner password
 

@@ -20,7 +20,6 @@ from smartcharge.chargepoint.config import ChargePointConfig
 from smartcharge.chargepoint.device_info import device_info
 from smartcharge.chargepoint.diagnostics import Diagnostics
 from smartcharge.chargepoint.firmware import FirmwareManager
-from smartcharge.chargepoint.handlers import Handlers
 from smartcharge.chargepoint.hardware.choose import (
     HardwareRunner,
     build_hardware,
@@ -31,17 +30,18 @@ from smartcharge.chargepoint.hardware.choose import (
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.chargepoint.link import Link
 from smartcharge.chargepoint.memory import LowMemory
+from smartcharge.chargepoint.ocpp_handlers import Handlers
+from smartcharge.chargepoint.ocpp_handlers.security import SecurityHandlers
+from smartcharge.chargepoint.ocpp_handlers.uk_extension import DeviceHooks
 from smartcharge.chargepoint.security import weakening
 from smartcharge.chargepoint.security.boot_integrity import IntegrityResult
 from smartcharge.chargepoint.security.boot_security import BootSecurity, open_vault
 from smartcharge.chargepoint.security.events import SecurityEvents
-from smartcharge.chargepoint.security_handlers import SecurityHandlers
 from smartcharge.chargepoint.software_integrity import check_integrity, condition
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
 from smartcharge.chargepoint.system_time import AdjustedClock, TimeSync
 from smartcharge.chargepoint.transfer import Transfers, client_context
-from smartcharge.chargepoint.uk_extension import DeviceHooks
 from smartcharge.clock import Clock
 from smartcharge.ocpp.rpc import RpcEndpoint
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from smartcharge.chargepoint.charging import (
     Decision,
@@ -23,9 +23,13 @@ from smartcharge.chargepoint.hardware.ports import PilotState
 from smartcharge.chargepoint.metering import (
     MeterReports,
 )
-from smartcharge.chargepoint.smart_charging.composite import charge_point_cap
+from smartcharge.chargepoint.smart_charging.composite import (
+    charge_point_cap,
+    composite_response,
+    composite_schedule,
+)
 from smartcharge.chargepoint.smart_charging.installed import Limits, allowed_units
-from smartcharge.chargepoint.smart_charging.profiles import ProfileError, parse_profile
+from smartcharge.chargepoint.smart_charging.profiles import ProfileError, Purpose, parse_profile
 from smartcharge.ocpp import uk_extension
 from smartcharge.regulations import DEFAULT_MAX_S, RandomDelay
 
@@ -193,3 +197,61 @@ class ChargeControl(MeterReports):
                 "operative": c.operative and self.operative,
             }
         return out
+
+    # --- the central system's charging profiles (Smart Charging profile) ------------------------
+    def set_charging_profile(self, connector_id: int, profile_dict: dict[str, Any]) -> bool:
+        """SetChargingProfile: True when installed; a refused profile changes nothing."""
+        c = self.connectors.get(connector_id)
+        running = c is not None and c.tx_local_id is not None
+        try:
+            profile = parse_profile(profile_dict)
+            if profile.purpose == "TxProfile" and profile.transaction_id is not None and running:
+                assert c is not None and c.tx_local_id is not None
+                if self.store.transaction_id(c.tx_local_id) != profile.transaction_id:
+                    raise ProfileError("transactionId: not the transaction on that connector")
+            self.profiles.install(connector_id, profile, transaction_running=running)
+        except ProfileError as exc:
+            log.info("charging profile rejected: %s", exc)
+            return False
+        self.save_profiles()
+        return True
+
+    def clear_charging_profiles(
+        self,
+        *,
+        id: int | None,
+        connector_id: int | None,
+        purpose: Purpose | None,
+        stack_level: int | None,
+    ) -> bool:
+        """ClearChargingProfile: True when any profile matched and was removed."""
+        cleared = self.profiles.clear(
+            id=id, connector_id=connector_id, purpose=purpose, stack_level=stack_level
+        )
+        if cleared:
+            self.save_profiles()
+        return cleared
+
+    def composite_schedule(
+        self, connector_id: int, duration_s: int, unit: Literal["A", "W"]
+    ) -> dict[str, Any]:
+        """GetCompositeSchedule's answer for `connector_id` (0: the whole charge point)."""
+        if connector_id != 0 and connector_id not in self.connectors:
+            return {"status": "Rejected"}
+        c = self.connectors.get(connector_id)
+        tx_id = None
+        if c is not None and c.tx_local_id is not None:
+            tx_id = self.store.transaction_id(c.tx_local_id)
+        hardware = self.max_current_a if unit == "A" else self.max_current_a * 230.0 * self.phases
+        schedule = composite_schedule(
+            self.profiles,
+            connector_id,
+            self.clock.now(),
+            duration_s,
+            unit,
+            c.tx_started_at if c is not None else None,
+            tx_id,
+            phases=self.phases,
+            max_limit=hardware,
+        )
+        return composite_response(schedule, no_limit=hardware)

@@ -32,3 +32,31 @@ class Reservations(StationState):
             if r.expires_at <= now:
                 log.info("reservation %s expired", r.reservation_id)
                 self.store.remove_reservation(r.reservation_id)
+
+    def reserve(
+        self,
+        connector: Connector,
+        reservation_id: int,
+        id_tag: str,
+        parent_id_tag: str | None,
+        expires: datetime,
+    ) -> str:
+        """ReserveNow: hold `connector` for `id_tag` until `expires`; the OCPP status."""
+        existing = self.reservation_for(connector.id)
+        replacing = existing is not None and existing.reservation_id == reservation_id
+        if connector.status == "Faulted":
+            return "Faulted"
+        if connector.status == "Unavailable":
+            return "Unavailable"
+        if not replacing and (connector.status != "Available" or existing is not None):
+            return "Occupied"
+        self.store.put_reservation(
+            Reservation(reservation_id, connector.id, id_tag, parent_id_tag, expires)
+        )
+        self.poke()
+        return "Accepted"
+
+    def cancel_reservation(self, reservation_id: int) -> bool:
+        removed = self.store.remove_reservation(reservation_id)
+        self.poke()
+        return removed

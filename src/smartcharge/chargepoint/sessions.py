@@ -230,3 +230,38 @@ class Sessions(Availability):
             ):
                 return c
         return None
+
+    # --- the central system's commands on sessions ------------------------------------------------
+    def remote_start_target(self, connector_id: int | None, id_tag: str) -> Connector | None:
+        """The connector a RemoteStartTransaction would use: the one named, else a free one
+        (a plugged-in car first); None when none can take it."""
+        if connector_id is not None:
+            if connector_id <= 0 or connector_id not in self.connectors:
+                return None
+            candidates = [self.connectors[connector_id]]
+        else:
+            candidates = list(self.connectors.values())
+            candidates.sort(key=lambda c: c.hw.pilot_state() == PilotState.A)
+        for c in candidates:
+            if (
+                c.tx_local_id is None
+                and c.authorized is None
+                and c.operative
+                and self.operative
+                and not self.tampered
+                and c.hw.error_code() == "NoError"
+                and not self._reserved_for_other(c, id_tag)
+            ):
+                return c
+        return None
+
+    async def authorize_remote(self, id_tag: str) -> IdTagInfo:
+        """AuthorizeRemoteTxRequests: the card as the central system (or the local list) says."""
+        return await self.auth.authorize(id_tag, self._online_authorize())
+
+    def stop_all(self, reason: str) -> None:
+        for c in self.connectors.values():
+            self.stop_transaction(c, reason)
+
+    def clear_authorization_cache(self) -> None:
+        self.store.cache_clear()

@@ -77,3 +77,15 @@ class StatusReports(Reservations):
             c.reported = None
             c.candidate = None
         self.poke()
+
+    async def report_status_now(self, connector_id: int | None) -> None:
+        """TriggerMessage(StatusNotification): the status of one connector (0: the charger) or
+        of all, now."""
+        ids = [connector_id] if connector_id is not None else [0, *self.connectors]
+        for n in ids:
+            if n == 0:
+                available = self.operative and not self.tampered
+                await self.send_status(0, "Available" if available else "Unavailable")
+            else:
+                c = self.connectors[n]
+                await self.send_status(n, c.status, c.hw.error_code())

@@ -32,7 +32,7 @@ from ocpp.v16 import call, call_result
 
 from smartcharge.chargepoint import transfer
 from smartcharge.chargepoint.diagnostics import Diagnostics
-from smartcharge.chargepoint.handlers import Handlers
+from smartcharge.chargepoint.ocpp_handlers import Handlers
 from smartcharge.chargepoint.security.certificates import (
     CertificateInvalid,
     CertificateStore,
