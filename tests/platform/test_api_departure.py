@@ -50,6 +50,10 @@ async def test_r24_the_rest_api_sets_and_removes_a_departure(
             r = await owner.put(url, json=both)
             assert r.status_code == 422 and r.json()["detail"].startswith("energy_kwh: "), r.text
             assert (await owner.get(url)).status_code == 404  # nothing kept
+            past = {"at": "07:00", "on": "2020-01-06", "power_kw": 7.0, "energy_kwh": 20}
+            r = await owner.put(url, json=past)
+            assert r.status_code == 422 and r.json()["detail"].startswith("on: "), r.text
+            assert (await owner.get(url)).status_code == 404  # nothing kept
 
             del both["target_soc"], both["battery_kwh"]
             r = await owner.put(url, json=both)

@@ -64,7 +64,8 @@ async def set_departure(body: DepartureRequest, charger: Managed, ctx: Api) -> D
         raise Invalid(f"{exc.field}: {exc}") from None
     promise = await departure_plans.set_departure(ctx, charger, dep, body.connector_id)
     row = await ctx.store.owner_records.departure(charger.id)
-    assert row is not None
+    if row is None:  # a one-off departure already past: planned away at once, nothing kept
+        raise Invalid("on: that departure has already passed")
     return _out(row, promise)
 
 
