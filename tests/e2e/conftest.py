@@ -44,7 +44,9 @@ async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[Make
         identity: str = "CP1",
         speed: float = 20.0,
         prepare: Callable[[ChargePointApp], None] | None = None,
-        clock: Any = None,
+        # The charger's clock (say, the simulated world's); not `clock`, which is the
+        # configuration's [clock] table.
+        use_clock: Any = None,
         manual: bool = False,
         **extra: Any,
     ) -> Running:
@@ -66,6 +68,7 @@ async def make_cp(tmp_path: Path, peer: CentralSystemPeer) -> AsyncIterator[Make
             **extra,
         }
         config = parse_config(data, base_dir=tmp_path)
+        clock = use_clock
         if manual:
             clock = ManualClock(config.simulator.start_time or datetime.now(UTC))
         app = ChargePointApp(config, rng=random.Random(7), clock=clock)

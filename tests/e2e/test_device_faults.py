@@ -50,7 +50,7 @@ async def charging(make_cp: MakeCP, rig: DeviceRig) -> Running:
     cp = await make_cp(
         simulator={"speed": SPEED, "start_time": SATURDAY_NOON_UK},
         hardware=table,
-        clock=world.clock,
+        use_clock=world.clock,
     )
     await cp.until_status(1, "Available")
     await cp.call(call.ChangeConfiguration(key="MeterValueSampleInterval", value="10"))

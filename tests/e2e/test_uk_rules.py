@@ -116,7 +116,7 @@ async def test_R17_R7_the_weekday_plug_in_through_the_device_drivers(make_cp: Ma
             simulator={"speed": speed, "start_time": MONDAY_17_00_UK},
             charging={"random_delay_max_s": 600},
             hardware=table,
-            clock=clock,
+            use_clock=clock,
             prepare=cable,
         )
         await a_whole_day_offline(cp, world, timeout=180)
