@@ -61,6 +61,11 @@ async def test_a_restart_restores_the_register_and_a_replaced_meter_counts_on() 
         drivers.restore_registers({1: 52_000.0, 2: 9_000.0})  # connector 2's meter was replaced
         await drivers.poll()
         assert drivers.connectors[1].error_code() == "NoError"
+        # Below what was reported: a fault until a second reading confirms a new meter.
+        assert drivers.connectors[2].error_code() == "PowerMeterFailure"
+        assert drivers.connectors[2].meter.read().energy_import_wh == 9_000
+        await drivers.poll()
+        assert drivers.connectors[2].error_code() == "NoError"
         assert drivers.connectors[1].meter.read().energy_import_wh == pytest.approx(52_000, abs=5)
         assert drivers.connectors[2].meter.read().energy_import_wh == pytest.approx(9_000, abs=5)
     finally:

@@ -4,7 +4,12 @@ reading that passed the checks, so the energy we report never goes backwards."""
 
 from __future__ import annotations
 
-from smartcharge.chargepoint.hardware.devices.faults import METER_FAILURE, Circuit, check_reading
+from smartcharge.chargepoint.hardware.devices.faults import (
+    METER_FAILURE,
+    Circuit,
+    DeviceError,
+    check_reading,
+)
 from smartcharge.chargepoint.hardware.devices.modbus_line import ModbusLine
 from smartcharge.chargepoint.hardware.devices.register_maps import WIDTH, MeterMap, Register, decode
 from smartcharge.chargepoint.hardware.ports import MeterReading
@@ -24,6 +29,7 @@ class ModbusMeter:
         self._last_at = 0.0
         self.floor_wh = 0.0  # what we reported before a restart: never report less
         self._offset_wh = 0.0
+        self._below: MeterReading | None = None  # a first reading below floor_wh, to confirm
 
     def restore(self, floor_wh: float) -> None:
         """A boot: what was reported before it (never report less). The next reading starts
@@ -60,10 +66,18 @@ class ModbusMeter:
     async def poll(self, now: float) -> MeterReading:
         """Read and check (faults.check_reading); the reading is kept only when sane."""
         raw = await self.fetch()
-        check_reading(raw, self.circuit, self._last, now - self._last_at)
+        below = self._below
+        check_reading(raw, self.circuit, self._last or below, now - self._last_at)
         if self._last is None and raw.energy_import_wh + self._offset_wh < self.floor_wh:
-            # A replaced meter (or one reset) starts below what we reported: count on from there.
+            # Below what we reported: a replaced (or reset) meter, or a glitch. Only a second
+            # reading that agrees makes it a new meter, counted on from what was reported.
+            self._below, self._last_at = raw, now
+            if below is None:
+                raise DeviceError(
+                    METER_FAILURE, "the meter's register is below what was reported before"
+                )
             self._offset_wh = self.floor_wh - raw.energy_import_wh
+        self._below = None
         self._last, self._last_at = raw, now
         return raw
 
