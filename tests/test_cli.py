@@ -45,6 +45,19 @@ def test_demo_charges_simulated_cars() -> None:
     assert "1 connected" in out.stdout
 
 
+def test_demo_plans_a_departure_under_an_agile_like_tariff_and_charges_now() -> None:
+    """Issue 13 item 7: the first charger's plan uses the Agile-like prices the demo replays
+    from its local fixture (nothing leaves the machine); the second charges now."""
+    saturday = "2026-06-06T12:00:00+0000"
+    out = run("demo", "--chargers", "2", "--duration", "4", "--speed", "30", "--start", saturday)
+    assert out.returncode == 0, out.stderr
+    assert "demo-01: ready by 07:00 under an Agile-like tariff." in out.stdout
+    promise = out.stdout.split("Agile-like tariff. ", 1)[1].splitlines()[0]
+    assert promise.startswith(("Expected 30 kWh by ", "Will not be ready by 07:00")), promise
+    assert "prices unknown" not in promise  # every half-hour priced by the replay
+    assert "demo-02: charge now" in out.stdout
+
+
 def test_demo_on_the_device_drivers_charges_through_modbus() -> None:
     # The chargers run their real drivers against simulated meters and EVSE-DIN boards.
     out = run(

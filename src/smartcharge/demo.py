@@ -5,7 +5,8 @@ and the chargers theirs, in a temporary folder. The platform's REST API and logi
 127.0.0.1; an owner account is created with a fresh random password, printed once with the URL.
 Each charger gets its own password from the platform (security profile 1 on loopback), an EV
 plugged in and started by remote start (connector 1) and one started by an RFID card
-(connector 2).
+(connector 2). The first charger plans to a departure (07:00, 30 kWh) under an Agile-like
+tariff replayed from a local fixture (`demo_plans`); the second charges now.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Group
 from rich.live import Live
@@ -28,6 +30,7 @@ from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import ChargePointConfig, parse_config
 from smartcharge.chargepoint.hardware.device_sims.rig import DeviceRig
 from smartcharge.chargepoint.hardware.simulated import SimulatedHardware
+from smartcharge.demo_plans import AgileReplay, show_off
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.config import PlatformSettings
 from smartcharge.platform.registry import hash_password, new_password
@@ -77,11 +80,12 @@ class Login:
     password: str
 
 
-async def start_platform(root: Path, api_port: int) -> PlatformApp:
+async def start_platform(root: Path, api_port: int, agile_url: str = "") -> PlatformApp:
     """The platform on loopback (OCPP on a free port, the API on `api_port`, or a free port
     when that one is taken)."""
 
     def settings(port: int) -> PlatformSettings:
+        agile: dict[str, Any] = {"agile_api_url": agile_url} if agile_url else {}
         return PlatformSettings(
             data_dir=root / "platform",
             host="127.0.0.1",
@@ -91,6 +95,7 @@ async def start_platform(root: Path, api_port: int) -> PlatformApp:
             api_port=port,
             heartbeat_interval_s=60,
             node_id="demo",
+            **agile,
         )
 
     platform = PlatformApp(settings(api_port))
@@ -154,7 +159,8 @@ async def run_demo(
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="sc-demo-"))
         root = data_dir or Path(tmp)
-        platform = await start_platform(root, api_port)
+        replay = AgileReplay()  # the Agile-like tariff's prices, from a local fixture
+        platform = await start_platform(root, api_port, await replay.start())
         tasks: list[asyncio.Future[None]] = []
         rigs: list[DeviceRig] = []
         try:
@@ -205,6 +211,11 @@ async def run_demo(
                         )
                     else:
                         a.simulator.present_card(ID_TAGS[1])
+            second = apps[1].config.identity if len(apps) > 1 else None
+            promise = await show_off(platform, apps[0].config.identity, second)
+            show(f"{apps[0].config.identity}: ready by 07:00 under an Agile-like tariff. {promise}")
+            if second:
+                show(f"{second}: charge now (the default hours overridden for this session)")
             with Live(_view(platform, apps, root, login), refresh_per_second=2) as live:
                 loop = asyncio.get_running_loop()
                 end = loop.time() + duration if duration > 0 else None
@@ -218,6 +229,7 @@ async def run_demo(
             for rig in rigs:
                 await rig.stop()
             await platform.stop()
+            await replay.stop()
 
 
 async def _booted(

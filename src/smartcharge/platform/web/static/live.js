@@ -86,6 +86,9 @@
   }
 
   function start() {
+    if ("serviceWorker" in navigator) {  // installable, and the last state shown offline
+      navigator.serviceWorker.register("/app/static/sw.js", { scope: "/app" }).catch(function () {});
+    }
     Array.prototype.forEach.call(document.querySelectorAll("[data-stream], [data-refresh]"), function (el) {
       el.setAttribute("data-last", el.innerHTML);
       if (el.hasAttribute("data-stream") && window.EventSource) { listen(el); } else { poll(el); }

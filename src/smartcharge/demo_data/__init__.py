@@ -1,0 +1,1 @@
+"""Data the demo replays (made up for it, not real tariffs)."""
