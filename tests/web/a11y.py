@@ -11,7 +11,7 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, texta
   .map(el => el.outerHTML)"""
 
 UNNAMED_BUTTONS = """() => Array.from(document.querySelectorAll('button'))
-  .filter(b => !(b.innerText || '').trim() && !b.getAttribute('aria-label'))
+  .filter(b => !(b.textContent || '').trim() && !b.getAttribute('aria-label'))
   .map(b => b.outerHTML)"""
 
 
@@ -19,10 +19,13 @@ def check_forms(page: Any, *, max_tabs: int = 60) -> int:
     """Every visible field has a label, every button a name, and from each form's first field
     the Tab key reaches that form's submit button. Returns how many forms were checked."""
     assert page.evaluate(UNLABELLED) == [], "a form field without a label"
-    assert page.evaluate(UNNAMED_BUTTONS) == [], "a button without a name"
+    unnamed = page.evaluate(UNNAMED_BUTTONS)
+    assert unnamed == [], f"a button without a name: {unnamed}"
     forms = page.locator("main form")
     for i in range(forms.count()):
         form = forms.nth(i)
+        if not form.is_visible():  # folded away (an advanced option): checked once opened
+            continue
         submit = form.locator("button[type=submit]").first
         fields = form.locator("input:not([type=hidden]), select, textarea")
         if not fields.count():  # a one-button form: the button itself takes the focus

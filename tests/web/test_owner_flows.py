@@ -162,14 +162,34 @@ def test_first_use_default_hours(context: Any, stack: Any, shots: Any) -> None:
     assert "Mon 22:00-00:00" in main  # the charger's own default windows, as a list too
     check_forms(page)
     shots(page, "offer")
-    # A bad line changes nothing and says which line.
+    # Picked on a phone-friendly form: one window inside peak hours is not saved without a
+    # word; the owner is told, keeps what was picked, and may save anyway or change it.
+    for day in ("Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
+        page.locator("label.toggle", has_text=day).click()  # only Monday stays on
+    page.get_by_label("From", exact=True).fill("17:00")
+    page.get_by_label(re.compile("^To")).fill("19:00")
+    page.get_by_role("button", name="Save these hours", exact=True).click()
+    warned = page.locator("#hours-warnings").inner_text()
+    assert "peak hours on Mon" in warned
+    assert "No charging at all on Tue, Wed, Thu, Fri, Sat, Sun" in warned
+    assert page.get_by_label("From", exact=True).input_value() == "17:00"  # as picked
+    assert "Your charger's default charging hours" in text(page)  # nothing saved yet
+    check_forms(page)
+    # The typed windows are the advanced option. A bad line changes nothing, says which line.
+    page.get_by_text("Advanced: type the windows").click()
+    check_forms(page)
     page.get_by_label(re.compile("Your own hours")).fill("Mon 22:00-07:00\nsometimes")
     page.get_by_role("button", name="Save my hours").click()
     assert "line 2" in page.get_by_role("alert").inner_text()
     assert "Your charger's default charging hours" in text(page)  # still unanswered
-    # Edit: her own hours, recorded with their time.
+    # Edit: her own hours, recorded with their time (after the warning, saved anyway).
+    page.get_by_text("Advanced: type the windows").click()
     page.get_by_label(re.compile("Your own hours")).fill("Mon 23:00-06:00\nSat 10:00-14:00")
     page.get_by_role("button", name="Save my hours").click()
+    assert (
+        "No charging at all on Wed, Thu, Fri, Sun" in page.locator("#hours-warnings").inner_text()
+    )
+    page.get_by_role("button", name="Save these hours anyway").click()
     assert page.get_by_role("status").inner_text() == "Your charging hours are set."
     main = text(page)
     assert "your own hours" in main and "chosen by the owner on Mon 23 Nov 2026" in main

@@ -5,6 +5,7 @@ time as the charger recorded them; a change at any time later. Workplace: admini
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -16,11 +17,15 @@ from smartcharge.platform.api.auth import Api
 from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.services import owner_controls
 from smartcharge.platform.services.errors import ServiceError
-from smartcharge.platform.web import actions, charts, week
+from smartcharge.platform.web import actions, charts, hours_check, week
 from smartcharge.platform.web.render import back, page
 from smartcharge.platform.web.session import PageCharger
+from smartcharge.regulations.default_hours import WEEKDAY_NAMES
 
 router = APIRouter()
+
+MAX_TYPED = 5000  # characters of typed windows (about 300 windows): more is refused in words
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 MODE_WORDS = {
     "default": "the default hours the charger came with",
@@ -43,6 +48,10 @@ async def charger_hours(charger: PageCharger, ctx: Api) -> tuple[dict[str, Any] 
 
 @router.get("/app/chargers/{identity}/hours", response_class=HTMLResponse)
 async def hours_page(request: Request, charger: PageCharger, ctx: Api) -> Response:
+    return page(request, "hours.html", charger.caller, **await _context(charger, ctx))
+
+
+async def _context(charger: PageCharger, ctx: Api, **extra: Any) -> dict[str, Any]:
     data, unreadable = await charger_hours(charger, ctx)
     hours = (data or {}).get("defaultHours") or {}
     windows = week.windows_from_charger(hours.get("inForce") or hours.get("windows"))
@@ -52,25 +61,26 @@ async def hours_page(request: Request, charger: PageCharger, ctx: Api) -> Respon
         week.peak_bars(),
         "Charging hours (green) and peak hours (hatched red), Monday to Sunday",
     )
-    return page(
-        request,
-        "hours.html",
-        charger.caller,
-        identity=charger.identity,
-        unreadable=unreadable,
-        hours=hours,
-        mode=hours.get("mode"),
-        mode_words=MODE_WORDS.get(str(hours.get("mode")), ""),
-        first_use=data is not None and not answered,
-        answered_at=_time(answered),
-        answered_by=hours.get("answeredBy"),
-        windows=windows,
-        text=week.to_text(windows),
-        picture=picture,
-        delay_max=(data or {}).get("randomisedDelayMaxSeconds"),
-        dsr_agreement=hours.get("dsrAgreement"),
-        may_change=charger.caller.role in ("owner", "workplace_admin", "operator"),
-    )
+    return {
+        "identity": charger.identity,
+        "unreadable": unreadable,
+        "hours": hours,
+        "mode": hours.get("mode"),
+        "mode_words": MODE_WORDS.get(str(hours.get("mode")), ""),
+        "first_use": data is not None and not answered,
+        "answered_at": _time(answered),
+        "answered_by": hours.get("answeredBy"),
+        "windows": windows,
+        "text": week.to_text(windows),
+        "picture": picture,
+        "delay_max": (data or {}).get("randomisedDelayMaxSeconds"),
+        "dsr_agreement": hours.get("dsrAgreement"),
+        "may_change": charger.caller.role in ("owner", "workplace_admin", "operator"),
+        "weekdays": list(enumerate(WEEKDAY_NAMES)),
+        "typed": {"start": "22:00", "end": "07:00", "days": [str(d) for d in range(7)]},
+        "warnings": [],
+        **extra,
+    }
 
 
 def _time(value: Any) -> datetime | None:
@@ -80,32 +90,58 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
-@router.post("/app/chargers/{identity}/hours")
+@router.post("/app/chargers/{identity}/hours", response_class=HTMLResponse)
 async def answer_hours(
+    request: Request,
     charger: PageCharger,
     ctx: Api,
-    choice: Annotated[Literal["default", "custom", "removed"], Form()],
-    windows: Annotated[str, Form(max_length=5000)] = "",
+    choice: Annotated[Literal["default", "custom", "simple", "removed"], Form()],
+    windows: Annotated[str, Form(max_length=MAX_TYPED * 4)] = "",
+    start: Annotated[str, Form(max_length=5)] = "",
+    end: Annotated[str, Form(max_length=5)] = "",
+    days: Annotated[list[str] | None, Form(max_length=7)] = None,
+    confirm: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
+    """Accept, remove, or set hours: picked (one time window on chosen days) or typed (any
+    windows, advanced). Hours in peak time or leaving a day with no charging are shown back
+    with a warning first, to save anyway or change."""
     url = f"/app/chargers/{charger.identity}/hours"
+    typed = {"start": start, "end": end, "days": days or [], "windows": windows}
     try:
-        parsed = week.parse(windows) if choice == "custom" else []
+        if choice == "simple":
+            parsed = _picked(start, end, days or [])
+            choice_sent = "custom"
+        else:
+            if len(windows) > MAX_TYPED:
+                raise week.WindowsError(f"at most {MAX_TYPED} characters of windows")
+            parsed = week.parse(windows) if choice == "custom" else []
+            choice_sent = choice
         if choice == "custom" and not parsed:
             raise week.WindowsError("write at least one window, or choose Remove")
         owner_controls.check_windows(parsed)
+        charger.require_admin()
     except week.WindowsError as exc:
         return back(url, problem=f"Nothing changed: {exc}.")
     except ServiceError as exc:
         return back(url, problem=f"Nothing changed: {exc.message}.")
-    try:
-        charger.require_admin()
-    except ServiceError as exc:
-        return back(url, problem=exc.message)
+    said = hours_check.warnings(parsed) if choice_sent == "custom" else []
+    if said and confirm != "yes":
+        context = await _context(charger, ctx, warnings=said, typed=typed, pending=choice)
+        return page(request, "hours.html", charger.caller, **context)
     done = {
         "default": "You accepted the default charging hours.",
         "custom": "Your charging hours are set.",
         "removed": "Default charging hours removed.",
-    }[choice]
+    }[choice_sent]
     return await actions.run(
-        url, owner_controls.set_default_hours(ctx, charger, choice, parsed), done
+        url, owner_controls.set_default_hours(ctx, charger, choice_sent, parsed), done
     )
+
+
+def _picked(start: str, end: str, days: list[str]) -> list[dict[str, Any]]:
+    """One window from `start` to `end` (past midnight when the end is earlier) on each day."""
+    if not (_HHMM.match(start) and _HHMM.match(end)):
+        raise week.WindowsError("pick a start and an end time, like 22:00 and 07:00")
+    if not days or any(d not in {str(n) for n in range(7)} for d in days):
+        raise week.WindowsError("pick at least one day")
+    return [{"weekday": int(d), "start": start, "end": end} for d in sorted(set(days))]
