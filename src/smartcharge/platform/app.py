@@ -56,9 +56,11 @@ def ssl_context(settings: PlatformSettings) -> ssl.SSLContext | None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(settings.tls_cert, settings.tls_key)
-    if settings.security_profile == 3:
-        assert settings.tls_client_ca is not None
-        context.verify_mode = ssl.CERT_REQUIRED
+    if settings.tls_client_ca is not None:
+        # Profile 3 only: a client certificate is required. Profile 2 with a client CA: one
+        # listener serves both, a verified certificate making the connection profile 3.
+        required = settings.security_profile == 3
+        context.verify_mode = ssl.CERT_REQUIRED if required else ssl.CERT_OPTIONAL
         context.load_verify_locations(cafile=settings.tls_client_ca)
     return context
 
@@ -116,6 +118,7 @@ class PlatformApp:
             self.store,
             host=settings.host,
             port=settings.port,
+            plain_port=settings.plain_port if settings.security_profile >= 2 else None,
             security_profile=settings.security_profile,
             ssl_context=ssl_context(settings),
             lockout=lockout,

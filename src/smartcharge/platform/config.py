@@ -40,6 +40,9 @@ class PlatformSettings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(default=9000, ge=0, le=65535)
     security_profile: int = Field(default=2, ge=1, le=3)
+    # Security-weakening: a second OCPP listener without TLS, for profile-1 chargers on a
+    # trusted network, beside the TLS one (profiles 2 and 3). None: none.
+    plain_port: int | None = Field(default=None, ge=0, le=65535)
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_client_ca: Path | None = None  # profile 3: the CA that signed the chargers' certificates

@@ -39,6 +39,7 @@ from smartcharge.platform.store import Credentials, Store
 log = logging.getLogger("smartcharge.platform.ocpp")
 
 SUBPROTOCOL = "ocpp1.6"
+PROFILE_DOWNGRADE = "SecurityProfileDowngradeRefused"  # the security event of a refusal
 PATH_PREFIX = "/ocpp/"
 
 
@@ -91,7 +92,10 @@ class Admission:
             if wait > 0:
                 storm = f"over {self.throttle.max_events} handshakes in {self.throttle.window:g} s"
                 return _too_many(connection, identity, address, storm, wait)
-        refusal = await self._refusal(connection, request, identity, credentials)
+        profile = connection_profile(connection)
+        refusal = await self._refusal(connection, request, identity, credentials, profile)
+        if refusal is None and credentials is not None:
+            refusal = await self._below_recorded(credentials, profile, address)
         if refusal is not None:
             locked_now = self.lockout.failure(key)
             log.warning(
@@ -102,7 +106,7 @@ class Admission:
                 " (now locked out)" if locked_now else "",
             )
             response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
-            if self.security_profile < 3:
+            if profile < 3:
                 response.headers["WWW-Authenticate"] = 'Basic realm="smartcharge", charset="UTF-8"'
             return response
         assert credentials is not None
@@ -110,6 +114,9 @@ class Admission:
         # Only handshakes that authenticated count: a stranger naming this charger cannot use
         # up its allowance (the failures above lock out that stranger's address instead).
         self.throttle.record(identity)
+        if credentials.security_profile is None or profile > credentials.security_profile:
+            await self.store.chargers.raise_security_profile(credentials.id, profile)
+            log.info("charger security profile identity=%s profile=%s", identity, profile)
         return credentials
 
     async def _refusal(
@@ -118,9 +125,10 @@ class Admission:
         request: Request,
         identity: str,
         credentials: Credentials | None,
+        profile: int,
     ) -> str | None:
         """Why this request is refused, or None when it may connect."""
-        if self.security_profile == 3:
+        if profile == 3:
             if credentials is None:
                 return "unknown identity"
             common_name = _client_common_name(connection)
@@ -137,6 +145,35 @@ class Admission:
             return "no basic auth for this identity"
         ok = await password_check(self.store, credentials, password, now=self._now)
         return None if ok else "wrong password"
+
+    async def _below_recorded(
+        self, credentials: Credentials, profile: int, address: str
+    ) -> str | None:
+        """A charger is never let in below the profile it is held to (a downgrade is what an
+        attacker who has a password but not the charger's key would try): refused, and stored
+        as the charger's security event."""
+        held = credentials.security_profile
+        if held is None or profile >= held:
+            return None
+        reason = f"security profile {profile} below the charger's {held}"
+        now = self._now()
+        await self.store.history.add_security_event(
+            credentials.id,
+            type=PROFILE_DOWNGRADE,
+            tech_info=f"{reason}, from {address}",
+            timestamp=now,
+            received_at=now,
+        )
+        return reason
+
+
+def connection_profile(connection: ServerConnection) -> int:
+    """The security profile a connection arrived with: 1 without TLS, 3 with a client
+    certificate the listener verified against `tls_client_ca`, else 2 (TLS, a password)."""
+    transport = connection.transport
+    if transport.get_extra_info("ssl_object") is None:
+        return 1
+    return 3 if transport.get_extra_info("peercert") else 2
 
 
 def _too_many(

@@ -83,6 +83,7 @@ class OcppServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        plain_port: int | None = None,
         security_profile: int = 2,
         ssl_context: ssl.SSLContext | None = None,
         lockout: Lockout | None = None,
@@ -103,6 +104,8 @@ class OcppServer:
         self.store = store
         self.host = host
         self._port = port
+        self._plain_port = plain_port  # a second listener without TLS (profile 1), or None
+        self._plain: Server | None = None
         self.security_profile = security_profile
         self._ssl = ssl_context
         self.lockout = lockout or Lockout()
@@ -138,11 +141,25 @@ class OcppServer:
         await self.store.chargers.release_node(self.node_id)  # it may have died holding some
         if self.cluster is not None:
             await self.cluster.start(self._call_local, self._drop_local)
-        self._server = await serve(
+        self._server = await self._listen(self._port, self._ssl)
+        if self._plain_port is not None and self._ssl is not None:
+            self._plain = await self._listen(self._plain_port, None)
+            log.warning("SECURITY WARNING: OCPP listener without TLS port=%s", self.plain_port)
+        self._flusher = asyncio.create_task(self._flush_last_seen_forever())
+        log.info(
+            "OCPP server listening host=%s port=%s profile=%s node=%s",
+            self.host,
+            self.port,
+            self.security_profile,
+            self.node_id,
+        )
+
+    async def _listen(self, port: int, tls: ssl.SSLContext | None) -> Server:
+        return await serve(
             self._serve_charger,
             self.host,
-            self._port,
-            ssl=self._ssl,
+            port,
+            ssl=tls,
             subprotocols=[Subprotocol(SUBPROTOCOL)],
             process_request=self._check_request,
             server_header="smartcharge",
@@ -153,21 +170,14 @@ class OcppServer:
             create_connection=logged_handshakes(
                 limited_connections(self.limits), self.handshake_timeout
             ),
-            ssl_handshake_timeout=self.handshake_timeout if self._ssl else None,
-        )
-        self._flusher = asyncio.create_task(self._flush_last_seen_forever())
-        log.info(
-            "OCPP server listening host=%s port=%s profile=%s node=%s",
-            self.host,
-            self.port,
-            self.security_profile,
-            self.node_id,
+            ssl_handshake_timeout=self.handshake_timeout if tls else None,
         )
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        for server in (self._server, self._plain):
+            if server is not None:
+                server.close()
+                await server.wait_closed()
         if self._flusher is not None:
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
@@ -179,6 +189,23 @@ class OcppServer:
     def port(self) -> int:
         assert self._server is not None, "start() first"
         return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def profiles(self) -> frozenset[int]:
+        """The security profiles chargers can connect with here."""
+        if self._ssl is None:
+            return frozenset({1})
+        served = {1} if self._plain_port is not None else set()
+        if self._ssl.verify_mode != ssl.CERT_REQUIRED:
+            served.add(2)
+        if self._ssl.verify_mode != ssl.CERT_NONE:
+            served.add(3)
+        return frozenset(served)
+
+    @property
+    def plain_port(self) -> int | None:
+        """The profile-1 listener's port, when there is one."""
+        return int(self._plain.sockets[0].getsockname()[1]) if self._plain else None
 
     # --- commands ------------------------------------------------------------------------------
 

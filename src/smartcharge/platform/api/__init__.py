@@ -23,6 +23,7 @@ from smartcharge.platform.api import (
     plans,
     schedules,
     security,
+    security_profile,
     sessions,
 )
 from smartcharge.platform.api.auth import TokenCache
@@ -42,6 +43,7 @@ ROUTERS = (
     firmware.router,
     security.router,
     passwords.router,
+    security_profile.router,
     cards.router,
     certificates.router,
     dsr.router,

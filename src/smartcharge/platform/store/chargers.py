@@ -39,6 +39,7 @@ class Credentials:
     password_hash: str | None
     pending_password_hash: str | None = None  # a rotation in progress (registry.rotate_password)
     pending_accepted: bool = False  # the charger answered Accepted to the new AuthorizationKey
+    security_profile: int | None = None  # the profile it is held to; None: not recorded yet
 
 
 class Chargers:
@@ -104,6 +105,7 @@ class Chargers:
                         Charger.password_hash,
                         Charger.pending_password_hash,
                         Charger.pending_password_accepted_at,
+                        Charger.security_profile,
                     ).where(Charger.identity == identity)
                 )
             ).first()
@@ -115,7 +117,21 @@ class Chargers:
             row.password_hash,
             row.pending_password_hash,
             row.pending_password_accepted_at is not None,
+            row.security_profile,
         )
+
+    async def raise_security_profile(self, charger_id: int, profile: int) -> bool:
+        """Record `profile` as the one the charger is held to, if it is higher (never lower)."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(Charger)
+                .where(
+                    Charger.id == charger_id,
+                    (Charger.security_profile.is_(None)) | (Charger.security_profile < profile),
+                )
+                .values(security_profile=profile)
+            )
+            return bool(result.rowcount)
 
     # --- password rotation (the rules are in registry.rotate_password) ------------------------
 
