@@ -17,7 +17,7 @@ from ocpp.v16 import call
 from platform_harness import Peer, PeerChargePoint, Platform
 
 from smartcharge.platform.errors import ChargerDisconnected
-from smartcharge.platform.ocpp_server import SECOND_CONNECTION
+from smartcharge.platform.second_connection import SECOND_CONNECTION
 
 OpenPeer = Callable[..., Awaitable[Peer]]
 

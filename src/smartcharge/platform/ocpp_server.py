@@ -43,10 +43,10 @@ from smartcharge.platform.ocpp_admission import (
     address_of,
     limited_connections,
 )
+from smartcharge.platform.second_connection import record_second_connection
 from smartcharge.platform.store import Credentials, Store
 
 log = logging.getLogger("smartcharge.platform.ocpp")
-SECOND_CONNECTION = "SecondConnection"  # the security event of `_second_connection`
 
 
 class _NoCredentials(logging.Filter):
@@ -289,28 +289,17 @@ class OcppServer:
             await self._second_connection(conn, None)
 
     async def _second_connection(self, previous: Connection, new: Connection | None) -> None:
-        """The policy for a second connection with an identity already connected (a charger
-        that reconnected before its old socket timed out, or someone else with its
-        credentials): the newest, which passed the same credential check, takes over; the
-        older one is closed, and the event is logged and stored as a security event of the
-        charger (`SecondConnection`) so a hijack attempt leaves a trace an operator sees."""
+        """The newest connection with an identity takes over (`second_connection.py`)."""
         where = f"from {new.address}" if new is not None else "on another node"
-        info = (
-            f"a new connection {where} replaced the one from {previous.address} open since "
-            f"{previous.since.isoformat(timespec='seconds')}"
+        await record_second_connection(
+            self.store,
+            previous.charger_id,
+            previous.identity,
+            where,
+            previous.address,
+            previous.since,
+            self._now(),
         )
-        log.warning("second connection identity=%s %s", previous.identity, info)
-        now = self._now()
-        try:
-            await self.store.history.add_security_event(
-                previous.charger_id,
-                type=SECOND_CONNECTION,
-                tech_info=info[:255],
-                timestamp=now,
-                received_at=now,
-            )
-        except Exception:  # the takeover must not fail because the record could not be written
-            log.exception("second connection not recorded identity=%s", previous.identity)
         await previous.endpoint.close()
 
     async def wait_connected(self, identity: str, timeout: float = 10.0) -> Connection:
