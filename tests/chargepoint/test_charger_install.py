@@ -61,3 +61,19 @@ def test_R36_the_charger_process_imports_none_of_them(modules: str) -> None:
     ).stdout.split()
     loaded = {name.split(".")[0] for name in out}
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_a_charger_on_devices_loads_no_http_stack_until_it_transfers_a_file() -> None:
+    """Memory: aiohttp (about 15 MB) is loaded for the simulator's control API, the owner API or
+    a file transfer, never by a charger on its devices that does none of them."""
+    code = (
+        "import sys\n"
+        "import smartcharge.chargepoint.daemon, smartcharge.chargepoint.app\n"
+        "import smartcharge.chargepoint.hardware.devices.build\n"
+        "from smartcharge.chargepoint.hardware import choose\n"
+        "print('aiohttp' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
+    assert out == "False"

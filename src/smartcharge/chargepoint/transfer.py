@@ -16,12 +16,13 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from smartcharge.clock import Clock
+
+if TYPE_CHECKING:
+    pass
 
 log = logging.getLogger("smartcharge.chargepoint.transfer")
 
@@ -61,6 +62,8 @@ def redact(url: str) -> str:
 async def with_retries(
     clock: Clock, retries: int | None, interval: int | None, attempt: Callable[[], Awaitable[T]]
 ) -> T:
+    import aiohttp  # on first use: about 15 MB a charger that never transfers does not spend
+
     tries = 1 + max(0, retries or 0)
     for n in range(1, tries + 1):
         try:
@@ -79,6 +82,8 @@ async def with_retries(
 async def download(
     url: str, timeout_s: float = 60.0, *, tls: ssl.SSLContext | None = None
 ) -> bytes:
+    import aiohttp
+
     check_location(url)
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     async with (
@@ -102,6 +107,8 @@ async def upload(
     tls: ssl.SSLContext | None = None,
 ) -> None:
     """POST the file as multipart/form-data (field `file`), the common HTTP form of OCPP uploads."""
+    import aiohttp
+
     check_location(url)
     form = aiohttp.FormData()
     form.add_field("file", data, filename=filename, content_type="application/gzip")

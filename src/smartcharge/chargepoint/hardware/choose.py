@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from smartcharge.chargepoint.clock_trust import ClockTrust, kernel_synchronised
-from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
 from smartcharge.clock import Clock, SystemClock
 from smartcharge.sim.clock import SimulatedClock
@@ -24,6 +23,7 @@ from smartcharge.sim.clock import SimulatedClock
 if TYPE_CHECKING:
     from smartcharge.chargepoint.config import ChargePointConfig
     from smartcharge.chargepoint.hardware.devices.build import DeviceHardware
+    from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
 
 log = logging.getLogger("smartcharge.chargepoint")
 
@@ -97,6 +97,9 @@ class HardwareRunner:
         self._poller: asyncio.Task[None] | None = None
         self.world = getattr(hardware, "world", hardware)  # the simulation, if any
         if isinstance(self.world, SimulatedHardware):
+            # Imported here: a charger on devices serves no control API (aiohttp stays unloaded).
+            from smartcharge.chargepoint.hardware.simulated.control_api import ControlApi
+
             self.control = ControlApi(self.world, state_provider=state)
         if not isinstance(hardware, SimulatedHardware):
             hardware.on_change(poke)
