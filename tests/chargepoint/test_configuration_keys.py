@@ -15,12 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ocpp.v16.enums import ConfigurationKey, Measurand
 
-from smartcharge.chargepoint.configuration_keys import (
-    STANDARD_KEYS,
-    Configuration,
-    KeyDef,
-    TooManyKeysError,
-)
+from smartcharge.chargepoint.configuration_keys import Configuration, TooManyKeysError
+from smartcharge.chargepoint.key_catalogue import STANDARD_KEYS
+from smartcharge.chargepoint.key_definitions import KeyDef
 
 SECRET = "Zq7-unique-charger-key-41"
 

@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 
 from smartcharge.chargepoint.authorization import Authorizer
 from smartcharge.chargepoint.charging import DsrEvent
-from smartcharge.chargepoint.configuration_keys import STANDARD_KEYS, UK_KEYS, Configuration
+from smartcharge.chargepoint.configuration_keys import Configuration
 from smartcharge.chargepoint.hardware.simulated.hardware import SimulatedHardware
+from smartcharge.chargepoint.key_catalogue import STANDARD_KEYS, UK_KEYS
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
 from smartcharge.regulations import is_peak

@@ -7,8 +7,9 @@ import random
 
 from smartcharge.chargepoint.authorization import Authorizer
 from smartcharge.chargepoint.config import ChargePointConfig
-from smartcharge.chargepoint.configuration_keys import STANDARD_KEYS, UK_KEYS, Configuration
+from smartcharge.chargepoint.configuration_keys import Configuration
 from smartcharge.chargepoint.hardware.ports import Hardware
+from smartcharge.chargepoint.key_catalogue import STANDARD_KEYS, UK_KEYS
 from smartcharge.chargepoint.owner_controls import DsrAgreement, OwnerControls
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store

@@ -1,10 +1,8 @@
 """The OCPP 1.6 configuration keys: what GetConfiguration reads and ChangeConfiguration writes.
 
-`STANDARD_KEYS` defines the keys of the Core, Local Auth List Management, Reservation and Smart
-Charging profiles (the Firmware Management and Remote Trigger profiles define no keys) and the
-two keys of the OCPP 1.6 Security Whitepaper we implement, `AuthorizationKey` and
-`SecurityProfile`. A `Configuration` holds their values on top of a `SettingsStore` (the charge
-point's SQLite store), so a value the CSMS changes survives a restart.
+The keys are defined in key_catalogue.py (`STANDARD_KEYS`, `UK_KEYS`; what a key is:
+key_definitions.py). A `Configuration` holds their values on top of a `SettingsStore` (the
+charge point's SQLite store), so a value the CSMS changes survives a restart.
 
 Where a value comes from, strongest first:
 1. `overrides` (values fixed by the TOML file or the hardware, e.g. NumberOfConnectors): reported
@@ -20,21 +18,21 @@ that fails is Rejected and changes nothing (R34).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Literal, Protocol, TypeAlias
 
-from ocpp.v16.enums import Measurand
+from smartcharge.chargepoint.key_catalogue import STANDARD_KEYS
+from smartcharge.chargepoint.key_definitions import (
+    PHASE_ROTATIONS,
+    KeyDef,
+    KeyKind,
+    canonical,
+    printable_ascii,
+)
 
 __all__ = [
-    "FEATURE_PROFILES",
-    "MEASURANDS",
-    "STANDARD_KEYS",
     "ChangeStatus",
     "Configuration",
-    "KeyDef",
-    "KeyKind",
     "SettingsStore",
     "TooManyKeysError",
     "Validator",
@@ -42,28 +40,9 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-KeyKind: TypeAlias = Literal["int", "bool", "str", "csl"]
 ChangeStatus: TypeAlias = Literal["Accepted", "Rejected", "RebootRequired", "NotSupported"]
 Validator: TypeAlias = Callable[[str], bool]
 """An extra check on a value already valid for its key's type; gets the canonical value."""
-
-MEASURANDS: frozenset[str] = frozenset(m.value for m in Measurand)
-FEATURE_PROFILES: frozenset[str] = frozenset(
-    {
-        "Core",
-        "FirmwareManagement",
-        "LocalAuthListManagement",
-        "Reservation",
-        "SmartCharging",
-        "RemoteTrigger",
-    }
-)
-PHASE_ROTATIONS: frozenset[str] = frozenset(
-    {"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"}
-)
-
-MAX_VALUE_LENGTH = 500  # KeyValue.value is CiString500Type
-_INT = re.compile(r"[+-]?[0-9]{1,18}")
 
 
 class SettingsStore(Protocol):
@@ -79,450 +58,6 @@ class TooManyKeysError(ValueError):
 
     The OCPP handler answers it with a CALLERROR (OccurenceConstraintViolation).
     """
-
-
-@dataclass(frozen=True)
-class KeyDef:
-    """One configuration key.
-
-    `min`/`max` bound an int's value, and a str's length. `allowed` lists the values a str may
-    take, or the members a csl may hold. A csl holds at most `max_items` members, or the value of
-    the key `<name>MaxLength` when one is defined. A `secret` key is write-only: GetConfiguration
-    lists it without its value.
-    """
-
-    name: str
-    kind: KeyKind
-    default: str
-    readonly: bool = False
-    reboot_required: bool = False
-    min: int | None = None
-    max: int | None = None
-    allowed: frozenset[str] | None = None
-    max_items: int | None = None
-    secret: bool = False
-    profile: str = "Core"
-    description: str = ""
-
-
-def _int(
-    name: str,
-    default: int,
-    lo: int,
-    hi: int,
-    description: str,
-    *,
-    readonly: bool = False,
-    profile: str = "Core",
-) -> KeyDef:
-    return KeyDef(
-        name,
-        "int",
-        str(default),
-        readonly=readonly,
-        min=lo,
-        max=hi,
-        profile=profile,
-        description=description,
-    )
-
-
-def _bool(
-    name: str, default: bool, description: str, *, readonly: bool = False, profile: str = "Core"
-) -> KeyDef:
-    value = "true" if default else "false"
-    return KeyDef(name, "bool", value, readonly=readonly, profile=profile, description=description)
-
-
-def _measurands(name: str, default: str, max_items: int, description: str) -> KeyDef:
-    return KeyDef(
-        name, "csl", default, allowed=MEASURANDS, max_items=max_items, description=description
-    )
-
-
-_CSL_MAX = 10  # members of each measurand list; see the *MaxLength keys
-
-STANDARD_KEYS: tuple[KeyDef, ...] = (
-    # --- Core ---
-    _bool(
-        "AllowOfflineTxForUnknownId",
-        False,
-        "Offline, start a transaction for an idTag that is in neither the local list nor cache.",
-    ),
-    _bool("AuthorizationCacheEnabled", True, "Keep a cache of the idTags the CSMS accepted."),
-    _bool(
-        "AuthorizeRemoteTxRequests",
-        False,
-        "Authorize the idTag of a RemoteStartTransaction before starting it.",
-    ),
-    _int("BlinkRepeat", 3, 0, 100, "Times to blink the indicator when signalling."),
-    _int(
-        "ClockAlignedDataInterval",
-        900,
-        0,
-        86400,
-        "Seconds between clock-aligned meter values, from midnight; 0 = none.",
-    ),
-    _int(
-        "ConnectionTimeOut",
-        120,
-        1,
-        3600,
-        "Seconds from Preparing until an unplugged incipient transaction is cancelled.",
-    ),
-    KeyDef(
-        "ConnectorPhaseRotation",
-        "csl",
-        "0.Unknown",
-        max_items=9,
-        description=(
-            "Phase rotation per connector as <connectorId>.<rotation> (0 = the grid connection); "
-            "rotation is one of NotApplicable, Unknown, RST, RTS, SRT, STR, TRS, TSR."
-        ),
-    ),
-    _int(
-        "ConnectorPhaseRotationMaxLength",
-        9,
-        1,
-        9,
-        "Most members ConnectorPhaseRotation may hold.",
-        readonly=True,
-    ),
-    _int(
-        "GetConfigurationMaxKeys",
-        100,
-        1,
-        1000,
-        "Most keys one GetConfiguration may ask for.",
-        readonly=True,
-    ),
-    _int("HeartbeatInterval", 300, 1, 86400, "Seconds of inactivity before a Heartbeat is sent."),
-    _int("LightIntensity", 50, 0, 100, "Indicator brightness, percent."),
-    _bool(
-        "LocalAuthorizeOffline",
-        True,
-        "Offline, start transactions for idTags the local list or cache accepts.",
-    ),
-    _bool(
-        "LocalPreAuthorize",
-        False,
-        "Online, start at once for idTags the local list or cache accepts, not awaiting the CSMS.",
-    ),
-    _int(
-        "MaxEnergyOnInvalidId",
-        0,
-        0,
-        1_000_000,
-        "Wh still delivered after an idTag is found invalid during a transaction.",
-    ),
-    _measurands(
-        "MeterValuesAlignedData",
-        "Energy.Active.Import.Register",
-        _CSL_MAX,
-        "Measurands sent at each ClockAlignedDataInterval.",
-    ),
-    _int(
-        "MeterValuesAlignedDataMaxLength",
-        _CSL_MAX,
-        1,
-        len(MEASURANDS),
-        "Most members MeterValuesAlignedData may hold.",
-        readonly=True,
-    ),
-    _measurands(
-        "MeterValuesSampledData",
-        "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,"
-        "Current.Offered,SoC",
-        _CSL_MAX,
-        "Measurands sampled during a transaction, sent every MeterValueSampleInterval.",
-    ),
-    _int(
-        "MeterValuesSampledDataMaxLength",
-        _CSL_MAX,
-        1,
-        len(MEASURANDS),
-        "Most members MeterValuesSampledData may hold.",
-        readonly=True,
-    ),
-    _int(
-        "MeterValueSampleInterval",
-        60,
-        0,
-        86400,
-        "Seconds between sampled meter values during a transaction; 0 = none; 1 s allowed (R11).",
-    ),
-    _int(
-        "MinimumStatusDuration",
-        0,
-        0,
-        3600,
-        "Seconds a status must hold before a StatusNotification is sent; 0 = send at once.",
-    ),
-    _int("NumberOfConnectors", 2, 1, 8, "Number of connectors (from the TOML).", readonly=True),
-    _int("ResetRetries", 3, 0, 100, "Times to retry a failed reset."),
-    _bool(
-        "StopTransactionOnEVSideDisconnect",
-        True,
-        "Stop the transaction when the cable is unplugged at the EV.",
-    ),
-    _bool(
-        "StopTransactionOnInvalidId",
-        True,
-        "Stop a transaction when its idTag is found invalid (else just stop energy).",
-    ),
-    _measurands(
-        "StopTxnAlignedData",
-        "",
-        _CSL_MAX,
-        "Clock-aligned measurands put in StopTransaction's transactionData.",
-    ),
-    _int(
-        "StopTxnAlignedDataMaxLength",
-        _CSL_MAX,
-        1,
-        len(MEASURANDS),
-        "Most members StopTxnAlignedData may hold.",
-        readonly=True,
-    ),
-    _measurands(
-        "StopTxnSampledData",
-        "Energy.Active.Import.Register",
-        _CSL_MAX,
-        "Sampled measurands put in StopTransaction's transactionData.",
-    ),
-    _int(
-        "StopTxnSampledDataMaxLength",
-        _CSL_MAX,
-        1,
-        len(MEASURANDS),
-        "Most members StopTxnSampledData may hold.",
-        readonly=True,
-    ),
-    KeyDef(
-        "SupportedFeatureProfiles",
-        "csl",
-        "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger",
-        readonly=True,
-        allowed=FEATURE_PROFILES,
-        max_items=len(FEATURE_PROFILES),
-        description="The OCPP feature profiles the charge point supports.",
-    ),
-    _int(
-        "SupportedFeatureProfilesMaxLength",
-        len(FEATURE_PROFILES),
-        1,
-        len(FEATURE_PROFILES),
-        "Most members SupportedFeatureProfiles may hold.",
-        readonly=True,
-    ),
-    _int(
-        "TransactionMessageAttempts",
-        3,
-        1,
-        100,
-        "Times to try a transaction message the CSMS failed to process.",
-    ),
-    _int(
-        "TransactionMessageRetryInterval",
-        60,
-        1,
-        3600,
-        "Seconds before retrying a transaction message, multiplied by the attempts so far.",
-    ),
-    _bool(
-        "UnlockConnectorOnEVSideDisconnect",
-        True,
-        "Unlock the cable at the charger when it is unplugged at the EV.",
-    ),
-    _int(
-        "WebSocketPingInterval",
-        60,
-        0,
-        3600,
-        "Seconds between websocket pings; 0 = none.",
-    ),
-    # --- Local Auth List Management ---
-    _bool(
-        "LocalAuthListEnabled",
-        True,
-        "Use the local authorization list.",
-        profile="LocalAuthListManagement",
-    ),
-    _int(
-        "LocalAuthListMaxLength",
-        1000,
-        0,
-        100_000,
-        "Most idTags the local authorization list may hold.",
-        readonly=True,
-        profile="LocalAuthListManagement",
-    ),
-    _int(
-        "SendLocalListMaxLength",
-        100,
-        0,
-        100_000,
-        "Most idTags one SendLocalList may carry.",
-        readonly=True,
-        profile="LocalAuthListManagement",
-    ),
-    # --- Reservation ---
-    _bool(
-        "ReserveConnectorZeroSupported",
-        False,
-        "Whether a reservation on connector 0 (any connector) is supported.",
-        readonly=True,
-        profile="Reservation",
-    ),
-    # --- Smart Charging ---
-    _int(
-        "ChargeProfileMaxStackLevel",
-        10,
-        0,
-        1000,
-        "Highest stackLevel a charging profile may have.",
-        readonly=True,
-        profile="SmartCharging",
-    ),
-    KeyDef(
-        "ChargingScheduleAllowedChargingRateUnit",
-        "csl",
-        "Current,Power",
-        readonly=True,
-        allowed=frozenset({"Current", "Power"}),
-        max_items=2,
-        profile="SmartCharging",
-        description="Units a charging schedule may use.",
-    ),
-    _int(
-        "ChargingScheduleMaxPeriods",
-        48,
-        1,
-        1000,
-        "Most periods one charging schedule may hold.",
-        readonly=True,
-        profile="SmartCharging",
-    ),
-    _bool(
-        "ConnectorSwitch3to1PhaseSupported",
-        False,
-        "Whether a charging schedule may switch between 3 and 1 phase during a transaction.",
-        readonly=True,
-        profile="SmartCharging",
-    ),
-    _int(
-        "MaxChargingProfilesInstalled",
-        20,
-        1,
-        1000,
-        "Most charging profiles installed at once.",
-        readonly=True,
-        profile="SmartCharging",
-    ),
-    # --- Security Whitepaper ---
-    KeyDef(
-        "AuthorizationKey",
-        "str",
-        "",
-        min=16,
-        max=40,
-        secret=True,
-        profile="Security",
-        description=(
-            "The HTTP Basic auth password for security profiles 1 and 2: write-only; 16 to 40 "
-            "printable ASCII characters, used as given (see docs/chargepoint.md)."
-        ),
-    ),
-    _int(
-        "SecurityProfile",
-        1,
-        0,
-        3,
-        "0 none, 1 Basic auth over ws, 2 Basic auth over wss, 3 mutual TLS; never lowered.",
-        profile="Security",
-    ),
-    _int(
-        "CertificateStoreMaxLength",
-        10,
-        1,
-        100,
-        "Most root certificates (all types together) the charger holds.",
-        readonly=True,
-        profile="Security",
-    ),
-    _bool(
-        "AdditionalRootCertificateCheck",
-        False,
-        "Whitepaper root-replacement check: not implemented, so false.",
-        readonly=True,
-        profile="Security",
-    ),
-    KeyDef(
-        "CpoName",
-        "str",
-        "",
-        max=50,
-        profile="Security",
-        description="Organisation (O) of the charger certificate's CSR (SignCertificate).",
-    ),
-)
-
-# The UK extension (docs/ocpp-extensions.md): keys a central system may use to act for the owner.
-UK_KEYS: tuple[KeyDef, ...] = (
-    _int(
-        "RandomisedDelayMaxSeconds",
-        600,
-        0,
-        1800,
-        "Maximum randomised delay in whole seconds (R21-R23); 0 means no delay",
-        profile="UK",
-    ),
-)
-
-
-# --- values -------------------------------------------------------------------------------------
-
-
-def _canonical(defn: KeyDef, value: str, max_items: int | None) -> str | None:
-    """The value as stored and reported, or None when it is not valid for `defn`."""
-    if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH:
-        return None
-    if defn.kind == "bool":
-        lowered = value.strip().lower()
-        return lowered if lowered in ("true", "false") else None
-    if defn.kind == "int":
-        text = value.strip()
-        if not _INT.fullmatch(text):
-            return None
-        number = int(text)
-        if (defn.min is not None and number < defn.min) or (
-            defn.max is not None and number > defn.max
-        ):
-            return None
-        return str(number)
-    if defn.kind == "str":
-        if (defn.min is not None and len(value) < defn.min) or (
-            defn.max is not None and len(value) > defn.max
-        ):
-            return None
-        if defn.allowed is not None and value not in defn.allowed:
-            return None
-        return value
-    # csl: members separated by commas, spaces around them ignored ("0.RST, 1.RST" in the spec)
-    if not value.strip():
-        return ""
-    members = [member.strip() for member in value.split(",")]
-    if any(not member for member in members) or len(set(members)) != len(members):
-        return None
-    if max_items is not None and len(members) > max_items:
-        return None
-    if defn.allowed is not None and not set(members) <= defn.allowed:
-        return None
-    return ",".join(members)
-
-
-def _printable_ascii(value: str) -> bool:
-    return all(0x20 <= ord(ch) <= 0x7E for ch in value)
 
 
 class Configuration:
@@ -568,7 +103,7 @@ class Configuration:
         if "securityprofile" in self._defs:
             self.add_validator("SecurityProfile", self._not_lower_profile)
         if "authorizationkey" in self._defs:
-            self.add_validator("AuthorizationKey", _printable_ascii)
+            self.add_validator("AuthorizationKey", printable_ascii)
         if "connectorphaserotation" in self._defs:
             self.add_validator("ConnectorPhaseRotation", self._phase_rotation)
 
@@ -778,7 +313,7 @@ class Configuration:
 
     def _check_type(self, defn: KeyDef, value: str) -> str | None:
         try:
-            return _canonical(defn, value, self._max_items(defn))
+            return canonical(defn, value, self._max_items(defn))
         except Exception:  # a malformed value must never escape as an exception
             return None
 

@@ -17,7 +17,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.http11 import Response
 
 from smartcharge.chargepoint.config import ChargePointConfig, parse_config
-from smartcharge.chargepoint.configuration_keys import STANDARD_KEYS, Configuration
+from smartcharge.chargepoint.configuration_keys import Configuration
+from smartcharge.chargepoint.key_catalogue import STANDARD_KEYS
 from smartcharge.chargepoint.security.certificates import CertificateStore
 from smartcharge.chargepoint.security.connection import TRIAL_SETTING, ConnectionSecurity
 from smartcharge.chargepoint.security.events import SecurityEvents
