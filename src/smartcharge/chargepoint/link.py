@@ -30,7 +30,7 @@ from websockets.typing import Subprotocol
 from smartcharge.chargepoint.security.replay import ReplayGuard
 from smartcharge.chargepoint.security.tls import TlsSetupError
 from smartcharge.chargepoint.station import Station
-from smartcharge.chargepoint.store import OutboxItem
+from smartcharge.chargepoint.store_outbox import OutboxItem
 from smartcharge.clock import Clock
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
 from smartcharge.ocpp.rpc import RpcEndpoint

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from smartcharge.chargepoint.connector import Connector
 from smartcharge.chargepoint.station_state import StationState
-from smartcharge.chargepoint.store import Reservation
+from smartcharge.chargepoint.store_id_tags import Reservation
 
 log = logging.getLogger("smartcharge.chargepoint.station")
 

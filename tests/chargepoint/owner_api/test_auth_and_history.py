@@ -20,7 +20,8 @@ from smartcharge.chargepoint.owner_api.auth import (
     OwnerAuth,
 )
 from smartcharge.chargepoint.security.setup_code import hash_setup_code, new_setup_code
-from smartcharge.chargepoint.store import Reservation, Store
+from smartcharge.chargepoint.store import Store
+from smartcharge.chargepoint.store_id_tags import Reservation
 
 GOOD = "a long owner passphrase"  # not-a-secret: test data
 FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # tests only: quick hashes

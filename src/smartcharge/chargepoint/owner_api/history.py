@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from smartcharge.chargepoint.store import Session
+from smartcharge.chargepoint.store_sessions import Session
 from smartcharge.ocpp.times import format_time
 from smartcharge.regulations.calendar import to_uk
 
