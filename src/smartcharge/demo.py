@@ -41,6 +41,8 @@ from smartcharge.sim.clock import SimulatedClock
 
 OWNER = "owner@demo.smartcharge.local"
 ID_TAGS = ("DEMO1", "DEMO2")
+DEMO_SUPPORT_UNTIL = "2031-12-31"
+DEMO_CONTACT = "security@demo.smartcharge.local"  # a placeholder, named as the demo's
 WORLDS: dict[int, SimulatedHardware] = {}  # each demo charger's simulated world, by app
 
 
@@ -67,6 +69,9 @@ def demo_config(
             "security": {"profile": 1, "password": password},
             "simulator": simulator,
             "charging": {"random_delay_max_s": random_delay_max_s},
+            # R38: what the owner's about page shows (a real model sets its own in cp.toml)
+            "support_until": DEMO_SUPPORT_UNTIL,
+            "vulnerability_contact": DEMO_CONTACT,
             **({"hardware": hardware} if hardware else {}),
         },
         base_dir=data_dir,

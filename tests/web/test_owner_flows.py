@@ -391,8 +391,11 @@ def test_energy_sessions_totals_charts_csv(context: Any, stack: Any, shots: Any)
     # A session of today: its power curve at one reading a second.
     page.goto(f"{stack.url}/app/energy?charger=HOME-1")
     page.locator("#sessions tbody tr", has_text="Mon 23 Nov 2026").first.locator("a").click()
+    page.wait_for_url(re.compile(r"/app/sessions/\d+$"))
     assert page.locator("svg.chart polyline").count() == 1
-    readings = int(page.locator("figcaption").inner_text().split()[1])
+    caption = page.locator("figcaption").inner_text()
+    assert caption.startswith("The power the car drew, in kW, over the session (UK time)")
+    readings = int(re.search(r"(\d+) readings", caption)[1])  # type: ignore[index]
     assert readings >= 3  # a short session: one power reading a second while it ran
     with page.expect_download() as got:
         page.get_by_role("link", name="Download the power readings (CSV)").click()
@@ -524,6 +527,11 @@ def test_garbage_forms_change_nothing(context: Any, stack: Any) -> None:
     refused = (
         (f"{base}/security", {"note": "tab\there"}, "Nothing recorded"),
         (f"{base}/security", {"note": "ok", "happened_at": "yesterday"}, "Nothing recorded"),
+        (
+            f"{base}/security",
+            {"note": "ok", "happened_at": "2099-01-01T10:00"},
+            "Nothing recorded: the incident cannot be in the future",
+        ),
         (f"{base}/stop", {"transaction": "999999"}, "not running"),
         (f"{base}/schedule/windows", {"windows": "Funday 01:00-02:00"}, "line 1"),
     )

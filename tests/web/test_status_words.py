@@ -105,3 +105,15 @@ def test_a_pushed_fragment_changes_only_when_what_it_says_changes() -> None:
     assert stable(tick.format(252, "4 min 12 s")) == stable(tick.format(250, "4 min 10 s"))
     assert stable(tick.format(252, "4 min 12 s")) != stable("<p>Charging at 7.4 kW</p>")
     assert frame("a\nb") == "event: update\ndata: a\ndata: b\n\n"
+
+
+def test_the_power_chart_labels_11_kw_as_11_kw_in_uk_time() -> None:
+    from datetime import timedelta
+
+    from smartcharge.platform.web.charts import curve
+
+    start = datetime(2026, 7, 1, 17, 0, tzinfo=UTC)  # 18:00 BST
+    svg = str(curve([(start, 11_000.0), (start + timedelta(minutes=30), 10_500.0)], "Power"))
+    labels = [part.split("<")[0] for part in svg.split('class="tick" text-anchor="end">')[1:]]
+    assert "20 kW" in labels and "10 kW" in labels and "0 kW" in labels  # a round top over 11
+    assert ">18:00<" in svg and ">18:30<" in svg  # UK clock time, not UTC

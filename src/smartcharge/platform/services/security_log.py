@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from smartcharge.platform.services.access import ChargerAccess
@@ -55,6 +55,8 @@ async def record_incident(
         raise Invalid("the time needs its time zone")
     now = ctx.now()
     at = happened_at or now
+    if at > now + timedelta(minutes=1):
+        raise Invalid("the incident cannot be in the future")
     tech_info = f"{note} (recorded by {charger.caller.account.email})"[:255]
     await ctx.store.history.add_security_event(
         charger.id, type=MANUAL_TAMPER, tech_info=tech_info, timestamp=at, received_at=now

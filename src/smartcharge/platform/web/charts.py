@@ -4,6 +4,7 @@ a text alternative for screen readers; the numbers are also in a table beside it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
@@ -11,6 +12,7 @@ from html import escape
 from markupsafe import Markup
 
 from smartcharge.platform.web.week import Bar
+from smartcharge.regulations import UK_TZ
 from smartcharge.regulations.default_hours import WEEKDAY_NAMES
 
 
@@ -52,28 +54,50 @@ def bars(labels: Sequence[str], values: Sequence[float], label: str, unit: str) 
 
 
 def curve(points: Sequence[tuple[datetime, float]], label: str) -> Markup:
-    """Power (W) over time as a line, at the resolution the charger kept (1 s where it did)."""
-    width, height, left, bottom = 640, 240, 44, 30
+    """Power (W) over time as a line, at the resolution the charger kept (1 s where it did).
+    The power axis is in kW from 0 to a round top with room for its labels ("11 kW" is not
+    clipped to "1.0 kW"), the time axis in UK clock time."""
+    width, height, left, bottom = 640, 240, 64, 30
     if len(points) < 2:
         return Markup('<p class="muted">Not enough power readings for a curve.</p>')
     t0, t1 = points[0][0], points[-1][0]
     span = (t1 - t0).total_seconds() or 1.0
-    top = max(w for _, w in points) or 1.0
+    top = _round_top(max(w for _, w in points))
     coords = " ".join(
         f"{left + (width - left - 8) * (t - t0).total_seconds() / span:.1f},"
-        f"{height - bottom - (height - bottom - 10) * w / top:.1f}"
+        f"{height - bottom - (height - bottom - 10) * max(0.0, w) / top:.1f}"
         for t, w in points
     )
+    ticks = "".join(
+        f'<text x="{left - 6}" y="{height - bottom - (height - bottom - 10) * f + 4:.1f}" '
+        f'class="tick" text-anchor="end">{_kw(top * f)}</text>'
+        f'<line x1="{left}" y1="{height - bottom - (height - bottom - 10) * f:.1f}" '
+        f'x2="{width}" y2="{height - bottom - (height - bottom - 10) * f:.1f}" class="grid"/>'
+        for f in (0.0, 0.5, 1.0)
+    )
+    uk0, uk1 = t0.astimezone(UK_TZ), t1.astimezone(UK_TZ)
     body = (
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
+        ticks + f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
         'class="axis"/>'
-        f'<text x="{left - 6}" y="14" class="tick" text-anchor="end">{top / 1000:.1f} kW</text>'
-        f'<text x="{left}" y="{height - 10}" class="tick">{t0:%H:%M:%S}</text>'
+        f'<text x="{left}" y="{height - 10}" class="tick">{uk0:%H:%M}</text>'
         f'<text x="{width - 8}" y="{height - 10}" class="tick" text-anchor="end">'
-        f"{t1:%H:%M:%S}</text>"
+        f"{uk1:%H:%M}</text>"
         f'<polyline points="{coords}" class="line"/>'
     )
     return _svg(width, height, label, body)
+
+
+def _round_top(watts: float) -> float:
+    """A round top for the power axis: 1, 2, 2.5, 5 or 10 times a power of ten, in W."""
+    if watts <= 0:
+        return 1000.0
+    scale = 10 ** math.floor(math.log10(watts))
+    return next(m * scale for m in (1, 2, 2.5, 5, 10) if m * scale >= watts)
+
+
+def _kw(watts: float) -> str:
+    kw = watts / 1000
+    return f"{kw:g} kW" if kw >= 10 or kw == int(kw) else f"{kw:.1f} kW"
 
 
 def week(charging: Sequence[Bar], peak: Sequence[Bar], label: str) -> Markup:
