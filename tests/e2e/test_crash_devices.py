@@ -11,7 +11,7 @@ import signal
 import sqlite3
 from pathlib import Path
 
-from cp_harness import start_process
+from cp_harness import RESENDABLE, last_clean_run, start_process
 from csms_peer import CentralSystemPeer
 from ocpp.v16 import call
 
@@ -106,29 +106,13 @@ async def test_sigkill_during_a_modbus_read_loses_nothing(tmp_path: Path) -> Non
                 await proc.wait()
                 meter.release()
             await peer.wait_for(lambda: "KILL1" not in peer.connected, timeout=10)
-        proc = await start_process(cfg, log)
-        db_path = data_dir / "chargepoint.sqlite"
-        try:
-
-            def drained() -> bool:
-                with sqlite3.connect(db_path) as db:
-                    return db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
-
-            await peer.wait_for(lambda: "KILL1" in peer.connected, timeout=30)
-            await peer.wait_for(drained, timeout=60)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            await proc.wait()
+        await last_clean_run(cfg, log, data_dir / "chargepoint.sqlite", peer, "KILL1")
     finally:
         await rig.stop()
         await peer.stop()
 
     assert peer.errors == []
-    assert all(
-        d.action
-        in ("StartTransaction", "StopTransaction", "MeterValues", "SecurityEventNotification")
-        for d in peer.duplicates
-    )
+    assert all(d.action in RESENDABLE for d in peer.duplicates)
     with sqlite3.connect(data_dir / "chargepoint.sqlite") as db:
         sessions = db.execute(
             "SELECT transaction_id, meter_start_wh, meter_stop_wh FROM transactions "

@@ -151,3 +151,27 @@ reconnect_max_s = 2
 call_timeout = 5
 """
     )
+
+
+RESENDABLE = ("StartTransaction", "StopTransaction", "MeterValues", "SecurityEventNotification")
+
+
+async def last_clean_run(
+    config: Path, stderr: Path, db_path: Path, peer: Any, identity: str
+) -> None:
+    """Run the charger once more until its outbox is empty (after the kills of a crash test)."""
+    import signal
+    import sqlite3
+
+    proc = await start_process(config, stderr)
+    try:
+
+        def drained() -> bool:
+            with sqlite3.connect(db_path) as db:
+                return db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+
+        await peer.wait_for(lambda: identity in peer.connected, timeout=30)
+        await peer.wait_for(drained, timeout=60)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await proc.wait()

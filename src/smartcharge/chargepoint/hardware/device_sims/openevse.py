@@ -6,12 +6,10 @@ board's fault state; `silent` and `state` (a raw state to report) serve the driv
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import serial_asyncio
 from ocpp.v16.enums import ChargePointErrorCode as Code
 
+from smartcharge.chargepoint.hardware.device_sims.serial_peer import SerialPeer
 from smartcharge.chargepoint.hardware.devices.openevse import SLEEPING, checksum
 from smartcharge.chargepoint.hardware.ports import PilotState
 from smartcharge.chargepoint.hardware.simulated.connector import SimulatedConnector
@@ -31,7 +29,7 @@ def _reply(fields: str) -> bytes:
     return body + b"^" + checksum(body) + b"\r"
 
 
-class SimulatedOpenEvse:
+class SimulatedOpenEvse(SerialPeer):
     def __init__(self, connector: SimulatedConnector) -> None:
         self.connector = connector
         self.amps = 16
@@ -39,7 +37,6 @@ class SimulatedOpenEvse:
         self.silent = False
         self.state: int | None = None  # a raw state to report instead of the truth
         self.commands: list[str] = []
-        self._task: asyncio.Task[None] | None = None
 
     def drive(self) -> None:
         c = self.connector
@@ -87,12 +84,3 @@ class SimulatedOpenEvse:
                     writer.write(self.answer(line))
         finally:
             writer.close()
-
-    def start(self, path: str) -> None:
-        self._task = asyncio.ensure_future(self.serve(path))
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task

@@ -4,11 +4,9 @@ and InListPassiveTarget with ACK + answer frames, a card in the field when `card
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import serial_asyncio
 
+from smartcharge.chargepoint.hardware.device_sims.serial_peer import SerialPeer
 from smartcharge.chargepoint.hardware.devices.pn532_frames import (
     ACK,
     IN_LIST_PASSIVE_TARGET,
@@ -18,12 +16,11 @@ from smartcharge.chargepoint.hardware.devices.pn532_frames import (
 )
 
 
-class SimulatedPn532:
+class SimulatedPn532(SerialPeer):
     def __init__(self) -> None:
         self.card: bytes | None = None
         self.silent = False
         self.commands: list[int] = []
-        self._task: asyncio.Task[None] | None = None
 
     def answer(self, body: bytes) -> bytes:
         code = body[1]
@@ -50,12 +47,3 @@ class SimulatedPn532:
                     writer.write(self.answer(rest[: head[0]]))
         finally:
             writer.close()
-
-    def start(self, path: str) -> None:
-        self._task = asyncio.ensure_future(self.serve(path))
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
