@@ -1,0 +1,152 @@
+"""Sharing a site's supply between its chargers (issue 14 item 5): the pure decision.
+
+A site has a supply limit per phase and a load that is not ours (the household, measured by a
+site meter or a fixed figure). Its charging points (a connector of a charger) each draw on one
+or three of the site's phases, between a minimum (6 A: below it a car may not charge; it is
+paused instead) and what the point can take. `allocate` shares what is left:
+
+- **priorities** first: a higher priority is served before a lower one gets anything;
+- **fair share** within a priority: max-min fairness (water filling) per phase: every point
+  rises together until it reaches its own maximum or one of its phases is full;
+- **minimum or pause**: a point that would get less than its minimum is paused (0 A) and the
+  others share again, so no car is held at a current it cannot charge at;
+- **offline points** keep what they may draw on their own (`reserve_a`: the larger of their
+  last limit and the fallback share they apply when the platform is unreachable), taken off
+  the supply before the others share it.
+
+`plan` turns a new allocation into the changes to push: **decreases at once and first**, then
+**increases**, each at most `ramp_step_a` above what the point had (ramp-up in steps) and
+subject to the charger's randomised delay (R24-R26: an increase from load balancing is a
+relevant time; a decrease for the supply's safety is not delayed, REGULATIONS.md's load-balancing
+decision). Because every target fits the supply and an increase only ever lands after the
+decreases of the same plan (and a newer plan replaces a pending increase), no phase is over its
+limit at any instant, whatever the delays (tests/platform/test_site_balancing.py proves it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+PHASES = (0, 1, 2)  # L1, L2, L3
+MIN_A = 6.0  # IEC 61851: the least current a car is offered
+EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Point:
+    key: str  # "identity/connector"
+    phases: frozenset[int] = frozenset(PHASES)  # the site phases it draws on
+    max_a: float = 32.0  # per phase
+    min_a: float = MIN_A
+    priority: int = 0  # higher is served first
+    wants: bool = True  # a car is plugged in and asks for current
+    online: bool = True
+    reserve_a: float = 0.0  # offline: what it may draw on its own (last limit or fallback)
+
+
+@dataclass(frozen=True)
+class Site:
+    limit_a: tuple[float, float, float]  # supply limit per phase
+    other_load_a: tuple[float, float, float] = (0.0, 0.0, 0.0)  # household etc., per phase
+    ramp_step_a: float = 4.0  # the most an increase may add in one step
+    fallback_a: float = MIN_A  # what a charger applies when the platform is unreachable
+
+    def available(self) -> list[float]:
+        return [max(0.0, self.limit_a[p] - self.other_load_a[p]) for p in PHASES]
+
+
+def allocate(site: Site, points: Iterable[Point]) -> dict[str, float]:
+    """Each point's current (A per phase): 0 (paused, offline, nothing wanted) or between its
+    minimum and maximum, never more on any phase than the site has left."""
+    points = list(points)
+    free = site.available()
+    out: dict[str, float] = {p.key: 0.0 for p in points}
+    for p in points:
+        if not p.online:
+            out[p.key] = p.reserve_a
+            for phase in p.phases:
+                free[phase] = max(0.0, free[phase] - p.reserve_a)
+    for priority in sorted({p.priority for p in points if p.online and p.wants}, reverse=True):
+        level = [p for p in points if p.online and p.wants and p.priority == priority]
+        while level:
+            shares = _fill(free, level)
+            short = [p for p in level if shares[p.key] < p.min_a - EPSILON]
+            if not short:
+                break
+            # The one that would get least (relative to its minimum) is paused; share again.
+            paused = min(short, key=lambda p: (shares[p.key] - p.min_a, p.key))
+            level = [p for p in level if p is not paused]
+        else:
+            shares = {}
+        for p in level:
+            out[p.key] = shares[p.key]
+            for phase in p.phases:
+                free[phase] = max(0.0, free[phase] - shares[p.key])
+    return out
+
+
+def _fill(free: list[float], points: list[Point]) -> dict[str, float]:
+    """Max-min fair shares of `free` (per phase) between `points` (water filling)."""
+    share = {p.key: 0.0 for p in points}
+    left = list(free)
+    rising = list(points)
+    while rising:
+        users = {ph: sum(1 for p in rising if ph in p.phases) for ph in PHASES}
+        step = min(
+            [p.max_a - share[p.key] for p in rising]
+            + [left[ph] / users[ph] for ph in PHASES if users[ph]]
+        )
+        step = max(0.0, step)
+        for p in rising:
+            share[p.key] += step
+        for ph in PHASES:
+            left[ph] -= step * users[ph]
+        full = {ph for ph in PHASES if users[ph] and left[ph] <= EPSILON}
+        rising = [p for p in rising if share[p.key] < p.max_a - EPSILON and not (p.phases & full)]
+    return share
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to push: `decreases` first (at once), then `increases` (each may be delayed)."""
+
+    targets: dict[str, float]
+    decreases: dict[str, float] = field(default_factory=dict)
+    increases: dict[str, float] = field(default_factory=dict)
+
+
+def plan(site: Site, points: Iterable[Point], previous: Mapping[str, float]) -> Plan:
+    """The changes from `previous` (what each point was last given) to the new allocation,
+    increases ramped by `site.ramp_step_a` (a point starting from 0 may go straight to its
+    minimum). Offline points are left alone: they cannot be told."""
+    points = list(points)
+    wanted = allocate(site, points)
+    targets: dict[str, float] = {}
+    decreases: dict[str, float] = {}
+    increases: dict[str, float] = {}
+    for p in points:
+        before = previous.get(p.key, 0.0)
+        want = wanted[p.key]
+        if not p.online:
+            targets[p.key] = want
+            continue
+        if want < before - EPSILON:
+            decreases[p.key] = targets[p.key] = want
+        elif want > before + EPSILON:
+            ramped = min(want, max(before + site.ramp_step_a, p.min_a))
+            increases[p.key] = targets[p.key] = ramped
+        else:
+            targets[p.key] = before
+    return Plan(targets, decreases, increases)
+
+
+def phase_load(
+    site: Site, points: Iterable[Point], drawn: Mapping[str, float]
+) -> tuple[float, float, float]:
+    """The load on each phase: the site's other load and what each point draws."""
+    load = list(site.other_load_a)
+    for p in points:
+        for phase in p.phases:
+            load[phase] += drawn.get(p.key, 0.0)
+    return (load[0], load[1], load[2])
