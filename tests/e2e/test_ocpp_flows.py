@@ -16,7 +16,7 @@ from http_fixtures import http_server as _http_server
 from http_fixtures import upload_route
 from ocpp.v16 import call
 
-from smartcharge.chargepoint.firmware import make_image
+from smartcharge.chargepoint.firmware_format import make_image
 
 
 async def booted(make_cp: MakeCP, **kw: object) -> Running:

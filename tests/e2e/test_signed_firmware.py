@@ -17,7 +17,7 @@ from aiohttp import web
 from cp_harness import MakeCP, Running
 from ocpp.v16 import call
 
-from smartcharge.chargepoint.firmware import make_image
+from smartcharge.chargepoint.firmware_format import make_image
 from smartcharge.manufacturer.keys import KeyFiles, create_keys, load_private_key
 from smartcharge.manufacturer.signing import sign, sign_release
 

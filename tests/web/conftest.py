@@ -25,7 +25,7 @@ from aiohttp import web
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import parse_config
-from smartcharge.chargepoint.firmware import make_image
+from smartcharge.chargepoint.firmware_format import make_image
 from smartcharge.manufacturer.keys import create_keys, load_private_key
 from smartcharge.manufacturer.signing import sign
 from smartcharge.platform.app import PlatformApp

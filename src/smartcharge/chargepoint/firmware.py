@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from typing import Any
 import orjson
 
 from smartcharge.chargepoint import transfer
+from smartcharge.chargepoint.firmware_format import InvalidImage, SignedRequest, parse_image
 from smartcharge.chargepoint.firmware_slots import FirmwareSlots, SlotImage
 from smartcharge.chargepoint.security import firmware_image
 from smartcharge.chargepoint.security.firmware_verify import (
@@ -46,48 +46,7 @@ from smartcharge.ocpp.uk_extension import UPDATE_AVAILABLE, data_transfer
 
 log = logging.getLogger("smartcharge.chargepoint.firmware")
 
-IMAGE_FORMAT = "smartcharge-sim-firmware"
 REPORTED_KEY = "firmware.update_reported"  # the last version found that was told to the CSMS
-
-
-class InvalidImage(Exception):
-    pass
-
-
-def parse_image(data: bytes, model: str) -> str:
-    """The version inside a simulator firmware image (a JSON header), or InvalidImage."""
-    try:
-        header = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidImage("not a smartcharge firmware image") from exc
-    if not isinstance(header, dict) or header.get("format") != IMAGE_FORMAT:
-        raise InvalidImage("not a smartcharge firmware image")
-    version = header.get("version")
-    if not isinstance(version, str) or not 0 < len(version) <= 50:
-        raise InvalidImage("image has no valid version")
-    if header.get("model") not in (None, model):
-        raise InvalidImage(f"image is for model {header.get('model')!r}, not {model!r}")
-    return version
-
-
-def make_image(version: str, model: str | None = None) -> bytes:
-    """A simulator firmware image (used by tests, the demo and the compliance suite)."""
-    header: dict[str, Any] = {"format": IMAGE_FORMAT, "version": version}
-    if model is not None:
-        header["model"] = model
-    return orjson.dumps(header)
-
-
-@dataclass(frozen=True)
-class SignedRequest:
-    request_id: int
-    location: str
-    retrieve: datetime
-    install: datetime | None
-    signature: str
-    signing_certificate: str
-    retries: int | None
-    retry_interval: int | None
 
 
 class FirmwareManager:

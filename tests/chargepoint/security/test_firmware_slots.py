@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smartcharge.chargepoint.firmware import make_image
+from smartcharge.chargepoint.firmware_format import make_image
 from smartcharge.chargepoint.firmware_slots import FirmwareSlots, SlotImage
 from smartcharge.chargepoint.store import Store
 from smartcharge.manufacturer.keys import KeyFiles, load_private_key

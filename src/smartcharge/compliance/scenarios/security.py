@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from smartcharge.chargepoint.firmware import make_image
+from smartcharge.chargepoint.firmware_format import make_image
 from smartcharge.chargepoint.security.provisioning import CredentialError, check_password
 from smartcharge.compliance.csms import UK_VENDOR, CentralSystem, now_iso
 from smartcharge.compliance.file_server import FileServer, readable
