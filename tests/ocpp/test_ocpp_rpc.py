@@ -24,7 +24,8 @@ from smartcharge.ocpp.errors import (
     SecurityError,
     TypeConstraintViolation,
 )
-from smartcharge.ocpp.rpc import RpcEndpoint, prepare_call
+from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.ocpp.rpc_outbound import prepare_call
 from smartcharge.ocpp.schemas import ACTIONS_TO_CENTRAL_SYSTEM, ACTIONS_TO_CHARGE_POINT
 from smartcharge.sim.clock import ManualClock
 

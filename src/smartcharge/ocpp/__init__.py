@@ -12,7 +12,8 @@ from smartcharge.ocpp.errors import (
     OcppError,
     error_for_code,
 )
-from smartcharge.ocpp.rpc import RpcEndpoint, Transport
+from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.ocpp.rpc_state import Transport
 from smartcharge.ocpp.schemas import (
     ACTIONS_TO_CENTRAL_SYSTEM,
     ACTIONS_TO_CHARGE_POINT,

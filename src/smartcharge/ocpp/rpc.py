@@ -13,6 +13,9 @@ An `RpcEndpoint` sits on one websocket (anything with `send`/`recv`, see `Transp
   outbound CALL is never sent, an invalid CALLRESULT is reported as `InvalidResponse`.
 
 Nothing a peer sends can stop the endpoint: every fault becomes a CALLERROR or a log line.
+
+The parts: rpc_inbound.py (answering CALLs), rpc_outbound.py (our CALLs, `prepare_call`),
+rpc_state.py (the state and plumbing both share); this module reads frames and closes.
 """
 
 from __future__ import annotations
@@ -23,130 +26,48 @@ import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
-
-import orjson
-from ocpp.charge_point import (
-    camel_to_snake_case,
-    remove_nones,
-    serialize_as_dict,
-    snake_to_camel_case,
-)
-from ocpp.v16 import call as ocpp_call
-from ocpp.v16 import call_result as ocpp_call_result
-from websockets.exceptions import ConnectionClosed
+from typing import Any, TypeVar
 
 from smartcharge.ocpp.errors import (
-    CallError,
-    CallTimeout,
     EndpointClosed,
-    FormationViolation,
     FrameError,
-    InternalError,
-    InvalidResponse,
-    NotImplementedAction,
-    NotSupported,
-    OcppError,
 )
 from smartcharge.ocpp.frames import (
-    CALL,
     CALLERROR,
     CALLRESULT,
     Call,
     CallErrorFrame,
     CallResult,
-    Frame,
-    dumps,
-    encode,
     parse,
-    valid_unique_id,
+)
+from smartcharge.ocpp.rpc_inbound import InboundCalls
+from smartcharge.ocpp.rpc_outbound import OutboundCalls
+from smartcharge.ocpp.rpc_state import (
+    _CLOSED,
+    _EXPIRED_IDS_KEPT,
+    AfterHook,
+    Handler,
+    Role,
+    Transport,
+    _Pending,
+    _Reject,
+    _Route,
+    log,
 )
 from smartcharge.ocpp.schemas import (
     ACTIONS,
     ACTIONS_TO_CENTRAL_SYSTEM,
     ACTIONS_TO_CHARGE_POINT,
-    validate_request,
-    validate_response,
 )
 
-log = logging.getLogger("smartcharge.ocpp")
-
-Role = Literal["ChargePoint", "CentralSystem"]
-Handler = Callable[[Any], Any]
-"""Takes the request (dataclass, or dict when raw) and returns the response, or an awaitable."""
-AfterHook = Callable[[Any, Any], Any]
-"""Takes (request, response) once the CALLRESULT is sent; may return an awaitable."""
 H = TypeVar("H", bound=Callable[..., Any])
-
-# What a transport raises from recv()/send() once the connection is gone.
-_CLOSED: tuple[type[BaseException], ...] = (ConnectionClosed, EOFError, ConnectionError)
-_EXPIRED_IDS_KEPT = 64
-
-
-class Transport(Protocol):
-    """A message-oriented connection; a `websockets` connection is one."""
-
-    async def send(self, message: str) -> None: ...
-
-    async def recv(self) -> str | bytes: ...
-
-
-@dataclass(frozen=True, slots=True)
-class _Route:
-    handler: Handler
-    raw: bool
-    after: AfterHook | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    action: str
-    future: asyncio.Future[Frame]
-
-
-@dataclass(frozen=True, slots=True)
-class _Reject:
-    """A frame that was not a usable CALL: answer it with `error`, in arrival order."""
-
-    unique_id: str
-    error: OcppError
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedCall:
-    """A CALL's action and payload, validated and encoded once (`prepare_call`), to be sent to
-    many endpoints with `RpcEndpoint.call_prepared`: a DSR event to thousands of chargers
-    differs only in its unique id, so the schema check and the JSON encoding are not repeated
-    per charger."""
-
-    action: str
-    body: str  # the payload as JSON text, exactly as validated
-
-
-def prepare_call(action: str, payload: dict[str, Any]) -> PreparedCall:
-    """Check `payload` for `action` as `call_raw` does (NotImplementedAction, FormationViolation
-    or the schema's OcppError) and encode it."""
-    if action not in ACTIONS:
-        raise NotImplementedAction(f"unknown action {_short(action)!r}")
-    try:
-        body = dumps(payload)
-    except TypeError as exc:
-        raise FormationViolation(f"{action} request: payload is not JSON: {exc}") from None
-    # What is validated is what is sent: the payload as the peer will read it.
-    validate_request(action, orjson.loads(body))
-    return PreparedCall(action, body)
-
-
-class _BadResponse(Exception):
-    """A handler returned something that cannot be sent as the CALLRESULT."""
 
 
 def _new_unique_id() -> str:
     return str(uuid.uuid4())
 
 
-class RpcEndpoint:
+class RpcEndpoint(OutboundCalls, InboundCalls):
     """OCPP-J 1.6 RPC over one connection, as a charge point or as a central system."""
 
     def __init__(
@@ -187,8 +108,6 @@ class RpcEndpoint:
         self._closed = False
         self._cancelled_by_close = False
 
-    # --- routing -------------------------------------------------------------------------------
-
     def route(
         self,
         action: str,
@@ -224,8 +143,6 @@ class RpcEndpoint:
     def closed(self) -> bool:
         """True once the connection closed or `close()` was called; calls then fail at once."""
         return self._closed
-
-    # --- reading -------------------------------------------------------------------------------
 
     @property
     def calling(self) -> bool:
@@ -306,13 +223,6 @@ class RpcEndpoint:
         except Exception:  # pragma: no cover - the reader must outlive any bug of ours
             log.exception("unexpected error reading a frame endpoint=%r", self.name)
 
-    def _invalid(self, what: str) -> None:
-        if self._on_invalid is not None:
-            try:
-                self._on_invalid(what)
-            except Exception:
-                log.exception("on_invalid callback failed endpoint=%r", self.name)
-
     def _answer(self, frame: CallResult | CallErrorFrame) -> None:
         pending = self._pending.get(frame.unique_id)
         if pending is None:
@@ -362,282 +272,6 @@ class RpcEndpoint:
                 error.__cause__ = reason
                 pending.future.set_exception(error)
 
-    # --- handling inbound CALLs ----------------------------------------------------------------
-
-    async def _work(self) -> None:
-        while True:
-            item = await self._inbox.get()
-            if item is None:
-                return
-            if self._closed:
-                self._log(logging.INFO, "inbound CALL dropped: closed", unique_id=item.unique_id)
-                continue
-            try:
-                if isinstance(item, _Reject):
-                    await self._reply_error(item.unique_id, item.error, None)
-                else:
-                    await self._handle_call(item)
-            except Exception:  # pragma: no cover - the worker must outlive any bug of ours
-                log.exception("unexpected error handling a CALL endpoint=%r", self.name)
-
-    async def _handle_call(self, call: Call) -> None:
-        action, uid = call.action, call.unique_id
-        route = self._routes.get(action)
-        try:
-            if action not in ACTIONS:
-                raise NotImplementedAction(f"unknown action {_short(action)!r}")
-            if action not in self._receives:
-                raise NotSupported(f"a {self.role} does not accept {action}")
-            if route is None:
-                raise NotSupported(f"{action} is not supported by this {self.role}")
-            validate_request(action, call.payload)
-        except OcppError as err:
-            self._log(
-                logging.WARNING,
-                "CALL refused",
-                action=_short(action),
-                unique_id=uid,
-                code=err.code,
-                reason=err.description,
-            )
-            self._invalid(f"{err.code}: {err.description}")
-            await self._reply_error(uid, err, action)
-            return
-
-        request: Any = call.payload
-        try:
-            if not route.raw:
-                request = getattr(ocpp_call, action)(**camel_to_snake_case(call.payload))
-            result = route.handler(request)
-            if inspect.isawaitable(result):
-                result = await result
-        except OcppError as err:
-            self._log(
-                logging.INFO,
-                "handler answered CALLERROR",
-                action=action,
-                unique_id=uid,
-                code=err.code,
-                reason=err.description,
-            )
-            await self._reply_error(uid, err, action)
-            return
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise  # we are being stopped
-            self._log(logging.ERROR, "handler was cancelled", action=action, unique_id=uid)
-            await self._reply_error(uid, InternalError(), action)
-            return
-        except Exception:
-            self._log(logging.ERROR, "handler failed", exc_info=True, action=action, unique_id=uid)
-            await self._reply_error(uid, InternalError(), action)
-            return
-
-        try:
-            payload = self._response_payload(action, route, result)
-        except (OcppError, _BadResponse) as err:
-            reason = err.description if isinstance(err, OcppError) else str(err)
-            self._log(
-                logging.ERROR,
-                "handler returned an invalid response",
-                action=action,
-                unique_id=uid,
-                reason=reason,
-            )
-            await self._reply_error(uid, InternalError(), action)
-            return
-
-        sent = await self._send_reply(encode(CallResult(uid, payload)), action, uid)
-        if sent and route.after is not None:
-            hook = asyncio.create_task(
-                self._run_after(route.after, request, result, action, uid),
-                name=f"ocpp-after {action} {uid}",
-            )
-            self._hooks.add(hook)
-            hook.add_done_callback(self._hooks.discard)
-
-    def _response_payload(self, action: str, route: _Route, result: Any) -> dict[str, Any]:
-        if route.raw:
-            if not isinstance(result, dict):
-                raise _BadResponse(f"raw handler returned {type(result).__name__}, not a dict")
-            payload: Any = result
-        else:
-            expected = getattr(ocpp_call_result, action)
-            if type(result) is not expected:
-                raise _BadResponse(
-                    f"handler returned {type(result).__name__}, not call_result.{action}"
-                )
-            payload = snake_to_camel_case(remove_nones(serialize_as_dict(result)))
-        try:
-            plain: dict[str, Any] = _plain(payload)
-        except TypeError as exc:
-            raise _BadResponse(f"response is not JSON: {exc}") from None
-        validate_response(action, plain)
-        return plain
-
-    async def _run_after(
-        self, after: AfterHook, request: Any, response: Any, action: str, uid: str
-    ) -> None:
-        try:
-            result = after(request, response)
-            if inspect.isawaitable(result):
-                await result
-        except EndpointClosed:
-            self._log(logging.INFO, "after-hook stopped: closed", action=action, unique_id=uid)
-        except Exception:
-            self._log(
-                logging.ERROR, "after-hook failed", exc_info=True, action=action, unique_id=uid
-            )
-
-    async def _reply_error(self, uid: str, err: OcppError, action: str | None) -> None:
-        try:
-            text = encode(CallErrorFrame(uid, err.code, err.description, err.details))
-        except TypeError:  # details a handler filled with something JSON cannot hold
-            text = encode(CallErrorFrame(uid, err.code, err.description, {}))
-        await self._send_reply(text, action, uid)
-
-    async def _send_reply(self, text: str, action: str | None, uid: str) -> bool:
-        try:
-            await self._send(text)
-        except Exception as exc:
-            self._log(
-                logging.WARNING,
-                "answer not sent",
-                action=action,
-                unique_id=uid,
-                reason=type(exc).__name__,
-            )
-            return False
-        return True
-
-    # --- outbound CALLs ------------------------------------------------------------------------
-
-    async def call(
-        self,
-        request: Any,
-        *,
-        # The timeout is part of the protocol (answer within N s, on the injected clock), not
-        # a cancel scope around the whole call: waiting for the lock does not count.
-        timeout: float | None = None,  # noqa: ASYNC109, RUF100
-        unique_id: str | None = None,
-    ) -> Any:
-        """Send an `ocpp.v16.call.<Action>` dataclass; return the `call_result.<Action>`.
-
-        Raises as `call_raw` does, and TypeError for anything but an `ocpp.v16.call` dataclass.
-        """
-        action = type(request).__name__
-        if getattr(ocpp_call, action, None) is not type(request):
-            raise TypeError(f"expected an ocpp.v16.call dataclass, got {type(request)!r}")
-        payload = snake_to_camel_case(remove_nones(serialize_as_dict(request)))
-        answer = await self.call_raw(action, payload, timeout=timeout, unique_id=unique_id)
-        return getattr(ocpp_call_result, action)(**camel_to_snake_case(answer))
-
-    async def call_raw(
-        self,
-        action: str,
-        payload: dict[str, Any],
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109, RUF100 (see call())
-        unique_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Send a CALL with a camelCase payload; return the validated CALLRESULT payload.
-
-        Before sending: an unknown action raises NotImplementedAction, one this role does not
-        send raises NotSupported, an invalid payload raises the schema's OcppError (nothing is
-        sent). Waits for the lock (one outstanding CALL), then `timeout` seconds (default: the
-        endpoint's) for the answer. Raises `CallError` (CALLERROR), `InvalidResponse` (CALLRESULT
-        failed validation), `CallTimeout` (no answer in time; a late answer is ignored) or
-        `EndpointClosed`. `unique_id` (1 to 36 characters) resends a message under its old id.
-        """
-        if self._closed:
-            raise EndpointClosed(f"{action}: endpoint is closed")
-        if action not in ACTIONS:
-            raise NotImplementedAction(f"unknown action {_short(action)!r}")
-        if action not in self._sends:
-            raise NotSupported(f"a {self.role} does not send {action}")
-        return await self.call_prepared(
-            prepare_call(action, payload), timeout=timeout, unique_id=unique_id
-        )
-
-    async def call_prepared(
-        self,
-        prepared: PreparedCall,
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109, RUF100 (see call())
-        unique_id: str | None = None,
-    ) -> dict[str, Any]:
-        """`call_raw` for a payload validated and encoded once by `prepare_call`."""
-        action = prepared.action
-        if self._closed:
-            raise EndpointClosed(f"{action}: endpoint is closed")
-        if action not in self._sends:
-            raise NotSupported(f"a {self.role} does not send {action}")
-        uid = self._id_factory() if unique_id is None else unique_id
-        if not (valid_unique_id(uid) and uid):
-            raise ValueError(f"unique id must be a string of 1 to 36 characters, not {uid!r}")
-        text = f'[{CALL},{dumps(uid)},"{action}",{prepared.body}]'
-        wait = self._timeout if timeout is None else timeout
-
-        async with self._call_lock:
-            if self._closed:
-                raise EndpointClosed(f"{action}: endpoint is closed")
-            future: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
-            self._pending[uid] = _Pending(action, future)
-            try:
-                try:
-                    await self._send(text)
-                except _CLOSED as exc:
-                    raise EndpointClosed(f"{action}: connection closed") from exc
-                answer = await self._wait(future, wait, action, uid)
-            finally:
-                self._pending.pop(uid, None)
-
-        if isinstance(answer, CallErrorFrame):
-            self._log(
-                logging.INFO, "CALLERROR received", action=action, unique_id=uid, code=answer.code
-            )
-            raise CallError(answer.code, answer.description, answer.details, action, uid)
-        assert isinstance(answer, CallResult)
-        try:
-            validate_response(action, answer.payload)
-        except OcppError as err:
-            self._log(
-                logging.WARNING,
-                "invalid CALLRESULT",
-                action=action,
-                unique_id=uid,
-                code=err.code,
-                reason=err.description,
-            )
-            raise InvalidResponse(action, err, uid) from err
-        return answer.payload
-
-    async def _wait(
-        self, future: asyncio.Future[Frame], seconds: float, action: str, uid: str
-    ) -> Frame:
-        try:
-            if self._sleep is None:
-                return await asyncio.wait_for(future, seconds)
-            sleeper = asyncio.ensure_future(self._sleep(seconds))
-            try:
-                await asyncio.wait((future, sleeper), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleeper.cancel()
-            if future.done():
-                return future.result()
-            if not sleeper.cancelled() and (failure := sleeper.exception()) is not None:
-                raise failure  # the injected sleep itself failed: not a timeout
-            raise TimeoutError
-        except TimeoutError:
-            self._expired.append(uid)
-            self._log(
-                logging.WARNING, "CALL timed out", action=action, unique_id=uid, timeout=seconds
-            )
-            raise CallTimeout(action, uid, seconds) from None
-
-    # --- closing -------------------------------------------------------------------------------
-
     async def close(self) -> None:
         """Close the endpoint and its transport; `serve()` then returns as for any close.
 
@@ -663,37 +297,3 @@ class RpcEndpoint:
         if reader is not None and not reader.done() and reader is not asyncio.current_task():
             self._cancelled_by_close = True
             reader.cancel()
-
-    # --- plumbing ------------------------------------------------------------------------------
-
-    async def _send(self, text: str) -> None:
-        self._emit("out", text)
-        async with self._send_lock:
-            await self._transport.send(text)
-
-    def _emit(self, direction: str, text: str) -> None:
-        if self._on_frame is None:
-            return
-        try:
-            self._on_frame(direction, text)
-        except Exception:
-            log.exception("on_frame hook failed endpoint=%r", self.name)
-
-    def _log(self, level: int, event: str, *, exc_info: bool = False, **fields: Any) -> None:
-        # key=value in the text for humans, the same fields under extra["ocpp"] for machines.
-        # Payloads are never logged: ChangeConfiguration can carry the AuthorizationKey.
-        if not log.isEnabledFor(level):
-            return
-        fields = {"endpoint": self.name, **fields}
-        text = " ".join(f"{key}={value!r}" for key, value in fields.items())
-        log.log(level, "%s %s", event, text, exc_info=exc_info, extra={"ocpp": fields})
-
-
-def _plain(payload: Any) -> Any:
-    """`payload` as the peer will read it: through JSON and back (so what is validated is
-    exactly what is sent: enums become strings, tuples lists, NaN null, Decimal a number)."""
-    return orjson.loads(dumps(payload))
-
-
-def _short(text: str, limit: int = 64) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

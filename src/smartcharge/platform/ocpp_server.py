@@ -29,7 +29,8 @@ from websockets.typing import Subprotocol
 
 from smartcharge.logs import redact
 from smartcharge.ocpp.errors import EndpointClosed
-from smartcharge.ocpp.rpc import PreparedCall, RpcEndpoint, prepare_call
+from smartcharge.ocpp.rpc import RpcEndpoint
+from smartcharge.ocpp.rpc_outbound import PreparedCall, prepare_call
 from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.connection_limits import ConnectionLimits
