@@ -5,6 +5,7 @@ logs in: the `ocpp` package's ChargePoint is the charger."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,8 @@ from api_harness import logged_in, set_password, user_client
 from platform_harness import Peer, Platform
 from test_ocpp_server import refused
 from typer.testing import CliRunner
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from smartcharge.cli import app as cli
 
@@ -116,3 +119,32 @@ async def test_the_cli_rotates_on_a_single_node_through_the_api(
         runner.invoke, cli, args, env={**env, "SMARTCHARGE_API_TOKEN": token}
     )
     assert result.exit_code == 2 and "charger CP-1 is offline" in result.output
+
+
+async def test_a_charger_sending_the_keys_octets_instead_of_its_digits_is_let_in(
+    platform: Platform,
+) -> None:
+    """Some chargers send the octets a hexadecimal AuthorizationKey stands for."""
+    password = await platform.add("CP-1")
+    octets = bytes.fromhex(password)
+    token = base64.b64encode(b"CP-1:" + octets).decode()
+    async with connect(
+        f"{platform.url}/CP-1",
+        subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+        additional_headers={"Authorization": f"Basic {token}"},
+    ) as ws:
+        await ws.send('[2,"1","Heartbeat",{}]')
+        assert '"currentTime"' in str(await ws.recv())
+    wrong = base64.b64encode(b"CP-1:" + bytes(20)).decode()
+    assert await refused_header(platform, f"Basic {wrong}") == 401
+
+
+async def refused_header(platform: Platform, header: str) -> int:
+    with pytest.raises(InvalidStatus) as info:
+        async with connect(
+            f"{platform.url}/CP-1",
+            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            additional_headers={"Authorization": header},
+        ):
+            pass
+    return int(info.value.response.status_code)

@@ -198,20 +198,28 @@ def address_of(connection: ServerConnection) -> str:
 
 
 def _basic_password(header: str | None, identity: str) -> str | None:
-    """The password of a `Basic` Authorization header for `identity`, else None."""
+    """The password of a `Basic` Authorization header for `identity`, else None.
+
+    The whitepaper writes an AuthorizationKey as hexadecimal digits; some chargers send those
+    digits, others the octets they stand for. Octets that are not printable text are read as
+    the hexadecimal digits they stand for, so both ways open the charger."""
     if not header:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        raw = base64.b64decode(token.strip(), validate=True)
+    except binascii.Error:
         return None
-    user, sep, password = decoded.partition(":")
-    if not sep or user != identity:
+    user, sep, secret = raw.partition(b":")
+    if not sep or user != identity.encode():
         return None
-    return password
+    try:
+        password = secret.decode("utf-8")
+    except UnicodeDecodeError:
+        return secret.hex()
+    return password if password.isprintable() else secret.hex()
 
 
 def _client_common_name(connection: ServerConnection) -> str | None:
