@@ -36,6 +36,7 @@ from smartcharge.regulations import DEFAULT_MAX_S, RandomDelay
 log = logging.getLogger("smartcharge.chargepoint.station")
 
 PROFILES_KEY = "smart_charging.profiles"
+RANDOM_DELAY_KEY = "RandomisedDelayMaxSeconds"  # the UK extension's key (R21-R23)
 
 
 class ChargeControl(MeterReports):
@@ -116,7 +117,7 @@ class ChargeControl(MeterReports):
 
     def random_delay_max(self) -> int:
         try:
-            return self.settings.int_value("RandomisedDelayMaxSeconds")
+            return self.settings.int_value(RANDOM_DELAY_KEY)
         except KeyError:
             return DEFAULT_MAX_S
 

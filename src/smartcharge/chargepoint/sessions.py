@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from smartcharge.chargepoint.authorization import IdTagInfo
 from smartcharge.chargepoint.availability import Availability
 from smartcharge.chargepoint.connector import Connector
 from smartcharge.chargepoint.hardware.ports import PilotState
 from smartcharge.chargepoint.metering import meter_value
+from smartcharge.chargepoint.store_sessions import Session
 
 log = logging.getLogger("smartcharge.chargepoint.station")
 
@@ -265,3 +267,7 @@ class Sessions(Availability):
 
     def clear_authorization_cache(self) -> None:
         self.store.cache_clear()
+
+    def session_history(self, since: datetime, until: datetime | None = None) -> list[Session]:
+        """The sessions that started in [since, until): what the owner's history shows (R10)."""
+        return self.store.sessions(since, until)

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from smartcharge.chargepoint.authorization import Authorizer
-from smartcharge.chargepoint.charge_control import PROFILES_KEY
+from smartcharge.chargepoint.charge_control import PROFILES_KEY, RANDOM_DELAY_KEY
 from smartcharge.chargepoint.charging import targets
 from smartcharge.chargepoint.connector import Connector
 from smartcharge.chargepoint.hardware.ports import Hardware
@@ -68,6 +68,10 @@ class Station(Tamper):
         self.clock_trusted: Callable[[], bool] = lambda: True  # clock_trust.py (app.py sets it)
         self.controls = controls or OwnerControls(store)
         self.controls.on_change(self.poke)  # an owner's change is decided on at once
+        # The delay maximum shapes the default hours (R17): a change is decided on at once too,
+        # whoever made it (the owner's API, the central system's ChangeConfiguration).
+        if RANDOM_DELAY_KEY in settings:
+            settings.on_change(RANDOM_DELAY_KEY, lambda _value: self.poke())
         self.rng = rng or secrets.SystemRandom()  # R22: a CSPRNG unless a test seeds one
         self.site_limit_a = site_limit_a
         self.connectors = {

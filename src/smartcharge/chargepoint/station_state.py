@@ -34,6 +34,10 @@ class Settings(Protocol):
 
     def str_value(self, name: str) -> str: ...
 
+    def __contains__(self, name: object) -> bool: ...
+
+    def on_change(self, name: str, callback: Callable[[str], None]) -> Callable[[], None]: ...
+
 
 class Online(Protocol):
     """The current OCPP connection, as the station sees it."""

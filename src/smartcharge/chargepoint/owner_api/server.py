@@ -247,13 +247,13 @@ class OwnerApi(JsonService):
         now = parts.station.clock.now()
         since = _when(request, "since") or history.history_start(now)
         until = _when(request, "until")
-        sessions = parts.station.store.sessions(since, until)
+        sessions = parts.station.session_history(since, until)
         return json_response({"sessions": [history.session_json(s) for s in sessions]})
 
     async def _sessions_csv(self, request: web.Request) -> web.Response:
         parts = self._boot()
         since = _when(request, "since") or history.history_start(parts.station.clock.now())
-        sessions = parts.station.store.sessions(since, _when(request, "until"))
+        sessions = parts.station.session_history(since, _when(request, "until"))
         return web.Response(
             text=history.sessions_csv(sessions),
             content_type="text/csv",
@@ -266,7 +266,7 @@ class OwnerApi(JsonService):
             raise BadRequest(400, "period: must be day, week or month", "period")
         parts = self._boot()
         since = history.history_start(parts.station.clock.now())
-        sessions = parts.station.store.sessions(since)
+        sessions = parts.station.session_history(since)
         return json_response(
             {
                 "totals": history.totals(sessions, period),
@@ -316,7 +316,6 @@ class OwnerApi(JsonService):
         status = parts.configuration.change("RandomisedDelayMaxSeconds", str(body.max_seconds))
         if status != "Accepted":
             raise BadRequest(400, f"maxSeconds: not accepted ({status})", "maxSeconds")
-        parts.station.poke()
         return json_response(self._controls_json(parts))
 
     async def _charge_now(self, request: web.Request) -> web.Response:
