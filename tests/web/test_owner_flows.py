@@ -658,3 +658,19 @@ def test_nothing_was_fetched_from_the_internet(browser: Any, stack: Any) -> None
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgba(0, 0, 0, 0)"
     assert browser.outside == []
     page.context.close()
+
+
+def test_a_bad_custom_period_is_refused_in_words_never_replaced(context: Any, stack: Any) -> None:
+    """Issue 13 item 4: a period ending before it starts, or not a date, shows no totals and
+    says why next to its fields, the dates as typed; never the whole year in its place."""
+    page = context.new_page()
+    for query, words in (
+        ("period=day&since=2026-11-20&until=2026-11-10", "until must be after since"),
+        ("period=day&since=2026-13-45&until=2026-11-10", "From: a date like 2026-01-31"),
+    ):
+        r = page.goto(f"{stack.url}/app/energy?{query}")
+        assert r is not None and r.status == 422
+        assert words in page.locator("#err-period").inner_text()
+        assert page.locator("#period-total").count() == 0
+        assert page.get_by_label("Until (not included)").input_value() == "2026-11-10"
+    page.close()

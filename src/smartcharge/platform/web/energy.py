@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from smartcharge.platform import reports
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.services import energy
-from smartcharge.platform.services.errors import ServiceError
+from smartcharge.platform.services.errors import Invalid, ServiceError
 from smartcharge.platform.web import charts
 from smartcharge.platform.web.live import POWER
 from smartcharge.platform.web.render import page
@@ -51,31 +51,32 @@ async def energy_page(
     ctx: Api,
     who: PageCaller,
     period: Period = "month",
-    since: date | None = None,
-    until: date | None = None,
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
     charger: ChargerFilter = None,
 ) -> Response:
+    """A custom period that cannot be shown is refused in words next to its fields, the form
+    as typed, and no totals: never quietly replaced by the whole year."""
     charger = charger or None
     today = reports.uk_day(ctx.now())
     first, end = reports.last_12_months(today)
     problem = ""
-    if period != "month" or since or until:
-        since = since or (today - timedelta(days=30))
-        until = until or today + timedelta(days=1)
-    else:
-        since, until = first, end
+    report = None
     try:
-        since, until = energy.period_range(ctx, since, until)
-        report = await energy.report(ctx, who, period, since, until, charger)
-        year = await energy.report(ctx, who, "month", first, end, charger)
+        start, stop = _day(since, "From"), _day(until, "Until")
+        if period != "month" or start or stop:
+            start = start or (today - timedelta(days=30))
+            stop = stop or today + timedelta(days=1)
+        else:
+            start, stop = first, end
+        start, stop = energy.period_range(ctx, start, stop)
+        report = await energy.report(ctx, who, period, start, stop, charger)
+        since, until = str(start), str(stop)
     except ServiceError as exc:
         problem = exc.message
-        since, until, period = first, end, "month"
-        report = await energy.report(ctx, who, "month", first, end, None)
-        year = report
-        charger = None
+    year = await energy.report(ctx, who, "month", first, end, charger if report else None)
     rows, tariffs = await energy.year_of_sessions(ctx, who, charger)
-    shown: dict[str, Any] = {"problem": problem} if problem else {}  # else the form's outcome
+    shown: dict[str, Any] = {"period_problem": problem} if problem else {}
     query = {"since": str(since), "until": str(until)} | ({"charger": charger} if charger else {})
     monthly = charts.bars(
         [b.start.strftime("%b") for b in year.buckets],
@@ -87,6 +88,7 @@ async def energy_page(
         request,
         "energy.html",
         who,
+        422 if problem else 200,
         **shown,
         period=period,
         since=since,
@@ -104,6 +106,15 @@ async def energy_page(
         csv_year="/api/reports/energy/last-12-months?"
         + urlencode({"format": "csv"} | ({"charger": charger} if charger else {})),
     )
+
+
+def _day(text: str, field: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise Invalid(f"{field}: a date like 2026-01-31") from None
 
 
 def _power_points(detail: dict[str, Any]) -> list[tuple[datetime, float]]:
