@@ -25,6 +25,7 @@ from smartcharge.platform.api import (
     security,
     security_profile,
     sessions,
+    sites,
 )
 from smartcharge.platform.api.auth import TokenCache
 from smartcharge.platform.api.context import ApiContext
@@ -47,6 +48,7 @@ ROUTERS = (
     cards.router,
     certificates.router,
     dsr.router,
+    sites.router,
 )
 
 

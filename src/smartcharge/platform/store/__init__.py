@@ -28,6 +28,7 @@ from smartcharge.platform.store.meter_values import MeterValueWriter
 from smartcharge.platform.store.owner_records import OwnerRecords
 from smartcharge.platform.store.people import People
 from smartcharge.platform.store.privacy import Privacy
+from smartcharge.platform.store.sites import Sites
 from smartcharge.platform.store.transactions import Stopped, Transactions
 
 __all__ = [
@@ -70,6 +71,7 @@ class Store:
         self.dsr = Dsr(self.engine)
         self.owner_records = OwnerRecords(self.engine)  # tariffs, plans, firmware releases
         self.privacy = Privacy(self.engine)
+        self.sites = Sites(self.engine)  # supply limits for load management
         self.meter_values = MeterValueWriter(
             self.engine, max_rows=meter_batch_rows, max_delay=meter_batch_delay
         )

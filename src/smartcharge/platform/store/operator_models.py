@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartcharge.platform.store.models import Base
@@ -44,3 +44,19 @@ class ChargerCertificate(Base):
     issued_at: Mapped[datetime]
     delivered: Mapped[str | None] = mapped_column(String(40))  # the CertificateSigned answer
     renewal_requested_at: Mapped[datetime | None]
+
+
+class SiteSupply(Base):
+    """A site's supply for load management (0009): limit and other load per phase (A), and the
+    fallback share each of its chargers holds for when the platform is unreachable."""
+
+    __tablename__ = "site_supplies"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    limit_l1_a: Mapped[float] = mapped_column(Float)
+    limit_l2_a: Mapped[float] = mapped_column(Float)
+    limit_l3_a: Mapped[float] = mapped_column(Float)
+    other_l1_a: Mapped[float] = mapped_column(Float)
+    other_l2_a: Mapped[float] = mapped_column(Float)
+    other_l3_a: Mapped[float] = mapped_column(Float)
+    fallback_a: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime]

@@ -1,0 +1,60 @@
+"""GET/PUT /api/sites/{name}/supply: a site's supply for load management
+(services/site_supply.py). An operator sets it; a workplace administrator reads their own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from smartcharge.platform.api.auth import Api, Caller, Operator, role
+from smartcharge.platform.api.schemas import GroupName, Strict
+from smartcharge.platform.services import site_supply
+from smartcharge.platform.store.sites import Supply
+
+router = APIRouter(tags=["sites"])
+
+SiteReader = Annotated[Caller, Depends(role("operator", "workplace_admin"))]
+Amps = Annotated[float, Field(ge=0, le=site_supply.MAX_LIMIT_A, allow_inf_nan=False)]
+PerPhase = Annotated[list[Amps], Field(min_length=3, max_length=3)]
+
+
+class SupplyRequest(Strict):
+    limit_a: PerPhase  # L1, L2, L3
+    other_load_a: PerPhase = [0.0, 0.0, 0.0]  # household: fixed, or the site meter's reading
+    fallback_a: Amps = site_supply.MIN_A  # each charger's share when the platform is away
+
+
+class SupplyOut(BaseModel):
+    site: str
+    limit_a: list[float]
+    other_load_a: list[float]
+    fallback_a: float
+    updated_at: datetime
+
+
+def _out(found: Supply) -> SupplyOut:
+    return SupplyOut(
+        site=found.site,
+        limit_a=list(found.limit_a),
+        other_load_a=list(found.other_load_a),
+        fallback_a=found.fallback_a,
+        updated_at=found.updated_at,
+    )
+
+
+@router.get("/api/sites/{name}/supply", response_model=SupplyOut)
+async def get_supply(name: GroupName, who: SiteReader, ctx: Api) -> SupplyOut:
+    return _out(await site_supply.supply(ctx, who, name))
+
+
+@router.put("/api/sites/{name}/supply", response_model=SupplyOut)
+async def put_supply(name: GroupName, body: SupplyRequest, who: Operator, ctx: Api) -> SupplyOut:
+    change = site_supply.SupplyChange(
+        limit_a=(body.limit_a[0], body.limit_a[1], body.limit_a[2]),
+        other_load_a=(body.other_load_a[0], body.other_load_a[1], body.other_load_a[2]),
+        fallback_a=body.fallback_a,
+    )
+    return _out(await site_supply.set_supply(ctx, who, name, change))
