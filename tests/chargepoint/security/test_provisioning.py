@@ -43,6 +43,7 @@ def test_provision_makes_a_sealed_folder(tmp_path: Path) -> None:
         "provisioning.json",
         "basic_auth_password.cred",
         "tls_private_key.cred",
+        "owner-setup-code.argon2",  # the label's setup code, as a hash only (R28)
     }
     assert all(mode(p) == 0o600 for p in files)
 
@@ -51,8 +52,10 @@ def test_provision_makes_a_sealed_folder(tmp_path: Path) -> None:
     check_password(made.password, ["CP-001", "SN-123456"])
     assert len(made.password) == 32
     # secrets are never stored in clear text anywhere in the folder
+    assert made.setup_code
     for p in files:
         assert made.password.encode() not in p.read_bytes()
+        assert made.setup_code.encode() not in p.read_bytes()
         assert b"PRIVATE KEY" not in p.read_bytes()
 
     csr = x509.load_pem_x509_csr(made.csr_pem)
