@@ -285,7 +285,7 @@ def test_departure_plan_and_tariff(context: Any, stack: Any, shots: Any) -> None
     page = context.new_page()
     page.goto(f"{stack.url}/app/chargers/HOME-1/schedule")
     assert "No plan" in text(page) and "No tariff" in text(page)
-    assert "up to 600 s" in text(page)  # the random-delay status
+    assert "up to 10 min" in text(page)  # the random-delay status
     check_forms(page)
     # A bad tariff changes nothing, and comes back as typed with the problem by its field.
     page.get_by_label(re.compile(r"^Price")).fill("cheap")

@@ -117,3 +117,11 @@ def test_the_power_chart_labels_11_kw_as_11_kw_in_uk_time() -> None:
     labels = [part.split("<")[0] for part in svg.split('class="tick" text-anchor="end">')[1:]]
     assert "20 kW" in labels and "10 kW" in labels and "0 kW" in labels  # a round top over 11
     assert ">18:00<" in svg and ">18:30<" in svg  # UK clock time, not UTC
+
+
+def test_owners_read_minutes_and_kw_not_seconds_and_amps() -> None:
+    assert plain_words.longest_delay(600) == "10 min"
+    assert plain_words.longest_delay(1800) == "30 min"
+    assert plain_words.longest_delay(437) == "7 min 17 s"
+    assert plain_words.amps(6) == "about 1.4 kW a phase (6 A)"
+    assert plain_words.minutes(3900) == "1 h 05 min"

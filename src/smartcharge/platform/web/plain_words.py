@@ -82,6 +82,17 @@ def minutes(seconds: float) -> str:
     return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
 
 
+def longest_delay(seconds: float) -> str:
+    """A random-delay maximum as the owner reads it: 10 min; 7 min 17 s; 45 s."""
+    s = max(0, round(seconds))
+    return minutes(s) if s % 60 == 0 and s else duration(s)
+
+
+def amps(limit_a: float) -> str:
+    """A current limit in the owner's units: about 1.4 kW a phase (6 A), at 230 V."""
+    return f"about {power(limit_a * 230)} a phase ({limit_a:g} A)"
+
+
 def clock(at: datetime) -> str:
     """A time as the owner reads it on a UK clock: 18:30."""
     return at.astimezone(UK_TZ).strftime("%H:%M")

@@ -25,6 +25,8 @@ templates.env.filters["when"] = lambda at: (
 )
 templates.env.filters["duration"] = plain_words.duration
 templates.env.filters["minutes"] = plain_words.minutes
+templates.env.filters["longest_delay"] = plain_words.longest_delay
+templates.env.filters["amps"] = plain_words.amps
 templates.env.globals["version"] = __version__
 
 MAX_MESSAGE = 300
