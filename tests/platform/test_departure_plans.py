@@ -22,18 +22,26 @@ from smartcharge.platform.services.departures import Departure
 from smartcharge.regulations import Cause
 
 
-async def test_r24_a_departure_plan_reaches_the_charger_and_is_kept_true(
-    make_platform: Callable[..., Awaitable[Platform]], tmp_path: Path
-) -> None:
+async def _platform_and_charger(
+    make_platform: Callable[..., Awaitable[Platform]], tmp_path: Path, **extra: Any
+) -> tuple[Platform, Any, datetime]:
+    """A platform whose plan keeper waits for the test, and our own charge point on the same
+    wall time (so a plan's profile is in force on the charger when the platform says)."""
     platform = await make_platform(plan_keeper_interval_s=3600)
     password = await platform.add("SC-1")
     start = datetime.now(UTC).replace(microsecond=0)
-    app = our_charge_point(
+    simulator = {"speed": 1, "start_time": start.isoformat()}
+    return (
         platform,
-        password,
-        tmp_path,
-        simulator={"speed": 1, "start_time": start.isoformat()},
+        our_charge_point(platform, password, tmp_path, simulator=simulator, **extra),
+        start,
     )
+
+
+async def test_r24_a_departure_plan_reaches_the_charger_and_is_kept_true(
+    make_platform: Callable[..., Awaitable[Platform]], tmp_path: Path
+) -> None:
+    platform, app, start = await _platform_and_charger(make_platform, tmp_path)
     task = asyncio.ensure_future(app.run())
     ctx: Any = platform.app.api_context
     records = platform.store.owner_records
@@ -99,15 +107,8 @@ async def test_a_one_off_departure_that_passed_is_forgotten(platform: Platform) 
 async def test_a_car_taking_less_power_than_planned_is_planned_again_at_its_power(
     make_platform: Callable[..., Awaitable[Platform]], tmp_path: Path
 ) -> None:
-    platform = await make_platform(plan_keeper_interval_s=3600)
-    password = await platform.add("SC-1")
-    start = datetime.now(UTC).replace(microsecond=0)
-    app = our_charge_point(
-        platform,
-        password,
-        tmp_path,
-        simulator={"speed": 1, "start_time": start.isoformat()},
-        charging={"random_delay_max_s": 0},
+    platform, app, start = await _platform_and_charger(
+        make_platform, tmp_path, charging={"random_delay_max_s": 0}
     )
     task = asyncio.ensure_future(app.run())
     ctx: Any = platform.app.api_context
