@@ -79,8 +79,9 @@ class ChargeControl(MeterReports):
             site_limit_a=self.site_limit_a,
         )
 
-    def _drive(self, c: Connector, decision: Decision, mono: float) -> None:
-        """Apply a decision to the pilot and contactor, through the randomised delay."""
+    def _drive(self, c: Connector, decision: Decision, mono: float, peak: bool = False) -> None:
+        """Apply a decision to the pilot and contactor, through the randomised delay (`peak`:
+        peak hours now, charging.in_peak)."""
         pilot = c.hw.pilot_state()
         if c.tx_local_id is None:
             c.control.idle()
@@ -92,6 +93,7 @@ class ChargeControl(MeterReports):
                 RandomDelay(self.random_delay_max(), self.rng),
                 skip=self.controls.no_delay_session(c.tx_local_id),
                 hardware_max_a=self.max_current_a,
+                peak=peak,
             )
             if delay_started:
                 log.info("connector %s: random delay of %s s", c.id, c.control.rate.drawn_s)

@@ -22,7 +22,7 @@ from typing import Any
 
 from smartcharge.chargepoint.authorization import Authorizer
 from smartcharge.chargepoint.charge_control import PROFILES_KEY, RANDOM_DELAY_KEY
-from smartcharge.chargepoint.charging import targets
+from smartcharge.chargepoint.charging import in_peak, targets
 from smartcharge.chargepoint.connector import Connector
 from smartcharge.chargepoint.hardware.ports import Hardware
 from smartcharge.chargepoint.metering import SAMPLE_FLUSH_EVERY_S, aligned_slot
@@ -145,16 +145,18 @@ class Station(Tamper):
         self._aligned_slot = (interval, slot)
         for c in self.connectors.values():
             self._storing("transactions", self._session_changes, c, mono)
+        owner = self._owner_rules()
         decisions = targets(
             now,
             mono,
             self._sessions(now),
             {n: c.control for n, c in self.connectors.items()},
-            self._owner_rules(),
+            owner,
             self._supply(now),
         )
+        peak = in_peak(now, owner)
         for c in self.connectors.values():
-            self._drive(c, decisions[c.id], mono)
+            self._drive(c, decisions[c.id], mono, peak)
             reading = c.hw.meter.read()
             self._samples.append((now, c.id, reading.power_w, reading.energy_import_wh))
             if c.tx_local_id is not None and mono >= c.next_sample_mono:

@@ -93,3 +93,28 @@ def test_idle_connectors_decide_nothing() -> None:
         Supply(32.0),
     )
     assert out[1].limit_a == 0.0 and out[1].reason == "no session"
+
+
+def test_R17_R24_a_default_hours_stop_is_delayed_but_never_into_peak() -> None:
+    """The stop at the end of the default hours is a relevant time (R24), but a delay that
+    would still hold the rate when peak hours begin ends there (R17): with the maximum raised
+    late in the window, the window's early end no longer covers the whole delay."""
+    stop = Decision(0.0, Cause.DEFAULT_HOURS, "waiting for the default charging hours")
+    c = charging_at(32.0)
+    delay = RandomDelay(1800, random.Random(3))
+    changed, started = c.step(stop, 0.0, delay, skip=False, hardware_max_a=32.0, peak=False)
+    assert (changed, started) == (False, True) and c.rate.drawn_s > 60  # the stop waits
+    assert c.held_a(stop, 60.0, CHARGING, 32.0, peak=False) == 32.0
+    # Peak begins while the delay still runs: the held rate drops at once.
+    assert c.held_a(stop, 60.0, CHARGING, 32.0, peak=True) is None
+    changed, _ = c.step(stop, 60.0, delay, skip=False, hardware_max_a=32.0, peak=True)
+    assert changed and c.applied.limit_a == 0.0
+
+
+def test_R24_in_peak_hours_only_the_default_hours_stop_skips_its_delay() -> None:
+    """Other decreases in peak hours (a scheduled DSR event) still wait for their delay."""
+    dsr = Decision(10.0, Cause.DSR, "reduced by a grid event", dsr_kind="scheduled")
+    c = charging_at(32.0)
+    delay = RandomDelay(1800, random.Random(3))
+    changed, started = c.step(dsr, 0.0, delay, skip=False, hardware_max_a=32.0, peak=True)
+    assert (changed, started) == (False, True) and c.applied.limit_a == 32.0

@@ -27,7 +27,7 @@ from smartcharge.chargepoint.charging.decision import (
 from smartcharge.chargepoint.charging.delayed_rate import DelayedRate
 from smartcharge.chargepoint.smart_charging.composite import limit_at
 from smartcharge.chargepoint.smart_charging.installed import InstalledProfile
-from smartcharge.regulations import Cause, RandomDelay, WeeklySchedule
+from smartcharge.regulations import Cause, RandomDelay, WeeklySchedule, is_peak
 
 # Causes that only say "energy may flow": after a power cut their first step is power_restore.
 _RESTORABLE = frozenset({Cause.PLUG_IN, Cause.DEFAULT_HOURS})
@@ -135,13 +135,18 @@ class ConnectorController:
         self.rate = DelayedRate(IDLE)
 
     def held_a(
-        self, decision: Decision, mono: float, facts: SessionFacts, hardware_max_a: float
+        self,
+        decision: Decision,
+        mono: float,
+        facts: SessionFacts,
+        hardware_max_a: float,
+        peak: bool = False,
     ) -> float | None:
         """The amps this connector still draws while a delay holds a decrease, else None."""
         if not facts.in_session or decision.limit_a >= self.rate.applied.limit_a:
             return None
         if not self.rate.holds(
-            decision, mono, skip=facts.skip_delay, hardware_max_a=hardware_max_a
+            decision, mono, skip=facts.skip_delay, hardware_max_a=hardware_max_a, peak=peak
         ):
             return None
         return min(self.rate.applied.limit_a, hardware_max_a)
@@ -154,12 +159,16 @@ class ConnectorController:
         *,
         skip: bool,
         hardware_max_a: float,
+        peak: bool = False,
     ) -> tuple[bool, bool]:
-        """Move towards `decision`: (the applied rate changed, a random delay started now)."""
+        """Move towards `decision`: (the applied rate changed, a random delay started now).
+        `peak`: it is peak hours now (DelayedRate: R17 over R24)."""
         if self.restoring:
             decision = self._restored(decision)
         was_waiting = self.rate.deadline is not None
-        changed = self.rate.step(decision, mono, delay, skip=skip, hardware_max_a=hardware_max_a)
+        changed = self.rate.step(
+            decision, mono, delay, skip=skip, hardware_max_a=hardware_max_a, peak=peak
+        )
         return changed, self.rate.deadline is not None and not was_waiting
 
     def _restored(self, decision: Decision) -> Decision:
@@ -173,6 +182,12 @@ class ConnectorController:
         return replace(
             decision, cause=Cause.POWER_RESTORE, reason=f"power restored: {decision.reason}"
         )
+
+
+def in_peak(now: datetime, owner: OwnerRules) -> bool:
+    """Peak hours now (R13), as far as the charger's clock can tell: an untrusted clock already
+    holds the timed rules back (OwnerRules.clock_trusted)."""
+    return owner.clock_trusted and is_peak(now)
 
 
 def targets(
@@ -206,10 +221,12 @@ def targets(
         site_limit_a=supply.site_limit_a,
         clock_trusted=owner.clock_trusted,
     )
+    peak = in_peak(now, owner)
     held = {
         n: amps
         for n, c in controllers.items()
-        if (amps := c.held_a(decisions[n], mono, sessions[n], supply.hardware_max_a)) is not None
+        if (amps := c.held_a(decisions[n], mono, sessions[n], supply.hardware_max_a, peak))
+        is not None
     }
     cap = tightest(supply.site_limit_a, supply.charge_point_cap_a)
     return within_caps(decisions, held, cap)

@@ -9,6 +9,11 @@ station's monotonic clock (DESIGN principle 4).
 One safety exception (R8 over R24): a *decrease* forced by the site supply limit or the charge
 point's total (load balancing) is applied at once, because holding the higher rate could exceed
 the installation's supply; so is any decrease to below what the hardware allows.
+
+One rule exception (R17 over R24): the stop at the end of the default hours is delayed like any
+change, and each window ends early by the delay maximum so that the delayed stop lands before
+peak hours (R14). A maximum raised late in a window (after its end was brought forward) could
+still carry the held rate into peak: once peak hours begin, that stop applies at once.
 """
 
 from __future__ import annotations
@@ -40,8 +45,10 @@ class DelayedRate:
         *,
         skip: bool = False,
         hardware_max_a: float | None = None,
+        peak: bool = False,
     ) -> bool:
-        """Move towards `target`; True when the applied rate changed."""
+        """Move towards `target`; True when the applied rate changed. `peak`: it is peak hours
+        now (R13), so a default-hours stop is held no longer (see the module)."""
         current = self.applied
         if abs(target.limit_a - current.limit_a) < 0.1:
             # Back where we are: nothing to wait for (a change below 0.1 A is noise, R24).
@@ -50,7 +57,7 @@ class DelayedRate:
                 # The reason changed, the rate did not: keep the rate, show the new reason.
                 self.applied = replace(target, limit_a=current.limit_a)
             return False
-        if not self._delayed(target, skip, hardware_max_a):
+        if not self._delayed(target, skip, hardware_max_a, peak):
             return self._apply(target)
         if self.deadline is None:
             self.drawn_s = delay.draw()
@@ -67,18 +74,21 @@ class DelayedRate:
         *,
         skip: bool = False,
         hardware_max_a: float | None = None,
+        peak: bool = False,
     ) -> bool:
         """Whether `step(target, mono, ...)` would keep the current rate for now (a delay runs or
         would start): what the connector still draws this tick (R8 sharing, caps.py)."""
         if abs(target.limit_a - self.applied.limit_a) < 0.1:
             return False
-        if not self._delayed(target, skip, hardware_max_a):
+        if not self._delayed(target, skip, hardware_max_a, peak):
             return False
         return self.deadline is None or mono < self.deadline
 
-    def _delayed(self, target: Decision, skip: bool, hardware_max_a: float | None) -> bool:
-        """A change to `target` waits for the random delay (R24), unless it is exempt (R26) or a
-        safety decrease (R8 over R24, see the module)."""
+    def _delayed(
+        self, target: Decision, skip: bool, hardware_max_a: float | None, peak: bool
+    ) -> bool:
+        """A change to `target` waits for the random delay (R24), unless it is exempt (R26), a
+        safety decrease (R8 over R24) or a default-hours stop in peak hours (R17 over R24)."""
         current = self.applied
         change = RateChange(
             old_a=current.limit_a,
@@ -92,7 +102,10 @@ class DelayedRate:
             target.cause is Cause.LOAD_BALANCING
             or (hardware_max_a is not None and current.limit_a > hardware_max_a)
         )
-        return not safety and delay_for(change).applies
+        peak_stop = (
+            peak and target.limit_a < current.limit_a and target.cause is Cause.DEFAULT_HOURS
+        )
+        return not safety and not peak_stop and delay_for(change).applies
 
     def skip(self) -> None:
         """The owner skips the delay running now (R25): the next step applies the target."""
