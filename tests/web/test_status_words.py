@@ -125,3 +125,14 @@ def test_owners_read_minutes_and_kw_not_seconds_and_amps() -> None:
     assert plain_words.longest_delay(437) == "7 min 17 s"
     assert plain_words.amps(6) == "about 1.4 kW a phase (6 A)"
     assert plain_words.minutes(3900) == "1 h 05 min"
+
+
+def test_r29_a_refused_install_says_why_and_what_to_do_next() -> None:
+    from smartcharge.platform.web.firmware import NEXT_STEP, refusal
+
+    assert refusal({"status": "Accepted"}) is None
+    words = refusal({"status": "InvalidCertificate"})
+    assert words is not None and "not from your charger's manufacturer" in words
+    assert "do not install it" in words
+    assert "answered Busy" in (refusal({"status": "Busy"}) or "")
+    assert "kept its software" in NEXT_STEP["InvalidSignature"]

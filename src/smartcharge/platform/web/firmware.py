@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from smartcharge.platform.api.auth import Api
+from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.services import firmware
 from smartcharge.platform.services.errors import Invalid, ServiceError
 from smartcharge.platform.web import actions
@@ -39,6 +40,36 @@ STATUS_WORDS = {
 }
 
 
+REFUSED = {  # the charger's answer to SignedUpdateFirmware: why, and what to do next
+    "Rejected": "the charger would not start an update now (it may be charging a car or busy"
+    " with another update). Nothing changed: try again when no car is charging.",
+    "InvalidCertificate": "the update's signing certificate is not one the charger trusts, so it"
+    " is not from your charger's manufacturer. Nothing changed: do not install it, and tell"
+    " whoever published it.",
+    "RevokedCertificate": "the update was signed with a certificate the manufacturer has"
+    " withdrawn. Nothing changed: wait for a new release.",
+}
+NEXT_STEP = {  # after a failure the charger reported: it kept or went back to its software
+    "DownloadFailed": "Nothing changed on the charger. Check its internet connection, then"
+    " install again.",
+    "InvalidSignature": "The charger refused the file and kept its software (R29). Do not"
+    " install this release again: tell whoever published it.",
+    "InstallationFailed": "The charger went back to the software it had. Try again later; if it"
+    " fails again, contact the manufacturer's support.",
+    "InstallVerificationFailed": "The charger went back to the software it had (its start-up"
+    " check failed, R31). Contact the manufacturer's support.",
+}
+
+
+def refusal(answer: Any) -> str | None:
+    """The charger's refusal of an install in plain words with the next step, or None."""
+    status = answer.get("status") if isinstance(answer, dict) else None
+    if status in (None, "Accepted", "AcceptedCanceled"):
+        return None
+    why = REFUSED.get(str(status), f"it answered {status}.")
+    return f"The charger refused the update: {why}"
+
+
 async def _context(charger: PageCharger, ctx: Api) -> dict[str, Any]:
     row = await ctx.store.history.charger(charger.caller.scope, charger.identity)
     assert row is not None
@@ -48,6 +79,7 @@ async def _context(charger: PageCharger, ctx: Api) -> dict[str, Any]:
         "state": await firmware.state(ctx, charger),
         "release": await firmware.offer(ctx, row),
         "words": STATUS_WORDS,
+        "next_step": NEXT_STEP,
     }
 
 
@@ -75,11 +107,16 @@ async def install(
     found = await firmware.release(ctx, release)
     if found is None:
         return back(url, problem="That update is not published any more.")
-    return await actions.run(
-        url,
-        firmware.install(ctx, charger, found),
-        f"Update to {found['version']} sent: the charger checks its signature, then installs.",
-    )
+    try:
+        answer = await firmware.install(ctx, charger, found)
+    except CommandFailed as exc:
+        return back(url, problem=actions.OUTCOME_WORDS.get(exc.outcome, exc.message))
+    except ServiceError as exc:
+        return back(url, problem=exc.message)
+    if problem := refusal(answer):
+        return back(url, problem=problem)
+    done = f"Update to {found['version']} sent: the charger checks its signature, then installs."
+    return back(url, done=done)
 
 
 @router.post("/app/firmware/releases")
