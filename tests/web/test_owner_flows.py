@@ -482,6 +482,14 @@ def test_security_log_alerts_and_manual_report(context: Any, stack: Any, shots: 
     assert "Mon 23 Nov 2026 19:05" in row.inner_text()
     assert "alice@example.com" in row.inner_text()
     shots(page, "log")
+    # The owner acknowledges the alerts: they stop standing; every event stays in the log.
+    page.get_by_role("button", name="I have seen these alerts").click()
+    assert "stay in the security log" in page.get_by_role("status").inner_text()
+    assert page.locator(".alert-event").count() == 0
+    log = page.locator("#events").inner_text()
+    assert "tampered with the charger's enclosure" in log and "seen by the owner" in log
+    page.goto(f"{stack.url}/app")
+    assert page.locator(".charger-card", has_text="HOME-1").get_by_role("alert").count() == 0
     page.close()
 
 

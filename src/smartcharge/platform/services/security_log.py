@@ -13,6 +13,9 @@ from smartcharge.platform.services.context import ServiceContext
 from smartcharge.platform.services.errors import Invalid
 
 MANUAL_TAMPER = "ManualTamperReport"
+ACKNOWLEDGED = "AlertsAcknowledged"
+"""Recorded (with who and when) when the owner says they have seen the standing alerts: the
+alerts stop standing on the pages, every event stays in the log (R37)."""
 MAX_NOTE = 200
 _PLAIN = re.compile(r"^[^\x00-\x1f\x7f]+$")  # no control characters (tabs, new lines)
 
@@ -31,6 +34,8 @@ def alerts(events: Iterable[Any]) -> list[Any]:
     ended: set[str] = set()
     out = []
     for e in events:
+        if e["type"] == ACKNOWLEDGED:
+            break  # everything older was seen by the owner
         if e["type"] in ALERTS.values():
             ended.add(e["type"])
         elif e["type"] in ALERTS and ALERTS[e["type"]] not in ended:
@@ -62,3 +67,16 @@ async def record_incident(
         charger.id, type=MANUAL_TAMPER, tech_info=tech_info, timestamp=at, received_at=now
     )
     return {"type": MANUAL_TAMPER, "tech_info": tech_info, "timestamp": at, "received_at": now}
+
+
+async def acknowledge(ctx: ServiceContext, charger: ChargerAccess) -> None:
+    """The owner has seen the standing alerts: recorded in the log as an event of its own."""
+    charger.require_admin()
+    now = ctx.now()
+    await ctx.store.history.add_security_event(
+        charger.id,
+        type=ACKNOWLEDGED,
+        tech_info=f"alerts seen by {charger.caller.account.email}"[:255],
+        timestamp=now,
+        received_at=now,
+    )

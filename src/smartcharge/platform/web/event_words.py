@@ -30,4 +30,5 @@ EVENT_WORDS = {
     "SecurityProfileFallback": "The charger fell back to an older security profile",
     "CredentialsProvisioned": "New credentials were installed",
     "FactoryReset": "The charger was reset to factory settings",
+    "AlertsAcknowledged": "The alerts above were seen by the owner",
 }

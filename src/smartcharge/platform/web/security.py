@@ -60,3 +60,14 @@ async def record(
     except ServiceError as exc:
         return back(url, problem=f"Nothing recorded: {exc.message}.")
     return back(url, done="Tamper incident recorded in the security log.")
+
+
+@router.post("/app/chargers/{identity}/security/acknowledge")
+async def acknowledge(charger: PageCharger, ctx: Api) -> Response:
+    """The owner has seen the alerts: they stop standing; the events stay in the log."""
+    url = f"/app/chargers/{charger.identity}/security"
+    try:
+        await security_log.acknowledge(ctx, charger)
+    except ServiceError as exc:
+        return back(url, problem=exc.message)
+    return back(url, done="Alerts acknowledged: they stay in the security log below.")
