@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import sys
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import psutil
 
 from load_client import LeanCharger
@@ -36,8 +38,36 @@ def _cpu(ps: psutil.Process) -> float:
     return t.user + t.system
 
 
+async def database_processes(db_url: str, pg: str) -> list[psutil.Process]:
+    """PostgreSQL's backends serving the bench's database (its own CPU, stated beside the
+    platform's; the server's shared background processes are not counted). None on SQLite."""
+    if not db_url.startswith("postgresql"):
+        return []
+    admin = await asyncpg.connect(f"postgresql://{pg}/test")
+    try:
+        rows = await admin.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1", db_url.rsplit("/", 1)[1]
+        )
+    finally:
+        await admin.close()
+    found = []
+    for row in rows:
+        with contextlib.suppress(psutil.Error):
+            found.append(psutil.Process(row["pid"]))
+    return found
+
+
+def _cpu_of(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in processes:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
 async def run_mix(
-    port: int, ps: psutil.Process, args: argparse.Namespace, values: str
+    port: int, ps: psutil.Process, args: argparse.Namespace, values: str, db_url: str
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     t0 = time.perf_counter()
@@ -65,7 +95,8 @@ async def run_mix(
     )
     runner = asyncio.create_task(schedule.run(until))
     await asyncio.sleep(first + args.warmup - loop.time())
-    cpu0, w0 = _cpu(ps), time.perf_counter()
+    backends = await database_processes(db_url, args.pg)
+    cpu0, w0, db0 = _cpu(ps), time.perf_counter(), _cpu_of(backends)
     stats.measuring = True
     spy = await _profile(ps.pid, "mix", args.seconds, args) if args.profile else None
     await asyncio.sleep(args.seconds)
@@ -73,6 +104,7 @@ async def run_mix(
     if spy is not None:
         await spy.wait()
     cpu, wall = _cpu(ps) - cpu0, time.perf_counter() - w0
+    db_cpu = _cpu_of(backends) - db0
     runner.cancel()
     await asyncio.gather(runner, return_exceptions=True)
     answered = stats.answered
@@ -85,6 +117,10 @@ async def run_mix(
         "cpu_ms_per_msg": round(1000 * cpu / max(1, answered), 3),
         "msgs_per_cpu_s": round(answered / cpu, 1) if cpu else None,
         "server_cpu_share": round(cpu / wall, 2),
+        "postgresql_cpu_share": round(db_cpu / wall, 2) if backends else None,
+        "postgresql_cpu_ms_per_msg": round(1000 * db_cpu / max(1, answered), 3)
+        if backends
+        else None,
         "error_samples": stats.error_samples,
         "by_type": {
             kind: {
@@ -195,7 +231,14 @@ def print_mix(results: list[dict[str, Any]]) -> None:
         print(
             f"\n{r['database']} / {r['server']}: mix at x{mix['speed']:g}, {mix['msgs_per_s']} "
             f"msg/s, {mix['cpu_ms_per_msg']} ms CPU per message, {mix['msgs_per_cpu_s']} msg per "
-            f"CPU-s, server {mix['server_cpu_share']} of a core, load {r['load_avg_1m']}"
+            f"CPU-s, server {mix['server_cpu_share']} of a core"
+            + (
+                f" (PostgreSQL's backends {mix['postgresql_cpu_share']} of a core, "
+                f"{mix['postgresql_cpu_ms_per_msg']} ms per message)"
+                if mix.get("postgresql_cpu_share") is not None
+                else ""
+            )
+            + f", load {r['load_avg_1m']}"
         )
         print(
             "| type | share (expected) | p50 ms | p99 ms | errors | alone: CPU ms/msg median "

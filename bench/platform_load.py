@@ -75,7 +75,7 @@ async def run_server(
             return result
         if args.mix:
             load0 = os.getloadavg()[0]
-            result.update(await run_mix(port, ps, args, values))
+            result.update(await run_mix(port, ps, args, values, db_url))
             result["load_avg_1m"] = round((load0 + os.getloadavg()[0]) / 2, 2)
             result["peak_rss_mb"] = round(vm_hwm_mb(proc.pid), 1)
             return result
