@@ -57,12 +57,15 @@ async def database_processes(db_url: str, pg: str) -> list[psutil.Process]:
     return found
 
 
-def _cpu_of(processes: list[psutil.Process]) -> float:
+def _cpu_of(processes: list[psutil.Process]) -> float | None:
+    """Their CPU-seconds; None when one has gone (its share would be lost: a pool replaced it)."""
     total = 0.0
     for p in processes:
-        with contextlib.suppress(psutil.Error):
+        try:
             t = p.cpu_times()
-            total += t.user + t.system
+        except psutil.Error:
+            return None
+        total += t.user + t.system
     return total
 
 
@@ -104,7 +107,8 @@ async def run_mix(
     if spy is not None:
         await spy.wait()
     cpu, wall = _cpu(ps) - cpu0, time.perf_counter() - w0
-    db_cpu = _cpu_of(backends) - db0
+    db1 = _cpu_of(backends)
+    db_cpu = None if db0 is None or db1 is None or not backends else db1 - db0
     runner.cancel()
     await asyncio.gather(runner, return_exceptions=True)
     answered = stats.answered
@@ -117,10 +121,10 @@ async def run_mix(
         "cpu_ms_per_msg": round(1000 * cpu / max(1, answered), 3),
         "msgs_per_cpu_s": round(answered / cpu, 1) if cpu else None,
         "server_cpu_share": round(cpu / wall, 2),
-        "postgresql_cpu_share": round(db_cpu / wall, 2) if backends else None,
-        "postgresql_cpu_ms_per_msg": round(1000 * db_cpu / max(1, answered), 3)
-        if backends
-        else None,
+        "postgresql_cpu_share": None if db_cpu is None else round(db_cpu / wall, 2),
+        "postgresql_cpu_ms_per_msg": None
+        if db_cpu is None
+        else round(1000 * db_cpu / max(1, answered), 3),
         "error_samples": stats.error_samples,
         "by_type": {
             kind: {

@@ -41,6 +41,10 @@ async def main() -> None:
         node_id="bench",
         api_host="127.0.0.1",
         api_port=0,  # the REST API is not measured here: any free port
+        # Every bench charger comes from 127.0.0.1: the per-address cap (a NAT'd depot's
+        # 1,000 by default) would refuse all but the first thousand.
+        ocpp_max_connections=20_000,
+        ocpp_max_per_address=20_000,
     )
     app = PlatformApp(settings)
     await app.start()
