@@ -49,6 +49,8 @@ from smartcharge.platform.store import Credentials, Store
 
 log = logging.getLogger("smartcharge.platform.ocpp")
 
+LISTEN_BACKLOG = 8192
+
 
 class _NoCredentials(logging.Filter):
     """websockets logs request headers at DEBUG level: mask the Authorization header."""
@@ -172,6 +174,10 @@ class OcppServer:
                 limited_connections(self.limits), self.handshake_timeout
             ),
             ssl_handshake_timeout=self.handshake_timeout if tls else None,
+            # A node's chargers all reconnect at once after a restart: with asyncio's 100 the
+            # kernel's accept queue overflowed and ~2 % of 5,000 were dropped before the server
+            # saw them (bench/platform.md, "Boot storm"). The kernel caps it (somaxconn).
+            backlog=LISTEN_BACKLOG,
         )
 
     async def stop(self) -> None:
