@@ -34,6 +34,7 @@ from smartcharge.platform.services import plan_keeper
 from smartcharge.platform.services.certificates import CertificateService
 from smartcharge.platform.services.local_lists import LocalListSync
 from smartcharge.platform.services.passwords import Rotation, rotate_password
+from smartcharge.platform.services.site_balancer import SiteBalancer
 from smartcharge.platform.services.tariffs.agile import AgileClient
 from smartcharge.platform.store import Store
 from smartcharge.platform.store.models import ROLES
@@ -160,6 +161,10 @@ class PlatformApp:
         )
         self.ocpp.csr_signer = self.certificates
         self.ocpp.on_connected.append(self.local_lists.charger_connected)
+        self.balancer = SiteBalancer(
+            self.store, self.ocpp, self.commander, self.now, self.clock.monotonic
+        )
+        self.ocpp.on_connected.append(self.balancer.charger_connected)
         tls = settings.security_profile >= 2
         self.tariff_http = httpx.AsyncClient(follow_redirects=False)
         self.api_context = ApiContext(
@@ -177,6 +182,7 @@ class PlatformApp:
             ),
             local_lists=self.local_lists,
             certificates=self.certificates,
+            balancer=self.balancer,
             session_ttl_s=settings.session_ttl_s,
             agile=AgileClient(
                 self.tariff_http,
@@ -219,6 +225,7 @@ class PlatformApp:
         keeper = plan_keeper.run(self.api_context, self.settings.plan_keeper_interval_s)
         self._background.append(asyncio.create_task(keeper))
         self._background.append(asyncio.create_task(self._renew_certificates_forever()))
+        self._background.append(asyncio.create_task(self.balancer.run()))
         log.info("REST API listening url=%s", self.http.url)
         self.started.set()
 

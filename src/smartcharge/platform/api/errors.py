@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from fastapi import Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from smartcharge.platform.services.errors import (
@@ -41,3 +46,20 @@ def headers(exc: ServiceError) -> dict[str, str] | None:
 async def service_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     return JSONResponse({"detail": exc.message}, http_status(exc), headers=headers(exc))
+
+
+def invalid_request(exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 for a body that failed its schema, each error's `input` echoed as JSON
+    can carry it: a NaN or Infinity sent (Python's json reads them) is echoed as text, where
+    FastAPI's own answer would fail to encode it and turn a 422 into a 500."""
+
+    def safe(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: safe(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [safe(v) for v in value]
+        return value
+
+    return JSONResponse({"detail": jsonable_encoder(safe(exc.errors()))}, status_code=422)

@@ -18,6 +18,7 @@ from smartcharge.platform.store import Store
 if TYPE_CHECKING:  # these services take the context's parts themselves
     from smartcharge.platform.services.certificates import CertificateService
     from smartcharge.platform.services.local_lists import LocalListSync
+    from smartcharge.platform.services.site_balancer import SiteBalancer
 
 
 @dataclass
@@ -33,3 +34,4 @@ class ServiceContext:
     certificates: CertificateService  # the platform's CA: SignCertificate, renewals
     session_ttl_s: float = 12 * 3600
     agile: AgileClient | None = None  # dynamic tariff prices (None: none fetched, typed only)
+    balancer: SiteBalancer | None = None  # site load management (None: not running)

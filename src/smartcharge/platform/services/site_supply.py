@@ -51,7 +51,7 @@ async def set_supply(
     name: str,
     change: SupplyChange,
 ) -> Supply:
-    """Store the site's supply (all of it or nothing)."""
+    """Store the site's supply (all of it or nothing) and wake its balancer."""
     site_id = await _site(ctx, who, name)
     if who.role != "operator":
         raise NotAllowed("only an operator sets a site's supply limits")
@@ -64,6 +64,8 @@ async def set_supply(
         fallback_a=change.fallback_a,
         at=ctx.now(),
     )
+    if ctx.balancer is not None:
+        ctx.balancer.changed(site_id)
     return await supply(ctx, who, name)
 
 

@@ -8,15 +8,12 @@ cookie, roles, store and command functions; our own CSS and one small script for
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from smartcharge.platform.api.errors import http_status
+from smartcharge.platform.api.errors import http_status, invalid_request
 from smartcharge.platform.api.errors import service_error as api_service_error
 from smartcharge.platform.services.errors import ServiceError
 from smartcharge.platform.web import (
@@ -84,7 +81,7 @@ def mount(api: FastAPI, settings: WebSettings | None = None) -> None:
             where = ".".join(str(x) for x in first.get("loc", ())[1:])
             detail = f"Nothing changed: {where} {first.get('msg', 'is not valid')}".strip()
             return page(request, "error.html", None, 422, detail=detail)
-        return await request_validation_exception_handler(request, exc)
+        return invalid_request(exc)
 
 
 def _is_page(request: Request) -> bool:

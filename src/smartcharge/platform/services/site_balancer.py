@@ -1,0 +1,193 @@
+"""The balancing loop: each managed site's shares decided again (services/site_balancing.py)
+and pushed to its chargers as charging profiles through the Commander.
+
+When: at once on a change the platform hears of (a site's supply set, a charger of the site
+connecting: `changed`), and every `interval_s` (2 s) for the changes it does not (a status, a
+disconnection, meter values), so a change is acted on within 5 s.
+
+What each charger holds, on connector 0 (the whole charger, one point per charger):
+
+- the **fallback**: a ChargePointMaxProfile at stack level `FALLBACK_LEVEL` at the site's
+  fallback share, Recurring daily so it never ends. The supply check (services/site_supply.py)
+  guarantees every charger at its fallback fits the supply.
+- the **live limit**: a ChargePointMaxProfile at the higher `LIVE_LEVEL`, Absolute from now for
+  `LEASE_S`, renewed every `RENEW_S`. A charger that loses the platform keeps its live limit
+  until the lease runs out, then falls back to its share: the platform counts it at the larger
+  of the two (`reserve_a`) until then, so the others never take what it may still draw.
+
+Each live limit goes out after a UK-extension ProfileFlags with cause `load_balancing`, not yet
+randomised: the charger applies a decrease at once (R8 over R24) and delays an increase like any
+relevant time (R24), as REGULATIONS.md's load-balancing decision says. Decreases go out first,
+all of them answered before any increase is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from smartcharge.ocpp.times import format_time
+from smartcharge.platform.commands import Commander, CommandFailed
+from smartcharge.platform.ocpp_server import OcppServer
+from smartcharge.platform.services.site_balancing import Plan, Point, Site, plan
+from smartcharge.platform.store import Store
+
+log = logging.getLogger("smartcharge.platform.site_balancer")
+
+FALLBACK_ID, FALLBACK_LEVEL = 7300, 1
+LIVE_ID, LIVE_LEVEL = 7301, 2
+LEASE_S = 120
+RENEW_S = 60.0
+WANTS = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
+"""Connector statuses in which a car is plugged in and may take current."""
+
+
+def max_profile(profile_id: int, level: int, limit_a: float, start: datetime) -> dict[str, Any]:
+    """A ChargePointMaxProfile on connector 0: the live limit (Absolute, `LEASE_S` long) or
+    the fallback (Recurring daily, never ends)."""
+    live = profile_id == LIVE_ID
+    schedule: dict[str, Any] = {
+        "startSchedule": format_time(start.replace(microsecond=0)),
+        "chargingRateUnit": "A",
+        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": math.floor(limit_a * 10) / 10}],
+    }
+    profile: dict[str, Any] = {
+        "chargingProfileId": profile_id,
+        "stackLevel": level,
+        "chargingProfilePurpose": "ChargePointMaxProfile",
+        "chargingProfileKind": "Absolute" if live else "Recurring",
+        "chargingSchedule": schedule,
+    }
+    if live:
+        schedule["duration"] = LEASE_S
+    else:
+        profile["recurrencyKind"] = "Daily"
+        schedule["duration"] = 86400
+    return {"connectorId": 0, "csChargingProfiles": profile}
+
+
+@dataclass
+class _Held:
+    """What the platform last gave a charger, as far as it knows."""
+
+    live_a: float = 0.0
+    fallback_a: float | None = None
+    renewed: float = float("-inf")  # monotonic
+
+
+@dataclass
+class SiteBalancer:
+    store: Store
+    ocpp: OcppServer
+    commander: Commander
+    now: Callable[[], datetime]
+    monotonic: Callable[[], float]
+    interval_s: float = 2.0
+    on_round: Callable[[int], Awaitable[None]] | None = None  # tests, bench: a site decided
+    _held: dict[str, _Held] = field(default_factory=dict)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def changed(self, site_id: int) -> None:
+        """Decide again now (every managed site: a round is a few queries per site)."""
+        self._wake.set()
+
+    async def charger_connected(self, conn: Any) -> None:
+        site_id = await self.store.sites.site_of(conn.charger_id)
+        if site_id is not None:
+            self._held.pop(conn.identity, None)  # it may hold anything: send it all again
+            self.changed(site_id)
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+            self._wake.clear()
+            try:
+                await self.balance_all()
+            except Exception:
+                log.exception("site balancing round failed")
+
+    async def balance_all(self) -> None:
+        for supply in await self.store.sites.supplies():
+            await self.balance(supply.site_id)
+
+    async def balance(self, site_id: int) -> None:
+        supply = await self.store.sites.supply(site_id)
+        if supply is None:
+            return
+        site = Site(supply.limit_a, supply.other_load_a, fallback_a=supply.fallback_a)
+        chargers = await self.store.sites.chargers(site_id)
+        points = [await self._point(site, cid, identity) for cid, identity in chargers]
+        previous = {p.key: self._held.get(p.key, _Held()).live_a for p in points}
+        decided = plan(site, points, previous)
+        ids = dict((identity, cid) for cid, identity in chargers)
+        online = [p.key for p in points if p.online]
+        await self._each(online, lambda k: self._fallback(k, ids[k], supply.fallback_a))
+        if not await self._each(list(decided.decreases), lambda k: self._live(k, ids[k], decided)):
+            # A decrease not confirmed: no increase may count on it. Decide again next round.
+            self.changed(site_id)
+        else:
+            rest = [k for k in online if k not in decided.decreases]
+            await self._each(rest, lambda k: self._live(k, ids[k], decided))
+        if self.on_round is not None:
+            await self.on_round(site_id)
+
+    async def _point(self, site: Site, charger_id: int, identity: str) -> Point:
+        held = self._held.get(identity)
+        if identity not in self.ocpp.connections:
+            last = held.live_a if held is not None else 0.0
+            return Point(identity, online=False, reserve_a=max(last, site.fallback_a))
+        statuses = await self.store.history.connector_status(charger_id)
+        plugged = [s["status"] for s in statuses if s["connector_id"] > 0]
+        wants = not plugged or any(s in WANTS for s in plugged)
+        return Point(identity, wants=wants)
+
+    async def _each(self, keys: list[str], one: Callable[[str], Awaitable[bool]]) -> bool:
+        return all(await asyncio.gather(*(one(k) for k in keys)))
+
+    async def _fallback(self, identity: str, charger_id: int, fallback_a: float) -> bool:
+        held = self._held.setdefault(identity, _Held())
+        if held.fallback_a == fallback_a:
+            return True
+        request = max_profile(FALLBACK_ID, FALLBACK_LEVEL, fallback_a, self.now())
+        if not await self._send(identity, charger_id, request):
+            return False
+        held.fallback_a = fallback_a
+        return True
+
+    async def _live(self, identity: str, charger_id: int, decided: Plan) -> bool:
+        held = self._held.setdefault(identity, _Held())
+        target = decided.targets[identity]
+        due = self.monotonic() - held.renewed >= RENEW_S
+        if abs(target - held.live_a) < 1e-6 and not due:
+            return True
+        flags = {
+            "chargingProfileId": LIVE_ID,
+            "cause": "load_balancing",
+            "alreadyRandomised": False,
+        }
+        try:
+            await self.commander.uk(identity, charger_id, "ProfileFlags", flags, user_id=None)
+        except CommandFailed as exc:
+            log.warning("balancing flags not sent charger=%s outcome=%s", identity, exc.outcome)
+            return False
+        request = max_profile(LIVE_ID, LIVE_LEVEL, target, self.now())
+        if not await self._send(identity, charger_id, request):
+            return False
+        held.live_a, held.renewed = target, self.monotonic()
+        return True
+
+    async def _send(self, identity: str, charger_id: int, request: dict[str, Any]) -> bool:
+        try:
+            answer = await self.commander.send(
+                identity, charger_id, "SetChargingProfile", request, user_id=None
+            )
+        except CommandFailed as exc:
+            log.warning("balancing profile not sent charger=%s outcome=%s", identity, exc.outcome)
+            return False
+        return answer.get("status") == "Accepted"
