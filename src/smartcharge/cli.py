@@ -384,6 +384,21 @@ def compliance_run(
     local_https: str | None = typer.Option(
         None, "--local-https", help="With --listen: HOST:PORT of the charger's local HTTPS (R33)."
     ),
+    product: Path | None = typer.Option(
+        None, "--product", help="TOML file of the manufacturer's declaration (technical file)."
+    ),
+    firmware_signed: Path | None = typer.Option(
+        None, "--firmware-signed", help="With --listen: the maker's signed image (.sig, .pem)."
+    ),
+    firmware_unsigned: Path | None = typer.Option(
+        None, "--firmware-unsigned", help="With --listen: an unsigned image of its own format."
+    ),
+    firmware_foreign: Path | None = typer.Option(
+        None, "--firmware-foreign-signer", help="With --listen: an image signed by a stranger."
+    ),
+    session: bool = typer.Option(
+        False, "--session", help="With --listen: measure a charging session (a car plugged in)."
+    ),
 ) -> None:
     """Drive a charger through every requirement and write the technical file."""
     from smartcharge.compliance import command
@@ -393,7 +408,10 @@ def compliance_run(
         agreement = load(dsr_agreement) if dsr_agreement is not None else None
     except DsrAgreementError as exc:
         raise _fail(exc) from None
-    tls = (tls_cert, tls_key)
-    raise typer.Exit(
-        command.main(target, listen, out, not full, agreement, tls=tls, local_https=local_https)
+    options = command.ListenOptions(
+        tls=(tls_cert, tls_key),
+        local_https=local_https,
+        firmware=(firmware_signed, firmware_unsigned, firmware_foreign),
+        session=session,
     )
+    raise typer.Exit(command.main(target, listen, out, not full, agreement, options, product))

@@ -9,9 +9,16 @@ only (nothing in src changes). The faults are the ones the compliance suite must
 - `no-delay`: never applies the random delay (every draw is 0 s);
 - `delay-dsr`: treats response DSR like a scheduled event, so it delays it;
 - `unsigned-firmware`: installs firmware without checking its signature;
-- `default-password`: connects with a well-known default password.
+- `default-password`: connects with a well-known default password;
+- `delay-under-60`: draws its delays at random but never a minute or more (R21, R22);
+- `max-1801`: answers Accepted to a random-delay maximum of 1801 s (R23);
+- `scheduled-dsr-undelayed`: skips the random delay for a scheduled DSR event (R24);
+- `unclamped`: plans and offers a setpoint above its hardware limit (R8);
+- `authorization-key-readable`: lists the AuthorizationKey with a value (R32);
+- `no-tamper-event`: stops charging when the enclosure opens but logs nothing (R37);
+- `owner-tls10`: its owner API accepts TLS 1.0 and 1.1 (R33).
 
-`observe` switches no fault on: it watches all five (observe) and writes, next to the charger's
+`observe` switches no fault on: it watches all of them and writes, next to the charger's
 config, the faults that would have changed an answer; test_broken_chargers.py runs each double
 only on the scenarios where its fault fires (and those of the rules it must break).
 """
@@ -19,12 +26,26 @@ only on the scenarios where its fault fires (and those of the rules it must brea
 from __future__ import annotations
 
 import dataclasses
+import ssl
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-FAULTS = ("peak", "no-delay", "delay-dsr", "unsigned-firmware", "default-password")
+FAULTS = (
+    "peak",
+    "no-delay",
+    "delay-dsr",
+    "unsigned-firmware",
+    "default-password",
+    "delay-under-60",
+    "max-1801",
+    "scheduled-dsr-undelayed",
+    "unclamped",
+    "authorization-key-readable",
+    "no-tamper-event",
+    "owner-tls10",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +97,124 @@ def patches(fault: str) -> list[Patch]:
         from smartcharge.chargepoint.security.connection import ConnectionSecurity
 
         return [Patch(ConnectionSecurity, "password", lambda orig: lambda self: DEFAULT_PASSWORD)]
+    more = _more_patches(fault)
+    if more is not None:
+        return more
     raise SystemExit(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}, observe")
+
+
+def _more_patches(fault: str) -> list[Patch] | None:
+    if fault == "delay-under-60":
+        from smartcharge.regulations.random_delay import RandomDelay
+
+        def under_60(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def draw(self: Any) -> int:
+                drawn = int(orig(self))
+                # Random, but never a minute or more (and 0 only as often as ours): not uniform.
+                return 0 if drawn == 0 else 1 + drawn % 59
+
+            return draw
+
+        return [Patch(RandomDelay, "draw", under_60)]
+    if fault == "max-1801":
+        from smartcharge.chargepoint import configuration_keys
+
+        def accept_1801(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def canonical(defn: Any, value: Any, max_items: Any) -> Any:
+                if defn.name == "RandomisedDelayMaxSeconds" and str(value).strip() == "1801":
+                    return "1800"  # accepted (and quietly kept at 1800)
+                return orig(defn, value, max_items)
+
+            return canonical
+
+        return [Patch(configuration_keys, "_canonical", accept_1801)]
+    if fault == "scheduled-dsr-undelayed":
+        from smartcharge.chargepoint.charging import delayed_rate
+
+        def undelayed(delay_for: Callable[[Any], Any]) -> Callable[[Any], Any]:
+            def delay_for_scheduled_at_once(change: Any) -> Any:
+                if change.dsr_kind == "scheduled":
+                    change = dataclasses.replace(change, dsr_kind="response")
+                return delay_for(change)
+
+            return delay_for_scheduled_at_once
+
+        return [Patch(delayed_rate, "delay_for", undelayed)]
+    if fault == "unclamped":
+        from smartcharge.chargepoint.smart_charging import composite
+
+        return [
+            Patch(composite, "composite_schedule", _uncapped_schedule),
+            Patch(composite, "limit_at", _uncapped_limit),
+        ]
+    if fault == "authorization-key-readable":
+        from smartcharge.chargepoint.configuration_keys import Configuration
+
+        return [Patch(Configuration, "get", _key_shown)]
+    if fault == "no-tamper-event":
+        from smartcharge.chargepoint.security.boot_security import BootSecurity
+
+        def unlogged(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def tamper(self: Any, description: str) -> None:
+                if self.tamper_stops_charging:  # it stops charging, but logs nothing
+                    self.station.tamper(description)
+
+            return tamper
+
+        return [Patch(BootSecurity, "tamper", unlogged, lambda a, b: False)]
+    if fault == "owner-tls10":
+        from smartcharge.chargepoint.owner_api import tls
+
+        def old_tls(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def server_context(cert_file: Any, key_file: Any) -> Any:
+                ctx = orig(cert_file, key_file)
+                ctx.minimum_version = ssl.TLSVersion.TLSv1
+                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                return ctx
+
+            return server_context
+
+        def same_floor(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
+            return a[0] == b[0] and getattr(a[1], "minimum_version", None) == getattr(
+                b[1], "minimum_version", None
+            )
+
+        return [Patch(tls, "server_context", old_tls, same_floor)]
+    return None
+
+
+def _uncapped_schedule(orig: Callable[..., Any]) -> Callable[..., Any]:
+    """The plan of a profile above the hardware limit, not capped by it (only then)."""
+
+    def composite_schedule(*args: Any, **kwargs: Any) -> Any:
+        capped, cap = orig(*args, **kwargs), kwargs.get("max_limit")
+        free = orig(*args, **{**kwargs, "max_limit": None})
+        over = cap is not None and any(p.limit is not None and p.limit > cap for p in free.periods)
+        return free if over else capped
+
+    return composite_schedule
+
+
+def _uncapped_limit(orig: Callable[..., Any]) -> Callable[..., Any]:
+    def limit_at(*args: Any, **kwargs: Any) -> Any:
+        capped, cap = orig(*args, **kwargs), kwargs.get("max_limit")
+        free = orig(*args, **{**kwargs, "max_limit": None})
+        return free if cap is not None and free is not None and free > cap else capped
+
+    return limit_at
+
+
+def _key_shown(orig: Callable[..., Any]) -> Callable[..., Any]:
+    """GetConfiguration lists AuthorizationKey with a value (it is write-only)."""
+
+    def get(self: Any, keys: Any = None) -> Any:
+        entries, unknown = orig(self, keys)
+        for entry in entries:
+            if entry["key"] == "AuthorizationKey":
+                entry["value"] = "4a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
+        return entries, unknown
+
+    return get
 
 
 DEFAULT_PASSWORD = "password1234567890"

@@ -30,6 +30,9 @@ from smartcharge.compliance.results import Outcome
 from smartcharge.compliance.scenarios import SCENARIOS
 
 HERE = Path(__file__).parent
+AT_ONCE = 4  # broken chargers' suites running at the same time
+# Every double's suite in one fixture: its wall time is the fixture's.
+pytestmark = pytest.mark.timeout(1500)
 
 # What each fault breaks, and a phrase the failing check must say (the evidence of that fault).
 EXPECTED: dict[str, dict[str, str]] = {
@@ -48,18 +51,30 @@ EXPECTED: dict[str, dict[str, str]] = {
         "R37": "forged signing certificate",  # nothing is checked, so nothing is refused or logged
     },
     "default-password": {"R28": "well-known default"},
+    # Random, but never a minute or more: not uniform, and never beyond 600 s at 1800.
+    "delay-under-60": {"R21": "beyond 600", "R22": "not uniform"},
+    "max-1801": {"R23": "1801"},
+    "scheduled-dsr-undelayed": {"R24": "scheduled for a set time"},
+    "unclamped": {"R8": "above the hardware limit"},
+    "authorization-key-readable": {"R32": "value was returned"},
+    "no-tamper-event": {"R37": "enclosure"},
+    "owner-tls10": {"R33": "TLS 1.0"},
 }
+# R12's double is inside its scenario: the simulated meter set 15 % high must be flagged by the
+# same accuracy check ("the check catches a meter reading 15 % high"); a whole double would run
+# every scenario with a car charging (its meter answers differently in each).
 
 
 def scenarios_for(fault: str, fired: dict[str, set[str]]) -> list[str]:
     """The scenarios the double for `fault` must run (see the module's docstring)."""
     expected = set(EXPECTED[fault])
-    chosen = {s.name for s in SCENARIOS if fault in fired[s.name] or expected & set(s.requirements)}
+    ours = [s for s in SCENARIOS if not s.session_only]  # what runs on the simulated target
+    chosen = {s.name for s in ours if fault in fired[s.name] or expected & set(s.requirements)}
     while True:
-        rules = {r for s in SCENARIOS if s.name in chosen for r in s.requirements}
-        more = {s.name for s in SCENARIOS if rules & set(s.requirements)} - chosen
+        rules = {r for s in ours if s.name in chosen for r in s.requirements}
+        more = {s.name for s in ours if rules & set(s.requirements)} - chosen
         if not more:
-            return [s.name for s in SCENARIOS if s.name in chosen]
+            return [s.name for s in ours if s.name in chosen]
         chosen |= more
 
 
@@ -83,9 +98,18 @@ def runs(
         return chosen, _results(out)
 
     async def all_faults() -> dict[str, tuple[list[str], dict[str, dict[str, Any]]]]:
-        # The longest first: it sets the wall time.
+        # The longest first: it sets the wall time. A few at once: on two cores more only
+        # slow each other down.
         order = sorted(EXPECTED, key=lambda f: -len(scenarios_for(f, observed.fired)))
-        found = await asyncio.gather(*(suite(f, 2.0 * i) for i, f in enumerate(order)))
+        gate = asyncio.Semaphore(AT_ONCE)
+
+        async def gated(fault: str, stagger_s: float) -> tuple[list[str], dict[str, Any]]:
+            async with gate:
+                return await suite(fault, stagger_s)
+
+        found = await asyncio.gather(
+            *(gated(f, 2.0 * min(i, AT_ONCE)) for i, f in enumerate(order))
+        )
         return dict(zip(order, found, strict=True))
 
     return asyncio.run(all_faults())

@@ -13,7 +13,7 @@ import pytest
 import trustme
 
 from smartcharge.compliance.owner_client import probe_plain_http, probe_tls
-from smartcharge.compliance.scenarios.security import _device_info_complete
+from smartcharge.compliance.scenarios.credentials import device_info_complete
 
 
 async def _serve(ctx: ssl.SSLContext | None) -> tuple[asyncio.Server, int]:
@@ -81,7 +81,7 @@ def test_device_info_needs_all_four() -> None:
         "supportUntil": "2031-12-31",
         "vulnerabilityContact": "security@example.com",
     }
-    assert _device_info_complete(full, "M", "1.0")[0]
+    assert device_info_complete(full, "M", "1.0")[0]
     for key, bad in (
         ("supportUntil", None),
         ("supportUntil", "end of 2031"),
@@ -90,5 +90,5 @@ def test_device_info_needs_all_four() -> None:
         ("model", "other"),
         ("firmwareVersion", None),
     ):
-        ok, why = _device_info_complete({**full, key: bad}, "M", "1.0")
+        ok, why = device_info_complete({**full, key: bad}, "M", "1.0")
         assert not ok and why, (key, bad)

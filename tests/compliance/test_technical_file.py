@@ -13,9 +13,16 @@ from hypothesis import strategies as st
 
 from smartcharge.compliance.dsr_agreement import DsrAgreement
 from smartcharge.compliance.results import Check, Outcome, Result
-from smartcharge.compliance.runner import Run
+from smartcharge.compliance.runner import Run, names_the_charger
 from smartcharge.compliance.technical_file import render
 from smartcharge.compliance.technical_file.content import SECTIONS, SOLUTIONS
+from smartcharge.compliance.technical_file.product import (
+    SMARTCHARGE,
+    ChargerUnderTest,
+    Declaration,
+    DeclarationError,
+    load,
+)
 from smartcharge.compliance.technical_file.rows import NotBackedByTest, Row
 from smartcharge.regulations.catalogue import CATALOGUE, get
 
@@ -35,6 +42,8 @@ def make_result(req: str, outcome: Outcome) -> Result:
 
 def make_run(outcomes: dict[str, Outcome], agreement: DsrAgreement | None = None) -> Run:
     run = Run("a test target", NOW, NOW, True, dsr_agreement=agreement)
+    run.declaration = SMARTCHARGE
+    run.tested = ChargerUnderTest("smartcharge", "smartcharge-sim", "0.1.0", ("SN-1",))
     for req in CATALOGUE:
         run.results[req.id] = make_result(req.id, outcomes.get(req.id, Outcome.PASS))
     return run
@@ -85,7 +94,7 @@ def test_compliant_exactly_where_the_test_passed(outcomes: dict[str, Outcome]) -
 def test_statement_refuses_compliance_while_a_row_failed() -> None:
     md = render.markdown(make_run({"R17": Outcome.FAIL, "R31": Outcome.NOT_RUN}))
     statement = md.split("## Statement of compliance")[1]
-    assert "does **not** state" in statement
+    assert "No statement of compliance is made" in statement
     assert "R17 (fail)" in statement and "R31 (not run)" in statement
     # The test report names the test, its date, outcome and evidence.
     assert "| R17 (scenario) | 2026-06-06 | fail |" in md
@@ -101,7 +110,7 @@ def test_statement_of_compliance_with_a_dsr_agreement() -> None:
     )
     md = render.markdown(run)
     statement = md.split("## Statement of compliance")[1]
-    assert "states that" in statement and "does **not**" not in statement
+    assert "states that" in statement and "No statement" not in statement
     for text in ("Flex Grid Ltd", "FG-0042", "2026-05-01", "response DSR"):
         assert text in statement
     assert verdicts(md)["R17"].startswith("Not applicable")
@@ -115,3 +124,59 @@ def test_markdown_html_and_pdf_are_written(tmp_path: Path) -> None:
     assert "<table>" in html and "NOT COMPLIANT: the test failed" in html
     pdf = paths[2].read_bytes()
     assert pdf.startswith(b"%PDF-") and len(pdf) > 5000
+
+
+ACME = ChargerUnderTest("Acme Charging", "AC-7", "2.4.1", ("ACME-0042",))
+
+
+def test_the_file_is_about_the_charger_that_booted_r39() -> None:
+    run = make_run({})
+    run.tested, run.declaration = ACME, Declaration()
+    md = render.markdown(run)
+    head = md.split("## Description")[0]
+    for text in ("| Acme Charging |", "| AC-7 |", "| 2.4.1 |", "| ACME-0042 |"):
+        assert text in head, text
+    assert "smartcharge" not in head
+    # Another make's description and solutions are its manufacturer's to write, not ours.
+    assert "smartcharge" not in md.split("## Test reports")[0]
+    assert "to be completed by the manufacturer" in md
+    statement = md.split("## Statement of compliance")[1]
+    assert "manufacturer's to make" in statement and "states that" not in statement
+    assert names_the_charger(run).ok is True
+
+
+def test_a_file_naming_another_model_or_version_fails_r39() -> None:
+    run = make_run({})
+    run.tested = ACME
+    run.declaration = Declaration(model="AC-7", software_version="2.3.0")
+    check = names_the_charger(run)
+    assert check.ok is False and "'2.3.0'" in check.detail and "'2.4.1'" in check.detail
+    run.declaration = Declaration(model="AC-7", software_version="2.4.1")
+    assert names_the_charger(run).ok is True
+    run.tested = ChargerUnderTest(
+        "Acme Charging", "AC-7", "2.4.1", ("A", "B"), differing=("Acme AC-9 3",)
+    )
+    assert names_the_charger(run).ok is False
+    run.tested = None
+    assert names_the_charger(run).ok is None
+
+
+def test_the_manufacturers_file_is_validated(tmp_path: Path) -> None:
+    good = tmp_path / "acme.toml"
+    good.write_text(
+        'make = "Acme Charging"\nmodel = "AC-7"\nseller = "Acme Ltd"\n'
+        'description = "A wall box."\nmanual = "https://acme.example/manual"\n'
+        '[solutions]\nR1 = "OCPP 1.6J over wss."\n'
+    )
+    said = load(good)
+    assert said.model == "AC-7" and said.solution("R1") == "OCPP 1.6J over wss."
+    assert "to be completed" in said.solution("R2") and said.incomplete
+    for bad, why in (
+        ('colour = "red"\n', "colour: not one of the fields"),
+        ("model = 7\n", "model must be text"),
+        ('[solutions]\nR99 = "x"\n', "R1..R39"),
+        ("model = \n", "cannot read"),
+    ):
+        good.write_text(bad)
+        with pytest.raises(DeclarationError, match=why):
+            load(good)

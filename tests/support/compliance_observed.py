@@ -31,6 +31,8 @@ class Observed:
 
 def _fired(out: Path, scenario: str) -> set[str]:
     log = out / "evidence" / f"{scenario}.jsonl"
+    if not log.exists():  # not run against the simulated target (`--listen --session` only)
+        return set()
     chargers = {orjson.loads(line)["identity"] for line in log.read_bytes().splitlines()}
     faults: set[str] = set()
     for identity in chargers:

@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import ssl
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from smartcharge.compliance import firmware_images
 from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.dsr_agreement import DsrAgreement
 from smartcharge.compliance.results import Outcome
 from smartcharge.compliance.runner import Run, run_suite
 from smartcharge.compliance.target import ListenTarget, SimulatedTarget, Target
+from smartcharge.compliance.technical_file import product as declarations
 from smartcharge.compliance.technical_file import render
 
 STYLE = {
@@ -47,6 +50,7 @@ async def _run(
     csms: CentralSystem | None,
     agreement: DsrAgreement | None,
     console: Console,
+    declaration: declarations.Declaration | None,
 ) -> Run:
     columns = (
         TextColumn("{task.description}"),
@@ -61,7 +65,13 @@ async def _run(
             bar.update(task, description=title, completed=done, total=total)
 
         return await run_suite(
-            target, out, fast=fast, csms=csms, dsr_agreement=agreement, progress=progress
+            target,
+            out,
+            fast=fast,
+            csms=csms,
+            dsr_agreement=agreement,
+            progress=progress,
+            declaration=declaration,
         )
 
 
@@ -80,17 +90,33 @@ def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
     return ctx
 
 
+@dataclass(frozen=True)
+class ListenOptions:
+    """What only `--listen` takes: the suite's TLS, the charger's local interface, its own
+    firmware images (R29), and whether a charging session is measured."""
+
+    tls: tuple[Path | None, Path | None] = (None, None)
+    local_https: str | None = None
+    firmware: tuple[Path | None, Path | None, Path | None] = (None, None, None)
+    session: bool = False
+
+    @property
+    def given(self) -> bool:
+        return self != ListenOptions()
+
+
 def main(
     target: str | None,
     listen: str | None,
     out: Path,
     fast: bool,
     agreement: DsrAgreement | None,
+    options: ListenOptions | None = None,
+    product: Path | None = None,
     charger_command: list[str] | None = None,
-    tls: tuple[Path | None, Path | None] = (None, None),
-    local_https: str | None = None,
 ) -> int:
     console = Console(stderr=True)
+    options = options or ListenOptions()
     if (target is None) == (listen is None):
         console.print("[red]error: give exactly one of --target simulated or --listen HOST:PORT")
         return 2
@@ -99,21 +125,29 @@ def main(
             f"[red]error: --target must be 'simulated' or 'simulated-devices', not {target!r}"
         )
         return 2
-    if listen is None and (tls != (None, None) or local_https is not None):
-        console.print("[red]error: --tls-cert, --tls-key and --local-https only go with --listen")
+    if listen is None and options.given:
+        console.print("[red]error: these options only go with --listen: --tls-cert, --tls-key,")
+        console.print("[red]--local-https, --firmware-signed/-unsigned/-foreign-signer, --session")
+        return 2
+    try:
+        declaration = declarations.load(product) if product is not None else None
+    except declarations.DeclarationError as exc:
+        console.print(f"[red]error: {exc}")
         return 2
     csms: CentralSystem | None = None
     chosen: Target
     if listen is not None:
         try:
             host, port = parse_listen(listen)
-            secure = tls_context(*tls)
+            secure = tls_context(*options.tls)
+            local_https = options.local_https
             local = parse_listen(local_https, "--local-https") if local_https else None
+            images = firmware_images.load(*options.firmware)
         except ValueError as exc:
             console.print(f"[red]error: {exc}")
             return 2
         csms = CentralSystem(host=host, port=port, ssl_context=secure)
-        chosen = ListenTarget(local_https=local)
+        chosen = ListenTarget(local_https=local, firmware=images, session=options.session)
     else:
         # The chargers' own data (stores, logs, TOML) is scratch: only evidence goes to --out.
         scratch = tempfile.TemporaryDirectory(prefix="smartcharge-compliance-")
@@ -126,7 +160,7 @@ def main(
             await csms.start()
             console.print(f"Central system listening on {csms.url}/<identity>")
         try:
-            return await _run(chosen, out, fast, csms, agreement, console)
+            return await _run(chosen, out, fast, csms, agreement, console, declaration)
         finally:
             if csms is not None:
                 await csms.stop()

@@ -69,14 +69,25 @@ class CentralSystem:
     passwords: dict[str, list[str | None]] = field(default_factory=dict)
     tls_versions: dict[str, list[str | None]] = field(default_factory=dict)
     status: dict[tuple[str, int], str] = field(default_factory=dict)
+    transactions: dict[str, list[int]] = field(default_factory=dict)  # the ids it gave, in order
     # Called for each inbound CALL before the answer is built (scenarios watch for messages).
     listeners: list[Callable[[str, Inbound], None]] = field(default_factory=list)
+    # TLS handshakes started (ClientHellos received), counted for R33's refusal check.
+    handshakes: int = 0
+    # How long a call waits for the charger's BootNotification (none is sent before it).
+    boot_wait: float = 120.0
+    _presenting: ssl.SSLContext | None = None
+    # Per charger: how many BootNotifications must have arrived before a call may go out (one
+    # more after each accepted Reset).
+    _boots_needed: dict[str, int] = field(default_factory=dict)
     _server: Server | None = None
     _tx_ids: Any = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     # --- serving -----------------------------------------------------------------------------
     async def start(self) -> None:
+        if self.ssl_context is not None:
+            self.ssl_context.sni_callback = self._hello
         self._server = await serve(
             self._handle,
             self.host,
@@ -134,12 +145,14 @@ class CentralSystem:
         """From now on, new TLS connections get `other`'s certificate (None: our own again)."""
         if self.ssl_context is None:
             raise RuntimeError("this central system does not serve TLS")
+        self._presenting = other
 
-        def choose(sock: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
-            if other is not None:
-                sock.context = other
-
-        self.ssl_context.sni_callback = choose if other is not None else None
+    def _hello(self, sock: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
+        # Called on every ClientHello (with or without SNI): a handshake the charger started.
+        self.handshakes += 1
+        if self._presenting is not None:
+            sock.context = self._presenting
+        self._poke()
 
     async def disconnect(self, identity: str) -> None:
         """Close the charger's websocket from our side (it is expected to reconnect)."""
@@ -163,10 +176,7 @@ class CentralSystem:
             "Heartbeat": lambda p: {"currentTime": now_iso()},
             "StatusNotification": lambda p: self._status(identity, p),
             "Authorize": lambda p: {"idTagInfo": {"status": "Accepted"}},
-            "StartTransaction": lambda p: {
-                "transactionId": next(self._tx_ids),
-                "idTagInfo": {"status": "Accepted"},
-            },
+            "StartTransaction": lambda p: self._start_transaction(identity),
             "StopTransaction": lambda p: {"idTagInfo": {"status": "Accepted"}},
             "MeterValues": lambda p: {},
             "DataTransfer": lambda p: {"status": "Accepted"},
@@ -191,6 +201,11 @@ class CentralSystem:
             return answer(payload)
 
         return handle
+
+    def _start_transaction(self, identity: str) -> dict[str, Any]:
+        tx = next(self._tx_ids)
+        self.transactions.setdefault(identity, []).append(tx)
+        return {"transactionId": tx, "idTagInfo": {"status": "Accepted"}}
 
     def _status(self, identity: str, p: dict[str, Any]) -> dict[str, Any]:
         self.status[(identity, int(p["connectorId"]))] = str(p["status"])
@@ -236,13 +251,31 @@ class CentralSystem:
             lambda: len(self.received(identity, "BootNotification")) > after, timeout
         )
 
+    def booted(self, identity: str) -> bool:
+        """Whether the charger's BootNotification was accepted (since its last reset)."""
+        need = self._boots_needed.get(identity, 1)
+        return len(self.received(identity, "BootNotification")) >= need
+
     async def call(
         self, identity: str, action: str, payload: dict[str, Any], timeout: float | None = None
     ) -> dict[str, Any]:
+        """A CALL to the charger, sent only once its BootNotification was accepted (OCPP 1.6
+        4.2; again after a Reset it accepted), and while it is connected."""
+        if not self.booted(identity) and not await self.wait_for(
+            lambda: self.booted(identity) and identity in self.links, self.boot_wait
+        ):
+            raise ConnectionError(
+                f"charger {identity!r} sent no BootNotification in {self.boot_wait:.0f} s"
+                " (the suite sends nothing before it)"
+            )
         link = self.links.get(identity)
         if link is None:
             raise ConnectionError(f"charger {identity!r} is not connected")
-        return await link.endpoint.call_raw(action, payload, timeout=timeout)
+        boots = len(self.received(identity, "BootNotification"))
+        answer = await link.endpoint.call_raw(action, payload, timeout=timeout)
+        if action == "Reset" and answer.get("status") == "Accepted":
+            self._boots_needed[identity] = boots + 1
+        return answer
 
     def frames_of(self, identity: str) -> list[dict[str, Any]]:
         return [f for f in self.frames if f["identity"] == identity]

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 FIELDS = ("provider", "agreement_reference", "signed_on", "services", "configuration")
 
@@ -31,14 +32,21 @@ class DsrAgreement:
         return {k: str(v) for k, v in asdict(self).items()}
 
 
-def load(path: Path) -> DsrAgreement:
+def read_toml(path: Path, fields: tuple[str, ...], error: type[ValueError]) -> dict[str, Any]:
+    """A small TOML file of known fields (also the technical file's declaration); `error`
+    naming the file or the first unknown field."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise DsrAgreementError(f"{path}: {exc}") from None
-    unknown = sorted(set(data) - set(FIELDS))
+        raise error(f"cannot read {path}: {exc}") from None
+    unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise DsrAgreementError(f"{unknown[0]}: not a DSR agreement field")
+        raise error(f"{unknown[0]}: not one of the fields {', '.join(fields)}")
+    return data
+
+
+def load(path: Path) -> DsrAgreement:
+    data = read_toml(path, FIELDS, DsrAgreementError)
     for name in FIELDS:
         value = data.get(name)
         if name == "signed_on":

@@ -47,7 +47,7 @@ class OwnerClient:
         self._token: str | None = None
         self.password = secrets.token_urlsafe(18)  # the owner's own, chosen at first use
 
-    async def request(self, method: str, path: str, body: Any = None) -> Any:
+    async def request(self, method: str, path: str, body: Any = None, *, again: bool = True) -> Any:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
@@ -55,6 +55,12 @@ class OwnerClient:
             method, self.base + path, json=body, headers=headers, ssl=self._ssl
         ) as res:
             data = await res.json(content_type=None)
+            expired = res.status == 401 and self._token is not None
+            if expired and again:
+                # A sign-in lasts so long on the charger's clock, which may run many times
+                # faster than real time: sign in again, once.
+                await self.first_use()
+                return await self.request(method, path, body, again=False)
             if res.status >= 400:
                 raise OwnerApiError(method, path, res.status, data)
             return data

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -24,12 +25,12 @@ from smartcharge.compliance.scenarios import SCENARIOS
 from smartcharge.compliance.scenarios.base import Context, Scenario, ScenarioAborted
 from smartcharge.compliance.scenarios.declared import declared
 from smartcharge.compliance.target import Target
-from smartcharge.ocpp.times import format_time
+from smartcharge.compliance.technical_file.product import SMARTCHARGE, ChargerUnderTest, Declaration
 from smartcharge.regulations.catalogue import CATALOGUE
 
 log = logging.getLogger("smartcharge.compliance")
 
-SCENARIO_TIMEOUT_S = 180.0
+SCENARIO_TIMEOUT_S = 300.0
 
 Progress = Callable[[str, int, int], None]
 
@@ -42,6 +43,10 @@ class Run:
     fast: bool
     results: dict[str, Result] = field(default_factory=dict)
     dsr_agreement: DsrAgreement | None = None
+    tested: ChargerUnderTest | None = None  # the charger, as its BootNotification named it
+    declaration: Declaration = field(default_factory=Declaration)  # the manufacturer's words
+    clock: str = "real time, on the charger's own clock"
+    configuration: str = "as the charger was configured when it connected"
 
     def outcomes(self) -> dict[str, Outcome]:
         return {r: res.outcome for r, res in self.results.items()}
@@ -53,6 +58,18 @@ class Run:
             "finished": self.finished.isoformat(),
             "fast": self.fast,
             "dsr_agreement": self.dsr_agreement.to_json() if self.dsr_agreement else None,
+            "charger": None
+            if self.tested is None
+            else {
+                "make": self.tested.make,
+                "model": self.tested.model,
+                "firmware": self.tested.firmware,
+                "serials": list(self.tested.serials),
+                "differing": list(self.tested.differing),
+            },
+            "declaration": self.declaration.source,
+            "clock": self.clock,
+            "configuration": self.configuration,
             "results": [self.results[r.id].to_json() for r in CATALOGUE],
         }
 
@@ -67,24 +84,36 @@ async def run_suite(
     dsr_agreement: DsrAgreement | None = None,
     progress: Progress | None = None,
     parallel: int = 3,
+    declaration: Declaration | None = None,
 ) -> Run:
     _prepare(out_dir)
+    session = bool(getattr(target, "session", False))
+    scenarios = [
+        s
+        for s in scenarios
+        if (target.simulated or not s.ours_only) and (session or not s.session_only)
+    ]
     central = csms or CentralSystem()
     if csms is None:
         await central.start()
     run = Run(target.description, datetime.now(UTC), datetime.now(UTC), fast, {}, dsr_agreement)
+    # Our own software's declaration only for our own simulated charger; any other charger's
+    # words are its manufacturer's (a file they give), or left for them to complete.
+    run.declaration = declaration or (SMARTCHARGE if target.simulated else Declaration())
+    run.clock, run.configuration = target.clock, target.configuration
     gathered: dict[str, Result] = {}
     # Scenarios are independent (each has its own chargers): a few run at once. Their waits are
     # mostly simulated time passing, so this divides the wall time without much more CPU.
     gate = asyncio.Semaphore(1 if not target.simulated else parallel)
     done = 0
+    reported: list[dict[str, Any]] = []  # each charger's first BootNotification
 
     async def one(scenario: Scenario) -> dict[str, Result]:
         nonlocal done
         async with gate:
             if progress is not None:
                 progress(scenario.title, done, len(scenarios))
-            found = await _run_one(scenario, target, central, out_dir, fast)
+            found = await _run_one(scenario, target, central, out_dir, fast, reported)
             done += 1
             if progress is not None:
                 progress(scenario.title, done, len(scenarios))
@@ -102,6 +131,10 @@ async def run_suite(
         if close is not None:
             await close()
     now = datetime.now(UTC)
+    run.tested = ChargerUnderTest.from_boots(reported)
+    left = getattr(target, "left_changed", None)
+    if left:
+        run.configuration += "; not put back: " + "; ".join(left)
     for requirement in CATALOGUE:
         rid = requirement.id
         exempt = declared(rid, target.simulated, dsr_agreement)
@@ -138,9 +171,15 @@ def _merge(gathered: dict[str, Result], req: str, result: Result) -> None:
 
 
 async def _run_one(
-    scenario: Scenario, target: Target, csms: CentralSystem, out_dir: Path, fast: bool
+    scenario: Scenario,
+    target: Target,
+    csms: CentralSystem,
+    out_dir: Path,
+    fast: bool,
+    reported: list[dict[str, Any]],
 ) -> dict[str, Result]:
     started = datetime.now(UTC)
+    first = len(csms.frames)
     ctx = Context(target, csms, out_dir, fast)
     for req in scenario.requirements:
         ctx.rec(req)
@@ -160,23 +199,27 @@ async def _run_one(
             elif not isinstance(exc, ScenarioAborted):
                 why = f"{type(exc).__name__}: {why}"
                 log.warning("scenario %s stopped: %s", scenario.name, why, exc_info=True)
+            # The suite stopped, not the charger: what it had not judged is not run, never a
+            # fail (a check already failed on evidence still fails).
             for rec in ctx.recorders.values():
                 if not rec.finished:
-                    rec.check("scenario ran to the end", False, f"stopped early: {why}")
+                    rec.cannot("scenario ran to the end", f"the suite stopped because {why}")
         finally:
             for ch in ctx.chargers:
                 await target.stop(ch)
             for extra in ctx.extra_csms:
                 await extra.stop()
     identities = {ch.identity for ch in ctx.chargers}
-    # This scenario's frames only (a charger under test over --listen serves every scenario).
-    since = format_time(started)
-    frames = [
-        f
-        for c in (csms, *ctx.extra_csms)
-        for f in c.frames
-        if f["identity"] in identities and f["t"] >= since
-    ]
+    for ch in ctx.chargers:
+        boots = ch.csms.received(ch.identity, "BootNotification") or csms.received(
+            ch.identity, "BootNotification"
+        )
+        if boots:
+            reported.append(boots[0].payload)
+    # This scenario's frames only: those after its start (a charger under test over --listen
+    # serves every scenario, one after the other), of its own chargers.
+    frames = [f for f in csms.frames[first:] if f["identity"] in identities]
+    frames += [f for c in ctx.extra_csms for f in c.frames if f["identity"] in identities]
     log_file = f"evidence/{scenario.name}.jsonl"
     with (out_dir / log_file).open("wb") as fh:
         for f in frames:
@@ -207,6 +250,7 @@ def _assurance(run: Run, now: datetime) -> None:
             f"missing: {', '.join(missing)}" if missing else f"{len(run.results) - 1} results",
         )
     )
+    r39.checks.append(names_the_charger(run))
     passing = sum(1 for r in run.results.values() if r.requirement != "R39" and r.compliant)
     r39.checks.append(
         Check(
@@ -216,3 +260,17 @@ def _assurance(run: Run, now: datetime) -> None:
             " the renderer refuses any other (tests/compliance/test_technical_file.py)",
         )
     )
+
+
+def names_the_charger(run: Run) -> Check:
+    """The file is about the charger that was tested: its header comes from the charger's
+    BootNotification, and a manufacturer's file naming another model or version fails."""
+    name = "the technical file names the charger tested (its BootNotification)"
+    tested = run.tested
+    if tested is None:
+        return Check(name, None, "no charger sent a BootNotification")
+    problems = run.declaration.mismatch(tested)
+    if tested.differing:
+        problems.append(f"chargers of the run reported otherwise: {', '.join(tested.differing)}")
+    who = f"{tested.make} {tested.model}, software {tested.firmware}"
+    return Check(name, not problems, "; ".join(problems) if problems else who)

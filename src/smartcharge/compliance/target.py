@@ -16,28 +16,38 @@ import itertools
 import os
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from smartcharge.chargepoint.security.provisioning import provision
+from smartcharge.compliance.charger import Charger, TargetError
 from smartcharge.compliance.csms import CentralSystem
+from smartcharge.compliance.firmware_images import FirmwareImages
 from smartcharge.compliance.owner_client import CERT_PATH, OwnerClient
 from smartcharge.compliance.simulator import SimulatorControl
 from smartcharge.manufacturer import keys
 
-BOOT_TIMEOUT_S = 30.0
+BOOT_TIMEOUT_S = 120.0  # generous: ends at the boot; a loaded machine starts Python slowly
 # When the suite's manufacturer keys are made: before any simulated clock a scenario uses.
 MANUFACTURED = datetime(2026, 1, 1, tzinfo=UTC)
+# The keys of a charger's configuration that its factory (or installer) writes: the rest is the
+# charger's own default in the scenario that tests it as shipped.
+SHIPPED = (
+    "identity",
+    "csms_url",
+    "data_dir",
+    "security",
+    "simulator",
+    "support_until",
+    "vulnerability_contact",
+)
 # What the suite, as the manufacturer, ships the charger with (R38): the end of the model's
 # security-update support and where to report a vulnerability.
 SUPPORT_UNTIL = "2031-12-31"
 VULNERABILITY_CONTACT = "https://smartcharge.example/security"
-
-
-class TargetError(Exception):
-    """The charger could not be started or did not connect."""
 
 
 @dataclass(frozen=True)
@@ -57,57 +67,17 @@ class ChargerSpec:
     # Run the charger's software from this copy of the `smartcharge` package instead of the
     # installed one: the suite can then change an installed file (R31).
     software_dir: Path | None = None
+    # As shipped: what the factory writes (identity, address, credentials, firmware root, the
+    # support period and contact) and the simulated hardware; nothing tuned by the suite.
+    shipped: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class Charger:
-    """One charger under test, connected to the suite's central system."""
-
-    def __init__(
-        self,
-        identity: str,
-        csms: CentralSystem,
-        sim: SimulatorControl | None = None,
-        speed: float | None = None,
-        data_dir: Path | None = None,
-    ) -> None:
-        self.identity = identity
-        self.csms = csms
-        self.sim = sim
-        self.speed = speed  # simulated seconds per real second; None: real time, unknown
-        self.data_dir = data_dir
-        self.credentials_dir: Path | None = None
-        self.manufacturer: keys.KeyFiles | None = None  # the signing keys it trusts, if known
-        self.owner: OwnerClient | None = None  # its owner API, when the suite can reach it
-        self.local_https: tuple[str, int] | None = None  # its local HTTPS interface, if given
-        # (simulated start, loop time at launch): an upper bound of the charger's clock until
-        # it has sent a timestamp of its own.
-        self.clock_hint: tuple[datetime, float] | None = None
-
-    async def call(
-        self, action: str, payload: dict[str, Any], timeout: float | None = None
-    ) -> dict[str, Any]:
-        return await self.csms.call(self.identity, action, payload, timeout)
-
-    def clock_upper_bound(self) -> datetime:
-        """A time the charger's clock has not yet reached (it started after we launched it)."""
-        if self.clock_hint is None:
-            raise TargetError("the charger's clock is unknown")
-        start, launched = self.clock_hint
-        return start + timedelta(
-            seconds=self.sim_seconds(asyncio.get_running_loop().time() - launched)
-        )
-
-    def sim_seconds(self, real_s: float) -> float:
-        return real_s * (self.speed or 1.0)
-
-    def real_seconds(self, sim_s: float) -> float:
-        return sim_s / (self.speed or 1.0)
 
 
 class Target(Protocol):
     simulated: bool
     description: str
+    clock: str  # whose clock the run went by, in words for the technical file
+    configuration: str  # the configuration the charger was tested in, in words
 
     async def start(self, spec: ChargerSpec, csms: CentralSystem) -> Charger: ...
 
@@ -166,6 +136,14 @@ class SimulatedTarget:
             + " ".join(Path(c).name for c in self.command[:4])
             + ")"
         )
+        self.clock = "a simulated clock per charger, 10 to 300 times faster than real time"
+        self.configuration = (
+            "as shipped in the as_shipped scenario (the factory's identity, credentials,"
+            " firmware root, support period and contact, the installer's central system address"
+            " and root certificate; every other setting the charger's default, security profile"
+            " included); in the others, set by the suite for what each tests (the instant its"
+            " clock starts, the random-delay maximum, the security profile)"
+        )
         self._ids = itertools.count(1)
         self._procs: dict[str, _Process] = {}
         self.manufacturer: keys.KeyFiles | None = None
@@ -185,10 +163,12 @@ class SimulatedTarget:
         data_dir = self.work_dir / "chargers" / identity
         data_dir.mkdir(parents=True, exist_ok=True)
         control_port = _free_port()
-        security: dict[str, Any] = {"profile": spec.profile}
+        # As shipped: the factory's provisioning only, every other setting the charger's own
+        # default (the security profile too).
+        security: dict[str, Any] = {} if spec.shipped else {"profile": spec.profile}
         credentials = data_dir.parent / f"{identity}-credentials"
         setup_code = None  # the owner API's first-use code, as printed on the label
-        if spec.profile in (1, 2, 3):
+        if spec.profile in (1, 2, 3) or spec.shipped:
             # Provisioned as in the factory: a unique password and keys, sealed (R28, R32).
             made = await asyncio.to_thread(provision, identity, credentials)
             security["credentials_dir"] = str(credentials)
@@ -215,6 +195,8 @@ class SimulatedTarget:
             "support_until": SUPPORT_UNTIL,
             "vulnerability_contact": VULNERABILITY_CONTACT,
         }
+        if spec.shipped:
+            config = {k: config[k] for k in SHIPPED}
         if self.hardware != "simulated":
             config["hardware"] = {"kind": self.hardware}
         if spec.owner_api:
@@ -238,7 +220,12 @@ class SimulatedTarget:
         charger.manufacturer = self.manufacturer
         charger.clock_hint = (spec.start, asyncio.get_running_loop().time())
         await self._launch(identity, config, data_dir)
-        if not await csms.wait_booted(identity, spec.boot_timeout):
+        try:
+            booted = await csms.wait_booted(identity, spec.boot_timeout)
+        except BaseException:
+            await self.stop(charger)  # cancelled: the process goes with it
+            raise
+        if not booted:
             await self.stop(charger)
             raise TargetError(f"{identity} did not boot: {self._stderr_tail(identity)}")
         if spec.owner_api:
@@ -321,30 +308,56 @@ class SimulatedTarget:
 
 
 class ListenTarget:
-    """A charger of any make that connects by itself to the suite's central system."""
+    """A charger of any make that connects by itself to the suite's central system. Nothing is
+    sent to it before its BootNotification was accepted; after each scenario the settings the
+    suite changed are put back."""
 
     simulated = False
 
     def __init__(
-        self, connect_timeout: float = 300.0, local_https: tuple[str, int] | None = None
+        self,
+        connect_timeout: float = 300.0,
+        local_https: tuple[str, int] | None = None,
+        firmware: FirmwareImages | None = None,
+        session: bool = False,
     ) -> None:
         self.connect_timeout = connect_timeout
+        self.session = session  # an operator plugs a car in when asked (docs/compliance.md)
+        # How the suite asks the operator for a physical act (the command prints it).
+        self.ask: Callable[[str], None] = lambda what: print(f"NOW: {what}", flush=True)
         self.local_https = local_https  # the charger's local HTTPS interface (R33), if known
+        self.firmware = firmware
         self.description = "an OCPP 1.6J charger connecting to the suite"
+        self.clock = "real time, on the charger's own clock"
+        self.configuration = (
+            "as the charger was configured when it connected; the settings the suite changed"
+            " over OCPP were put back after each scenario"
+        )
+        self.left_changed: list[str] = []  # settings it could not put back, in words
         self._charger: Charger | None = None
 
     async def start(self, spec: ChargerSpec, csms: CentralSystem) -> Charger:
         if self._charger is not None and self._charger.identity in csms.links:
             return self._charger
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.connect_timeout
         if not await csms.wait_for(lambda: bool(csms.links), self.connect_timeout):
             raise TargetError(f"no charger connected to {csms.url} in {self.connect_timeout} s")
         identity = next(iter(csms.links))
+        left = max(deadline - loop.time(), 1.0)
+        if not await csms.wait_for(lambda: csms.booted(identity), left):
+            raise TargetError(
+                f"{identity} connected but sent no BootNotification in {self.connect_timeout} s;"
+                " the suite sends nothing before it: restart the charger so that it boots"
+            )
         self._charger = Charger(identity, csms)
         self._charger.local_https = self.local_https
+        self._charger.firmware = self.firmware
         return self._charger
 
     async def stop(self, charger: Charger) -> None:
-        return None
+        if charger.identity in charger.csms.links:
+            self.left_changed.extend(await charger.put_back())
 
     async def restart(self, charger: Charger, csms: CentralSystem, **config: Any) -> None:
         raise TargetError("a charger under test cannot be restarted with a new configuration")

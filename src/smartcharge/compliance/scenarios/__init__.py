@@ -1,14 +1,20 @@
 """The compliance scenarios, one module per rule group of the regulations."""
 
 from smartcharge.compliance.scenarios import (
+    credentials,
     delay,
+    delay_exemptions,
     dsr,
+    firmware,
+    inputs,
     offline,
     offpeak,
     owner,
-    security,
+    session,
+    shipped,
     smart,
     software,
+    tls,
 )
 from smartcharge.compliance.scenarios.base import Scenario
 
@@ -16,13 +22,19 @@ from smartcharge.compliance.scenarios.base import Scenario
 # their charger ready before a given simulated minute, start once the first wave has booted.
 SCENARIOS: tuple[Scenario, ...] = (
     *delay.SCENARIOS,
+    *delay_exemptions.SCENARIOS,
     *smart.SCENARIOS,
     *offpeak.SCENARIOS,
     *offline.SCENARIOS,
     *dsr.SCENARIOS,
-    *security.SCENARIOS,
+    *inputs.SCENARIOS,
+    *credentials.SCENARIOS,
+    *firmware.SCENARIOS,
+    *tls.SCENARIOS,
     *software.SCENARIOS,
     *owner.SCENARIOS,
+    *shipped.SCENARIOS,
+    *session.SCENARIOS,
 )
 
 __all__ = ["SCENARIOS", "Scenario"]

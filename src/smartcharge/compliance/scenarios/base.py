@@ -29,6 +29,14 @@ MONDAY_21_45_UK = datetime(2026, 6, 1, 20, 45, tzinfo=UTC)
 TUESDAY_07_45_UK = datetime(2026, 6, 2, 6, 45, tzinfo=UTC)
 
 
+# Generous: a wait ends as soon as the charger shows what it does.
+SETTLE_WAIT_S = 60.0
+# A simulated charger's clock runs on while a busy machine starves it of CPU, so it may act up
+# to this many real seconds late on its own clock (many simulated seconds at 20-40x). Only a
+# lateness bound allows for it; acting early is never excused.
+STARVED_REAL_S = 2.0
+
+
 class ScenarioAborted(Exception):
     """The charger did not do what the scenario waited for; the message says what."""
 
@@ -82,6 +90,10 @@ class Scenario:
     # alone, or None. It records "not run" itself, with why, for each check that needs a
     # physical action.
     ocpp_only: Callable[[Context], Awaitable[None]] | None = None
+    # About our own charger only (it as shipped): not run at all against another charger.
+    ours_only: bool = False
+    # Only with a charging session on a charger under test (`--listen --session`).
+    session_only: bool = False
     # Why the scenario (or the rest of it) needs the simulated hardware.
     physical: str = (
         "it plugs an EV in, presents cards or pulls the network through the simulator's control"
@@ -107,6 +119,19 @@ def charger_now(ch: Charger) -> datetime:
         start, launched = ch.clock_hint
         return start + timedelta(seconds=ch.sim_seconds(loop_now - launched))
     return datetime.now(UTC)
+
+
+def latest_stamp(ch: Charger) -> datetime | None:
+    """The latest time the charger's own clock stamped on a message it sent (None: none yet)."""
+    stamps = []
+    for m in ch.csms.inbound.get(ch.identity, []):
+        stamp = m.payload.get("timestamp")
+        if m.action == "MeterValues":
+            values = m.payload.get("meterValue") or []
+            stamp = values[-1].get("timestamp") if values else None
+        if isinstance(stamp, str):
+            stamps.append(parse_time(stamp))
+    return max(stamps, default=None)
 
 
 async def uk(ch: Charger, message_id: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -166,6 +191,54 @@ async def wait_limit(ch: Charger, n: int, amps: float, timeout: float = 10.0) ->
         return abs(float((await connector(ch, n)).get("limit_a") or 0.0) - amps) < 0.05
 
     return await until(f"connector {n} limit {amps} A", ok, timeout)
+
+
+def meter_samples(ch: Charger, n: int, measurand: str) -> list[tuple[datetime, list[float]]]:
+    """(charger time, values) of connector `n`'s samples of `measurand`, one entry per
+    meterValue (a value per phase when it reports phases; kW and kWh as W and Wh)."""
+    out = []
+    for m in ch.csms.received(ch.identity, "MeterValues"):
+        if m.payload.get("connectorId") != n:
+            continue
+        for mv in m.payload.get("meterValue") or []:
+            values = [
+                float(sv["value"]) * (1000.0 if sv.get("unit") in ("kW", "kWh") else 1.0)
+                for sv in mv.get("sampledValue") or []
+                if sv.get("measurand", "Energy.Active.Import.Register") == measurand
+            ]
+            if values and isinstance(mv.get("timestamp"), str):
+                out.append((parse_time(mv["timestamp"]), values))
+    return out
+
+
+def offered_samples(ch: Charger, n: int) -> list[tuple[datetime, float]]:
+    """(charger time, amps) of connector `n`'s Current.Offered samples (any phase layout)."""
+    return [(t, max(values)) for t, values in meter_samples(ch, n, "Current.Offered")]
+
+
+async def settles(
+    ch: Charger, n: int, amps: float, grace_s: float, timeout: float = SETTLE_WAIT_S
+) -> bool | None:
+    """After a change that must take connector `n` to `amps` within `grace_s` seconds of the
+    charger's clock: True once it offers `amps`; False when the charger's own samples, stamped
+    `grace_s` after the change, still offer something else (its clock proves it was late);
+    None when neither shows within `timeout` real seconds."""
+    deadline = (latest_stamp(ch) or charger_now(ch)) + timedelta(seconds=grace_s)
+    verdict: bool | None = None
+
+    async def decided() -> bool:
+        nonlocal verdict
+        if abs(float((await connector(ch, n)).get("limit_a") or 0.0) - amps) < 0.05:
+            verdict = True
+        elif any(t >= deadline and abs(v - amps) >= 0.5 for t, v in offered_samples(ch, n)):
+            verdict = False
+        return verdict is not None
+
+    try:
+        await until(f"connector {n} at {amps:g} A", decided, timeout, poll=0.05)
+    except ScenarioAborted:
+        return None
+    return verdict
 
 
 async def start_session(ch: Charger, n: int, id_tag: str | None = None) -> None:
@@ -228,6 +301,17 @@ async def set_profile(ch: Charger, connector_id: int, profile: dict[str, Any]) -
     return await call_status(
         ch, "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
     )
+
+
+async def composite(ch: Charger, n: int, seconds: int) -> list[tuple[int, float]]:
+    """The charger's own plan for connector `n` (GetCompositeSchedule, amps): (start s, limit);
+    empty when it has none to give."""
+    res = await ch.call(
+        "GetCompositeSchedule", {"connectorId": n, "duration": seconds, "chargingRateUnit": "A"}
+    )
+    schedule = res.get("chargingSchedule") or {}
+    periods = schedule.get("chargingSchedulePeriod") or []
+    return [(int(p["startPeriod"]), float(p["limit"])) for p in periods]
 
 
 def security_event(ch: Charger, kind: str, since: int) -> bool:

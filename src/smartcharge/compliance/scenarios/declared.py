@@ -33,6 +33,28 @@ _FIXED: dict[str, tuple[Outcome, str]] = {
 }
 
 
+# The same rules for a charger of another make: nothing of ours is cited as its evidence.
+_FIXED_ANY: dict[str, tuple[Outcome, str]] = {
+    "R27": (
+        Outcome.MANUAL,
+        "a threat model is judged, not tested: the manufacturer's threat model (each asset,"
+        " threat and control) is assessed by a person",
+    ),
+    "R35": (
+        Outcome.MANUAL,
+        "the effort of set-up, and that the owner can delete their personal data (a factory reset"
+        " wiping sessions, card lists, network credentials and owner data), are judged on the"
+        " charger by a person",
+    ),
+    "R36": (
+        Outcome.MANUAL,
+        "the enclosure, unused interfaces and privileges are inspected on the hardware; opening"
+        " the enclosure must be logged and notified (open it and watch for a"
+        " SecurityEventNotification)",
+    ),
+}
+
+
 def declared(
     requirement: str, simulated: bool, agreement: DsrAgreement | None
 ) -> tuple[Outcome, str] | None:
@@ -41,7 +63,7 @@ def declared(
         if agreement is None:
             return (
                 Outcome.NOT_APPLICABLE,
-                "sold without a DSR agreement: R14-R18 apply and are tested",
+                "sold without a DSR agreement (none was given to the suite): R14-R18 apply",
             )
         return (
             Outcome.MANUAL,
@@ -55,4 +77,4 @@ def declared(
             f"R20: sold with DSR agreement {agreement.agreement_reference} with"
             f" {agreement.provider}, so R14-R18 do not apply",
         )
-    return _FIXED.get(requirement)
+    return (_FIXED if simulated else _FIXED_ANY).get(requirement)

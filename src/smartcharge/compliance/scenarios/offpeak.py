@@ -15,6 +15,7 @@ from typing import Any
 
 from smartcharge.compliance.scenarios.base import (
     MONDAY_21_45_UK,
+    STARVED_REAL_S,
     TUESDAY_07_45_UK,
     Context,
     Recorder,
@@ -22,6 +23,7 @@ from smartcharge.compliance.scenarios.base import (
     ScenarioAborted,
     cannot_here,
     charger_now,
+    latest_stamp,
     start_session,
     status_times,
     uk,
@@ -63,7 +65,7 @@ def _hours(state: dict[str, Any]) -> dict[str, Any]:
     return inner if isinstance(inner, dict) else {}
 
 
-async def _offer(ch: Charger, ctx: Context, *, fresh: bool = True) -> None:
+async def offer(ch: Charger, ctx: Context, *, fresh: bool = True) -> None:
     """R14 and R15's offer; `fresh`: the charger is known to be in its first use."""
     r14, r15 = ctx.rec("R14"), ctx.rec("R15")
     status, state = await uk(ch, "GetDefaultHours", {})
@@ -116,7 +118,7 @@ async def _ready_by(ctx: Context, start: datetime, latest: datetime) -> Charger:
 async def _evening(ctx: Context) -> None:
     r13, r15, r16, r17, r18 = (ctx.rec(r) for r in ("R13", "R15", "R16", "R17", "R18"))
     ch = await _ready_by(ctx, MONDAY_21_45_UK, MONDAY_21_45_UK + timedelta(minutes=8))
-    await _offer(ch, ctx)
+    await offer(ch, ctx)
     # Both cars at once: on a loaded machine every real second is 40 simulated ones.
     await asyncio.gather(start_session(ch, 1), start_session(ch, 2))
     plugged = charger_now(ch)
@@ -140,7 +142,13 @@ async def _evening(ctx: Context) -> None:
     try:
         if asked >= ten - timedelta(minutes=1):
             raise _TooLate(f"asked only at {_uk(asked)}, too close to 22:00")
-        await until("Charging on connector 2", lambda: charging(2), 10)
+        # Until it charges, however late: charging only after 22:00 is the evidence of a
+        # "charge now" ignored (is_peak below), never a wait running out.
+        await until(
+            "Charging on connector 2",
+            lambda: charging(2),
+            timeout=ch.real_seconds(30 * 60 + DELAY_MAX_S) + 30,
+        )
         t = status_times(ch, 2, "Charging")[0]
         late = (t - asked).total_seconds()
         # A delay for the override itself (not one of plug-in that was already running).
@@ -158,7 +166,7 @@ async def _evening(ctx: Context) -> None:
     except _TooLate as exc:
         r18.cannot("charge now in peak hours", str(exc))
     except ScenarioAborted as exc:
-        r18.check("charge now: charging starts at once in peak hours", False, f"{status}; {exc}")
+        r18.cannot("charge now: charging starts at once in peak hours", f"{status}; {exc}")
     r18.done()
     # R13, R17: connector 1 waits for 22:00 and starts within the delay after it.
     await until(
@@ -176,7 +184,7 @@ async def _evening(ctx: Context) -> None:
     after = -early
     r17.check(
         "evening: charging starts at 22:00 + a delay of at most the maximum",
-        0 <= after <= DELAY_MAX_S + 5,
+        0 <= after <= DELAY_MAX_S + 5 + ch.sim_seconds(STARVED_REAL_S),
         f"plugged in {_uk(plugged)}, Charging from {_uk(first)} ({after:.0f} s after 22:00,"
         f" maximum {DELAY_MAX_S} s)",
     )
@@ -235,7 +243,7 @@ async def _offpeak_ocpp(ctx: Context) -> None:
         why = "the owner's default hours are set through the charger's own interface"
         cannot_here(ctx, ("R14", "R15", "R16"), "the default hours and the owner's answers", why)
     else:
-        await _offer(ch, ctx, fresh=False)
+        await offer(ch, ctx, fresh=False)
         await _owner_answers(ch, ctx.rec("R15"), ctx.rec("R16"))
     cannot_here(
         ctx,
@@ -268,14 +276,29 @@ async def _morning(ctx: Context) -> None:
     def stops() -> list[datetime]:
         return [t for t in status_times(ch, 1, "SuspendedEVSE") if t > began]
 
-    async def stopped() -> bool:
-        return bool(stops())
-
-    await until("the morning stop", stopped, timeout=ch.real_seconds(25 * 60) + 10)
-    stop = stops()[0]
     # The simulated charger acts on a 1 s tick; on a loaded machine a tick can run late, and at
     # 40x a tenth of a real second is 4 simulated ones. Allowed, and shown in the evidence.
     jitter = timedelta(seconds=ch.sim_seconds(0.1))
+
+    def past_eight() -> bool:
+        stamp = latest_stamp(ch)
+        return stamp is not None and stamp > eight + jitter
+
+    # Until it stops, or its own clock has passed 08:00 with no stop: either is the evidence.
+    await ch.csms.wait_for(lambda: bool(stops()) or past_eight(), ch.real_seconds(25 * 60) + 60)
+    if not stops():
+        why = f"no stop, and the charger's own clock read {_uk(latest_stamp(ch) or began)}"
+        for rec, name in (
+            (r13, "charging stops before weekday peak hours (08:00)"),
+            (r17, "morning: charging stops after the window's end and before 08:00"),
+        ):
+            if past_eight():
+                rec.check(name, False, f"charging from {_uk(began)}: {why}")
+            else:
+                rec.cannot(name, f"charging from {_uk(began)}: {why}, not yet 08:00")
+            rec.done()
+        return
+    stop = stops()[0]
     r13.check(
         "charging stops before weekday peak hours (08:00)",
         stop < eight + jitter,

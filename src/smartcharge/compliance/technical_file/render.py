@@ -16,30 +16,42 @@ from pathlib import Path
 from fpdf import FPDF
 from markdown_it import MarkdownIt
 
-from smartcharge import __version__
 from smartcharge.compliance.results import Outcome
 from smartcharge.compliance.runner import Run
-from smartcharge.compliance.technical_file.content import (
-    DESCRIPTION,
-    MANUAL_LINK,
-    SECTIONS,
-    SOLUTIONS,
-)
+from smartcharge.compliance.technical_file.content import SECTIONS
+from smartcharge.compliance.technical_file.product import TO_COMPLETE
 from smartcharge.compliance.technical_file.rows import Row
 from smartcharge.regulations.catalogue import get
 
 
-@dataclass(frozen=True)
-class Product:
-    make: str = "smartcharge"
-    model: str = "smartcharge-sim"
-    software_version: str = __version__
-    seller: str = "the smartcharge project"
-    manufacturer: str = "-"
-
-
 def rows(run: Run) -> list[Row]:
-    return [Row.of(get(r), SOLUTIONS[r], run.results[r]) for _, ids in SECTIONS for r in ids]
+    said = run.declaration
+    return [Row.of(get(r), said.solution(r), run.results[r]) for _, ids in SECTIONS for r in ids]
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header of the file: the charger as it reported itself, the seller as declared."""
+
+    make: str
+    model: str
+    serial: str
+    software_version: str
+    seller: str
+    manufacturer: str
+
+    @classmethod
+    def of(cls, run: Run) -> Header:
+        t, said = run.tested, run.declaration
+        unknown = "(no charger reported it: none booted)"
+        return cls(
+            make=t.make if t else unknown,
+            model=t.model if t else unknown,
+            serial=t.serial if t else unknown,
+            software_version=t.firmware if t else unknown,
+            seller=said.seller or f"({TO_COMPLETE})",
+            manufacturer=said.manufacturer or f"({TO_COMPLETE})",
+        )
 
 
 def _cell(text: str) -> str:
@@ -59,21 +71,27 @@ def _evidence(row: Row) -> str:
     return "; ".join(parts) or "-"
 
 
-def statement(run: Run, product: Product, all_rows: list[Row]) -> str:
+def statement(run: Run, head: Header, all_rows: list[Row]) -> str:
     open_rows = [r for r in all_rows if r.result.outcome in (Outcome.FAIL, Outcome.NOT_RUN)]
     manual = [r.requirement.id for r in all_rows if r.result.outcome is Outcome.MANUAL]
-    who = f"{product.make} {product.model}, software version {product.software_version}"
+    who = f"{head.make} {head.model}, software version {head.software_version}"
+    missing = run.declaration.incomplete
     if open_rows:
         text = (
-            f"{product.seller} does **not** state that the {who} complies with the Electric"
-            " Vehicles (Smart Charge Points) Regulations 2021: the following requirements are"
+            f"No statement of compliance is made for the {who}: the following requirements are"
             " not demonstrated by a passing test: "
             + ", ".join(f"{r.requirement.id} ({r.result.outcome.value})" for r in open_rows)
             + "."
         )
+    elif missing:
+        text = (
+            f"Every requirement of the {who} that a test decides passed. The statement of"
+            " compliance is the manufacturer's to make once the file is complete; still"
+            f" {TO_COMPLETE}: {', '.join(missing)}."
+        )
     else:
         text = (
-            f"{product.seller} states that the {who} complies with the Electric Vehicles (Smart"
+            f"{head.seller} states that the {who} complies with the Electric Vehicles (Smart"
             " Charge Points) Regulations 2021; every requirement is backed by a passing test"
             " named in the test reports, except those assessed by hand"
             + (f" ({', '.join(manual)})" if manual else "")
@@ -93,34 +111,41 @@ def statement(run: Run, product: Product, all_rows: list[Row]) -> str:
     return text
 
 
-def markdown(run: Run, product: Product | None = None) -> str:
-    product = product or Product()
+def markdown(run: Run) -> str:
+    head = Header.of(run)
+    said = run.declaration
     all_rows = rows(run)
     by_id = {r.requirement.id: r for r in all_rows}
     updated = run.finished.astimezone(UTC).strftime("%Y-%m-%d")
+    description = said.description or (
+        f"({TO_COMPLETE}: what the charge point is, its hardware and how it meets the"
+        " Regulations)\n"
+    )
     out = [
         "# Technical File",
         "",
         "The Electric Vehicles (Smart Charge Points) Regulations 2021",
         "",
-        "This document is the technical file for the following charge point:",
+        "This document is the technical file for the following charge point (make, model, serial"
+        " number and software version as the charger reported them in its BootNotification):",
         "",
         "| | |",
         "|---|---|",
-        f"| Charge point make | {product.make} |",
-        f"| Charge point model | {product.model} |",
-        f"| Software version at point of sale | {product.software_version} |",
-        f"| Seller | {product.seller} |",
-        f"| Manufacturer(s) | {product.manufacturer} |",
+        f"| Charge point make | {_cell(head.make)} |",
+        f"| Charge point model | {_cell(head.model)} |",
+        f"| Serial number tested | {_cell(head.serial)} |",
+        f"| Software version at point of sale | {_cell(head.software_version)} |",
+        f"| Seller | {_cell(head.seller)} |",
+        f"| Manufacturer(s) | {_cell(head.manufacturer)} |",
         f"| Last update to technical file | {updated} |",
         "",
         "## Description of the smart charge point",
         "",
-        DESCRIPTION,
+        description,
         "## Operating manual",
         "",
-        f"Available online with the software (soft copy): {MANUAL_LINK}.",
-        f"Version: the documentation of software version {product.software_version}.",
+        f"Available online with the software (soft copy): {said.manual or f'({TO_COMPLETE})'}.",
+        f"Version: the documentation of software version {head.software_version}.",
         "",
         "## Technical solutions implemented to meet the requirements of the Regulations",
         "",
@@ -144,8 +169,9 @@ def markdown(run: Run, product: Product | None = None) -> str:
         "## Test reports",
         "",
         f"Tests run by `smartcharge compliance run` against {run.target},"
-        f" {run.started:%Y-%m-%d %H:%M} to {run.finished:%H:%M} UTC"
-        f" ({'fast mode, simulated clock' if run.fast else 'full mode'}). Evidence files are"
+        f" {run.started:%Y-%m-%d %H:%M} to {run.finished:%H:%M} UTC. Clock: {run.clock}."
+        f" Samples: {'the shorter set' if run.fast else 'the full set (--full)'}."
+        f" Configuration tested: {run.configuration}. Evidence files are"
         " relative to the run's output folder: the OCPP message log of each scenario"
         " (`evidence/*.jsonl`) and `results.json` with every check.",
         "",
@@ -159,7 +185,7 @@ def markdown(run: Run, product: Product | None = None) -> str:
             f"| {_cell(row.test_name)} | {date} | {res.outcome.value} | {_cell(_evidence(row))} |"
             f" {_cell(res.reason)} |"
         )
-    out += ["", "## Statement of compliance", "", statement(run, product, all_rows), ""]
+    out += ["", "## Statement of compliance", "", statement(run, head, all_rows), ""]
     return "\n".join(out)
 
 
@@ -195,9 +221,9 @@ def pdf(md: str) -> bytes:
     return bytes(doc.output())
 
 
-def write(run: Run, out_dir: Path, product: Product | None = None) -> list[Path]:
+def write(run: Run, out_dir: Path) -> list[Path]:
     """Write technical-file.md, .html and .pdf into `out_dir`; the paths written."""
-    md = markdown(run, product)
+    md = markdown(run)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "technical-file.md", out_dir / "technical-file.html"]
     paths[0].write_text(md, encoding="utf-8")
