@@ -127,7 +127,7 @@ def _more_patches(fault: str) -> list[Patch] | None:
 
             return canonical
 
-        return [Patch(configuration_keys, "_canonical", accept_1801)]
+        return [Patch(configuration_keys, "canonical", accept_1801)]
     if fault == "scheduled-dsr-undelayed":
         from smartcharge.chargepoint.charging import delayed_rate
 
