@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from http import HTTPStatus
+from typing import cast
 from urllib.parse import unquote
 
 from websockets.asyncio.server import ServerConnection
@@ -244,9 +245,10 @@ def limited_connections(limits: ConnectionLimits) -> type[ServerConnection]:
             peer = transport.get_extra_info("peername")
             address = str(peer[0]) if peer else "unknown"
             if not limits.admit(address):
-                assert isinstance(transport, asyncio.WriteTransport)
-                transport.write(REFUSED)
-                transport.abort()
+                # A stream transport (asyncio's or uvloop's, which is no asyncio subclass).
+                stream = cast(asyncio.Transport, transport)
+                stream.write(REFUSED)
+                stream.abort()
                 return
             self._counted_as = address
             super().connection_made(transport)
