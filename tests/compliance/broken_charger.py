@@ -141,11 +141,13 @@ def _more_patches(fault: str) -> list[Patch] | None:
 
         return [Patch(delayed_rate, "delay_for", undelayed)]
     if fault == "unclamped":
-        from smartcharge.chargepoint.smart_charging import composite
+        # Where they are used (imported there by name, maybe before this patch).
+        from smartcharge.chargepoint import charge_control
+        from smartcharge.chargepoint.charging import controller
 
         return [
-            Patch(composite, "composite_schedule", _uncapped_schedule),
-            Patch(composite, "limit_at", _uncapped_limit),
+            Patch(charge_control, "composite_schedule", _uncapped_schedule),
+            Patch(controller, "limit_at", _uncapped_limit),
         ]
     if fault == "authorization-key-readable":
         from smartcharge.chargepoint.configuration_keys import Configuration
