@@ -35,6 +35,7 @@ from smartcharge.platform import handlers
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.connection_limits import ConnectionLimits
 from smartcharge.platform.errors import ChargerDisconnected, ChargerOffline
+from smartcharge.platform.greeting import end_greeting, greet
 from smartcharge.platform.handlers.certificates import CsrSigner
 from smartcharge.platform.handshake_log import logged_handshakes
 from smartcharge.platform.lockout import Lockout, Throttle
@@ -364,13 +365,13 @@ class OcppServer:
             await self._second_connection(previous, conn)
         await self.store.chargers.connected(charger_id, self.node_id, at=conn.since)
         log.info("charger connected identity=%s address=%s", identity, conn.address)
-        greeting = asyncio.create_task(self._greet(conn, heard))
+        greeting = asyncio.create_task(greet(conn, heard, self.on_connected))
         try:
             if self.cluster is not None:
                 await self.cluster.attach(identity)
             await endpoint.serve()
         finally:
-            greeting.cancel()
+            await end_greeting(greeting, heard)
             if self.connections.get(identity) is conn:
                 del self.connections[identity]
                 try:
@@ -380,14 +381,6 @@ class OcppServer:
                 except Exception:
                     log.exception("disconnection not recorded identity=%s", identity)
             log.info("charger disconnected identity=%s code=%s", identity, ws.close_code)
-
-    async def _greet(self, conn: Connection, heard: asyncio.Event) -> None:
-        await heard.wait()
-        for listener in self.on_connected:
-            try:
-                await listener(conn)
-            except Exception:  # one listener's fault must not keep the others from running
-                log.exception("on_connected failed identity=%s", conn.identity)
 
     # --- last seen, in batches ---------------------------------------------------------------
 
