@@ -29,8 +29,9 @@ def check_forms(page: Any, *, max_tabs: int = 60) -> int:
         submit = form.locator("button[type=submit]").first
         fields = form.locator("input:not([type=hidden]), select, textarea")
         if not fields.count():  # a one-button form: the button itself takes the focus
-            submit.focus()
-            assert submit.evaluate("b => b === document.activeElement"), f"form {i}'s button"
+            # Focus and look in one step: a live update may redraw the form in between.
+            focused = submit.evaluate("b => { b.focus(); return b === document.activeElement; }")
+            assert focused, f"form {i}'s button"
             continue
         fields.first.focus()
         for _ in range(max_tabs):
