@@ -28,6 +28,8 @@ def check_forms(page: Any, *, max_tabs: int = 60) -> int:
             continue
         submit = form.locator("button[type=submit]").first
         fields = form.locator("input:not([type=hidden]), select, textarea")
+        if submit.is_disabled():  # not in the tab order while it cannot be used
+            continue
         if not fields.count():  # a one-button form: the button itself takes the focus
             # Focus and look in one step: a live update may redraw the form in between.
             focused = submit.evaluate("b => { b.focus(); return b === document.activeElement; }")
