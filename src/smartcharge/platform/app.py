@@ -20,6 +20,7 @@ import httpx
 from smartcharge.clock import Clock, SystemClock
 from smartcharge.platform.api import ApiContext, create_api
 from smartcharge.platform.api_docs import mount_docs
+from smartcharge.platform.background import failed_pass
 from smartcharge.platform.charger_ca import ChargerCa
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.commands import Commander
@@ -246,7 +247,7 @@ class PlatformApp:
             try:
                 await self.certificates.renew_due()
             except Exception:
-                log.exception("certificate renewal round failed")
+                failed_pass(log, "certificate renewal round failed")
 
     async def run(self) -> None:
         """Start, serve until cancelled, stop."""

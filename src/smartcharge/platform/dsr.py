@@ -19,6 +19,7 @@ from typing import Any
 from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
 from smartcharge.ocpp.times import format_time
+from smartcharge.platform.background import failed_pass
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
 from smartcharge.platform.store import Store
 
@@ -121,7 +122,7 @@ class DsrService:
             try:
                 await self.retry_once()
             except Exception:
-                log.exception("DSR retry failed")
+                failed_pass(log, "DSR retry failed")
 
 
 def _outcome(answer: dict[str, Any] | Exception) -> tuple[str, str | None]:

@@ -32,6 +32,7 @@ from smartcharge.ocpp.errors import EndpointClosed
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.ocpp.rpc_outbound import PreparedCall, prepare_call
 from smartcharge.platform import handlers
+from smartcharge.platform.background import failed_pass
 from smartcharge.platform.cluster import Cluster
 from smartcharge.platform.connection_limits import ConnectionLimits
 from smartcharge.platform.errors import ChargerDisconnected, ChargerOffline
@@ -390,7 +391,7 @@ class OcppServer:
             try:
                 await self._flush_last_seen()
             except Exception:
-                log.exception("last-seen times not written")
+                failed_pass(log, "last-seen times not written")
 
     async def _flush_last_seen(self) -> None:
         seen, self._seen = self._seen, {}

@@ -19,6 +19,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from smartcharge.platform.background import failed_pass
 from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.services.context import ServiceContext
 from smartcharge.platform.services.departure_plans import replan, running_session
@@ -55,7 +56,7 @@ async def run(ctx: ServiceContext, interval_s: float = INTERVAL_S) -> None:
         try:
             await tick(ctx)
         except Exception:  # one bad pass must not end the keeper
-            log.exception("Plan keeper pass failed")
+            failed_pass(log, "Plan keeper pass failed")
         await asyncio.sleep(interval_s)
 
 

@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from smartcharge.ocpp.times import format_time
+from smartcharge.platform.background import failed_pass
 from smartcharge.platform.commands import Commander, CommandFailed
 from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.services.site_balancing import Plan, Point, Site, plan
@@ -110,7 +111,7 @@ class SiteBalancer:
             try:
                 await self.balance_all()
             except Exception:
-                log.exception("site balancing round failed")
+                failed_pass(log, "site balancing round failed")
 
     async def balance_all(self) -> None:
         for supply in await self.store.sites.supplies():

@@ -125,7 +125,9 @@ def _on_writes(engine: AsyncEngine, forget: Callable[[], None]) -> None:
             forget()
 
     def ended(conn: Any) -> None:
-        if conn.info.pop("id_tags_written", False):
+        # A transaction interrupted mid-statement (a cancelled task) is rolled back on an
+        # invalidated connection, whose `info` can no longer be read: forget, to be safe.
+        if conn.invalidated or conn.info.pop("id_tags_written", False):
             forget()
 
     event.listen(engine.sync_engine, "after_cursor_execute", executed)
