@@ -117,9 +117,9 @@ async def test_a_request_without_the_ocpp_subprotocol_is_logged_with_its_reason(
     writer.write(b"GET /ocpp/CP-9 HTTP/1.1\r\nHost: x\r\n\r\n")
     status = await reader.readline()
     assert status.startswith(b"HTTP/1.1 4")
+    writer.close()  # the refused client goes (the server would otherwise wait to close it)
     message = await lines.wait_for("handshake failed", "identity=CP-9")
     assert "address=127.0.0.1" in message and "HTTP 400" in message
-    writer.close()
 
 
 async def test_a_connection_closed_before_its_request_is_logged(
