@@ -17,15 +17,16 @@ import math
 import random
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from smartcharge.chargepoint.authorization import Authorizer
 from smartcharge.chargepoint.charge_control import PROFILES_KEY, RANDOM_DELAY_KEY
 from smartcharge.chargepoint.charging import in_peak, targets
+from smartcharge.chargepoint.charging.horizon import next_time_change
 from smartcharge.chargepoint.connector import Connector
 from smartcharge.chargepoint.hardware.ports import Hardware
-from smartcharge.chargepoint.metering import SAMPLE_FLUSH_EVERY_S, aligned_slot
+from smartcharge.chargepoint.metering import SAMPLE_FLUSH_EVERY_S, aligned_slot, aligned_start
 from smartcharge.chargepoint.owner_controls import OwnerControls
 from smartcharge.chargepoint.smart_charging.installed import Installed
 from smartcharge.chargepoint.station_state import Online, Settings
@@ -166,3 +167,37 @@ class Station(Tamper):
         if mono - self._last_flush >= SAMPLE_FLUSH_EVERY_S:
             self._storing("samples", self.flush_samples)
         self._report_statuses(mono)
+
+    def next_due(self) -> float:
+        """The monotonic time of the next tick that could do more than take the per-second
+        power reading (R11): a delay ending, a timed rule of the decision changing
+        (charging/horizon.py), a meter value due, a reservation expiring, a status waiting out
+        its minimum duration. The station still ticks every second; a test harness on a manual
+        clock jumps here (tests/support/station_harness.py). Conservative: one second on while
+        a profile is installed, a status or a card waits, or the clock cannot be trusted. The
+        car's own physics (a full battery) is the harness's to bound."""
+        now, mono = self.clock.now(), self.clock.monotonic()
+        soon = mono + 1.0
+        reporting = self.online is not None and self.online.ready  # status.py: else none sent
+        waiting = any(
+            (reporting and c.status != c.reported) or c.authorized is not None or c.finishing
+            for c in self.connectors.values()
+        )
+        if waiting or len(self.profiles) > 0 or not self.clock_trusted():
+            return soon
+        due: list[float] = []
+        for c in self.connectors.values():
+            if c.control.rate.deadline is not None:
+                due.append(c.control.rate.deadline)
+            if c.tx_local_id is not None and self._sample_interval() < math.inf:
+                due.append(c.next_sample_mono)
+        interval = self.settings.int_value("ClockAlignedDataInterval")
+        times = [r.expires_at for r in self.store.reservations()]
+        if interval > 0:
+            times.append(aligned_start(now, interval) + timedelta(seconds=interval))
+        change = next_time_change(now, self._owner_rules())
+        if change is not None:
+            times.append(change)
+        due += [mono + (t - now).total_seconds() for t in times]
+        # On the tick grid (whole seconds from the first tick), never before the next tick.
+        return max(soon, float(math.ceil(min(due, default=math.inf) - 1e-9)))

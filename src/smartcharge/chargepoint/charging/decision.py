@@ -86,6 +86,28 @@ class Decision:
 IDLE = Decision(0.0, Cause.PLUG_IN, "no session")
 
 
+# The last span found per schedule: (from, to, allowed). `allowed` cannot flip inside
+# [from, to) and `next_change` is `to` there (to None: never flips), so a tick inside a known
+# span needs no calendar arithmetic, which was most of a station tick's time. A few entries:
+# a schedule changes only when the owner or the delay maximum does.
+_SPANS: dict[WeeklySchedule, tuple[datetime, datetime | None, bool]] = {}
+_SPANS_KEPT = 64
+
+
+def schedule_span(schedule: WeeklySchedule, now: datetime) -> tuple[bool, datetime | None]:
+    """(`allowed(schedule, now)`, `next_change(schedule, now)`), remembered for the span."""
+    known = _SPANS.get(schedule)
+    if known is not None:
+        since, until, ok = known
+        if since <= now and (until is None or now < until):
+            return ok, until
+    ok, until = allowed(schedule, now), next_change(schedule, now)
+    if len(_SPANS) >= _SPANS_KEPT:
+        _SPANS.clear()
+    _SPANS[schedule] = (now, until, ok)
+    return ok, until
+
+
 def _local(when: datetime) -> str:
     return when.astimezone(UK_TZ).strftime("%a %H:%M")
 
@@ -159,11 +181,13 @@ def _one(
     dsr_events: tuple[DsrEvent, ...],
 ) -> Decision:
     d = Decision(c.hardware_max_a, Cause.PLUG_IN, f"charging at the {c.hardware_max_a:g} A limit")
-    if default_hours is not None and not allowed(default_hours, now):
+    in_hours, until = (True, None)
+    if default_hours is not None:
+        in_hours, until = schedule_span(default_hours, now)
+    if default_hours is not None and not in_hours:
         if c.charge_now:
             d = _override(c)
         else:
-            until = next_change(default_hours, now)
             when = f": charging starts at {_local(until)}" if until else ""
             d = Decision(0.0, Cause.DEFAULT_HOURS, f"waiting for the default charging hours{when}")
     elif default_hours is not None:
@@ -171,8 +195,8 @@ def _one(
             c.hardware_max_a, Cause.DEFAULT_HOURS, "charging in the default charging hours"
         )
     if user_schedule is not None and not c.charge_now and d.limit_a > 0:
-        if not allowed(user_schedule.windows, now):
-            until = next_change(user_schedule.windows, now)
+        in_windows, until = schedule_span(user_schedule.windows, now)
+        if not in_windows:
             when = f": charging starts at {_local(until)}" if until else ""
             d = Decision(0.0, Cause.USER_SCHEDULE, f"waiting for your schedule{when}")
         elif user_schedule.limit_a is not None and user_schedule.limit_a < d.limit_a:

@@ -1,0 +1,98 @@
+"""Whole UK-rule days on the station harness (tests/support/station_harness.py): the station as
+a boot builds it, on a manual clock, with no network at all (R7). A simulated day runs in well
+under a second of real time because the harness skips the ticks in which nothing can change;
+the equivalence test shows the skipping changes nothing the station records.
+
+Monday 1 June 2026 is in BST (UTC+1): 16:00Z is 17:00 UK time (peak).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from station_harness import StationHarness, assert_offline_weekday
+
+from smartcharge.ocpp import uk_extension
+
+MONDAY_17_00_UK = "2026-06-01T16:00:00+00:00"
+TUESDAY_17_30_UK = datetime.fromisoformat("2026-06-02T16:30:00+00:00")
+CAR = {"battery_kwh": 200.0, "soc": 10.0, "max_power_w": 11000.0}
+
+Make = Callable[..., StationHarness]
+
+
+@pytest.fixture
+async def station(tmp_path: Path) -> AsyncIterator[Make]:
+    made: list[StationHarness] = []
+
+    def make(start: str, **kw: Any) -> StationHarness:
+        h = StationHarness(tmp_path / f"s{len(made)}", start, **kw)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        await h.close()
+
+
+async def test_R17_R7_a_whole_day_offline_charges_only_in_the_default_hours_with_delays(
+    station: Make,
+) -> None:
+    """Plugged in on a weekday at 17:00 with no network for the next 24 h 30 min: charging
+    starts at 22:00 plus a delay, stops before 08:00, starts again after 11:00 plus a delay
+    and stops before 16:00 (R14, R17, R24), all with no network (R7)."""
+    h = station(MONDAY_17_00_UK, charging={"random_delay_max_s": 600})
+    h.set_network(False)
+    h.start_session(1, "UK1", **CAR)
+    await h.until(lambda: h.state(1)["limit_cause"] == "default_hours", timeout_s=5)
+    assert h.state(1)["limit_a"] == 0.0
+    assert "charging starts at Mon 22:00" in h.state(1)["limit_reason"]
+    began = time.perf_counter()
+    await h.run_until(TUESDAY_17_30_UK)
+    took = time.perf_counter() - began
+    assert_offline_weekday(h.rate_changes(1), 600)
+    # Every sampled meter value of the day was kept for when the network returns (R7, R9).
+    queued = sum(1 for action, _ in outbox(h) if action == "MeterValues")
+    assert queued >= 24 * 60  # MeterValueSampleInterval: 60 s
+    # Only a guard against a hang: the figure itself is printed for the record.
+    print(f"a simulated day of {h.ticks} ticks in {took:.3f} s")
+    assert took < 30
+
+
+async def test_skipping_quiet_ticks_records_what_ticking_every_second_records(
+    station: Make,
+) -> None:
+    """The same evening twice, once ticking every second and once jumping over the quiet
+    ticks: across the 22:00 boundary, a random delay, a scheduled DSR event starting and
+    ending and "charge now", the rate changes, causes and queued meter values are the same."""
+    runs = []
+    for per_second in (True, False):
+        h = station(
+            "2026-06-01T20:45:00+00:00", per_second=per_second, charging={"random_delay_max_s": 600}
+        )
+        h.set_network(False)
+        h.start_session(1, "UK1", **CAR)
+        h.start_session(2, "UK2", **CAR)
+        await h.until(lambda h=h: h.state(1)["limit_cause"] == "default_hours", timeout_s=5)
+        event = {"id": "e1", "kind": "scheduled", "limitA": 10, "durationS": 900}
+        event["start"] = "2026-06-01T21:40:00+00:00"  # 22:40 UK time
+        assert (await h.uk(uk_extension.DSR_EVENT, event))[0] == "Accepted"
+        await h.run_until(datetime.fromisoformat("2026-06-01T21:20:00+00:00"))
+        assert (await h.uk(uk_extension.CHARGE_NOW, {"connectorId": 2}))[0] == "Accepted"
+        await h.run_until(datetime.fromisoformat("2026-06-01T22:15:00+00:00"))
+        runs.append((h.rate_changes(1), h.rate_changes(2), outbox(h), h.ticks))
+    every, skipping = runs
+    assert every[:3] == skipping[:3]
+    assert len(every[0]) >= 3 and any(cause == "dsr" for _, _, cause in every[0])
+    assert skipping[3] * 10 < every[3]  # it did skip
+
+
+def outbox(h: StationHarness) -> list[tuple[str, str]]:
+    with sqlite3.connect(h.store_path) as db:
+        return list(db.execute("SELECT action, payload FROM outbox ORDER BY seq"))
