@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,25 @@ async def test_skipping_quiet_ticks_records_what_ticking_every_second_records(
     assert every[:3] == skipping[:3]
     assert len(every[0]) >= 3 and any(cause == "dsr" for _, _, cause in every[0])
     assert skipping[3] * 10 < every[3]  # it did skip
+
+
+async def test_R26_response_dsr_at_18_lowers_the_rate_at_once(station: Make) -> None:
+    """A weekday evening: the owner chose "charge now" at 17:00; a response DSR event received
+    in advance for 18:00 lowers the rate at 18:00 with no random delay."""
+    h = station(MONDAY_17_00_UK, charging={"random_delay_max_s": 1800})
+    h.start_session(1, "UK1", **CAR)
+    await h.until(lambda: h.station.connectors[1].tx_local_id is not None, timeout_s=5)
+    assert (await h.uk(uk_extension.CHARGE_NOW, {"connectorId": 1}))[0] == "Accepted"
+    await h.until(lambda: h.state(1)["limit_a"] == 32.0, timeout_s=5)
+    six_pm = datetime.fromisoformat("2026-06-01T17:00:00+00:00")  # 18:00 UK time
+    event = {"id": "evening", "kind": "response", "limitA": 8, "durationS": 1800}
+    status, _ = await h.uk(uk_extension.DSR_EVENT, {**event, "start": six_pm.isoformat()})
+    assert status == "Accepted"
+    await h.until(lambda: h.state(1)["limit_a"] == 8.0, timeout_s=3600 + 30)
+    assert h.state(1)["limit_cause"] == "dsr"
+    assert h.state(1)["limit_reason"] == "reduced by a grid event until Mon 18:30"
+    at, _, cause = h.rate_changes(1)[-1]
+    assert cause == "dsr" and six_pm <= at <= six_pm + timedelta(seconds=5)
 
 
 def outbox(h: StationHarness) -> list[tuple[str, str]]:
