@@ -6,8 +6,6 @@ independent central system found one of our messages invalid.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from aiohttp import web
 from cp_harness import MakeCP, Running
@@ -78,19 +76,19 @@ async def test_remote_start_and_stop(make_cp: MakeCP) -> None:
 
 
 async def test_local_start_with_rfid(make_cp: MakeCP) -> None:
-    cp = await booted(make_cp)
+    cp = await booted(make_cp, manual=True)
     cp.peer.behaviour.accepted_tags = {"GOOD"}
     plug(cp, 2)
     cp.hw.present_card("BAD")
-    await cp.peer.wait_for(lambda: cp.peer.of("Authorize"))
-    await asyncio.sleep(0.3)
+    await cp.until(lambda: bool(cp.peer.of("Authorize")))
+    await cp.advance(10)  # ten simulated seconds, every CALL in them answered
     assert cp.peer.of("StartTransaction") == []
     cp.hw.present_card("GOOD")
     await cp.until_status(2, "Charging")
     assert cp.peer.of("StartTransaction")[0].payload["connector_id"] == 2
     # The same card stops it.
     cp.hw.present_card("GOOD")
-    await cp.peer.wait_for(lambda: cp.peer.of("StopTransaction"))
+    await cp.until(lambda: bool(cp.peer.of("StopTransaction")))
     stop = cp.peer.of("StopTransaction")[0].payload
     assert stop["reason"] == "Local" and stop["id_tag"] == "GOOD"
 
@@ -229,7 +227,7 @@ async def test_change_availability_with_transaction_running(make_cp: MakeCP) -> 
 
 
 async def test_reservation(make_cp: MakeCP) -> None:
-    cp = await booted(make_cp)
+    cp = await booted(make_cp, manual=True)
     res = await cp.call(
         call.ReserveNow(
             connector_id=1, expiry_date="2026-06-01T12:00:00Z", id_tag="RES", reservation_id=11
@@ -241,7 +239,7 @@ async def test_reservation(make_cp: MakeCP) -> None:
     cp.hw.present_card("OTHER")
     await cp.until_status(2, "Preparing")
     plug(cp)
-    await asyncio.sleep(0.3)
+    await cp.advance(10)  # ten simulated seconds, every CALL in them answered
     assert cp.state(1)["status"] == "Preparing"
     assert cp.peer.of("StartTransaction") == []
     cp.hw.unplug(1)
@@ -258,7 +256,8 @@ async def test_reservation(make_cp: MakeCP) -> None:
         )
     )
     assert busy.status == "Occupied"
-    await cp.until_status(2, "Available", timeout=30)  # OTHER never plugged in: ConnectionTimeOut
+    # OTHER never plugged in: ConnectionTimeOut (120 s) frees connector 2.
+    await cp.until_status(2, "Available", timeout=180)
     ok = await cp.call(
         call.ReserveNow(
             connector_id=2, expiry_date="2026-06-01T12:00:00Z", id_tag="X", reservation_id=13

@@ -174,7 +174,9 @@ async def test_session_history_and_owner_controls(owner: Owner) -> None:
     status, body, _ = await owner.req("POST", "/api/connectors/1/charge-now")
     assert status == 200 and body == {"connectorId": 1, "chargeNow": True}
     await cp.until(lambda: cp.state(1)["limit_a"] > 0)
-    await asyncio.sleep(1.0)  # 20 simulated seconds of charging
+    # Some energy through the meter before the stop, so the session has some to show.
+    meter = cp.app.hardware.connectors[1].meter
+    await cp.until(lambda: meter.read().energy_import_wh >= 20)
     tx = cp.state(1)["transaction_id"]
     assert (await cp.call(call.RemoteStopTransaction(transaction_id=tx))).status == "Accepted"
     await cp.until(lambda: cp.state(1)["local_transaction_id"] is None)

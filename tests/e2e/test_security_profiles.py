@@ -5,6 +5,7 @@ logged, upgrades, the refused downgrade, the fallback, and the AuthorizationKey.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import ssl
 import warnings
@@ -172,7 +173,17 @@ async def test_at_profile_2_logs_go_over_https_verified_against_the_transfer_ca(
         await runner.cleanup()
 
 
-async def test_profile_3_mutual_tls(tmp_path: Path, peers: Any, start: Start) -> None:
+async def logged(caplog: pytest.LogCaptureFixture, text: str, times: int = 1) -> None:
+    """Until the charger has logged `text` `times` times (a generous guard for a failure)."""
+    async with asyncio.timeout(20):
+        while sum(text in r.getMessage() for r in caplog.records) < times:
+            await asyncio.sleep(0.02)
+
+
+async def test_profile_3_mutual_tls(
+    tmp_path: Path, peers: Any, start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="smartcharge")
     ca = trustme.CA()
     made = provisioned(tmp_path / "factory", "P3")
     chain = tmp_path / "P3-chain.pem"
@@ -189,16 +200,17 @@ async def test_profile_3_mutual_tls(tmp_path: Path, peers: Any, start: Start) ->
     await peer.wait_for(lambda: peer.of("BootNotification"))
     peer_cert = cp._connection.transport.get_extra_info("peercert")
     assert dict(x[0] for x in peer_cert["subject"])["commonName"] == "P3"
-    await asyncio.sleep(0.3)
+    await logged(caplog, "no renewal")  # the check ran after the boot was accepted
     assert peer.of("SignCertificate") == []  # 20 years left: no renewal
 
 
 async def test_a_csms_certificate_from_another_ca_is_refused_and_logged(
-    tmp_path: Path, peers: Any, start: Start
+    tmp_path: Path, peers: Any, start: Start, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="smartcharge")
     peer, app = await at_profile_2(tmp_path, peers, start, "WRONG", trustme.CA(), trustme.CA())
     await peer.wait_for(lambda: "InvalidCentralSystemCertificate" in events(app))
-    await asyncio.sleep(1.0)  # several more attempts (reconnect_max_s 2 s at speed 20)
+    await logged(caplog, "connect failed", times=4)  # several more attempts
     assert peer.received == [] and "WRONG" not in peer.connected
     assert events(app).count("InvalidCentralSystemCertificate") == 1
     assert app.link is not None and not app.link.ready

@@ -216,7 +216,6 @@ async def test_charge_point_max_profile_32a_shared_by_two_cars(make_cp: MakeCP) 
     # Cleared: both back to the hardware limit (an increase: with delay max 0, at once).
     assert (await cp.call(call.ClearChargingProfile(id=1))).status == "Accepted"
     await cp.until(lambda: cp.state(1)["limit_a"] == 32.0 and cp.state(2)["limit_a"] == 32.0)
-    await asyncio.sleep(0)
 
 
 async def test_R24_power_restored_with_a_car_connected_resumes_after_the_delay(

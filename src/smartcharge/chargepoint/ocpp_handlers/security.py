@@ -237,6 +237,8 @@ class SecurityHandlers:
                 if expires is not None and expires - self.station.clock.now() < RENEW_BEFORE:
                     log.info("charge point certificate expires %s: renewing", expires.date())
                     await self.sign_certificate()
+                elif expires is not None:
+                    log.info("charge point certificate good until %s: no renewal", expires.date())
             await self.station.clock.sleep(RENEW_CHECK_S)
 
     # --- ExtendedTriggerMessage ------------------------------------------------------------------
