@@ -77,3 +77,23 @@ def test_a_charger_on_devices_loads_no_http_stack_until_it_transfers_a_file() ->
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout.strip()
     assert out == "False"
+
+
+def test_a_charger_on_devices_loads_no_cryptography_until_it_handles_a_certificate() -> None:
+    """Memory: cryptography (about 10 MB) is loaded when a certificate, key or signature is
+    first handled (security/crypto.py), not by importing the charger."""
+    code = (
+        "import sys\n"
+        "import smartcharge.chargepoint.daemon, smartcharge.chargepoint.app\n"
+        "import smartcharge.chargepoint.hardware.devices.build\n"
+        "from smartcharge.chargepoint.security import certificates\n"
+        "print('cryptography' in sys.modules)\n"
+        "try:\n"
+        "    certificates.load_one('not a certificate')\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, 'cryptography' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
+    assert out == ["False", "CertificateInvalid", "True"]

@@ -92,6 +92,7 @@ class Station(Tamper):
         self._last_flush = clock.monotonic()
         self._aligned_slot: tuple[int, int | None] = (0, None)  # (interval, slot) last tick
         self._poke = asyncio.Event()
+        self.next_tick_mono: float | None = None  # device polls end just before it (fresh values)
         self.reboot_requested: asyncio.Event = asyncio.Event()
         self.reboot_kind = ""
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -113,6 +114,7 @@ class Station(Tamper):
             # does not push the schedule back; a tick missed entirely is skipped, not repeated.
             if next_tick <= mono:
                 next_tick += math.floor(mono - next_tick) + 1.0
+            self.next_tick_mono = next_tick
             await self._wait(next_tick - mono)
 
     async def _wait(self, seconds: float) -> None:

@@ -90,8 +90,10 @@ class HardwareRunner:
         hardware: SimulatedHardware | DeviceHardware,
         state: Callable[[], dict[int, dict[str, Any]]],
         poke: Callable[[], None],
+        next_tick: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.config = config
+        self.next_tick = next_tick  # when the station next samples (device polls end before it)
         self.hardware = hardware
         self.control: ControlApi | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -130,7 +132,7 @@ class HardwareRunner:
             await serve()  # simulated devices on the wire
         hardware.open_gpio()
         await hardware.poll()
-        self._poller = asyncio.ensure_future(hardware.run())
+        self._poller = asyncio.ensure_future(hardware.run(self.next_tick))
 
     async def stop(self) -> None:
         if self.control is not None:

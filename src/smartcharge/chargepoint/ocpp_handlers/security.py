@@ -26,8 +26,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from ocpp.v16 import call, call_result
 
 from smartcharge.chargepoint import transfer
@@ -43,6 +41,7 @@ from smartcharge.chargepoint.security.certificates import (
     public_key_bits,
 )
 from smartcharge.chargepoint.security.connection import TLS_KEY, ConnectionSecurity
+from smartcharge.chargepoint.security.crypto import ec, serialization
 from smartcharge.chargepoint.security.events import SecurityEvents
 from smartcharge.chargepoint.security.provisioning import make_csr
 from smartcharge.chargepoint.station import Station

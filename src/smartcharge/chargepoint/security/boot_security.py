@@ -15,9 +15,6 @@ import hashlib
 import logging
 import secrets
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from smartcharge import __version__
 from smartcharge.chargepoint.config import ChargePointConfig
 from smartcharge.chargepoint.configuration_keys import Configuration
@@ -28,6 +25,7 @@ from smartcharge.chargepoint.security.certificates import (
     StoreFull,
 )
 from smartcharge.chargepoint.security.connection import ConnectionSecurity
+from smartcharge.chargepoint.security.crypto import serialization, x509
 from smartcharge.chargepoint.security.events import SecurityEvents
 from smartcharge.chargepoint.security.provisioning import CredentialVault
 from smartcharge.chargepoint.security.security_log import SecurityLog
@@ -117,7 +115,7 @@ class BootSecurity:
         except ValueError:
             raise StartupError(f"security.ca_file {path}: not PEM certificates") from None
         for cert in certs:
-            pem = cert.public_bytes(Encoding.PEM)
+            pem = cert.public_bytes(serialization.Encoding.PEM)
             try:
                 self.certificates.install("CentralSystemRootCertificate", pem, self.clock.now())
             except (CertificateInvalid, StoreFull) as exc:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from smartcharge.chargepoint.security.crypto import ec, rsa, x509
 
 
 def self_signed(

@@ -26,12 +26,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
-
+from smartcharge.chargepoint.security.crypto import (
+    ec,
+    exceptions,
+    hashes,
+    oid,
+    rsa,
+    serialization,
+    x509,
+)
 from smartcharge.chargepoint.security.files import private_dir, write_private
 
 CertificateUse = Literal["CentralSystemRootCertificate", "ManufacturerRootCertificate"]
@@ -117,13 +120,13 @@ def _check_dates(cert: x509.Certificate, now: datetime, what: str) -> None:
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
+    except (ValueError, TypeError, exceptions.InvalidSignature):
         return False
     return True
 
 
 def common_name(cert: x509.Certificate) -> str:
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    names = cert.subject.get_attributes_for_oid(oid.NameOID.COMMON_NAME)
     return str(names[0].value) if names else ""
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import secrets
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from smartcharge.chargepoint.security.crypto import aead, exceptions
 
 MAGIC = b"SCFWENC1"
 NONCE_BYTES = 12
@@ -38,7 +37,7 @@ def encrypt(image: bytes, model_key: bytes, model: str) -> bytes:
     if len(model_key) != 32:
         raise ValueError("the model key must be 256 bits")
     nonce = secrets.token_bytes(NONCE_BYTES)
-    return MAGIC + nonce + AESGCM(model_key).encrypt(nonce, image, _aad(model))
+    return MAGIC + nonce + aead.AESGCM(model_key).encrypt(nonce, image, _aad(model))
 
 
 def decrypt(data: bytes, model_key: bytes, model: str) -> bytes:
@@ -48,8 +47,8 @@ def decrypt(data: bytes, model_key: bytes, model: str) -> bytes:
         raise FirmwareDecryptionError("not an encrypted smartcharge firmware image")
     body = data[len(MAGIC) :]
     try:
-        return AESGCM(model_key).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], _aad(model))
-    except InvalidTag:
+        return aead.AESGCM(model_key).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], _aad(model))
+    except exceptions.InvalidTag:
         raise FirmwareDecryptionError(
             f"the encrypted image failed authentication for model {model!r}"
         ) from None

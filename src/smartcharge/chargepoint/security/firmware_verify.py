@@ -24,11 +24,7 @@ import base64
 import binascii
 from datetime import datetime
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from smartcharge.chargepoint.security.crypto import ec, exceptions, hashes, oid, padding, rsa, x509
 
 MAX_SIGNATURE_B64 = 800  # OCPP 1.6 whitepaper: firmware.signature is a string of at most 800
 
@@ -89,7 +85,7 @@ def check_signing_certificate(
         )
     try:
         cert.verify_directly_issued_by(root)
-    except (ValueError, TypeError, InvalidSignature):
+    except (ValueError, TypeError, exceptions.InvalidSignature):
         raise InvalidFirmwareSigningCertificate(
             f"the signing certificate ({_subject(cert)}) was not issued by the manufacturer root"
             f" ({_subject(root)})"
@@ -118,7 +114,7 @@ def check_signing_certificate(
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         eku = None
-    if eku is not None and ExtendedKeyUsageOID.CODE_SIGNING not in eku:
+    if eku is not None and oid.ExtendedKeyUsageOID.CODE_SIGNING not in eku:
         raise InvalidFirmwareSigningCertificate(
             "the signing certificate's extended key usage does not include codeSigning"
         )
@@ -164,11 +160,11 @@ def check_signature(data: bytes, signature: bytes, cert: x509.Certificate) -> No
         if isinstance(key, rsa.RSAPublicKey):
             try:
                 key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-            except InvalidSignature:
+            except exceptions.InvalidSignature:
                 pss = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.AUTO)
                 key.verify(signature, data, pss, hashes.SHA256())
             return
-    except InvalidSignature:
+    except exceptions.InvalidSignature:
         raise InvalidFirmwareSignature(
             f"the signature does not match the image ({len(data)} bytes) and the key of"
             f" {_subject(cert)}: the image was changed or signed with another key"

@@ -28,13 +28,17 @@ from pathlib import Path
 from typing import Literal
 
 import orjson
-from cryptography import x509
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.x509.oid import NameOID
 
+from smartcharge.chargepoint.security.crypto import (
+    aead,
+    ec,
+    exceptions,
+    hashes,
+    oid,
+    rsa,
+    serialization,
+    x509,
+)
 from smartcharge.chargepoint.security.files import private_dir, write_private
 from smartcharge.chargepoint.security.setup_code import new_setup_code, save_setup_code
 
@@ -112,7 +116,7 @@ class CredentialVault:
         if len(device_key) != 32:
             raise ValueError("the device key must be 256 bits")
         self.directory = directory
-        self._aead = AESGCM(device_key)
+        self._aead = aead.AESGCM(device_key)
         self._public = tuple(v for v in public_values if v)
         private_dir(directory)
 
@@ -155,7 +159,7 @@ class CredentialVault:
         body = data[len(_VAULT_MAGIC) :]
         try:
             return self._aead.decrypt(body[:12], body[12:], _VAULT_MAGIC + name.encode())
-        except InvalidTag:
+        except exceptions.InvalidTag:
             raise VaultTampered(
                 f"{name}: failed authentication (changed or wrong device)"
             ) from None
@@ -196,9 +200,9 @@ def _new_private_key(key_type: KeyType) -> ec.EllipticCurvePrivateKey | rsa.RSAP
 def make_csr(
     key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, identity: str, organization: str | None
 ) -> x509.CertificateSigningRequest:
-    names = [x509.NameAttribute(NameOID.COMMON_NAME, identity)]
+    names = [x509.NameAttribute(oid.NameOID.COMMON_NAME, identity)]
     if organization:
-        names.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+        names.append(x509.NameAttribute(oid.NameOID.ORGANIZATION_NAME, organization))
     return (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name(names))

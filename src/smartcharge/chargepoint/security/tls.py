@@ -23,8 +23,9 @@ import ssl
 import tempfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from websockets.exceptions import InvalidStatus
+
+from smartcharge.chargepoint.security.crypto import serialization
 
 # OCPP 1.6 security whitepaper, TLS 1.2 cipher suites (ECDHE-ECDSA/RSA with AES-128/256-GCM).
 TLS12_CIPHERS = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" + (

@@ -39,6 +39,11 @@ from smartcharge.chargepoint.hardware.ports import (
 )
 
 log = logging.getLogger("smartcharge.chargepoint.hardware")
+# The poll before a tick starts this long before it: the recent worst poll time plus a margin
+# for the event loop (a poll that overruns leaves the tick the last poll's reading).
+POLL_LEAD_FACTOR = 1.0
+POLL_LEAD_MARGIN_S = 0.015
+POLL_TIME_DECAY = 0.9
 
 
 class NoReader:
@@ -89,6 +94,8 @@ class DeviceHardware:
         assert config.meter is not None and config.controller is not None
         self.config = config
         self.lines: dict[str, ModbusLine] = {}
+        self._monotonic = monotonic
+        self._poll_s = 0.0  # how long a poll takes, recently (its worst, decaying)
         circuit = Circuit(max_current_a, phases)
         meter_line = self._line(config.meter)
         self.device_connectors: dict[int, DeviceConnector] = {}
@@ -153,14 +160,25 @@ class DeviceHardware:
             return
         self.gpio.watch()
 
-    async def run(self) -> None:
-        """The poll loop, until cancelled."""
+    async def run(self, next_tick: Callable[[], float | None] = lambda: None) -> None:
+        """The poll loop, until cancelled. `next_tick()` is when (on the monotonic clock) the
+        station next samples the meters: one poll is timed to end just before it, so the
+        MeterValues it sends carry a reading a few milliseconds old rather than up to a poll
+        interval old (issue 12: read to MeterValues within 200 ms)."""
         try:
             while True:
+                started = self._monotonic()
                 await self.poll()
-                await asyncio.sleep(self.config.poll_interval_s)
+                took = self._monotonic() - started
+                # A slow poll widens the lead at once; a fast one narrows it slowly.
+                self._poll_s = max(took, POLL_TIME_DECAY * self._poll_s)
+                await asyncio.sleep(self._pause(next_tick()))
         finally:
             self.close()
+
+    def _pause(self, tick: float | None) -> float:
+        lead = POLL_LEAD_FACTOR * self._poll_s + POLL_LEAD_MARGIN_S
+        return pause_before(self._monotonic(), tick, lead, self.config.poll_interval_s)
 
     def close(self) -> None:
         if self.gpio is not None:
@@ -170,3 +188,12 @@ class DeviceHardware:
         for line in self.lines.values():
             with contextlib.suppress(Exception):
                 line.close()
+
+
+def pause_before(now: float, tick: float | None, lead: float, interval: float) -> float:
+    """Seconds to the next poll: the poll interval, or less so that a poll starts `lead` before
+    the station's next tick. Never more than the interval, which the fault rule's 1 s relies on."""
+    if tick is None:
+        return interval
+    start = tick - lead
+    return start - now if now < start < now + interval else interval

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import errno
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -60,9 +61,7 @@ class GpioPanel:
         except PermissionError:
             raise DeviceError("OtherError", f"no permission to use {cfg.chip}") from None
         except OSError as exc:
-            raise DeviceError(
-                "OtherError", f"the GPIO lines cannot be used ({exc.strerror})"
-            ) from None
+            raise DeviceError("OtherError", _why(cfg.chip, exc)) from None
 
     def _leds(self) -> list[int]:
         c = self.config
@@ -117,3 +116,14 @@ class GpioPanel:
                 asyncio.get_running_loop().remove_reader(self._request.fd)
             self._request.release()
             self._request = None
+
+
+def _why(chip: str, exc: OSError) -> str:
+    """The kernel's refusal in an installer's words."""
+    if exc.errno in (errno.ENODEV, errno.ENOTTY):
+        return f"{chip} is not a GPIO chip"
+    if exc.errno == errno.EBUSY:
+        return f"another program is using these GPIO lines on {chip}"
+    if exc.errno == errno.EINVAL:
+        return f"a configured line number does not exist on {chip}"
+    return f"the GPIO lines on {chip} cannot be used ({exc.strerror})"

@@ -1,13 +1,11 @@
 """The PN532 reader's driver against a PN532 peer on a pty pair (real HSU frames with their
-checksums), and the GPIO panel's plain-words failure where no GPIO chip exists."""
+checksums)."""
 
 from __future__ import annotations
 
 import pytest
 
-from smartcharge.chargepoint.hardware.config import GpioConfig
 from smartcharge.chargepoint.hardware.devices.faults import DeviceError
-from smartcharge.chargepoint.hardware.devices.gpio import GpioPanel
 from smartcharge.chargepoint.hardware.devices.pn532_frames import (
     PN532,
     card_uid,
@@ -73,9 +71,3 @@ def test_pn532_frames_round_trip_and_bad_checksums_are_refused() -> None:
         decode_after_start(b"\x05\x00", frame[5:])
     with pytest.raises(DeviceError):  # a card answer cut short
         card_uid(bytes([PN532, 0x4B, 1, 1, 0, 0x44, 0, 7]) + UID[:3])
-
-
-def test_a_missing_gpio_chip_is_named_in_plain_words(tmp_path: object) -> None:
-    panel = GpioPanel(GpioConfig(chip="/dev/gpiochip-missing", tamper_line=17, led_fault=24))
-    with pytest.raises(DeviceError, match="there is no GPIO chip at /dev/gpiochip-missing"):
-        panel.open()
