@@ -41,7 +41,7 @@ from smartcharge.chargepoint.software_integrity import check_integrity, conditio
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
 from smartcharge.chargepoint.system_time import AdjustedClock, TimeSync
-from smartcharge.chargepoint.transfer import Transfers, client_context
+from smartcharge.chargepoint.transfer import Transfers
 from smartcharge.clock import Clock
 from smartcharge.ocpp.rpc import RpcEndpoint
 
@@ -223,7 +223,7 @@ class ChargePointApp:
         self.integrity = check_integrity(cfg.security, store, security.events)
         report_only = self.integrity is not None and not self.integrity
         transfers = Transfers(
-            client_context(cfg.security.transfer_ca_file),
+            cfg.security.transfer_ca_file,
             https_only_uploads=lambda: (
                 not cfg.security.allow_http_uploads
                 and configuration.int_value("SecurityProfile") >= 2

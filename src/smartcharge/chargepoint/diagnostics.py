@@ -34,7 +34,7 @@ class Diagnostics:
         transfers: transfer.Transfers | None = None,
     ) -> None:
         self.station = station
-        self.transfers = transfers or transfer.Transfers(transfer.client_context(None))
+        self.transfers = transfers or transfer.Transfers()
         self.config = configuration
         self.log_dir = log_dir
         self.identity = identity

@@ -64,7 +64,7 @@ class FirmwareManager:
         transfers: transfer.Transfers | None = None,
     ) -> None:
         self.station = station
-        self._transfers = transfers or transfer.Transfers(transfer.client_context(None))
+        self._transfers = transfers or transfer.Transfers()
         self.dir = data_dir / "firmware"
         self.model = model
         self.status = "Idle"

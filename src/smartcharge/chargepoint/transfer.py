@@ -4,9 +4,11 @@ Both UpdateFirmware and GetDiagnostics give a `retries` count and a `retryInterv
 runs on the injected clock so the simulated charger can be tested quickly.
 
 HTTPS servers are verified against `[security] transfer_ca_file` (a PEM bundle), or the system's
-CAs when it is unset, TLS 1.2 or newer (`client_context`). `Transfers` holds that context and the
-charger's rules: uploads (logs, diagnostics) only over https:// from security profile 2 on, and a
-server certificate that does not verify is a security event (`on_bad_certificate`).
+CAs when it is unset, TLS 1.2 or newer (`client_context`). `Transfers` makes that context on the
+first transfer (the system's CAs take about 2.5 MB that a charger which never transfers a file
+does not spend; an unreadable CA file fails that transfer) and holds the charger's rules: uploads
+(logs, diagnostics) only over https:// from security profile 2 on, and a server certificate that
+does not verify is a security event (`on_bad_certificate`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
@@ -125,9 +128,13 @@ async def upload(
 class Transfers:
     """The charger's file transfers: its TLS context and its rules (see the module)."""
 
-    tls: ssl.SSLContext
+    ca_file: Path | None = None
     https_only_uploads: Callable[[], bool] = lambda: False
     on_bad_certificate: Callable[[str], object] = lambda what: None
+
+    @cached_property
+    def tls(self) -> ssl.SSLContext:
+        return client_context(self.ca_file)
 
     def check_upload(self, url: str) -> None:
         """Raise TransferError for a location the charger will not upload to."""
