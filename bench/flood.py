@@ -1,18 +1,24 @@
 """A slow-header flood on the platform's REST API while a real charger connects to its OCPP port
-(issue 15, finding 1): how long the charger takes to connect and boot, and the platform's RSS and
-open files, before and during the flood.
+(issue 15, finding 1): how long the charger takes to connect and boot, and the platform's RSS,
+open files and CPU, before and during the flood.
 
-    python bench/flood.py [--sockets 2000] [--spread] [--nofile 1024] [--src DIR] [--json OUT]
+    python bench/flood.py [--sockets 2000] [--spread] [--nofile 1024] [--loop uvloop|asyncio]
+                          [--tries 10] [--src DIR] [--json OUT]
 
 The platform (`PlatformApp`, as `smartcharge platform serve` builds it, profile 1 on loopback,
 SQLite) runs in a child process whose open-file limit is `--nofile` (soft and hard; 1024 is a
-common default). The flood, in a process of its own, keeps `--sockets` connections to the REST
-API, each sending one byte of a request header every 5 s and reconnecting 1 s after the server
-closes it, from 127.0.0.1 or, with `--spread`, each from its own loopback address (127.0.x.y),
-so that per-address caps do not apply. Meanwhile a charger (the `ocpp` package's ChargePoint
-over websockets, basic auth) connects and sends BootNotification, five times, 3 s apart.
-`--src DIR` runs another checkout's `src` (e.g. the commit before the fix) against the same
-client: that is the baseline of the same run.
+common default), on the loop `--loop` names (uvloop, as `platform serve` runs, or asyncio's own,
+what runs where uvloop is not installed). The flood, in a process of its own, keeps `--sockets`
+connections to the REST API, each sending one byte of a request header every 5 s and
+reconnecting 1 s after the server closes it, from 127.0.0.1 or, with `--spread`, each from its
+own loopback address (127.0.x.y), so that per-address caps do not apply. Meanwhile a charger
+(the `ocpp` package's ChargePoint over websockets, basic auth) connects and sends
+BootNotification, `--tries` times, 2 s apart. `--src DIR` runs another checkout's `src` (e.g.
+the commit before a change) against the same client: that is the baseline of the same run.
+
+Also reported: the platform's CPU seconds during the flood (and per flood connection), and how
+often its loop failed to accept for lack of files (asyncio logs "socket.accept() out of system
+resource" each time, and stops accepting on that listener for a second).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from ocpp.v16 import ChargePoint, call
 from websockets.asyncio.client import connect
 
 NODE = """
-import asyncio, sys
+import asyncio, os, sys
 from pathlib import Path
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.config import PlatformSettings
@@ -53,7 +59,11 @@ async def main():
     print("READY", app.ocpp.port, app.http.port, new.password, flush=True)
     await asyncio.Event().wait()
 
-asyncio.run(main())
+if os.environ["FLOOD_LOOP"] == "uvloop":
+    import uvloop
+    uvloop.run(main())
+else:
+    asyncio.run(main())
 """
 
 
@@ -66,6 +76,12 @@ def _rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _open_files(pid: int) -> int:
@@ -128,14 +144,15 @@ async def charger_connect(port: int, password: str) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    env = dict(os.environ)
+    env = dict(os.environ, FLOOD_LOOP=args.loop)
     if args.src:
         env["PYTHONPATH"] = args.src  # made absolute by main()
     with tempfile.TemporaryDirectory() as data:
+        node_log = Path(data) / "node.log"  # its warnings: caps lowered, accepts failed
         node = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is timed
             [sys.executable, "-c", NODE, data],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=node_log.open("w"),
             text=True,
             env=env,
             preexec_fn=lambda: _limit(args.nofile),
@@ -146,6 +163,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             quiet = [await charger_connect(int(ocpp_port), password) for _ in range(3)]
             rss_before, files_before = _rss_kb(node.pid), _open_files(node.pid)
             # Its own process: its loop is not the charger's. Started before the timing.
+            cpu_start, t_start = _cpu_s(node.pid), time.monotonic()
             flood = subprocess.Popen(  # noqa: ASYNC220
                 [sys.executable, __file__, "--flood-port", api_port]
                 + ["--sockets", str(args.sockets)]
@@ -156,18 +174,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             await asyncio.sleep(3)  # the flood builds up
             during, rss_peak, files_peak = [], rss_before, files_before
-            for _ in range(5):
+            for _ in range(args.tries):
                 during.append(await charger_connect(int(ocpp_port), password))
                 rss_peak = max(rss_peak, _rss_kb(node.pid))
                 files_peak = max(files_peak, _open_files(node.pid))
-                await asyncio.sleep(3)
+                await asyncio.sleep(2)
+            cpu_s, window_s = _cpu_s(node.pid) - cpu_start, time.monotonic() - t_start
             flood.terminate()  # it prints its counts on the way out
             counts = json.loads(flood.communicate()[0] or "{}")
         finally:
             node.terminate()
             node.wait()
+        accept_failures = node_log.read_text().count("socket.accept() out of system resource")
     return {
         "src": args.src or "this checkout",
+        "loop": args.loop,
         "sockets": args.sockets,
         "spread": args.spread,
         "nofile": args.nofile,
@@ -179,6 +200,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rss_peak_during_mb": round(rss_peak / 1024, 1),
         "open_files_before": files_before,
         "open_files_peak_during": files_peak,
+        "platform_cpu_s_during_flood": round(cpu_s, 2),
+        "platform_cpu_share_during_flood": round(cpu_s / window_s, 3),
+        "platform_cpu_ms_per_flood_connection": round(
+            1000 * cpu_s / max(1, counts.get("connected", 0)), 3
+        ),
+        "accepts_failed_for_lack_of_files": accept_failures,
+        "load_average_1min": round(os.getloadavg()[0], 1),
         "flood": counts,
     }
 
@@ -213,6 +241,8 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=2000)
     parser.add_argument("--spread", action="store_true")
     parser.add_argument("--nofile", type=int, default=1024)
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    parser.add_argument("--tries", type=int, default=10, help="charger connects during the flood")
     parser.add_argument("--src", help="another checkout's src directory (the baseline)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--flood-port", type=int, help=argparse.SUPPRESS)  # the flood process

@@ -130,5 +130,22 @@ def fit_open_file_limit(*limits: ConnectionLimits) -> int:
     return int(soft)
 
 
+def accept_backlog(wanted: int) -> int:
+    """The accept queue for a listener that strangers can flood, fitted to the open-file limit.
+
+    A connection over the caps still holds a descriptor from its accept until its refusal is
+    closed, a few turns of the loop later, and asyncio accepts up to `backlog` connections per
+    turn (uvloop until the queue is empty). Under a flood, a queue longer than the files kept
+    for refusals let one burst take every descriptor: then no listener could accept, and
+    asyncio logged a traceback per try and stopped accepting for a second, the chargers'
+    listener too (bench/flood.py). A shorter queue makes the kernel hold off the excess before
+    it costs the process anything.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(8, min(wanted, _reserve(soft) // 4))
+
+
 def _reserve(files: int) -> int:
     return max(FILES_PER_PROCESS, files // 8)

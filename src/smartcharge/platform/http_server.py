@@ -20,7 +20,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
-from smartcharge.platform.connection_limits import ConnectionLimits
+from smartcharge.platform.connection_limits import ConnectionLimits, accept_backlog
 from smartcharge.platform.http_headers import SecurityHeaders
 from smartcharge.platform.http_protocol import GuardedH11Protocol
 
@@ -62,7 +62,7 @@ class _EmbeddedServer(uvicorn.Server):
                 create_protocol,
                 sock=sock,
                 ssl=config.ssl,
-                backlog=config.backlog,
+                backlog=accept_backlog(config.backlog),
                 ssl_handshake_timeout=self.tls_handshake_timeout if config.ssl else None,
             )
             for sock in sockets
