@@ -147,19 +147,24 @@ async def test_forwarded_headers_are_believed_from_a_configured_proxy(
 
 FIT = """
 import json, logging, resource
-from smartcharge.platform.connection_limits import ConnectionLimits, fit_open_file_limit
+from smartcharge.platform.connection_limits import (
+    ConnectionLimits, accept_backlog, fit_open_file_limit,
+)
 resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
 logging.basicConfig(level=logging.WARNING, format="%(message)s")
 ocpp = ConnectionLimits("ocpp", total=10_000, per_address=1_000)
 http = ConnectionLimits("http", total=1_000, per_address=50)
 limit = fit_open_file_limit(ocpp, http)
-print(json.dumps([limit, ocpp.total, ocpp.per_address, http.total, http.per_address]))
+queue = accept_backlog(2048)
+print(json.dumps([limit, ocpp.total, ocpp.per_address, http.total, http.per_address, queue]))
 """
 
 
 def test_caps_that_do_not_fit_the_open_file_limit_are_lowered_and_said() -> None:
     """With 1,024 files (a common default) the default caps (11,000) could not all be reached:
-    both are lowered in proportion, so a flood on one listener still leaves the other room."""
+    both are lowered in proportion, so a flood on one listener still leaves the other room. The
+    REST listener's accept queue shrinks too: what one accept burst takes under a flood (up to
+    four turns' worth in flight) fits in the files kept for refusals (bench/flood.py)."""
     import json
     import subprocess
     import sys
@@ -167,8 +172,9 @@ def test_caps_that_do_not_fit_the_open_file_limit_are_lowered_and_said() -> None
     done = subprocess.run(
         [sys.executable, "-c", FIT], capture_output=True, text=True, timeout=60, check=True
     )
-    limit, ocpp, ocpp_per, http, http_per = json.loads(done.stdout)
+    limit, ocpp, ocpp_per, http, http_per, queue = json.loads(done.stdout)
     assert limit == 1024
     assert ocpp + http <= 1024 - 128 and ocpp > http > 0
     assert ocpp_per <= ocpp and http_per <= http
+    assert 4 * queue <= 128
     assert "open-file limit 1024 is below the connection caps" in done.stderr

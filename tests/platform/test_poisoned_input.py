@@ -19,7 +19,12 @@ from platform_harness import Peer, Platform, now_iso
 from sqlalchemy import func, select
 
 from smartcharge.ocpp.uk_extension import VENDOR_ID
-from smartcharge.platform.store.models import DataTransferEvent, MeterValue, StatusEvent
+from smartcharge.platform.store.models import (
+    DataTransferEvent,
+    MeterValue,
+    SecurityEvent,
+    StatusEvent,
+)
 
 OpenPeer = Callable[..., Awaitable[Peer]]
 pytestmark = pytest.mark.both_databases
@@ -65,6 +70,25 @@ async def test_meter_values_sent_again_after_a_lost_answer_are_stored_once(
     ]
     await peer.call(call.MeterValues(connector_id=1, transaction_id=7, meter_value=phases))
     assert await rows(platform, MeterValue) == 5
+
+
+async def test_a_security_event_sent_again_after_a_lost_answer_is_stored_once(
+    platform: Platform, peers: OpenPeer
+) -> None:
+    """The charger queues security events and resends one whose answer it did not get."""
+    await platform.add("CP-1")
+    peer = await peers(platform, "CP-1")
+    tamper = "TamperDetectionActivated"
+    at, later = "2026-12-06T10:00:00Z", "2026-12-06T10:00:01Z"
+    event = call.SecurityEventNotification(type=tamper, timestamp=at, tech_info=None)
+    await peer.call(event)
+    await peer.call(event)  # the answer was lost: the same again
+    assert await rows(platform, SecurityEvent) == 1
+    # Another time, or the same time with other information, is another event.
+    await peer.call(call.SecurityEventNotification(tamper, later, None))
+    await peer.call(call.SecurityEventNotification(type=tamper, timestamp=at, tech_info="x"))
+    await peer.call(call.SecurityEventNotification(type=tamper, timestamp=at, tech_info="x"))
+    assert await rows(platform, SecurityEvent) == 3
 
 
 @pytest.mark.parametrize("poison", ["NaN", "Infinity", "-Infinity", "1e400", "12kWh", "1e13"])

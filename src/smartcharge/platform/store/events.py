@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smartcharge.platform.store.group_commit import GroupCommit
@@ -61,6 +62,18 @@ class Events:
         received_at: datetime,
         tech_info: str | None = None,
     ) -> None:
+        """Stored once: a charger queues its security events and sends one again when the answer
+        was lost (issue 15, finding 4), with the same type, time and information. A charger
+        waits for each answer, and the answer follows the commit, so the resend finds the row."""
+        same = select(SecurityEvent.id).where(
+            SecurityEvent.charger_id == charger_id,
+            SecurityEvent.type == type,
+            SecurityEvent.timestamp == timestamp,
+            SecurityEvent.tech_info.is_not_distinct_from(tech_info),
+        )
+        async with self._engine.connect() as conn:
+            if await conn.scalar(same.limit(1)) is not None:
+                return
         await self._add(
             SecurityEvent,
             charger_id=charger_id,
