@@ -105,13 +105,17 @@ class _Station:
         return False
 
 
+def _ext(st: _Station, hooks: DeviceHooks | None = None) -> UkExtension:
+    return UkExtension(st, st.controls, hooks)  # type: ignore[arg-type]
+
+
 def _dt(message: str, data: Any) -> dict[str, Any]:
     raw = data if isinstance(data, str) else json.dumps(data)
     return {"vendorId": VENDOR_ID, "messageId": message, "data": raw}
 
 
 async def test_extension_round_trip(store: Store) -> None:
-    ext = UkExtension(_Station(store))  # type: ignore[arg-type]
+    ext = _ext(_Station(store))
     res = await ext.data_transfer(_dt("SetDefaultHours", {"mode": "removed"}))
     assert res["status"] == "Accepted"
     assert orjson.loads(res["data"])["mode"] == "removed"
@@ -129,7 +133,7 @@ async def test_R35_factory_reset_on_a_workplace_charger_is_the_administrators(
     """Who may wipe a charger over OCPP; it starts only once the answer has gone out."""
     asked: list[str] = []
     hooks = DeviceHooks(info=dict, reset_refusal=lambda: None, factory_reset=asked.append)
-    ext = UkExtension(_Station(store, workplace=True), hooks)  # type: ignore[arg-type]
+    ext = _ext(_Station(store, workplace=True), hooks)
     req = _dt("FactoryReset", {"by": "owner"})
     res = await ext.data_transfer(req)
     assert res["status"] == "Rejected" and "administrator" in orjson.loads(res["data"])["error"]
@@ -144,7 +148,7 @@ async def test_R35_factory_reset_on_a_workplace_charger_is_the_administrators(
     assert asked == ["the administrator over OCPP"]
     await ext.after(req, res)  # once only
     assert asked == ["the administrator over OCPP"]
-    no_hooks = UkExtension(_Station(store))  # type: ignore[arg-type]
+    no_hooks = _ext(_Station(store))
     assert (await no_hooks.data_transfer(_dt("GetDeviceInfo", {})))["status"] == "Rejected"
 
 
@@ -197,7 +201,7 @@ async def test_garbage_is_rejected_and_changes_nothing(
 ) -> None:
     store = Store(tmp_path / f"fz-{abs(hash((message, repr(data))))}.sqlite")
     before = store.load_settings()
-    res = await UkExtension(_Station(store)).data_transfer(_dt(message, data))  # type: ignore[arg-type]
+    res = await _ext(_Station(store)).data_transfer(_dt(message, data))
     if res["status"] != "Accepted":
         assert res["status"] == "Rejected"
         assert store.load_settings() == before

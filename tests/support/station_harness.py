@@ -65,10 +65,11 @@ class StationHarness:
         self.store = Store(self.store_path)
         self.settings = boot_parts.configuration(cfg, self.store)
         self.hw = SimulatedHardware(self.clock, connectors=cfg.connectors, max_current_a=32.0)
+        controls = boot_parts.owner_controls(cfg, self.store)
         self.station = boot_parts.station(
-            cfg, self.store, self.settings, self.hw, self.clock, random.Random(seed)
+            cfg, self.store, self.settings, self.hw, self.clock, random.Random(seed), controls
         )
-        self.uk_extension = UkExtension(self.station)
+        self.uk_extension = UkExtension(self.station, controls)
         self.per_second = per_second
         self.ticks = 0
         self._before: tuple[Any, ...] = ()

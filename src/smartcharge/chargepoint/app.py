@@ -172,7 +172,7 @@ class ChargePointApp:
 
     @staticmethod
     def _reset_refusal(station: Station) -> str | None:
-        busy = any(c.tx_local_id is not None for c in station.connectors.values())
+        busy = station.busy()
         return "a charging session is running; stop it first" if busy else None
 
     def _request_factory_reset(
@@ -210,7 +210,10 @@ class ChargePointApp:
             {n: float(store.last_register(n)) for n in self.hardware.connectors}
         )
         configuration = boot_parts.configuration(cfg, store)
-        station = boot_parts.station(cfg, store, configuration, self.hardware, self.clock, self.rng)
+        controls = boot_parts.owner_controls(cfg, store)
+        station = boot_parts.station(
+            cfg, store, configuration, self.hardware, self.clock, self.rng, controls
+        )
         security = BootSecurity(
             cfg,
             store=store,
@@ -234,6 +237,7 @@ class ChargePointApp:
         )
         firmware = FirmwareManager(
             station,
+            store,
             cfg.data_dir,
             cfg.model,
             record=security.events.record,
@@ -246,7 +250,7 @@ class ChargePointApp:
         firmware.boot()  # settle an install on trial, roll back what fails, before connecting
         self.firmware = firmware
         diagnostics = Diagnostics(
-            station, configuration, cfg.data_dir / "logs", cfg.identity, transfers
+            station, store, configuration, cfg.data_dir / "logs", cfg.identity, transfers
         )
 
         def boot_payload() -> dict[str, Any]:
@@ -268,6 +272,7 @@ class ChargePointApp:
             identity=cfg.identity,
             security=security.connection,
             station=station,
+            store=store,
             settings=configuration,
             clock=self.clock,
             network=self.hardware.network,
@@ -291,6 +296,8 @@ class ChargePointApp:
 
         handlers = Handlers(
             station,
+            store,
+            controls,
             configuration,
             firmware,
             diagnostics,
@@ -324,6 +331,8 @@ class ChargePointApp:
 
             self._parts = BootParts(
                 station=station,
+                store=store,
+                controls=controls,
                 configuration=configuration,
                 security_log=security.log,
                 record=security.events.record,

@@ -29,7 +29,7 @@ class Availability(ChargeControl):
 
     def change_availability(self, connector_id: int, operative: bool) -> str:
         if connector_id == 0:
-            if self._busy() and not operative:
+            if self.busy() and not operative:
                 self._scheduled_station = operative
                 return "Scheduled"
             self.set_availability(0, operative)

@@ -1,5 +1,5 @@
 """The parts each boot builds anew from the config and the store (app.py wires them): the OCPP
-configuration keys and the station with the owner's controls."""
+configuration keys, the owner's controls and the station that follows them."""
 
 from __future__ import annotations
 
@@ -36,6 +36,21 @@ def configuration(cfg: ChargePointConfig, store: Store) -> Configuration:
     )
 
 
+def owner_controls(cfg: ChargePointConfig, store: Store) -> OwnerControls:
+    """The owner's controls (default hours, schedule, DSR, charge now). The station listens to
+    them (`OwnerControls.on_change`); the UK extension and the owner API change them directly."""
+    agreement = cfg.charging.dsr_agreement
+    return OwnerControls(
+        store,
+        workplace=cfg.charging.workplace,
+        dsr_agreement=(
+            DsrAgreement(agreement.provider, agreement.reference, agreement.description)
+            if agreement
+            else None
+        ),
+    )
+
+
 def station(
     cfg: ChargePointConfig,
     store: Store,
@@ -43,18 +58,10 @@ def station(
     hardware: Hardware,
     clock: Clock,
     rng: random.Random,
+    controls: OwnerControls,
 ) -> Station:
-    agreement = cfg.charging.dsr_agreement
     return Station(
-        controls=OwnerControls(
-            store,
-            workplace=cfg.charging.workplace,
-            dsr_agreement=(
-                DsrAgreement(agreement.provider, agreement.reference, agreement.description)
-                if agreement
-                else None
-            ),
-        ),
+        controls=controls,
         rng=rng,
         site_limit_a=cfg.charging.site_limit_a,
         resume_after_power_loss=cfg.charging.resume_after_power_loss,

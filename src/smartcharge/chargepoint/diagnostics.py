@@ -20,6 +20,7 @@ import orjson
 from smartcharge.chargepoint import transfer
 from smartcharge.chargepoint.configuration_keys import Configuration
 from smartcharge.chargepoint.station import Station
+from smartcharge.chargepoint.store import Store
 
 log = logging.getLogger("smartcharge.chargepoint.diagnostics")
 
@@ -28,12 +29,14 @@ class Diagnostics:
     def __init__(
         self,
         station: Station,
+        store: Store,
         configuration: Configuration,
         log_dir: Path,
         identity: str,
         transfers: transfer.Transfers | None = None,
     ) -> None:
         self.station = station
+        self.store = store  # the outbox's size goes into the diagnostics file
         self.transfers = transfers or transfer.Transfers()
         self.config = configuration
         self.log_dir = log_dir
@@ -63,7 +66,7 @@ class Diagnostics:
                 "identity": self.identity,
                 "time": self.station.clock.now().isoformat(),
                 "connectors": self.station.state(),
-                "outbox_size": self.station.store.outbox_size(),
+                "outbox_size": self.store.outbox_size(),
                 "configuration": keys,
             }
             body = orjson.dumps(status, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)

@@ -41,6 +41,7 @@ from smartcharge.chargepoint.security.firmware_verify import (
     verify,
 )
 from smartcharge.chargepoint.station import Station
+from smartcharge.chargepoint.store import Store
 from smartcharge.ocpp.times import parse_time
 from smartcharge.ocpp.uk_extension import UPDATE_AVAILABLE, data_transfer
 
@@ -53,6 +54,7 @@ class FirmwareManager:
     def __init__(
         self,
         station: Station,
+        store: Store,
         data_dir: Path,
         model: str,
         *,
@@ -64,6 +66,7 @@ class FirmwareManager:
         transfers: transfer.Transfers | None = None,
     ) -> None:
         self.station = station
+        self.store = store  # the installed version, a pending report, the image slots' state
         self._transfers = transfers or transfer.Transfers()
         self.dir = data_dir / "firmware"
         self.model = model
@@ -73,14 +76,14 @@ class FirmwareManager:
         self._root_path = manufacturer_root
         self._allow_unsigned = allow_unsigned  # a lab setting (security/weakening.py)
         self._model_key_path = model_key
-        self.slots = FirmwareSlots(self.dir, station.store, self._manufacturer_root)
+        self.slots = FirmwareSlots(self.dir, store, self._manufacturer_root)
         self._factory_version = factory_version
         self._busy = False
         self.available: dict[str, Any] | None = None  # what the last update check found
 
     @property
     def installed_version(self) -> str | None:
-        return self.station.store.setting("firmware.version")
+        return self.store.setting("firmware.version")
 
     def _manufacturer_root(self) -> bytes | None:
         if self._root_path is None:
@@ -117,14 +120,14 @@ class FirmwareManager:
 
     def _pending_report(self, status: str, request_id: int | None, *, signed: bool) -> None:
         report = {"status": status, "requestId": request_id, "signed": signed}
-        self.station.store.save_setting("firmware.report", orjson.dumps(report).decode())
+        self.store.save_setting("firmware.report", orjson.dumps(report).decode())
 
     def after_boot(self) -> None:
         """Called once the central system accepted the boot: report a finished install."""
-        pending = self.station.store.setting("firmware.report")
+        pending = self.store.setting("firmware.report")
         if not pending:
             return
-        self.station.store.delete_setting("firmware.report")
+        self.store.delete_setting("firmware.report")
         try:
             report = orjson.loads(pending)
         except orjson.JSONDecodeError:
@@ -190,7 +193,7 @@ class FirmwareManager:
             await self.station.clock.sleep(wait)
 
     async def _when_idle(self) -> None:
-        while any(c.tx_local_id is not None for c in self.station.connectors.values()):
+        while self.station.busy():
             await self.station.clock.sleep(5)
 
     async def _report(self, status: str) -> None:
@@ -361,7 +364,7 @@ class FirmwareManager:
     def _tell_central_system(self, found: dict[str, Any], running: str) -> None:
         """R30: the central system hears of a newer version too (UpdateAvailable, a UK-extension
         DataTransfer, docs/ocpp-extensions.md), queued durably, once per version found."""
-        store = self.station.store
+        store = self.store
         version = found["latestVersion"]
         if store.setting(REPORTED_KEY) == version:
             return

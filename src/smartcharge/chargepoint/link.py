@@ -30,6 +30,7 @@ from websockets.typing import Subprotocol
 from smartcharge.chargepoint.security.replay import ReplayGuard
 from smartcharge.chargepoint.security.tls import TlsSetupError
 from smartcharge.chargepoint.station import Station
+from smartcharge.chargepoint.store import Store
 from smartcharge.chargepoint.store_outbox import OutboxItem
 from smartcharge.clock import Clock
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
@@ -84,6 +85,7 @@ class Link:
         identity: str,
         security: Security,
         station: Station,
+        store: Store,
         settings: Settings,
         clock: Clock,
         network: NetworkLink,
@@ -101,6 +103,7 @@ class Link:
         self.identity = identity
         self.security = security
         self.station = station
+        self.store = store  # the durable outbox
         self.settings = settings
         self.clock = clock
         self.network = network
@@ -282,7 +285,7 @@ class Link:
                 log.info("heartbeat failed: %s", type(exc).__name__)
 
     async def _pump(self, endpoint: RpcEndpoint) -> None:
-        store = self.station.store
+        store = self.store
         while True:
             item = store.outbox_head()
             if item is None:
@@ -301,7 +304,7 @@ class Link:
                 await self.clock.sleep(STORAGE_RETRY_S)
 
     async def _deliver(self, endpoint: RpcEndpoint, item: OutboxItem) -> None:
-        store = self.station.store
+        store = self.store
         payload = dict(item.payload)
         if item.action in ("MeterValues", "StopTransaction") and item.tx_local_id is not None:
             session = store.session(item.tx_local_id)

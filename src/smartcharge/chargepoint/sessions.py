@@ -202,7 +202,7 @@ class Sessions(Availability):
         c.hw.set_contactor(False)
         if c.scheduled_operative is not None:
             self.set_availability(c.id, c.scheduled_operative)
-        elif self._scheduled_station is not None and not self._busy():
+        elif self._scheduled_station is not None and not self.busy():
             self.set_availability(0, self._scheduled_station)
         self._wake_outbox()
         self.poke()

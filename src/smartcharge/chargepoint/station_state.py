@@ -129,5 +129,14 @@ class StationState:
             c.operative and self.operative and not self.tampered and c.hw.error_code() == "NoError"
         )
 
-    def _busy(self) -> bool:
+    def busy(self) -> bool:
+        """A session runs on some connector (a reset, an update, a wipe waits for it)."""
         return any(c.tx_local_id is not None for c in self.connectors.values())
+
+    def connector(self, connector_id: int) -> Connector | None:
+        """The connector numbered `connector_id`, if this charger has one (1..n)."""
+        return self.connectors.get(connector_id)
+
+    def names_connector(self, connector_id: int | None) -> bool:
+        """Whether a request's connectorId is this charger (0, or absent) or one of its own."""
+        return connector_id in (None, 0) or connector_id in self.connectors

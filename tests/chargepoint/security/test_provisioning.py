@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import (
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from cryptography.x509.oid import NameOID
 
+from smartcharge.chargepoint.security import setup_code
 from smartcharge.chargepoint.security.provisioning import (
     KNOWN_DEFAULTS,
     CredentialError,
@@ -83,17 +85,23 @@ def test_a_thousand_chargers_have_a_thousand_distinct_secrets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(os, "fsync", lambda fd: None)  # uniqueness is the point here, not disks
+    # ... nor the setup code's hashing cost: argon2 at its lowest cost, not OWASP's 19 MiB x 2
+    # (nine tenths of this test's time; owner_api/test_auth_and_history.py signs in with one).
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(setup_code, "_hasher", lambda: cheap)
     passwords: set[str] = set()
+    setup_codes: set[str] = set()
     device_keys: set[bytes] = set()
     tls_keys: set[bytes] = set()
     for i in range(1000):
         # the same identity each time: nothing is derived from it
         made = provision("CP-SAME" if i % 2 else f"CP-{i:04d}", tmp_path / str(i))
         passwords.add(made.password)
+        setup_codes.add(made.setup_code)
         device_keys.add((made.directory / "device.key").read_bytes())
         public = x509.load_pem_x509_csr(made.csr_pem).public_key()
         tls_keys.add(public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
-    assert len(passwords) == len(device_keys) == 1000
+    assert len(passwords) == len(device_keys) == len(setup_codes) == 1000
     assert len(tls_keys) == 1000
 
 

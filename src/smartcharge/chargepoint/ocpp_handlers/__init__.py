@@ -22,7 +22,9 @@ from smartcharge.chargepoint.ocpp_handlers.remote_trigger import RemoteTriggerHa
 from smartcharge.chargepoint.ocpp_handlers.reservation import ReservationHandlers
 from smartcharge.chargepoint.ocpp_handlers.smart_charging import SmartChargingHandlers
 from smartcharge.chargepoint.ocpp_handlers.uk_extension import DeviceHooks, UkExtension
+from smartcharge.chargepoint.owner_controls import OwnerControls
 from smartcharge.chargepoint.station import Station
+from smartcharge.chargepoint.store import Store
 from smartcharge.ocpp.errors import SecurityError
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.ocpp.schemas import ACTIONS_TO_CHARGE_POINT
@@ -41,6 +43,8 @@ class Handlers:
     def __init__(
         self,
         station: Station,
+        store: Store,
+        controls: OwnerControls,
         configuration: Configuration,
         firmware: FirmwareManager,
         diagnostics: Diagnostics,
@@ -51,14 +55,14 @@ class Handlers:
         self.station = station
         self.config = configuration
         self.core = CoreHandlers(station, configuration)
-        self.local_auth_list = LocalAuthListHandlers(station.store, configuration)
+        self.local_auth_list = LocalAuthListHandlers(store, configuration)
         self.reservation = ReservationHandlers(station, configuration)
         self.trigger = RemoteTriggerHandlers(
             station, firmware, diagnostics, send_boot, send_heartbeat
         )
         self.firmware = FirmwareHandlers(firmware, diagnostics)
         self.smart_charging = SmartChargingHandlers(station)
-        self.uk = UkExtension(station, device)
+        self.uk = UkExtension(station, controls, device)
         # The security profile reuses these (ExtendedTriggerMessage, ChangeConfiguration).
         self.change_configuration = self.core.change_configuration
         self.trigger_message = self.trigger.trigger_message

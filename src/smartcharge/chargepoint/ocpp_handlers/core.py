@@ -35,7 +35,7 @@ def when(text: str) -> datetime:
 
 def connector(station: Station, connector_id: int) -> Connector:
     """The connector a request names; one that does not exist is a PropertyConstraintViolation."""
-    c = station.connectors.get(connector_id)
+    c = station.connector(connector_id)
     if c is None:
         raise PropertyConstraintViolation(f"connectorId {connector_id} does not exist")
     return c

@@ -43,10 +43,7 @@ class RemoteTriggerHandlers:
         ep.route("TriggerMessage", self.trigger_message, after=self.after_trigger)
 
     async def trigger_message(self, req: call.TriggerMessage) -> call_result.TriggerMessage:
-        if req.connector_id is not None and req.connector_id not in (
-            0,
-            *self.station.connectors,
-        ):
+        if not self.station.names_connector(req.connector_id):
             return call_result.TriggerMessage(status="Rejected")
         if req.requested_message not in TRIGGERABLE:
             return call_result.TriggerMessage(status="NotImplemented")

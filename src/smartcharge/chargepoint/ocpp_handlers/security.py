@@ -246,7 +246,7 @@ class SecurityHandlers:
         self, req: call.ExtendedTriggerMessage
     ) -> call_result.ExtendedTriggerMessage:
         what = req.requested_message
-        if req.connector_id is not None and req.connector_id not in (0, *self.station.connectors):
+        if not self.station.names_connector(req.connector_id):
             return call_result.ExtendedTriggerMessage(status="Rejected")
         if what in CORE_TRIGGERS:
             res = await self.handlers.trigger_message(

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from smartcharge.chargepoint.charging import DsrEvent, ProfileFlags
-from smartcharge.chargepoint.owner_controls import NotPermitted
+from smartcharge.chargepoint.owner_controls import NotPermitted, OwnerControls
 from smartcharge.chargepoint.station import Station
 from smartcharge.ocpp.uk_extension import (
     FACTORY_RESET,
@@ -62,8 +62,11 @@ def _answer(status: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 class UkExtension:
-    def __init__(self, station: Station, device: DeviceHooks | None = None) -> None:
+    def __init__(
+        self, station: Station, controls: OwnerControls, device: DeviceHooks | None = None
+    ) -> None:
         self.station = station
+        self.controls = controls  # the station follows their changes (OwnerControls.on_change)
         self.device = device
         self._reset_by: str | None = None  # a FactoryReset answered Accepted, not yet begun
 
@@ -102,7 +105,7 @@ class UkExtension:
         st = self.station
         if isinstance(msg, GetDeviceInfoMsg | FactoryResetMsg):
             return self._device(msg)
-        controls = st.controls
+        controls = self.controls
         now = st.clock.now()
         if isinstance(msg, SetDefaultHoursMsg):
             state = controls.set_default_hours(msg.mode, now=now, by=msg.by, windows=msg.windows)
@@ -153,7 +156,7 @@ class UkExtension:
             return _answer("Rejected", {"error": "not supported by this charger"})
         if isinstance(msg, GetDeviceInfoMsg):
             return _answer("Accepted", self.device.info())
-        if self.station.controls.workplace and msg.by != "administrator":
+        if self.controls.workplace and msg.by != "administrator":
             raise NotPermitted("on a workplace charger only the administrator may wipe it")
         refusal = self.device.reset_refusal()
         if refusal is not None:
@@ -163,16 +166,16 @@ class UkExtension:
         return _answer("Accepted", {"factoryReset": True, "rebooting": True})
 
     def _default_hours(self) -> dict[str, Any]:
-        st = self.station
-        state = st.controls.default_hours_state().to_json()
-        schedule = st.controls.default_hours(st.random_delay_max())
+        controls = self.controls
+        state = controls.default_hours_state().to_json()
+        schedule = controls.default_hours(self.station.random_delay_max())
         state["inForce"] = schedule.to_records() if schedule else None
-        agreement = st.controls.dsr_agreement
+        agreement = controls.dsr_agreement
         state["dsrAgreement"] = agreement.to_json() if agreement else None
         return state
 
     def _user_schedule(self) -> dict[str, Any]:
-        plan = self.station.controls.user_schedule()
+        plan = self.controls.user_schedule()
         return {"userSchedule": plan.to_json() if plan else None}
 
     def _state(self) -> dict[str, Any]:

@@ -11,13 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartcharge.chargepoint.configuration_keys import Configuration
+from smartcharge.chargepoint.owner_controls import OwnerControls
 from smartcharge.chargepoint.security.security_log import SecurityLog
 from smartcharge.chargepoint.station import Station
+from smartcharge.chargepoint.store import Store
 
 
 @dataclass(frozen=True)
 class BootParts:
     station: Station
+    store: Store  # sessions and history, read-only here
+    controls: OwnerControls  # the owner's settings; the station follows their changes
     configuration: Configuration
     security_log: SecurityLog  # to read and verify
     record: Callable[[str, str], object]  # SecurityEvents.record: log and notify durably

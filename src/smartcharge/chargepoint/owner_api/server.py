@@ -115,7 +115,7 @@ class OwnerApi(JsonService):
         self._info = info
         self._clock = clock
         self.auth = OwnerAuth(
-            lambda: self._boot().station.store,
+            lambda: self._boot().store,
             clock.monotonic,
             self._security_event,
             public_values=public_values,
@@ -189,7 +189,7 @@ class OwnerApi(JsonService):
         if not _CONNECTOR.fullmatch(text):
             raise BadRequest(404, "no such connector")
         n = int(text)
-        if n not in self._boot().station.connectors:
+        if self._boot().station.connector(n) is None:
             raise BadRequest(404, f"connector {n} does not exist")
         return n
 
@@ -276,7 +276,7 @@ class OwnerApi(JsonService):
 
     # --- the owner's controls (R14-R25) ---------------------------------------------------------
     def _controls_json(self, parts: BootParts) -> dict[str, Any]:
-        controls = parts.station.controls
+        controls = parts.controls
         return {
             "defaultHours": controls.default_hours_state().to_json(),
             "randomDelayMaxS": parts.station.random_delay_max(),
@@ -301,7 +301,7 @@ class OwnerApi(JsonService):
         parts = self._boot()
         windows = None if body.windows is None else [w.model_dump() for w in body.windows]
         try:
-            parts.station.controls.set_default_hours(
+            parts.controls.set_default_hours(
                 body.mode, now=parts.station.clock.now(), by="owner", windows=windows
             )
         except NotPermitted as exc:
@@ -334,7 +334,7 @@ class OwnerApi(JsonService):
     async def _opt_out(self, request: web.Request) -> web.Response:
         event_id = request.match_info["event_id"]
         parts = self._boot()
-        if len(event_id) > 100 or not parts.station.controls.opt_out(event_id):
+        if len(event_id) > 100 or not parts.controls.opt_out(event_id):
             raise BadRequest(404, "no such demand side response event")
         return json_response(self._controls_json(parts))
 
