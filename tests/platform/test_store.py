@@ -161,7 +161,7 @@ async def test_meter_value_batch_flushes_at_max_rows(database_url: str) -> None:
         await store.close()
 
 
-async def test_a_failed_batch_fails_every_waiter(store: Store) -> None:
+async def test_a_bad_meter_value_fails_alone(store: Store) -> None:
     bad = {**_row(999_999, 0)}  # no such charger: the foreign key fails the whole batch
     cid = await store.chargers.add("CP", None, at=T0)
     results = await asyncio.gather(
@@ -169,10 +169,41 @@ async def test_a_failed_batch_fails_every_waiter(store: Store) -> None:
         store.meter_values.append([bad]),
         return_exceptions=True,
     )
-    assert all(isinstance(r, Exception) for r in results)
+    # The batch is rolled back and each message tried alone: the good one is stored.
+    assert results[0] is None and isinstance(results[1], Exception)
     async with store.engine.connect() as conn:
-        assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 0
+        assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 1
     await store.meter_values.append([_row(cid, 2)])  # and the writer goes on
+    assert store.meter_values.rows_written == 2
+
+
+async def test_meter_values_share_the_commit_of_status_messages(store: Store) -> None:
+    cid = await store.chargers.add("CP", None, at=T0)
+    commits = 0
+
+    def count(_conn: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(store.engine.sync_engine, "commit", count)
+    await asyncio.gather(
+        store.meter_values.append([_row(cid, 1)]),
+        store.events.status(
+            cid,
+            connector_id=1,
+            status="Charging",
+            error_code="NoError",
+            info=None,
+            vendor_id=None,
+            vendor_error_code=None,
+            timestamp=None,
+            received_at=T0,
+        ),
+    )
+    event.remove(store.engine.sync_engine, "commit", count)
+    assert commits == 1
+    async with store.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 1
 
 
 async def test_meter_values_read_back_as_written(store: Store) -> None:

@@ -136,6 +136,8 @@ class PlatformApp:
                 per_address=settings.ocpp_max_per_address,
             ),
             handshake_timeout=settings.ocpp_handshake_timeout_s,
+            ping_interval=settings.ocpp_ping_interval_s,
+            ping_timeout=settings.ocpp_ping_timeout_s,
             throttle=Throttle(
                 max_events=settings.ocpp_handshakes_per_hour,
                 window=3600.0,

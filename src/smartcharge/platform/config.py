@@ -66,6 +66,19 @@ class PlatformSettings(BaseSettings):
         description="How long a charger's opening handshake (TLS and WebSocket upgrade) may "
         "take; one that runs out is logged at warning level.",
     )
+    ocpp_ping_interval_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=3600,
+        description="A charger from which nothing has come for this long is pinged "
+        "(platform/keepalive.py); one that is not silent is not.",
+    )
+    ocpp_ping_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=3600,
+        description="A pinged charger whose pong has not come within this is disconnected.",
+    )
     api_docs_public: bool = Field(
         default=False,
         description="Security-weakening: /docs and /openapi.json without a login.",

@@ -22,9 +22,25 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
+from smartcharge.logs import redact
 from smartcharge.platform.ocpp_admission import address_of, identity_of
 
 log = logging.getLogger("smartcharge.platform.ocpp")
+
+
+class _NoCredentials(logging.Filter):
+    """websockets logs request headers at DEBUG level: mask the Authorization header."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "authorization" in message.lower():
+            record.msg, record.args = redact(message), None
+        return True
+
+
+ws_log = logging.getLogger("smartcharge.platform.websockets")
+"""The listener's websockets logger."""
+ws_log.addFilter(_NoCredentials())
 
 LOGGED_BY_ADMISSION = (HTTPStatus.UNAUTHORIZED, HTTPStatus.TOO_MANY_REQUESTS)
 

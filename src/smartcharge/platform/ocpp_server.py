@@ -27,7 +27,6 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from smartcharge.logs import redact
 from smartcharge.ocpp.errors import EndpointClosed
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.ocpp.rpc_outbound import PreparedCall, prepare_call
@@ -38,7 +37,8 @@ from smartcharge.platform.connection_limits import ConnectionLimits
 from smartcharge.platform.errors import ChargerDisconnected, ChargerOffline
 from smartcharge.platform.greeting import end_greeting, greet
 from smartcharge.platform.handlers.certificates import CsrSigner
-from smartcharge.platform.handshake_log import logged_handshakes
+from smartcharge.platform.handshake_log import logged_handshakes, ws_log
+from smartcharge.platform.keepalive import Keepalive
 from smartcharge.platform.lockout import Lockout, Throttle
 from smartcharge.platform.ocpp_admission import (
     SUBPROTOCOL,
@@ -52,20 +52,6 @@ from smartcharge.platform.store import Credentials, Store
 log = logging.getLogger("smartcharge.platform.ocpp")
 
 LISTEN_BACKLOG = 8192
-
-
-class _NoCredentials(logging.Filter):
-    """websockets logs request headers at DEBUG level: mask the Authorization header."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "authorization" in message.lower():
-            record.msg, record.args = redact(message), None
-        return True
-
-
-ws_log = logging.getLogger("smartcharge.platform.websockets")
-ws_log.addFilter(_NoCredentials())
 
 
 @dataclass
@@ -101,6 +87,8 @@ class OcppServer:
         connections: ConnectionLimits | None = None,
         handshake_timeout: float = 10.0,
         throttle: Throttle | None = None,
+        ping_interval: float = 20.0,
+        ping_timeout: float = 20.0,
     ) -> None:
         if security_profile not in (1, 2, 3):
             raise ValueError("security_profile must be 1, 2 or 3")
@@ -125,6 +113,7 @@ class OcppServer:
         )
         self.heartbeat_interval = heartbeat_interval
         self.handshake_timeout = handshake_timeout
+        self.keepalive = Keepalive(ping_interval, ping_timeout)  # pings quiet chargers only
         self.call_timeout = call_timeout
         self.node_id = node_id
         self.cluster = cluster  # None: a single node, commands reach local chargers only
@@ -132,6 +121,7 @@ class OcppServer:
         self._last_seen_flush = last_seen_flush
         self._server: Server | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._pinger: asyncio.Task[None] | None = None
         self._accepted: dict[ServerConnection, Credentials] = {}
         self._seen: dict[int, datetime] = {}
         self.connections: dict[str, Connection] = {}
@@ -151,6 +141,7 @@ class OcppServer:
             self._plain = await self._listen(self._plain_port, None)
             log.warning("SECURITY WARNING: OCPP listener without TLS port=%s", self.plain_port)
         self._flusher = asyncio.create_task(self._flush_last_seen_forever())
+        self._pinger = asyncio.create_task(self.keepalive.run())
         log.info(
             "OCPP server listening host=%s port=%s profile=%s node=%s",
             self.host,
@@ -172,6 +163,7 @@ class OcppServer:
             # The handshake's limit is kept by the connection class, which logs one that runs
             # out (handshake_log.py); the TLS handshake has the same limit.
             open_timeout=None,
+            ping_interval=None,  # keepalive.py: only quiet chargers are pinged
             create_connection=logged_handshakes(
                 limited_connections(self.limits), self.handshake_timeout
             ),
@@ -187,9 +179,10 @@ class OcppServer:
             if server is not None:
                 server.close()
                 await server.wait_closed()
-        if self._flusher is not None:
-            self._flusher.cancel()
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        for task in (self._flusher, self._pinger):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self._flush_last_seen()
         if self.cluster is not None:
             await self.cluster.close()
@@ -341,10 +334,12 @@ class OcppServer:
             return
 
         heard = asyncio.Event()
+        keepalive = self.keepalive
 
         def seen(direction: str, _text: str) -> None:
             if direction == "in":
                 self._seen[charger_id] = self._now()
+                keepalive.heard(ws)
                 heard.set()
 
         endpoint = RpcEndpoint(
@@ -367,11 +362,13 @@ class OcppServer:
         await self.store.chargers.connected(charger_id, self.node_id, at=conn.since)
         log.info("charger connected identity=%s address=%s", identity, conn.address)
         greeting = asyncio.create_task(greet(conn, heard, self.on_connected))
+        keepalive.add(ws, identity)
         try:
             if self.cluster is not None:
                 await self.cluster.attach(identity)
             await endpoint.serve()
         finally:
+            keepalive.remove(ws)
             await end_greeting(greeting, heard)
             if self.connections.get(identity) is conn:
                 del self.connections[identity]

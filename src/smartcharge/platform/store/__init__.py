@@ -57,8 +57,14 @@ class Store:
         self.engine: AsyncEngine = create_engine(
             url, echo=echo, sqlite_busy_timeout_ms=sqlite_busy_timeout_ms
         )
-        # What chargers' messages write (status, boot, starts, stops): one commit per batch.
-        self.commits = GroupCommit(self.engine, max_items=commit_max_items, max_delay=commit_delay)
+        # What chargers' messages write (status, boot, starts, stops, meter values): one commit
+        # per batch.
+        self.commits = GroupCommit(
+            self.engine,
+            max_items=commit_max_items,
+            max_rows=meter_batch_rows,
+            max_delay=commit_delay,
+        )
         self.chargers = Chargers(self.engine, self.commits)
         self.people = People(self.engine)
         self.id_tags = IdTags(self.engine, cache_s=id_tag_cache_s)
@@ -72,9 +78,7 @@ class Store:
         self.owner_records = OwnerRecords(self.engine)  # tariffs, plans, firmware releases
         self.privacy = Privacy(self.engine)
         self.sites = Sites(self.engine)  # supply limits for load management
-        self.meter_values = MeterValueWriter(
-            self.engine, max_rows=meter_batch_rows, max_delay=meter_batch_delay
-        )
+        self.meter_values = MeterValueWriter(self.commits, max_delay=meter_batch_delay)
 
     @property
     def dialect(self) -> str:
@@ -91,6 +95,5 @@ class Store:
 
     async def close(self) -> None:
         """Write buffered meter values and messages, then close every connection."""
-        await self.commits.drain()
-        await self.meter_values.flush()
+        await self.commits.drain()  # meter values included
         await self.engine.dispose()

@@ -6,8 +6,11 @@ SQLite) and the pool's hand-offs, 1 to 3 ms of CPU per message (bench/platform.m
 caller hands over its work, rows to insert or a function of the connection, and waits; the
 work of everyone who came in while the previous batch was being written goes in the next batch,
 one transaction, one commit. A batch starts `max_delay` seconds after its first piece of work
-came in (or at `max_items`), so that even at a few messages a second a commit serves several; a
-batch that gathered while the previous one was written goes at once, having waited as long.
+came in (meter values: their own `meter_batch_ms`, the earliest deadline wins), or once
+`max_items` pieces or `max_rows` rows are waiting, so that even at a few messages a second a
+commit serves several; a batch that gathered while the previous one was written goes at once,
+having waited as long. Meter values share these transactions (store/meter_values.py): one
+commit per window for everything chargers send, not one per kind.
 Every caller returns only once its batch is committed (or gets the error), so the answer still
 follows the commit.
 
@@ -37,10 +40,10 @@ within a transaction: starts (0) before anything else, stops (2) after everythin
 
 
 class _Item:
-    __slots__ = ("arg", "batch", "done")
+    __slots__ = ("arg", "batch", "done", "rows")
 
-    def __init__(self, batch: Batch, arg: Any) -> None:
-        self.batch, self.arg = batch, arg
+    def __init__(self, batch: Batch, arg: Any, rows: int = 0) -> None:
+        self.batch, self.arg, self.rows = batch, arg, rows
         self.done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
 
@@ -62,16 +65,18 @@ class GroupCommit:
         engine: AsyncEngine,
         *,
         max_items: int = 1000,
+        max_rows: int = 500,
         max_delay: float = 0.05,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if max_items < 1 or max_delay < 0:
-            raise ValueError("max_items must be at least 1 and max_delay not negative")
+        if max_items < 1 or max_rows < 1 or max_delay < 0:
+            raise ValueError("max_items, max_rows must be at least 1 and max_delay not negative")
         self._engine = engine
-        self._max_items, self._max_delay, self._sleep = max_items, max_delay, sleep
+        self._max_items, self._max_rows, self._max_delay = max_items, max_rows, max_delay
         self._queue: list[_Item] = []
+        self._rows = 0  # rows waiting in the queue (meter values)
         self._writing: asyncio.Task[None] | None = None
-        self._timer: asyncio.Task[None] | None = None
+        # A timer handle, not a sleeping task: one less task (and wake-up) per batch.
+        self._timer: asyncio.TimerHandle | None = None
         self._insert_batches: dict[Any, Batch] = {}
         self.batches = 0
         self.items = 0
@@ -90,11 +95,14 @@ class GroupCommit:
         result: T = await self._submit(_Item(_each, work))
         return result
 
-    async def batched(self, batch: Batch, arg: Any) -> Any:
+    async def batched(
+        self, batch: Batch, arg: Any, *, rows: int = 0, within: float | None = None
+    ) -> Any:
         """`batch(conn, [arg, ...])` for this and the other callers' `arg`s of the same batch
         function in the transaction; this one's result once committed. May run twice (then
-        alone), so it must only use `conn`."""
-        return await self._submit(_Item(batch, arg))
+        alone), so it must only use `conn`. `rows`: how many rows it writes (toward
+        `max_rows`); `within`: the longest it may wait for its batch, instead of `max_delay`."""
+        return await self._submit(_Item(batch, arg, rows), within)
 
     async def drain(self) -> None:
         """Write what is waiting now, and wait until everything handed over so far is written."""
@@ -104,24 +112,27 @@ class GroupCommit:
             self._start()
 
     def _start(self) -> None:
-        if self._timer is not None and self._timer is not asyncio.current_task():
+        if self._timer is not None:
             self._timer.cancel()
         self._timer = None
         if self._writing is None and self._queue:
             self._writing = asyncio.create_task(self._write_all())
 
-    async def _start_later(self) -> None:
-        await self._sleep(self._max_delay)
-        self._timer = None
-        self._start()
-
-    async def _submit(self, item: _Item) -> Any:
+    async def _submit(self, item: _Item, delay: float | None = None) -> Any:
         self._queue.append(item)
+        self._rows += item.rows
         if self._writing is None:
-            if len(self._queue) >= self._max_items or not self._max_delay:
+            delay = self._max_delay if delay is None else delay
+            full = len(self._queue) >= self._max_items or self._rows >= self._max_rows
+            if full or not delay:
                 self._start()
-            elif self._timer is None:
-                self._timer = asyncio.create_task(self._start_later())
+            else:
+                loop = asyncio.get_running_loop()
+                at = loop.time() + delay
+                if self._timer is None or at < self._timer.when():
+                    if self._timer is not None:
+                        self._timer.cancel()
+                    self._timer = loop.call_at(at, self._start)
         # Shielded: a caller that goes away (its charger disconnected) must not cancel the
         # batch the others wait for; its work is still done.
         return await asyncio.shield(item.done)
@@ -129,13 +140,25 @@ class GroupCommit:
     async def _write_all(self) -> None:
         try:
             while self._queue:
-                batch = self._queue[: self._max_items]
-                del self._queue[: self._max_items]
+                batch = self._take()
                 await self._write(batch)
         finally:
             self._writing = None
             if self._queue:  # pragma: no cover - only after a cancellation at shutdown
                 self._writing = asyncio.create_task(self._write_all())
+
+    def _take(self) -> list[_Item]:
+        """The next batch: up to `max_items` pieces of work and about `max_rows` rows."""
+        taken = rows = 0
+        for item in self._queue:
+            if taken == self._max_items or (taken and rows + item.rows > self._max_rows):
+                break
+            taken += 1
+            rows += item.rows
+        batch = self._queue[:taken]
+        del self._queue[:taken]
+        self._rows -= rows
+        return batch
 
     async def _write(self, batch: list[_Item]) -> None:
         try:

@@ -1,14 +1,15 @@
 """Meter values, appended in batches (group commit).
 
 Many chargers send MeterValues at once; writing each message in its own database transaction
-would cost one commit (an fsync on SQLite) per message. Instead `append()` adds a message's rows
-to a buffer and waits. The buffer is written as one INSERT executed for all its rows, in one
-transaction, when it holds `max_rows` rows or `max_delay` seconds after its first row came in,
-whichever is first; and while a batch is being written, everything that comes in gathers for
-the next one, which is written as soon as the previous one is done. So under load the batches
-grow with the load instead of queueing up behind each other: one commit serves as many messages
-as arrived during the previous commit. Every waiter then returns (or raises the write's error),
-so the caller sends the CALLRESULT only for rows that are on disk: nothing acknowledged is lost.
+would cost one commit (an fsync on SQLite) per message. Instead `append()` hands a message's
+rows to the group commit (group_commit.py) and waits: the rows of every MeterValues message of a
+batch go in one INSERT call, in the transaction that also holds that window's status, start and
+stop messages (one commit for all, where a writer of its own paid a second transaction per
+window: bench/platform.md). While a batch is being written, everything that comes in gathers
+for the next one, so under load the batches grow with the load instead of queueing up. Every
+waiter returns once its batch is committed (a batch that fails is tried again one message at a
+time, so a bad message fails alone), so the caller sends the CALLRESULT only for rows that are
+on disk: nothing acknowledged is lost.
 
 The rows go to the driver directly (PostgreSQL: one INSERT of unnested arrays; SQLite:
 multi-row INSERTs), not through SQLAlchemy's per-row parameter processing, which was most of the
@@ -26,17 +27,17 @@ different readings within one second are two samples, never one dropped as a "re
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smartcharge.platform.store.group_commit import GroupCommit
 from smartcharge.platform.store.models import MeterValue
 
 log = logging.getLogger("smartcharge.platform.store")
@@ -157,89 +158,34 @@ async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None
 
 
 class MeterValueWriter:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        *,
-        max_rows: int = 500,
-        max_delay: float = 0.05,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        if max_rows < 1 or max_delay < 0:
-            raise ValueError("max_rows must be at least 1 and max_delay not negative")
-        self._engine = engine
-        self._max_rows = max_rows
+    """Meter values, written in the group commit's transactions (`GroupCommit`): a MeterValues
+    message waits at most `max_delay` seconds for its batch, which starts early once `max_rows`
+    rows are waiting; the message's rows are inserted with the batch's other meter values in
+    one call (`insert_rows`), in the same transaction (and commit) as the status, start and
+    stop messages of that window."""
+
+    def __init__(self, commits: GroupCommit, *, max_delay: float = 0.05) -> None:
+        if max_delay < 0:
+            raise ValueError("max_delay must not be negative")
+        self._commits = commits
         self._max_delay = max_delay
-        self._sleep = sleep
-        self._rows: list[dict[str, Any]] = []
-        self._done: asyncio.Future[None] | None = None  # resolves when the buffer is written
-        self._timer: asyncio.Task[None] | None = None
-        self._writing: asyncio.Task[None] | None = None  # one batch at a time, in order
-        self.batches = 0
-        self.rows_written = 0
+        self.batches = 0  # statements' worth of batches handed to the database
+        self.rows_written = 0  # rows committed
 
     async def append(self, rows: Sequence[dict[str, Any]]) -> None:
         """Add `rows` (MeterValue column values) and return once they are committed."""
         if not rows:
             return
-        if self._done is None:
-            self._done = asyncio.get_running_loop().create_future()
-        done = self._done
-        self._rows.extend(rows)
-        if len(self._rows) >= self._max_rows:
-            self._flush()
-        elif self._timer is None and self._writing is None:
-            self._timer = asyncio.create_task(self._flush_later())
-        # Shielded: a caller that goes away (its charger disconnected) must not cancel the
-        # batch the other callers wait for.
-        await asyncio.shield(done)
-
-    async def _flush_later(self) -> None:
-        await self._sleep(self._max_delay)
-        self._timer = None
-        self._flush()
-
-    def _flush(self) -> None:
-        """Write the buffer now, unless a write is in progress: then it follows that one."""
-        if self._writing is not None:
-            return
-        if self._timer is not None and self._timer is not asyncio.current_task():
-            self._timer.cancel()
-        self._timer = None
-        rows, done = self._rows, self._done
-        self._rows, self._done = [], None
-        if not rows or done is None:
-            return
-        self._writing = asyncio.create_task(self._write(rows, done))
-
-    async def _write(self, rows: list[dict[str, Any]], done: asyncio.Future[None]) -> None:
-        try:
-            async with self._engine.begin() as conn:
-                await insert_rows(conn, rows)
-        except BaseException as exc:
-            log.error("meter values not written rows=%d reason=%s", len(rows), exc)
-            if not done.done():
-                done.set_exception(exc)
-                done.exception()  # retrieved: the callers that still wait get it anyway
-            self._next_batch()
-            if not isinstance(exc, Exception):
-                raise
-            return
-        self.batches += 1
+        await self._commits.batched(self._insert, rows, rows=len(rows), within=self._max_delay)
         self.rows_written += len(rows)
-        if not done.done():
-            done.set_result(None)
-        self._next_batch()
 
-    def _next_batch(self) -> None:
-        # What came in during this write has waited at least as long as the write took.
-        self._writing = None
-        if self._rows:
-            self._flush()
+    async def _insert(
+        self, conn: AsyncConnection, messages: list[Sequence[dict[str, Any]]]
+    ) -> list[None]:
+        await insert_rows(conn, [row for rows in messages for row in rows])
+        self.batches += 1
+        return [None] * len(messages)
 
     async def flush(self) -> None:
-        """Write what is buffered now and wait for every write in progress."""
-        self._flush()
-        while self._writing is not None:
-            await asyncio.gather(self._writing, return_exceptions=True)
-            self._flush()
+        """Write what is waiting now and wait for every write in progress."""
+        await self._commits.drain()
