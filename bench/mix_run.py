@@ -205,12 +205,15 @@ async def per_type(
 async def _profile(
     pid: int, kind: str, seconds: float, args: argparse.Namespace
 ) -> asyncio.subprocess.Process:
-    """py-spy (not a dependency: `.venv/bin/pip install py-spy`) on the server for the phase."""
+    """py-spy (not a dependency: `.venv/bin/pip install py-spy`) on the server for the phase.
+    `--gil`: only the thread holding the GIL is sampled, so the samples follow the CPU the
+    Python code uses (a thread waiting for the GIL, for a lock or for an fsync is not counted)."""
     args.profile.mkdir(parents=True, exist_ok=True)
     return await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "py-spy"),
         "record",
         "--nonblocking",
+        "--gil",
         "-r",
         "500",
         "-f",

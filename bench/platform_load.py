@@ -47,11 +47,14 @@ HERE = Path(__file__).parent
 async def run_server(
     server: str, db_url: str, args: argparse.Namespace, tmp: Path, hashes: str
 ) -> dict[str, Any]:
-    script = HERE / ("platform_node.py" if server == "smartcharge" else "baseline_csms.py")
+    ours = server.startswith("smartcharge")
+    script = HERE / ("platform_node.py" if ours else "baseline_csms.py")
     cmd = [sys.executable, str(script), "--database-url", db_url, "--port", "0"]
     cmd += ["--loop", args.server_loop]
-    if server == "smartcharge":
+    if ours:
         cmd += ["--data-dir", str(tmp / "platform")]
+    if server == "smartcharge-gil5ms":  # Python's GIL switch interval, not app.GIL_SWITCH_S
+        cmd += ["--python-gil-switch"]
     elif server == "baseline-batched":
         cmd += ["--batched"]
     log = (args.log_dir / f"{server}-{len(list(args.log_dir.iterdir()))}.log").open("wb")
@@ -187,7 +190,7 @@ async def main() -> None:
         "--servers",
         nargs="+",
         default=["smartcharge", "baseline", "baseline-batched"],
-        choices=["smartcharge", "baseline", "baseline-batched"],
+        choices=["smartcharge", "smartcharge-gil5ms", "baseline", "baseline-batched"],
     )
     parser.add_argument("--no-dsr", dest="dsr", action="store_false")
     parser.add_argument(

@@ -19,7 +19,7 @@ from typing import Any
 
 from fanout import control, dsr_event, run_main, summary
 from smartcharge import logs
-from smartcharge.platform.app import PlatformApp, tune_gc
+from smartcharge.platform.app import PlatformApp, tune_gc, tune_gil
 from smartcharge.platform.config import PlatformSettings
 
 
@@ -29,9 +29,12 @@ async def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    parser.add_argument("--python-gil-switch", action="store_true", help="Python's 5 ms")
     args, _ = parser.parse_known_args()
     logs.setup(None, level=logging.INFO)  # as `platform serve` (stderr: the bench keeps a file)
     tune_gc()  # as `platform serve` (run_serving)
+    if not args.python_gil_switch:
+        tune_gil()
     settings = PlatformSettings(
         database_url=args.database_url,
         data_dir=args.data_dir,

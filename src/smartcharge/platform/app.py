@@ -10,6 +10,7 @@ import random
 import re
 import secrets
 import ssl
+import sys
 import uuid
 from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
@@ -283,11 +284,24 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+GIL_SWITCH_S = 0.001
+"""How long a thread waiting for the GIL waits before the running one must let go (Python's:
+5 ms). On SQLite every statement is handed to aiosqlite's thread and back, and each hand-off
+waited up to that long for the GIL while the event loop was busy; a group commit makes about
+twenty of them (bench/platform.md, "The real mix")."""
+
+
+def tune_gil() -> None:
+    """Set `GIL_SWITCH_S` (process-wide)."""
+    sys.setswitchinterval(GIL_SWITCH_S)
+
+
 def run_serving(main: Coroutine[Any, Any, T]) -> T:
-    """Run `main` (`platform serve`, the demo) with `tune_gc`, on uvloop when it is installed,
-    else on asyncio's own loop. uvloop's transports and scheduling cost less CPU per OCPP
-    message (bench/platform.md); nothing here depends on it."""
+    """Run `main` (`platform serve`, the demo) with `tune_gc` and `tune_gil`, on uvloop when it
+    is installed, else on asyncio's own loop. uvloop's transports and scheduling cost less CPU
+    per OCPP message (bench/platform.md); nothing here depends on it."""
     tune_gc()
+    tune_gil()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - a platform without uvloop's wheels

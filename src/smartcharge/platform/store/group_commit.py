@@ -133,9 +133,10 @@ class GroupCommit:
                     if self._timer is not None:
                         self._timer.cancel()
                     self._timer = loop.call_at(at, self._start)
-        # Shielded: a caller that goes away (its charger disconnected) must not cancel the
-        # batch the others wait for; its work is still done.
-        return await asyncio.shield(item.done)
+        # A caller that goes away (its charger disconnected) cancels only its own future: the
+        # batch does not wait on it, so the others' commit and its own work still happen. (No
+        # shield: one future and callback less per message.)
+        return await item.done
 
     async def _write_all(self) -> None:
         try:
