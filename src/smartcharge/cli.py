@@ -154,6 +154,12 @@ def platform_serve(
         run_serving(PlatformApp(settings).run())
 
 
+def _shown_once(what: str, secret: str) -> None:
+    """A new secret: the words on stderr, the secret alone on stdout (for a script to keep)."""
+    _out(f"{what} (shown only once):")
+    print(secret)
+
+
 @platform_app.command("add-charger")
 def platform_add_charger(
     identity: str = typer.Option(..., "--identity", help="The charger's OCPP identity."),
@@ -170,10 +176,8 @@ def platform_add_charger(
     try:
         new = asyncio.run(provision_charger(settings, identity, owner=owner, site=site))
     except (RegistryError, ChargerExists) as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(2) from None
-    _out(f"Charger {new.identity} added. Its password (shown only once):")
-    print(new.password)
+        raise _fail(exc) from None
+    _shown_once(f"Charger {new.identity} added. Its password", new.password)
 
 
 platform_app.command("rotate-password")(operator_cli.rotate_password)
@@ -197,10 +201,8 @@ def platform_add_user(
     try:
         password = asyncio.run(provision_user(settings, email, role=role, site=site))
     except (UserExists, ValueError) as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(2) from None
-    _out(f"User {email.strip().lower()} ({role}) added. The password (shown only once):")
-    print(password)
+        raise _fail(exc) from None
+    _shown_once(f"User {email.strip().lower()} ({role}) added. The password", password)
 
 
 # --- security: provisioning (docs/security.md; the firmware tools are cli_firmware.py) ------

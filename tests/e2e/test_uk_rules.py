@@ -55,17 +55,25 @@ def absolute_profile(
     }
 
 
-async def charging_on_saturday_then_delay_1800(make_cp: MakeCP) -> Running:
-    """A car charging at 32 A on a Saturday (started with no delay), then the delay maximum at
-    1800 s, so every later relevant time is visibly delayed."""
+async def charging_at_32a(
+    make_cp: MakeCP, start: str = SATURDAY_NOON_UK, **charging: object
+) -> Running:
+    """A car charging at 32 A on connector 1 (started with no delay), on a manual clock."""
     cp = await make_cp(
         manual=True,
-        simulator={"start_time": SATURDAY_NOON_UK},
-        charging={"random_delay_max_s": 0},
+        simulator={"start_time": start},
+        charging={"random_delay_max_s": 0, **charging},
     )
     await cp.until_status(1, "Available")
     await start_session(cp)
     await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
+    return cp
+
+
+async def charging_on_saturday_then_delay_1800(make_cp: MakeCP) -> Running:
+    """A car charging at 32 A on a Saturday (started with no delay), then the delay maximum at
+    1800 s, so every later relevant time is visibly delayed."""
+    cp = await charging_at_32a(make_cp)
     await cp.call(call.ChangeConfiguration(key="RandomisedDelayMaxSeconds", value="1800"))
     return cp
 
@@ -252,14 +260,7 @@ async def test_R24_power_restored_with_a_car_connected_resumes_after_the_delay(
 
 
 async def test_owner_schedule_over_ocpp_narrows_charging(make_cp: MakeCP) -> None:
-    cp = await make_cp(
-        manual=True,
-        simulator={"start_time": SATURDAY_NOON_UK},
-        charging={"random_delay_max_s": 0},
-    )
-    await cp.until_status(1, "Available")
-    await start_session(cp)
-    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
+    cp = await charging_at_32a(make_cp)
     windows = [{"weekday": "Sat", "start": "15:00", "end": "17:00"}]
     status, data = await uk(cp, "SetUserSchedule", {"windows": windows, "limitA": 16})
     assert status == "Accepted" and data["userSchedule"]["limitA"] == 16
@@ -275,15 +276,8 @@ async def test_owner_schedule_over_ocpp_narrows_charging(make_cp: MakeCP) -> Non
 
 async def test_R20_with_a_dsr_agreement_the_default_hours_do_not_apply(make_cp: MakeCP) -> None:
     agreement = {"provider": "Flex Co", "reference": "FC-2026-001"}
-    cp = await make_cp(
-        manual=True,
-        simulator={"start_time": MONDAY_17_00_UK},
-        charging={"random_delay_max_s": 0, "dsr_agreement": agreement},
-    )
-    await cp.until_status(1, "Available")
-    await start_session(cp)
     # Peak time on a weekday, and still charging: R14-R18 do not apply under the agreement.
-    await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
+    cp = await charging_at_32a(make_cp, MONDAY_17_00_UK, dsr_agreement=agreement)
     assert cp.state(1)["limit_cause"] == "plug_in"
     _, data = await uk(cp, "GetDefaultHours", {})
     hours = data["defaultHours"]
