@@ -26,6 +26,7 @@ from smartcharge.compliance.scenarios.base import (
     uk_check,
 )
 from smartcharge.compliance.target import Charger, ChargerSpec
+from smartcharge.ocpp import uk_extension
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -248,7 +249,7 @@ async def information(r38: Recorder, ch: Charger) -> None:
             "the owner sees all four on the charger's owner API (GET /api/info)", complete, detail
         )
     name = "all four over OCPP, for the owner's web app (UK extension GetDeviceInfo)"
-    answered = await uk_check(r38, name, ch, "GetDeviceInfo", {})
+    answered = await uk_check(r38, name, ch, uk_extension.GET_DEVICE_INFO, {})
     if answered is not None:
         complete, detail = device_info_complete(answered[1], model, version)
         r38.check(name, answered[0] == "Accepted" and complete, f"{answered[0]}; {detail}")

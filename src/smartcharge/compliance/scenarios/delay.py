@@ -34,6 +34,7 @@ from smartcharge.compliance.scenarios.base import (
 )
 from smartcharge.compliance.statistics import looks_uniform, uniformity
 from smartcharge.compliance.target import Charger, ChargerSpec
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.times import parse_time
 
 SAMPLES_FAST = 120
@@ -53,7 +54,7 @@ async def _draw(ch: Charger, limit: float) -> int:
     if value is None:
         raise ScenarioAborted(f"the charger neither applied {limit:g} A nor announced a delay")
     if value > 0:
-        await uk(ch, "SkipDelay", {"connectorId": 1})
+        await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})
         await wait_limit(ch, 1, limit, timeout=OUTCOME_WAIT_S)
     return value
 
@@ -179,7 +180,7 @@ async def _random_delay(ctx: Context) -> None:
         )
     loop = asyncio.get_running_loop()
     t0 = loop.time()
-    status, _ = await uk(ch, "SkipDelay", {"connectorId": 1})
+    status, _ = await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})
     try:
         await wait_limit(ch, 1, 32.0, timeout=5)
         skipped = ch.sim_seconds(loop.time() - t0)
@@ -219,7 +220,7 @@ async def _random_delay(ctx: Context) -> None:
         await _timed(ch, r24, limit, f"profile change {i + 1}")
     # A tariff change (price signal, not DSR) and a scheduled DSR event are relevant times.
     await _set_max(ch, "1800")
-    await uk(ch, "ProfileFlags", {"chargingProfileId": PROFILE_ID, "cause": "tariff"})
+    await uk(ch, uk_extension.PROFILE_FLAGS, {"chargingProfileId": PROFILE_ID, "cause": "tariff"})
     tariff = await _draw(ch, 10.0)  # from the 16 A the timed changes ended at
     r24.check("a tariff change is delayed", tariff > 0, f"drawn {tariff} s")
     before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
@@ -232,7 +233,7 @@ async def _random_delay(ctx: Context) -> None:
         "durationS": 3600,
         "alreadyRandomised": False,
     }
-    status, _ = await uk(ch, "DsrEvent", event)
+    status, _ = await uk(ch, uk_extension.DSR_EVENT, event)
     sched = await outcome(ch, before, 8.0) if status == "Accepted" else 0
     held = float((await connector(ch, 1))["limit_a"])
     name = "a DSR event scheduled for a set time is delayed"
@@ -249,12 +250,12 @@ async def _random_delay(ctx: Context) -> None:
     # The opt-out may itself be a relevant time (the rate goes back up): let it be announced or
     # applied before the session's skip, so that its delay is not taken for the next change's.
     before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
-    await uk(ch, "DsrOptOut", {"id": "sched-1"})
+    await uk(ch, uk_extension.DSR_OPT_OUT, {"id": "sched-1"})
     if await outcome(ch, before, prior):
-        await uk(ch, "SkipDelay", {"connectorId": 1})
+        await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})
     r24.done()
     # "No delay this session" (R25).
-    status, _ = await uk(ch, "SkipDelay", {"connectorId": 1, "session": True})
+    status, _ = await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1, "session": True})
     before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
     await set_profile(ch, 1, flat_profile(PROFILE_ID, 10.0))
     drawn = await outcome(ch, before, 10.0)

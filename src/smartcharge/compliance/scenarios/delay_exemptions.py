@@ -20,6 +20,7 @@ from smartcharge.compliance.scenarios.base import (
     wait_limit,
 )
 from smartcharge.compliance.target import Charger, ChargerSpec
+from smartcharge.ocpp import uk_extension
 
 
 async def _at_once(ch: Charger, limit: float, send: Any) -> tuple[str, int | None]:
@@ -45,7 +46,7 @@ async def _exemptions(ctx: Context) -> None:
     r26 = ctx.rec("R26")
     ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20, random_delay_max_s=1800))
     await start_session(ch, 1)
-    await uk(ch, "SkipDelay", {"connectorId": 1})
+    await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})
     await wait_limit(ch, 1, 32.0)
     now = charger_now(ch)
 
@@ -57,25 +58,25 @@ async def _exemptions(ctx: Context) -> None:
             "start": now.isoformat(),
             "durationS": 3600,
         }
-        return (await uk(ch, "DsrEvent", event))[0]
+        return (await uk(ch, uk_extension.DSR_EVENT, event))[0]
 
     status, drawn = await _at_once(ch, 6.0, response)
     _judge_at_once(r26, "response DSR: no delay", status, 6.0, drawn)
 
     async def opt_out() -> str:
-        return (await uk(ch, "DsrOptOut", {"id": "fr-1"}))[0]
+        return (await uk(ch, uk_extension.DSR_OPT_OUT, {"id": "fr-1"}))[0]
 
     # The owner's opt-out raises the rate: a relevant time; skip it to start from 32 A.
     before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
     await opt_out()
     await outcome(ch, before, 32.0)  # its delay announced (or none): then skip it
-    await uk(ch, "SkipDelay", {"connectorId": 1})
+    await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})
     await wait_limit(ch, 1, 32.0)
 
     async def randomised() -> str:
         await uk(
             ch,
-            "ProfileFlags",
+            uk_extension.PROFILE_FLAGS,
             {"chargingProfileId": 31, "cause": "csms_profile", "alreadyRandomised": True},
         )
         return await set_profile(ch, 1, flat_profile(31, 12.0))

@@ -18,6 +18,7 @@ from smartcharge.compliance.scenarios.base import (
     wait_limit,
 )
 from smartcharge.compliance.target import ChargerSpec
+from smartcharge.ocpp import uk_extension
 
 GRACE_S = 60.0  # a DSR event (no random delay here) acts within a minute of the charger's clock
 
@@ -49,7 +50,7 @@ async def _dsr(ctx: Context) -> None:
             "durationS": 3600,
             "alreadyRandomised": kind == "scheduled",
         }
-        status, _ = await uk(ch, "DsrEvent", event)
+        status, _ = await uk(ch, uk_extension.DSR_EVENT, event)
         _judge(
             r4,
             f"{kind} DSR event limits the rate to {limit:g} A",
@@ -57,15 +58,15 @@ async def _dsr(ctx: Context) -> None:
             limit,
             await settles(ch, 1, limit, GRACE_S),
         )
-    status, _ = await uk(ch, "DsrOptOut", {"id": "dsr-r"})
+    status, _ = await uk(ch, uk_extension.DSR_OPT_OUT, {"id": "dsr-r"})
     first = await settles(ch, 1, 10.0, GRACE_S)
-    status2, _ = await uk(ch, "DsrOptOut", {"id": "dsr-s"})
+    status2, _ = await uk(ch, uk_extension.DSR_OPT_OUT, {"id": "dsr-s"})
     back = await settles(ch, 1, 32.0, GRACE_S)
     name = "the owner opts out of each DSR event and the rate goes back up"
     _judge(
         r19, name, f"{status}, {status2}", 32.0, None if None in (first, back) else first and back
     )
-    unknown, _ = await uk(ch, "DsrOptOut", {"id": "no-such-event"})
+    unknown, _ = await uk(ch, uk_extension.DSR_OPT_OUT, {"id": "no-such-event"})
     r19.check("an unknown event id is rejected", unknown == "Rejected", unknown)
     r4.done()
     r19.done()

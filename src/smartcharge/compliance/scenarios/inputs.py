@@ -26,6 +26,7 @@ from smartcharge.compliance.scenarios.base import (
     wait_limit,
 )
 from smartcharge.compliance.target import Charger, ChargerSpec
+from smartcharge.ocpp import uk_extension
 
 HARDWARE_A = 32.0
 
@@ -98,11 +99,11 @@ async def _fixed_setting(r8: Recorder, ch: Charger) -> None:
 async def _validation(r34: Recorder, ch: Charger) -> None:
     """R34: each bad input is refused as a whole and changes nothing."""
     name = "default hours with a bad time: rejected, nothing changed"
-    before = await uk_check(r34, name, ch, "GetDefaultHours", {})
+    before = await uk_check(r34, name, ch, uk_extension.GET_DEFAULT_HOURS, {})
     if before is not None:
         bad = {"mode": "custom", "windows": [{"weekday": 1, "start": "25:00", "end": "06:00"}]}
-        status, answer = await uk(ch, "SetDefaultHours", {**bad, "by": "owner"})
-        _, after = await uk(ch, "GetDefaultHours", {})
+        status, answer = await uk(ch, uk_extension.SET_DEFAULT_HOURS, {**bad, "by": "owner"})
+        _, after = await uk(ch, uk_extension.GET_DEFAULT_HOURS, {})
         r34.check(
             name,
             status == "Rejected" and before[1].get("defaultHours") == after.get("defaultHours"),
@@ -111,7 +112,7 @@ async def _validation(r34: Recorder, ch: Charger) -> None:
     name = "a DataTransfer whose data is not JSON: rejected"
     res = await ch.call(
         "DataTransfer",
-        {"vendorId": UK_VENDOR, "messageId": "ChargeNow", "data": "{not json"},
+        {"vendorId": UK_VENDOR, "messageId": uk_extension.CHARGE_NOW, "data": "{not json"},
     )
     if res["status"] in ("UnknownVendorId", "UnknownMessageId"):
         r34.cannot(name, f"{res['status']}: the charger does not implement the UK extension")
@@ -119,7 +120,7 @@ async def _validation(r34: Recorder, ch: Charger) -> None:
         r34.check(name, res["status"] == "Rejected", str(res))
     name = "a DSR event with a negative limit: rejected"
     event = {"id": "x", "kind": "response", "limitA": -5, "start": now_iso(), "durationS": 60}
-    answered = await uk_check(r34, name, ch, "DsrEvent", event)
+    answered = await uk_check(r34, name, ch, uk_extension.DSR_EVENT, event)
     if answered is not None:
         r34.check(name, answered[0] == "Rejected", f"{answered[0]} {answered[1]}")
     for key, value in (

@@ -29,6 +29,7 @@ from smartcharge.compliance.scenarios.base import (
     wait_limit,
 )
 from smartcharge.compliance.target import ChargerSpec
+from smartcharge.ocpp import uk_extension
 
 CARD = "OFFLINE-CARD-1"
 DELIVERY_WAIT_S = 60.0  # ends as soon as the queued session arrives
@@ -105,8 +106,8 @@ async def _offline(ctx: Context) -> None:
 async def _supplier_switch(ctx: Context) -> None:
     r6 = ctx.rec("R6")
     ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20, random_delay_max_s=0))
-    status, _ = await uk(ch, "SetDefaultHours", {"mode": "default", "by": "owner"})
-    _, before = await uk(ch, "GetDefaultHours", {})
+    status, _ = await uk(ch, uk_extension.SET_DEFAULT_HOURS, {"mode": "default", "by": "owner"})
+    _, before = await uk(ch, uk_extension.GET_DEFAULT_HOURS, {})
     answered = (before.get("defaultHours") or {}).get("answeredAt")
     other = CentralSystem()
     await other.start()
@@ -117,7 +118,7 @@ async def _supplier_switch(ctx: Context) -> None:
         ch.identity in other.links and bool(other.received(ch.identity, "BootNotification")),
         f"BootNotification at {other.url}",
     )
-    _, after = await uk(ch, "GetDefaultHours", {})
+    _, after = await uk(ch, uk_extension.GET_DEFAULT_HOURS, {})
     kept = (after.get("defaultHours") or {}).get("answeredAt")
     r6.check(
         "the owner's settings are kept",

@@ -31,6 +31,7 @@ from smartcharge.compliance.scenarios.base import (
     until,
 )
 from smartcharge.compliance.target import Charger, ChargerSpec
+from smartcharge.ocpp import uk_extension
 from smartcharge.regulations import UK_TZ, WeeklySchedule, allowed, is_peak
 
 # A short maximum keeps the waits short; the delay's own law is the random_delay scenario's.
@@ -68,7 +69,7 @@ def _hours(state: dict[str, Any]) -> dict[str, Any]:
 async def offer(ch: Charger, ctx: Context, *, fresh: bool = True) -> None:
     """R14 and R15's offer; `fresh`: the charger is known to be in its first use."""
     r14, r15 = ctx.rec("R14"), ctx.rec("R15")
-    status, state = await uk(ch, "GetDefaultHours", {})
+    status, state = await uk(ch, uk_extension.GET_DEFAULT_HOURS, {})
     hours = state.get("defaultHours") or {}
     in_force = hours.get("inForce") or []
     if not fresh and hours.get("answeredAt") is not None:
@@ -134,7 +135,7 @@ async def _evening(ctx: Context) -> None:
     # R18: the owner of the second car says "charge now", in peak hours.
     asked = charger_now(ch)
     delays = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
-    status, _ = await uk(ch, "ChargeNow", {"connectorId": 2})
+    status, _ = await uk(ch, uk_extension.CHARGE_NOW, {"connectorId": 2})
 
     async def charging(n: int) -> bool:
         return bool(status_times(ch, n, "Charging"))
@@ -194,7 +195,7 @@ async def _evening(ctx: Context) -> None:
 
 async def _owner_answers(ch: Charger, r15: Recorder, r16: Recorder) -> None:
     """R15, R16: the owner's answers are recorded with their time; changed later at will."""
-    status, state = await uk(ch, "SetDefaultHours", {"mode": "default", "by": "owner"})
+    status, state = await uk(ch, uk_extension.SET_DEFAULT_HOURS, {"mode": "default", "by": "owner"})
     hours = _hours(state)
     r15.check(
         "the owner accepts the defaults; answer and time recorded",
@@ -204,7 +205,7 @@ async def _owner_answers(ch: Charger, r15: Recorder, r16: Recorder) -> None:
     )
     custom = [{"weekday": d, "start": "00:30", "end": "05:30"} for d in range(7)]
     status, state = await uk(
-        ch, "SetDefaultHours", {"mode": "custom", "windows": custom, "by": "owner"}
+        ch, uk_extension.SET_DEFAULT_HOURS, {"mode": "custom", "windows": custom, "by": "owner"}
     )
     in_force = _hours(state).get("inForce") or []
     r16.check(
@@ -212,14 +213,14 @@ async def _owner_answers(ch: Charger, r15: Recorder, r16: Recorder) -> None:
         status == "Accepted" and len(in_force) == 7,
         f"{status}; {len(in_force)} windows in force, e.g. {in_force[:1]}",
     )
-    status, state = await uk(ch, "SetDefaultHours", {"mode": "removed", "by": "owner"})
+    status, state = await uk(ch, uk_extension.SET_DEFAULT_HOURS, {"mode": "removed", "by": "owner"})
     hours = _hours(state)
     r16.check(
         "later: the owner removes the default hours",
         status == "Accepted" and hours.get("mode") == "removed" and not hours.get("inForce"),
         f"{status}; mode={hours.get('mode')!r}, inForce={hours.get('inForce')!r}",
     )
-    status, state = await uk(ch, "SetDefaultHours", {"mode": "default", "by": "owner"})
+    status, state = await uk(ch, uk_extension.SET_DEFAULT_HOURS, {"mode": "default", "by": "owner"})
     r16.check(
         "later: the owner restores the defaults",
         status == "Accepted" and bool(_hours(state).get("inForce")),
@@ -236,7 +237,11 @@ async def _offpeak_ocpp(ctx: Context) -> None:
     r14 = ctx.rec("R14")
     if (
         await uk_check(
-            r14, "default charging hours are outside peak hours", ch, "GetDefaultHours", {}
+            r14,
+            "default charging hours are outside peak hours",
+            ch,
+            uk_extension.GET_DEFAULT_HOURS,
+            {},
         )
         is None
     ):
@@ -257,7 +262,8 @@ async def _morning(ctx: Context) -> None:
     r13, r17 = ctx.rec("R13"), ctx.rec("R17")
     ch = await _ready_by(ctx, TUESDAY_07_45_UK, TUESDAY_07_45_UK + timedelta(minutes=8))
     await start_session(ch, 1)
-    await uk(ch, "SkipDelay", {"connectorId": 1})  # the owner skips the plug-in delay (R25)
+    # The owner skips the plug-in delay (R25).
+    await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})
 
     async def charging() -> bool:
         return bool(status_times(ch, 1, "Charging"))

@@ -36,6 +36,7 @@ from smartcharge.compliance.scenarios.base import (
     until,
 )
 from smartcharge.compliance.target import Charger, ChargerSpec
+from smartcharge.ocpp import uk_extension
 
 # Saturdays at noon UK time (inside the default hours); the last is "now".
 MONTHS = (
@@ -154,7 +155,7 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
         "start": charger_now(ch).isoformat(),
         "durationS": 3600,
     }
-    status, _ = await uk(ch, "DsrEvent", event)
+    status, _ = await uk(ch, uk_extension.DSR_EVENT, event)
     name = "the owner sees a demand side response event and opts out"
     limited = await _settled(rec, f"{name}: the event limits the rate", ch, 6.0)
     listed = await owner.request("GET", "/controls")
