@@ -1,10 +1,11 @@
 """The compliance share of the tests, five times in a row on a machine kept busy, verdicts compared.
 
-    .venv/bin/python scripts/compliance_under_load.py [--runs 5] [--cpu 4] [--out DIR]
+    .venv/bin/python scripts/compliance_under_load.py [--runs 5] [--cpu 4] [--workers 4] [--out DIR]
 
 Starts `stress-ng --cpu N` (Debian package stress-ng; installed with apt-get when missing and
 this runs as root, otherwise it says the command to run), then runs `pytest tests/compliance`
-RUNS times, each in a base folder of its own, and reads back every verdict the suite wrote: our
+RUNS times (over WORKERS xdist workers, as CI runs it; 0 for one process), each in a base
+folder of its own, and reads back every verdict the suite wrote: our
 charger's run (compliance0/results.json) and each broken charger's. It prints, per run, the
 pytest outcome, the wall time and the verdicts that differ from the first run, and exits 0 only
 when every run passed and gave the same verdicts (issue 16: no false pass against a broken
@@ -44,15 +45,16 @@ def ensure_stress_ng() -> str:
 def verdicts(base: Path) -> dict[str, dict[str, str]]:
     """Per run of the suite in `base` (our charger, each double): requirement -> outcome."""
     out: dict[str, dict[str, str]] = {}
-    for results in sorted(base.glob("*/results.json")):
+    for results in sorted(base.rglob("results.json")):  # under popen-gwN/ with workers
         saved = orjson.loads(results.read_bytes())
         name = results.parent.name.rstrip("0123456789")
         out[name] = {r["requirement"]: r["outcome"] for r in saved["results"]}
     return out
 
 
-def run_once(base: Path) -> tuple[int, float]:
+def run_once(base: Path, workers: int) -> tuple[int, float]:
     t0 = time.monotonic()
+    spread = ["-n", str(workers), "--dist", "load"] if workers else []
     done = subprocess.run(
         [
             sys.executable,
@@ -64,6 +66,7 @@ def run_once(base: Path) -> tuple[int, float]:
             "no:cacheprovider",
             "--basetemp",
             str(base),
+            *spread,
         ],
         cwd=ROOT,
         check=False,
@@ -75,6 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cpu", type=int, default=4, help="stress-ng CPU workers")
+    parser.add_argument("--workers", type=int, default=4, help="xdist workers (CI: 4)")
     parser.add_argument("--out", type=Path, default=None, help="keep each run's folder here")
     args = parser.parse_args()
     stress = ensure_stress_ng()
@@ -85,7 +89,7 @@ def main() -> int:
     try:
         for n in range(1, args.runs + 1):
             base = out / f"run-{n}"
-            code, took = run_once(base)
+            code, took = run_once(base, args.workers)
             rows.append((n, code, took, verdicts(base)))
             print(f"run {n}: pytest exit {code}, {took:.0f} s, load {os.getloadavg()[0]:.1f}")
     finally:

@@ -16,11 +16,14 @@ only (nothing in src changes). The faults are the ones the compliance suite must
 - `unclamped`: plans and offers a setpoint above its hardware limit (R8);
 - `authorization-key-readable`: lists the AuthorizationKey with a value (R32);
 - `no-tamper-event`: stops charging when the enclosure opens but logs nothing (R37);
-- `owner-tls10`: its owner API accepts TLS 1.0 and 1.1 (R33).
+- `owner-tls10`: its owner API accepts TLS 1.0 and 1.1 (R33);
+- `peak-fridays`: takes Friday for the weekend: charges all day, peak hours too (R13, R17);
+- `charge-now-ignored`: answers the owner's "charge now" but charges as before (R18);
+- `security-log-editable`: its security log's check always says "intact" (R37).
 
 `observe` switches no fault on: it watches all of them and writes, next to the charger's
-config, the faults that would have changed an answer; test_broken_chargers.py runs each double
-only on the scenarios where its fault fires (and those of the rules it must break).
+config, the faults that would have changed an answer; test_broken_chargers.py checks that each
+double runs wherever its fault fires (compliance_doubles.FIRES).
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ FAULTS = (
     "authorization-key-readable",
     "no-tamper-event",
     "owner-tls10",
+    "peak-fridays",
+    "charge-now-ignored",
+    "security-log-editable",
 )
 
 
@@ -182,6 +188,37 @@ def _more_patches(fault: str) -> list[Patch] | None:
             )
 
         return [Patch(tls, "server_context", old_tls, same_floor)]
+    return _charging_and_log_patches(fault)
+
+
+def _charging_and_log_patches(fault: str) -> list[Patch] | None:
+    if fault == "peak-fridays":
+        from smartcharge.chargepoint.charging import decision
+        from smartcharge.regulations import UK_TZ
+
+        def friday_off(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def allowed(schedule: Any, when: Any) -> bool:
+                return when.astimezone(UK_TZ).weekday() == 4 or bool(orig(schedule, when))
+
+            return allowed
+
+        return [Patch(decision, "allowed", friday_off)]
+    if fault == "charge-now-ignored":
+        from smartcharge.chargepoint.owner_controls import OwnerControls
+
+        # The override is stored (and answered Accepted) but never acted on.
+        return [Patch(OwnerControls, "charge_now_cause", lambda orig: lambda self, local_id: None)]
+    if fault == "security-log-editable":
+        from smartcharge.chargepoint.security.security_log import SecurityLog
+
+        def always_intact(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def verify(self: Any) -> Any:
+                found = orig(self)
+                return dataclasses.replace(found, ok=True, bad_seq=None, problem="")
+
+            return verify
+
+        return [Patch(SecurityLog, "verify", always_intact)]
     return None
 
 

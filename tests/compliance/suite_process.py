@@ -2,8 +2,8 @@
 
     python suite_process.py FAULT OUT_DIR [SCENARIO,SCENARIO,...]
 
-(results in OUT_DIR/results.json; without a list, every scenario). test_broken_chargers.py runs
-the five at once, each in its own process, so that one suite's message handling never starves
+(results in OUT_DIR/results.json; without a list, every scenario). test_broken_*.py run a
+few at once, each in its own process, so that one suite's message handling never starves
 another's charger.
 """
 

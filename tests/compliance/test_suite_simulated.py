@@ -21,6 +21,9 @@ from smartcharge.compliance.runner import Run
 from smartcharge.compliance.technical_file import render
 from smartcharge.regulations.catalogue import CATALOGUE
 
+# The first test of the observed group (in any order) waits for our whole run.
+pytestmark = pytest.mark.timeout(1500)
+
 
 @pytest.fixture(scope="module")
 def run(observed: Observed) -> tuple[Run, Path]:

@@ -3,7 +3,7 @@
 The charger runs under `tests/compliance/broken_charger.py observe`: it behaves exactly as ours
 (every patched function returns its real answer) while it notes, per charger, which of the
 broken chargers' faults would have changed an answer. test_suite_simulated.py judges the run;
-test_broken_chargers.py runs each broken charger only where its fault can make a difference.
+test_broken_chargers.py checks that each broken charger runs wherever its fault made a difference.
 """
 
 from __future__ import annotations

@@ -47,6 +47,11 @@ class OwnerClient:
         self._token: str | None = None
         self.password = secrets.token_urlsafe(18)  # the owner's own, chosen at first use
 
+    def repoint(self, port: int) -> None:
+        """The charger was started again and listens on `port` now (same owner, same password)."""
+        self.port = port
+        self.base = f"https://{self.host}:{port}/api"
+
     async def request(self, method: str, path: str, body: Any = None, *, again: bool = True) -> Any:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))

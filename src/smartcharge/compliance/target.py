@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import os
-import socket
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,7 +62,8 @@ class ChargerSpec:
     profile: int = 1
     ca_file: Path | None = None
     boot_timeout: float = BOOT_TIMEOUT_S
-    # Serve the charger's HTTPS owner API on a free loopback port (the suite signs in as owner).
+    # Serve the charger's HTTPS owner API on loopback port 0: the port it got is read back from
+    # its log, as is its simulator control API's (the suite signs in as owner).
     owner_api: bool = False
     # Run the charger's software from this copy of the `smartcharge` package instead of the
     # installed one: the suite can then change an installed file (R31).
@@ -86,10 +87,13 @@ class Target(Protocol):
     async def restart(self, charger: Charger, csms: CentralSystem, **config: Any) -> None: ...
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# The lines a charger logs once its simulator control API and its owner API listen: each binds
+# port 0 and the suite reads back the port it got (a port picked free beforehand could be taken
+# by another process before the charger binds it, on a busy machine).
+PORT_LOGGED = {
+    "control": re.compile(r"simulator control API on port (\d+)"),
+    "owner": re.compile(r"owner API on https port (\d+)"),
+}
 
 
 def _toml_value(v: Any) -> str:
@@ -118,6 +122,7 @@ class _Process:
     config: dict[str, Any]
     config_path: Path
     stderr: Path
+    log_from: int  # where this launch's lines start in `stderr`
 
 
 class SimulatedTarget:
@@ -162,7 +167,6 @@ class SimulatedTarget:
         identity = f"CT{os.getpid() % 10000:04d}-{next(self._ids):03d}"
         data_dir = self.work_dir / "chargers" / identity
         data_dir.mkdir(parents=True, exist_ok=True)
-        control_port = _free_port()
         # As shipped: the factory's provisioning only, every other setting the charger's own
         # default (the security profile too).
         security: dict[str, Any] = {} if spec.shipped else {"profile": spec.profile}
@@ -186,7 +190,7 @@ class SimulatedTarget:
             "max_current_a": spec.max_current_a,
             "security": security,
             "simulator": {
-                "control": f"127.0.0.1:{control_port}",
+                "control": "127.0.0.1:0",
                 "start_time": spec.start,
                 "speed": spec.speed,
             },
@@ -200,8 +204,7 @@ class SimulatedTarget:
         if self.hardware != "simulated":
             config["hardware"] = {"kind": self.hardware}
         if spec.owner_api:
-            owner_port = _free_port()
-            config["owner_api"] = {"enabled": True, "listen": f"127.0.0.1:{owner_port}"}
+            config["owner_api"] = {"enabled": True, "listen": "127.0.0.1:0"}
         if spec.software_dir is not None:
             config["_software_dir"] = str(spec.software_dir)
         for key, value in spec.extra.items():
@@ -209,13 +212,7 @@ class SimulatedTarget:
                 config.setdefault(key, {}).update(value)
             else:
                 config[key] = value
-        charger = Charger(
-            identity,
-            csms,
-            SimulatorControl(f"http://127.0.0.1:{control_port}"),
-            speed=spec.speed,
-            data_dir=data_dir,
-        )
+        charger = Charger(identity, csms, speed=spec.speed, data_dir=data_dir)
         charger.credentials_dir = credentials if spec.profile else None
         charger.manufacturer = self.manufacturer
         charger.clock_hint = (spec.start, asyncio.get_running_loop().time())
@@ -228,16 +225,38 @@ class SimulatedTarget:
         if not booted:
             await self.stop(charger)
             raise TargetError(f"{identity} did not boot: {self._stderr_tail(identity)}")
+        # Both APIs listen before the charger boots, so their ports are logged by now.
+        ports = self._ports(identity)
+        charger.sim = SimulatorControl(f"http://127.0.0.1:{ports['control']}")
         if spec.owner_api:
             # The certificate exists once the API listens, which is before the boot.
-            charger.owner = OwnerClient("127.0.0.1", owner_port, data_dir / CERT_PATH, setup_code)
+            charger.owner = OwnerClient(
+                "127.0.0.1", ports["owner"], data_dir / CERT_PATH, setup_code
+            )
         return charger
+
+    def _ports(self, identity: str) -> dict[str, int]:
+        """The ports the charger's APIs got, from what it logged since it was last launched."""
+        p = self._procs[identity]
+        with p.stderr.open("rb") as fh:
+            fh.seek(p.log_from)
+            text = fh.read().decode(errors="replace")
+        found = {k: int(m[-1]) for k, rx in PORT_LOGGED.items() if (m := rx.findall(text))}
+        wanted = {"control"} | ({"owner"} if p.config.get("owner_api") else set())
+        if not wanted <= set(found):
+            raise TargetError(
+                f"{identity} booted without logging where its "
+                + " and ".join(sorted(wanted - set(found)))
+                + f" API listens: {self._stderr_tail(identity)}"
+            )
+        return found
 
     async def _launch(self, identity: str, config: dict[str, Any], data_dir: Path) -> None:
         path = data_dir.parent / f"{identity}.toml"
         software = config.get("_software_dir")
         path.write_text(render_toml({k: v for k, v in config.items() if k != "_software_dir"}))
         stderr = data_dir.parent / f"{identity}.stderr"
+        log_from = stderr.stat().st_size if stderr.exists() else 0
         env = None
         if software is not None:
             # `software` is a folder named smartcharge: its parent goes first on the path, so
@@ -254,7 +273,7 @@ class SimulatedTarget:
             stderr=stderr.open("ab"),
             env=env,
         )
-        self._procs[identity] = _Process(proc, config, path, stderr)
+        self._procs[identity] = _Process(proc, config, path, stderr, log_from)
 
     def _stderr_tail(self, identity: str) -> str:
         p = self._procs.get(identity)
@@ -301,6 +320,12 @@ class SimulatedTarget:
             raise TargetError(
                 f"{charger.identity} did not boot again: {self._stderr_tail(charger.identity)}"
             )
+        # Listening on new ports: the same clients (the owner keeps its password) pointed there.
+        ports = self._ports(charger.identity)
+        if charger.sim is not None:
+            charger.sim.base_url = f"http://127.0.0.1:{ports['control']}"
+        if charger.owner is not None and "owner" in ports:
+            charger.owner.repoint(ports["owner"])
 
     async def close(self) -> None:
         for identity in list(self._procs):

@@ -26,7 +26,8 @@ from smartcharge.ocpp.times import format_time, parse_time
 # Instants the scenarios start their charger at (UK clock time; June is BST, UTC+1).
 SATURDAY_NOON_UK = datetime(2026, 6, 6, 11, 0, tzinfo=UTC)
 MONDAY_21_45_UK = datetime(2026, 6, 1, 20, 45, tzinfo=UTC)
-TUESDAY_07_45_UK = datetime(2026, 6, 2, 6, 45, tzinfo=UTC)
+# Friday: the last weekday, so a charger that takes it for the weekend is caught.
+FRIDAY_07_56_UK = datetime(2026, 6, 5, 6, 56, tzinfo=UTC)
 
 
 # Generous: a wait ends as soon as the charger shows what it does.

@@ -8,8 +8,11 @@ with neither the compliant nor the violating outcome is "not run", with why.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
 import stat
+from pathlib import Path
 from typing import Any
 
 from smartcharge.chargepoint.security.provisioning import CredentialError, check_password
@@ -34,6 +37,7 @@ _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 EVENT_WAIT_S = 30.0
 RESET_WAIT_S = 120.0
 TAMPER = "TamperDetectionActivated"
+EDITED = "EditedByTheComplianceSuite"
 
 
 async def _credentials(ctx: Context) -> None:
@@ -54,8 +58,56 @@ async def _credentials(ctx: Context) -> None:
     notified = await ch.csms.wait_for(lambda: security_event(ch, TAMPER, before), EVENT_WAIT_S)
     exported = await _security_log(r37, ch)
     _tamper_verdict(r37, notified, exported)
-    r37.done()
     await information(r38, ch)
+    await _edited_log(r37, ch)  # last: it breaks the charger's log on purpose
+    r37.done()
+
+
+async def _edited_log(r37: Recorder, ch: Charger) -> None:
+    """Tamper-evident: the suite edits the oldest entry of the security log where the charger
+    stores it (as an intruder with its files would); the charger's own check, which the owner
+    reads with the log, must then say it is not intact."""
+    name = "an entry edited in the stored security log is detected (tamper-evident)"
+    path = ch.data_dir / "security.sqlite" if ch.data_dir is not None else None
+    if ch.owner is None or path is None or not path.exists():
+        r37.cannot(
+            name,
+            "the charger's stored log or its owner API is not reachable: edit the log on the"
+            " hardware, then read it as the owner",
+        )
+        return
+    try:
+        await ch.owner.first_use()
+        before = await ch.owner.request("GET", "/security-log")
+        edited = await asyncio.to_thread(_edit_oldest, path)
+        after = await ch.owner.request("GET", "/security-log")
+    except (OwnerApiError, OSError, sqlite3.Error) as exc:
+        r37.cannot(name, f"the log could not be edited and read back: {exc}")
+        return
+    if before.get("intact") is not True or edited is None:
+        r37.cannot(name, f"before the edit: intact {before.get('intact')}, edited {edited}")
+        return
+    seq, was = edited
+    r37.check(
+        name,
+        after.get("intact") is False,
+        f"entry {seq} changed from {was!r} to {EDITED!r} in {path.name}; the owner then reads"
+        f" intact {after.get('intact')}, problem {after.get('problem')!r}",
+    )
+
+
+def _edit_oldest(path: Path) -> tuple[int, str] | None:
+    """Change the event of the oldest entry in place: (its seq, the event it had), or None."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        row = db.execute("SELECT seq, event FROM entries ORDER BY seq LIMIT 1").fetchone()
+        if row is None:
+            return None
+        with db:
+            db.execute("UPDATE entries SET event = ? WHERE seq = ?", (EDITED, row[0]))
+        return int(row[0]), str(row[1])
+    finally:
+        db.close()
 
 
 def _at_rest(r32: Recorder, ch: Charger) -> None:

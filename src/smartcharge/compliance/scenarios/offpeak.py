@@ -2,9 +2,10 @@
 
 Evening: a car plugged in on a Monday at about 21:45 UK time (peak) must wait for 22:00 and start
 within the random delay after it; a second car's owner says "charge now" and charges at once.
-Morning: a car charging on Tuesday at 07:40 must stop before 08:00 (the window ends early by
-the delay maximum, so even a delayed stop lands before peak). The owner's first-use answer and
-later changes go through the org.smartcharge.uk DataTransfers (docs/ocpp-extensions.md).
+Morning: a car charging on a Friday (the last weekday) from about 07:57 must stop before 08:00
+(the window ends early by the delay maximum, so even a delayed stop lands before peak). The
+owner's first-use answer and later changes go through the org.smartcharge.uk DataTransfers
+(docs/ocpp-extensions.md).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from smartcharge.compliance.scenarios.base import (
+    FRIDAY_07_56_UK,
     MONDAY_21_45_UK,
     STARVED_REAL_S,
-    TUESDAY_07_45_UK,
     Context,
     Recorder,
     Scenario,
@@ -38,6 +39,9 @@ from smartcharge.regulations import UK_TZ, WeeklySchedule, allowed, is_peak
 DELAY_MAX_S = 60
 OVERRIDES = ("owner_override", "end_user_override")
 SPEED = 40.0
+# The morning stop is timed to the second against 08:00: a slow clock, started near it.
+MORNING = 5.0
+MORNING_STARVED_REAL_S = 1.0
 
 
 class _TooLate(Exception):
@@ -94,13 +98,15 @@ async def offer(ch: Charger, ctx: Context, *, fresh: bool = True) -> None:
     r14.done()
 
 
-async def _ready_by(ctx: Context, start: datetime, latest: datetime) -> Charger:
+async def _ready_by(
+    ctx: Context, start: datetime, latest: datetime, speed: float = SPEED
+) -> Charger:
     """A charger whose clock reads at most `latest` once it is ready. On a loaded machine a
     process may take seconds to start, i.e. many simulated minutes: then it is started again,
-    earlier by twice the longest start-up time seen (three tries at most)."""
+    earlier by three times the longest start-up time seen (four tries at most)."""
     lag = timedelta(0)
-    for _ in range(3):
-        spec = ChargerSpec(start=start, speed=SPEED, random_delay_max_s=DELAY_MAX_S)
+    for _ in range(4):
+        spec = ChargerSpec(start=start, speed=speed, random_delay_max_s=DELAY_MAX_S)
         ch = await ctx.charger(spec)
         identity = ch.identity
         await ch.csms.wait_for(
@@ -112,15 +118,16 @@ async def _ready_by(ctx: Context, start: datetime, latest: datetime) -> Charger:
             return ch
         lag = max(lag, now - start)
         await ctx.target.stop(ch)
-        start = latest - 2 * lag
+        start = latest - 3 * lag
     return ch  # still late: the scenario reports what it could not observe
 
 
 async def _evening(ctx: Context) -> None:
     r13, r15, r16, r17, r18 = (ctx.rec(r) for r in ("R13", "R15", "R16", "R17", "R18"))
     ch = await _ready_by(ctx, MONDAY_21_45_UK, MONDAY_21_45_UK + timedelta(minutes=8))
-    await offer(ch, ctx)
-    # Both cars at once: on a loaded machine every real second is 40 simulated ones.
+    # Both cars at once, then "charge now", before anything else: on a loaded machine every
+    # real second is 40 simulated ones. The first-use offer is read after (no owner answer
+    # comes in between).
     await asyncio.gather(start_session(ch, 1), start_session(ch, 2))
     plugged = charger_now(ch)
     ten = plugged.astimezone(UK_TZ).replace(hour=22, minute=0, second=0, microsecond=0)
@@ -130,12 +137,14 @@ async def _evening(ctx: Context) -> None:
         why = f"the charger was only ready at {_uk(plugged)}, too late to plug in before 22:00"
         for rec in (r13, r17, r18):
             rec.cannot("evening in peak hours", why)
+        await offer(ch, ctx)
         await _owner_answers(ch, r15, r16)
         return
     # R18: the owner of the second car says "charge now", in peak hours.
     asked = charger_now(ch)
     delays = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
     status, _ = await uk(ch, uk_extension.CHARGE_NOW, {"connectorId": 2})
+    await offer(ch, ctx)
 
     async def charging(n: int) -> bool:
         return bool(status_times(ch, n, "Charging"))
@@ -260,7 +269,7 @@ async def _offpeak_ocpp(ctx: Context) -> None:
 
 async def _morning(ctx: Context) -> None:
     r13, r17 = ctx.rec("R13"), ctx.rec("R17")
-    ch = await _ready_by(ctx, TUESDAY_07_45_UK, TUESDAY_07_45_UK + timedelta(minutes=8))
+    ch = await _ready_by(ctx, FRIDAY_07_56_UK, FRIDAY_07_56_UK + timedelta(minutes=2), MORNING)
     await start_session(ch, 1)
     # The owner skips the plug-in delay (R25).
     await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})
@@ -272,7 +281,7 @@ async def _morning(ctx: Context) -> None:
     began = status_times(ch, 1, "Charging")[0]
     eight = began.astimezone(UK_TZ).replace(hour=8, minute=0, second=0, microsecond=0)
     window_end = eight - timedelta(seconds=DELAY_MAX_S)
-    if began >= window_end - timedelta(minutes=3):
+    if began >= window_end - timedelta(seconds=30):
         why = f"the charger was only charging from {_uk(began)}, too late to see the stop"
         for rec in (r13, r17):
             rec.cannot("morning stop before peak hours", why)
@@ -282,16 +291,19 @@ async def _morning(ctx: Context) -> None:
     def stops() -> list[datetime]:
         return [t for t in status_times(ch, 1, "SuspendedEVSE") if t > began]
 
-    # The simulated charger acts on a 1 s tick; on a loaded machine a tick can run late, and at
-    # 40x a tenth of a real second is 4 simulated ones. Allowed, and shown in the evidence.
-    jitter = timedelta(seconds=ch.sim_seconds(0.1))
+    # The simulated charger acts on a 1 s tick of its clock, which runs on while a busy machine
+    # starves the process of CPU: a stop then lands late on its own clock by the starved time
+    # times the speed (0.3-0.5 real seconds were seen under stress-ng). A real-time charger
+    # would be late by that real time: one real second is allowed, which the low speed keeps to
+    # a few simulated seconds (a stop a minute late, or none, still fails), shown in the evidence.
+    jitter = timedelta(seconds=1 + ch.sim_seconds(MORNING_STARVED_REAL_S))
 
     def past_eight() -> bool:
         stamp = latest_stamp(ch)
         return stamp is not None and stamp > eight + jitter
 
     # Until it stops, or its own clock has passed 08:00 with no stop: either is the evidence.
-    await ch.csms.wait_for(lambda: bool(stops()) or past_eight(), ch.real_seconds(25 * 60) + 60)
+    await ch.csms.wait_for(lambda: bool(stops()) or past_eight(), ch.real_seconds(5 * 60) + 60)
     if not stops():
         why = f"no stop, and the charger's own clock read {_uk(latest_stamp(ch) or began)}"
         for rec, name in (
@@ -331,7 +343,7 @@ SCENARIOS = (
     ),
     Scenario(
         "offpeak_morning",
-        "Off-peak: Tuesday morning stop",
+        "Off-peak: Friday morning stop",
         ("R13", "R17"),
         _morning,
         physical="a car charging at 07:45 on a weekday must stop before 08:00",

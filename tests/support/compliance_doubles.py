@@ -1,0 +1,157 @@
+"""Deliverable 3: the broken chargers, what each must be reported as, and how they are run.
+
+Each double is our charger with one fault patched in (tests/compliance/broken_charger.py). The
+suite against it must report exactly the rules in EXPECTED as failing, each with the phrase
+given (the evidence of that fault), and every other rule it judged as it does for our own
+charger (test_suite_simulated.py): pass, or the same declared outcome.
+
+To keep CI short without judging less, a double runs only the scenarios its fault can touch:
+FIRES, the scenarios where the fault's function would answer differently from ours, plus those
+of the rules it must break. In every other scenario the faulty function gives the same answers
+as ours on every call, so the double's run there is ours, judged in our run. A rule the double
+judges from some of its scenarios only is judged on those: its checks elsewhere are our run's
+(a rule fails on any failing check, so its expected failure shows in the scenarios run).
+
+FIRES is written down rather than read from our run so that the doubles need not wait for it
+(they run on other xdist workers, tests/compliance/test_broken_*.py); test_broken_chargers.py
+checks, on our run watched for every fault, that each fault fired only where FIRES says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from compliance_expected import DECLARED, KNOWN_GAPS
+
+from smartcharge.compliance.results import Outcome
+from smartcharge.compliance.scenarios import SCENARIOS
+
+DOUBLES = Path(__file__).parent.parent / "compliance"
+AT_ONCE = 2  # broken chargers' suites running at the same time, per test file
+
+# What each fault breaks, and a phrase the failing check must say (the evidence of that fault).
+EXPECTED: dict[str, dict[str, str]] = {
+    # The owner's own hours then do not stop charging either (R5: the owner operates them).
+    "peak": {"R5": "default hours", "R13": "first Charging", "R17": "Charging from"},
+    "no-delay": {
+        "R5": "countdown",  # the owner has no countdown to see and skip
+        "R21": "delays",
+        "R22": "not uniform",
+        "R24": "delayed",
+        "R25": "countdown",
+    },
+    "delay-dsr": {"R26": "response DSR"},
+    "unsigned-firmware": {
+        "R29": "unverified image was installed",
+        "R37": "forged signing certificate",  # nothing is checked, so nothing is refused or logged
+    },
+    "default-password": {"R28": "well-known default"},
+    # Random, but never a minute or more: not uniform, and never beyond 600 s at 1800.
+    "delay-under-60": {"R21": "beyond 600", "R22": "not uniform"},
+    "max-1801": {"R23": "1801"},
+    "scheduled-dsr-undelayed": {"R24": "scheduled for a set time"},
+    "unclamped": {"R8": "above the hardware limit"},
+    "authorization-key-readable": {"R32": "value was returned"},
+    "no-tamper-event": {"R37": "enclosure"},
+    "owner-tls10": {"R33": "TLS 1.0"},
+    # Friday taken for the weekend: only a weekday-morning stop on a Friday shows it.
+    "peak-fridays": {"R13": "no stop", "R17": "no stop"},
+    # The owner's own "charge now" (owner API) is ignored too (R5: the owner operates it).
+    "charge-now-ignored": {"R5": "charges now", "R18": "charge now"},
+    "security-log-editable": {"R37": "edited in the stored security log"},
+}
+
+# Where each fault's function answers differently from ours (as our run, watched, shows), a
+# superset: a scenario listed where the fault happened not to fire costs time, never a verdict.
+_DELAYS = ("random_delay", "delay_exemptions", "offpeak_evening", "offpeak_morning", "owner")
+FIRES: dict[str, tuple[str, ...]] = {
+    "peak": ("offpeak_evening", "offpeak_morning", "owner"),
+    "no-delay": (*_DELAYS, "as_shipped"),
+    "delay-dsr": ("random_delay", "delay_exemptions", "dsr"),
+    "unsigned-firmware": ("credentials", "firmware"),
+    "default-password": tuple(s.name for s in SCENARIOS if not s.session_only),
+    "delay-under-60": (*_DELAYS, "as_shipped"),
+    "max-1801": ("random_delay",),
+    "scheduled-dsr-undelayed": ("random_delay",),
+    "unclamped": ("inputs",),
+    "authorization-key-readable": ("credentials",),
+    "no-tamper-event": ("credentials",),
+    "owner-tls10": ("credentials", "tls", "update_check", "boot_integrity", "owner"),
+    "peak-fridays": ("offpeak_morning",),
+    "charge-now-ignored": ("offpeak_evening", "owner", "delay_exemptions"),
+    "security-log-editable": ("credentials",),
+}
+
+Runs = dict[str, tuple[list[str], dict[str, dict[str, Any]]]]
+
+
+def scenarios_for(fault: str) -> list[str]:
+    """The scenarios the double for `fault` runs (see the module's docstring)."""
+    expected = set(EXPECTED[fault])
+    ours = [s for s in SCENARIOS if not s.session_only]  # what runs on the simulated target
+    return [s.name for s in ours if s.name in FIRES[fault] or expected & set(s.requirements)]
+
+
+def run_doubles(faults: list[str], tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    """Each fault's suite in a process of its own (suite_process.py), a few at once: the
+    scenarios it ran and its results by requirement."""
+
+    async def suite(fault: str, stagger_s: float) -> tuple[list[str], dict[str, dict[str, Any]]]:
+        await asyncio.sleep(stagger_s)  # their chargers need not all boot in one second
+        out = tmp_path_factory.mktemp(fault)
+        chosen = scenarios_for(fault)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(DOUBLES / "suite_process.py"), fault, str(out), ",".join(chosen)
+        )
+        assert await proc.wait() == 0, f"{fault}: the suite process failed"
+        saved = orjson.loads((out / "results.json").read_bytes())
+        return chosen, {r["requirement"]: r for r in saved["results"]}
+
+    async def all_faults() -> Runs:
+        # The longest first: it sets the wall time. A few at once: on two cores more only slow
+        # each other down.
+        order = sorted(faults, key=lambda f: -len(scenarios_for(f)))
+        gate = asyncio.Semaphore(AT_ONCE)
+
+        async def gated(fault: str, stagger_s: float) -> tuple[list[str], dict[str, Any]]:
+            async with gate:
+                return await suite(fault, stagger_s)
+
+        found = await asyncio.gather(
+            *(gated(f, 2.0 * min(i, AT_ONCE)) for i, f in enumerate(order))
+        )
+        return dict(zip(order, found, strict=True))
+
+    return asyncio.run(all_faults())
+
+
+def misjudged(fault: str, runs: Runs) -> dict[str, tuple[str, str]]:
+    """The requirements the double's run judged otherwise than it must: (outcome, reason)."""
+    expected = EXPECTED[fault]
+    chosen, results = runs[fault]
+    covered = {r for s in SCENARIOS if s.name in chosen for r in s.requirements} | {"R39"}
+    wrong = {}
+    for req, res in results.items():
+        if req not in covered and req not in DECLARED:
+            continue  # untouched scenarios: the double's answers there are ours (our run)
+        outcome = Outcome(res["outcome"])
+        if req in expected:
+            failing = " ".join(
+                f"{c['name']} {c['detail']}" for c in res["checks"] if c["ok"] is False
+            )
+            if outcome is not Outcome.FAIL or expected[req] not in failing:
+                wrong[req] = (outcome.value, res["reason"])
+        elif req in KNOWN_GAPS:
+            if outcome not in (Outcome.FAIL, Outcome.NOT_RUN):
+                wrong[req] = (outcome.value, res["reason"])
+        elif req in DECLARED:
+            if outcome is not DECLARED[req]:
+                wrong[req] = (outcome.value, res["reason"])
+        elif outcome is not Outcome.PASS:
+            wrong[req] = (outcome.value, res["reason"])
+    return wrong
