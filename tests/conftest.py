@@ -21,7 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Long whole-system tests: the browser, the REST fuzzer, the crash test, the broken chargers.
 SLOW_FILES = (
-    "tests/web/test_owner_flows.py",
+    "tests/web/test_flow_login.py",
+    "tests/web/test_flow_hours.py",
+    "tests/web/test_flow_sessions.py",
+    "tests/web/test_flow_firmware.py",
+    "tests/web/test_flow_security.py",
+    "tests/web/test_flow_account.py",
     "tests/platform/test_api_fuzz.py",
     "tests/e2e/test_crash.py",
     "tests/compliance/test_broken_chargers.py",

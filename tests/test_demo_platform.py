@@ -1,5 +1,6 @@
 """`smartcharge demo` as a user runs it: the platform and a simulated charger start, the login
-page is served, the printed login works over HTTP, and the charger reaches Available."""
+page is served, the printed login works over HTTP, the charger reaches Available, and its
+about page shows the support period and vulnerability contact (R38)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import signal
 import sys
 
 import httpx
+
+from smartcharge.demo import DEMO_CONTACT
 
 
 async def _line(proc: asyncio.subprocess.Process, pattern: str, seen: list[str]) -> re.Match[str]:
@@ -71,6 +74,11 @@ async def test_demo_serves_the_login_and_a_charger_reaches_available() -> None:
                 assert r.json()["configurationKey"][0]["value"] == "600"
                 home = await web.get("/")
                 assert 'href="/app/chargers/demo-01"' in home.text and "Online" in home.text
+                # The about page: a support period and a vulnerability contact (R38), the
+                # demo charger's own (GetDeviceInfo), said to be the charger's.
+                about = (await web.get("/app/chargers/demo-01/about")).text
+                assert "31 December 2031 (as the charger reports it)" in about
+                assert f'href="mailto:{DEMO_CONTACT}"' in about
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGINT)

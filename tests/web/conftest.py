@@ -15,6 +15,7 @@ import secrets
 import shutil
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -203,9 +204,24 @@ class Stack:
             if self._files is not None:
                 await self._files.cleanup()
 
-        self.call(_stop(), timeout=60)
+        try:
+            self.call(_stop(), timeout=60)
+        except TimeoutError:  # say what was still running (the loop thread, every task)
+            raise AssertionError(
+                f"the stack did not stop in 60 s:\n{self._still_running()}"
+            ) from None
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    def _still_running(self) -> str:
+        """Where the loop's thread is, and each task's stack: read from this thread, without the
+        loop (which may be the thing that is stuck)."""
+        frame = sys._current_frames().get(self._thread.ident or 0)
+        out = ["loop thread:", *traceback.format_stack(frame)] if frame else []
+        for task in list(asyncio.all_tasks(self._loop)):
+            out.append(f"task {task.get_name()}: {task.get_coro()!r}")
+            out.extend(traceback.format_stack(f)[-1] for f in task.get_stack(limit=8))
+        return "".join(line if line.endswith("\n") else line + "\n" for line in out)
 
     def hw(self, identity: str) -> Any:
         return self.chargers[identity].hardware
@@ -227,14 +243,58 @@ class Stack:
         self.call(wait(), timeout=timeout + 5)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def _running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(tmp_path_factory.mktemp("web-stack"))
     running.start()
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from _running(tmp_path_factory)
+
+
+WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+
+
+@pytest.fixture(scope="module", params=list(WIDTHS))
+def width(request: pytest.FixtureRequest) -> int:
+    """Each owner flow on a 1366 px screen, then on a 390 px phone (issue 13)."""
+    return WIDTHS[request.param][0]
+
+
+@pytest.fixture(scope="module")
+def stack_per_width(width: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A fresh stack for each width, so that the phone's flow starts from first use too (a flow
+    module takes it as its `stack`)."""
+    yield from _running(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def open_context(browser: NoInternet, width: int) -> Callable[..., Any]:
+    """A new browser context at this module's width (a phone's is mobile)."""
+    height = dict(WIDTHS.values())[width]
+
+    def new(**kwargs: Any) -> Any:
+        return browser.new_context(
+            viewport={"width": width, "height": height}, is_mobile=width < 500, **kwargs
+        )
+
+    return new
+
+
+@pytest.fixture(scope="module")
+def context(open_context: Callable[..., Any], stack: Stack) -> Iterator[Any]:
+    """Alice's browser (an owner of HOME-1 and HOME-2), logged in."""
+    from owner_app import log_in
+
+    ctx = open_context()
+    log_in(ctx, stack, "alice@example.com").close()
+    yield ctx
+    ctx.close()
 
 
 class NoInternet:
@@ -260,16 +320,22 @@ class NoInternet:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[NoInternet]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # What a test expects of a page may take a while on a busy machine (the default is 5 s).
+    expect.set_options(timeout=30_000)
 
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing: `apt-get install -y chromium` (./run test does it)")
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        checked = NoInternet(chromium)
         try:
-            yield NoInternet(chromium)
+            yield checked
         finally:
             chromium.close()
+        # Every page this module's flows opened worked with everything but loopback refused.
+        assert checked.outside == [], f"fetched from outside: {checked.outside}"
 
 
 @pytest.fixture

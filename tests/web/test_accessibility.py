@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from axe import violations
-from test_owner_flows import PAGES, log_in, wait_text
+from owner_app import PAGES, log_in, wait_text
 
 
 @pytest.mark.parametrize("width", [1366, 390])

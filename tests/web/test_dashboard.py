@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from test_owner_flows import log_in, wait_text
+from owner_app import log_in, wait_text
 
 
 @pytest.mark.parametrize("width", [1366, 390])

@@ -3,7 +3,7 @@ with no charging, whatever windows are typed."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartcharge.platform.web.hours_check import warnings
@@ -36,6 +36,7 @@ def test_a_window_past_midnight_counts_for_the_next_day() -> None:
     assert not any("peak" in s for s in friday_night)
 
 
+@settings(deadline=None)  # a whole week of minutes per example: slow on a busy machine
 @given(
     st.lists(st.tuples(st.integers(0, 6), st.integers(0, 1439), st.integers(0, 1439)), max_size=6)
 )

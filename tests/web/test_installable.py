@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from axe import violations
-from test_owner_flows import PAGES, log_in
+from owner_app import PAGES, log_in
 
 
 def test_manifest_and_offline_shell_show_the_last_known_state(browser: Any, stack: Any) -> None:

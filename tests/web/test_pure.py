@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smartcharge.platform.services import charger_status
 from smartcharge.platform.services.tariffs.bands import Tariff, TariffError, parse_tariff
 from smartcharge.platform.services.tariffs.cost import session_cost_p
 from smartcharge.platform.web import about, plain_words, week
@@ -46,7 +47,7 @@ def test_windows_round_trip_and_refusals() -> None:
         {"weekday": 0, "start": "22:00", "end": "07:00"},
         {"weekday": 5, "start": "10:00", "end": "14:30"},
     ]
-    for bad, where in (("Mon 25:00-07:00", "line 1"), ("Mon 22:00-07:00\nxyz", "line 2")):
+    for bad, where in (("Mon 25:00-07:00", "Line 1"), ("Mon 22:00-07:00\nxyz", "Line 2")):
         with pytest.raises(week.WindowsError, match=where):
             week.parse(bad)
     windows = week.windows_from_charger(default_schedule(600).to_records())
@@ -143,3 +144,45 @@ def test_about_says_when_support_ended_and_links_the_contact() -> None:
     assert about._support({"supportUntil": "2030-02-30"}, WebSettings(), date(2026, 1, 1)) == (
         about.Fact(None)
     )
+
+
+def test_grid_events_as_the_charger_reports_them() -> None:
+    """The live page's grid events come from the charger's report: in force now only, the one
+    it follows first, opted out of last; anything not an event is left out."""
+    now = datetime(2026, 11, 23, 21, 50, tzinfo=UTC)
+    state = {
+        "dsrEvents": [
+            {
+                "id": "a",
+                "limitA": 10,
+                "start": "2026-11-23T21:40:00Z",
+                "end": "2026-11-23T22:10:00Z",
+            },
+            {
+                "id": "b",
+                "limitA": 6,
+                "start": "2026-11-23T21:45:00Z",
+                "end": "2026-11-23T22:20:00Z",
+            },
+            {
+                "id": "c",
+                "limitA": 1,
+                "start": "2026-11-23T21:00:00Z",
+                "end": "2026-11-23T21:30:00Z",
+            },
+            {
+                "id": "d",
+                "limitA": 0,
+                "start": "2026-11-23T21:00:00Z",
+                "end": "2026-11-23T23:00:00Z",
+                "optedOut": True,
+            },
+            {"id": "e", "limitA": "lots", "start": "x", "end": "y"},
+            "not an event",
+        ]
+    }
+    found = charger_status.reported_grid_events(state, now)
+    assert found is not None
+    assert [(e.id, e.opted_out) for e in found] == [("b", False), ("a", False), ("d", True)]
+    assert found[0].until == datetime(2026, 11, 23, 22, 20, tzinfo=UTC)
+    assert charger_status.reported_grid_events({}, now) is None  # an older charger: our records

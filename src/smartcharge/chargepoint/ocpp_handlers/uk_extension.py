@@ -19,6 +19,7 @@ import orjson
 from smartcharge.chargepoint.charging import DsrEvent, ProfileFlags
 from smartcharge.chargepoint.owner_controls import NotPermitted, OwnerControls
 from smartcharge.chargepoint.station import Station
+from smartcharge.ocpp.times import format_time
 from smartcharge.ocpp.uk_extension import (
     FACTORY_RESET,
     TO_CHARGER,
@@ -184,4 +185,23 @@ class UkExtension:
             **self._user_schedule(),
             "randomisedDelayMaxSeconds": self.station.random_delay_max(),
             "connectors": {str(n): s for n, s in self.station.state().items()},
+            "dsrEvents": self._dsr_events(),
         }
+
+    def _dsr_events(self) -> list[dict[str, Any]]:
+        """The DSR events not over yet, as this charger follows them: what the owner's page
+        shows and offers to opt out of (R19), so it says what the charger does."""
+        controls, now = self.controls, self.station.clock.now()
+        out = controls.opted_out()
+        return [
+            {
+                "id": e.event_id,
+                "kind": e.kind,
+                "limitA": e.limit_a,
+                "start": format_time(e.start, "auto"),
+                "end": format_time(e.end, "auto"),
+                "optedOut": e.event_id in out,
+            }
+            for e in controls.dsr_events()
+            if e.end > now
+        ]

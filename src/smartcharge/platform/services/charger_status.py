@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from smartcharge.ocpp.times import parse_time
 from smartcharge.platform.handlers.uk_extensions import random_delay_left
 from smartcharge.platform.services.access import ChargerAccess
 from smartcharge.platform.services.context import ServiceContext
@@ -33,6 +34,7 @@ class GridEvent:
     id: str
     limit_a: float
     until: datetime
+    opted_out: bool = False
 
 
 def is_connected(ctx: ServiceContext, row: Any) -> bool:
@@ -83,8 +85,28 @@ async def last_random_delay(
     return await random_delay_left(ctx.store.engine, charger_id, connector_id, now)
 
 
+def reported_grid_events(state: dict[str, Any], now: datetime) -> list[GridEvent] | None:
+    """The DSR events in force now as the charger reports them (GetChargingState's
+    `dsrEvents`), opted out of or not, the strictest first: what the charger does, with its
+    own end time. None when it does not report them (an older charger): then `grid_events`."""
+    reported = state.get("dsrEvents")
+    if not isinstance(reported, list):
+        return None
+    out = []
+    for e in reported:
+        try:
+            start, until = parse_time(e["start"]), parse_time(e["end"])
+            event = GridEvent(str(e["id"]), float(e["limitA"]), until, e.get("optedOut") is True)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # not an event: left out, never shown as one
+        if start <= now < until:
+            out.append(event)
+    return sorted(out, key=lambda e: (e.opted_out, e.limit_a))
+
+
 async def grid_events(ctx: ServiceContext, charger_id: int, now: datetime) -> list[GridEvent]:
-    """DSR events in force now that this charger accepted and the owner did not opt out of."""
+    """DSR events in force now that this charger accepted and the owner did not opt out of,
+    as the platform recorded them (when the charger cannot say: `reported_grid_events`)."""
     out = []
     for e in await ctx.store.dsr.of_charger(charger_id, limit=20):
         until = e["start"] + timedelta(seconds=e["duration_s"])

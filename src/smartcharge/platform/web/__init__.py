@@ -7,6 +7,8 @@ cookie, roles, store and command functions; our own CSS and one small script for
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -78,10 +80,19 @@ def mount(api: FastAPI, settings: WebSettings | None = None) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if _is_page(request):
             first = exc.errors()[0] if exc.errors() else {}
-            where = ".".join(str(x) for x in first.get("loc", ())[1:])
-            detail = f"Nothing changed: {where} {first.get('msg', 'is not valid')}".strip()
-            return page(request, "error.html", None, 422, detail=detail)
+            return page(request, "error.html", None, 422, detail=_refusal(first))
         return invalid_request(exc)
+
+
+def _refusal(error: dict[str, Any]) -> str:
+    """A hand-made or oversized form field, in plain words (never the library's own)."""
+    where = ".".join(str(x) for x in error.get("loc", ())[1:]) or "the form"
+    limit = (error.get("ctx") or {}).get("max_length")
+    if error.get("type") == "string_too_long" and isinstance(limit, int):
+        return f"Nothing changed: that is too long: {where} takes at most {limit:,} characters."
+    if error.get("type") == "missing":
+        return f"Nothing changed: {where} is missing."
+    return f"Nothing changed: {where} is not something this form sends."
 
 
 def _is_page(request: Request) -> bool:

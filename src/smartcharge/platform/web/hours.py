@@ -16,7 +16,7 @@ from smartcharge.ocpp.times import parse_time
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.services import owner_controls
-from smartcharge.platform.services.errors import ServiceError
+from smartcharge.platform.services.errors import Invalid, ServiceError
 from smartcharge.platform.web import actions, charts, hours_check, week
 from smartcharge.platform.web.render import back, page
 from smartcharge.platform.web.session import PageCharger
@@ -24,7 +24,6 @@ from smartcharge.regulations.default_hours import WEEKDAY_NAMES
 
 router = APIRouter()
 
-MAX_TYPED = 5000  # characters of typed windows (about 300 windows): more is refused in words
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 MODE_WORDS = {
@@ -79,6 +78,7 @@ async def _context(charger: PageCharger, ctx: Api, **extra: Any) -> dict[str, An
         "weekdays": list(enumerate(WEEKDAY_NAMES)),
         "typed": {"start": "22:00", "end": "07:00", "days": [str(d) for d in range(7)]},
         "warnings": [],
+        "errors": {},
         **extra,
     }
 
@@ -96,7 +96,7 @@ async def answer_hours(
     charger: PageCharger,
     ctx: Api,
     choice: Annotated[Literal["default", "custom", "simple", "removed"], Form()],
-    windows: Annotated[str, Form(max_length=MAX_TYPED * 4)] = "",
+    windows: Annotated[str, Form(max_length=week.MAX_TYPED * 4)] = "",
     start: Annotated[str, Form(max_length=5)] = "",
     end: Annotated[str, Form(max_length=5)] = "",
     days: Annotated[list[str] | None, Form(max_length=7)] = None,
@@ -104,7 +104,8 @@ async def answer_hours(
 ) -> Response:
     """Accept, remove, or set hours: picked (one time window on chosen days) or typed (any
     windows, advanced). Hours in peak time or leaving a day with no charging are shown back
-    with a warning first, to save anyway or change."""
+    with a warning first, to save anyway or change. A form that cannot be used comes back as
+    typed, its problem next to its field, and nothing changes."""
     url = f"/app/chargers/{charger.identity}/hours"
     typed = {"start": start, "end": end, "days": days or [], "windows": windows}
     try:
@@ -112,16 +113,20 @@ async def answer_hours(
             parsed = _picked(start, end, days or [])
             choice_sent = "custom"
         else:
-            if len(windows) > MAX_TYPED:
-                raise week.WindowsError(f"at most {MAX_TYPED} characters of windows")
-            parsed = week.parse(windows) if choice == "custom" else []
+            parsed = week.parse_typed(windows) if choice == "custom" else []
             choice_sent = choice
         if choice == "custom" and not parsed:
-            raise week.WindowsError("write at least one window, or choose Remove")
-        owner_controls.check_windows(parsed)
+            raise week.WindowsError("Write at least one window, or choose Remove default hours")
+        try:
+            owner_controls.check_windows(parsed)
+        except Invalid as exc:
+            field = "windows" if choice == "custom" else "start"
+            raise week.WindowsError(exc.message, field) from None
         charger.require_admin()
     except week.WindowsError as exc:
-        return back(url, problem=f"Nothing changed: {exc}.")
+        errors = {exc.field: str(exc)}
+        context = await _context(charger, ctx, typed=typed, pending=choice, errors=errors)
+        return page(request, "hours.html", charger.caller, 422, **context)
     except ServiceError as exc:
         return back(url, problem=f"Nothing changed: {exc.message}.")
     said = hours_check.warnings(parsed) if choice_sent == "custom" else []
@@ -140,8 +145,10 @@ async def answer_hours(
 
 def _picked(start: str, end: str, days: list[str]) -> list[dict[str, Any]]:
     """One window from `start` to `end` (past midnight when the end is earlier) on each day."""
-    if not (_HHMM.match(start) and _HHMM.match(end)):
-        raise week.WindowsError("pick a start and an end time, like 22:00 and 07:00")
     if not days or any(d not in {str(n) for n in range(7)} for d in days):
-        raise week.WindowsError("pick at least one day")
+        raise week.WindowsError("Pick at least one day", "days")
+    if not _HHMM.match(start):
+        raise week.WindowsError("Pick a start time, like 22:00", "start")
+    if not _HHMM.match(end):
+        raise week.WindowsError("Pick an end time, like 07:00", "end")
     return [{"weekday": int(d), "start": start, "end": end} for d in sorted(set(days))]

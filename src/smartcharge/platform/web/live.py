@@ -63,8 +63,12 @@ async def live_view(ctx: ServiceContext, charger: ChargerAccess) -> LiveView:
         if status.connected
         else None
     )
-    events = await charger_status.grid_events(ctx, charger.id, now)
+    # The charger's own report of its grid events when it gives one (what it does), else ours.
+    events = charger_status.reported_grid_events(state or {}, now)
+    if events is None:
+        events = await charger_status.grid_events(ctx, charger.id, now)
     view = LiveView(charger.identity, status.connected, state is not None, grid_events=events)
+    following = [e for e in events if not e.opted_out]
     view.charger_state = state or {}
     per_connector = (state or {}).get("connectors") or {}
     running = {s["connector_id"]: s for s in status.running_sessions}
@@ -80,7 +84,9 @@ async def live_view(ctx: ServiceContext, charger: ChargerAccess) -> LiveView:
         if entry is None:  # the charger could not be asked: its last announcement
             delay = await charger_status.last_random_delay(ctx, charger.id, connector_id, now)
             entry = {"random_delay_remaining_s": delay} if delay else None
-        until = events[0].until if events else None
+        # A socket the charger says is not held by the event is not called reduced by it.
+        held_by_event = state is None or (entry or {}).get("limit_cause") == "dsr"
+        until = following[0].until if following and held_by_event else None
         held = power if connector_status == "Charging" else None
         words = describe(connector_status, entry, held, until, now)
         delay_s = float((entry or {}).get("random_delay_remaining_s") or 0)

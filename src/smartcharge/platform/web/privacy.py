@@ -26,7 +26,8 @@ async def privacy_page(request: Request, ctx: Api, who: PageCaller) -> Response:
 
 
 async def _form(ctx: Api, who: Caller) -> dict[str, Any]:
-    return {"confirm_word": CONFIRM_WORD, "chargers": await privacy.chargers_to_wipe(ctx, who)}
+    chargers = await privacy.chargers_to_wipe(ctx, who)
+    return {"confirm_word": CONFIRM_WORD, "chargers": chargers, "errors": {}, "typed": ""}
 
 
 @router.post("/app/privacy/delete")
@@ -40,8 +41,11 @@ async def delete_mine(
 ) -> Response:
     if who.role not in privacy.DELETABLE_ROLES:
         return back("/app/privacy", problem=privacy.NOT_DELETABLE)
-    if confirm.strip() != CONFIRM_WORD:
-        return back("/app/privacy", problem=f"Nothing deleted: type {CONFIRM_WORD} to confirm.")
+    if confirm.strip() != CONFIRM_WORD:  # said next to the field, as typed
+        context = await _form(ctx, who)
+        context["errors"] = {"confirm": f"Nothing deleted: type {CONFIRM_WORD} to confirm."}
+        context["typed"] = confirm
+        return page(request, "privacy.html", who, 422, **context)
     try:
         result = await privacy.delete_my_data(ctx, who, wiped=frozenset(wiped), anyway=anyway)
     except ServiceError as exc:

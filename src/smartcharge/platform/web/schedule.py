@@ -71,6 +71,7 @@ async def _context(charger: PageCharger, ctx: Api, **typed: Any) -> dict[str, An
         "errors": typed.get("errors", {}),
         "tariff_typed": typed.get("tariff_typed"),
         "agile_typed": typed.get("agile_typed"),
+        "windows_typed": typed.get("windows_typed"),
         "weekdays": list(enumerate(WEEKDAY_NAMES)),
         "delay_max": (data or {}).get("randomisedDelayMaxSeconds"),
         "delays": [
@@ -150,26 +151,38 @@ def _problem(exc: CommandFailed | ServiceError) -> str:
     return f"Nothing changed: {exc.message}."
 
 
-@router.post("/app/chargers/{identity}/schedule/windows")
+@router.post("/app/chargers/{identity}/schedule/windows", response_class=HTMLResponse)
 async def set_windows(
+    request: Request,
     charger: PageCharger,
     ctx: Api,
-    windows: Annotated[str, Form(max_length=5000)] = "",
+    windows: Annotated[str, Form(max_length=week.MAX_TYPED * 4)] = "",
     limit_a: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """The schedule typed by hand (or cleared: no windows)."""
-    url = _url(charger.identity)
+    """The schedule typed by hand (or cleared: no windows); a bad line or limit comes back
+    next to its field, as typed."""
     try:
-        parsed = week.parse(windows)
-        limit = float(limit_a) if limit_a.strip() else None
-        if limit is not None and not 0 <= limit <= MAX_LIMIT_A:
-            raise ValueError
+        parsed = week.parse_typed(windows)
+        limit = _limit(limit_a)
     except week.WindowsError as exc:
-        return back(url, problem=f"Nothing changed: {exc}.")
-    except ValueError:
-        return back(url, problem=f"Nothing changed: the limit is 0 to {MAX_LIMIT_A} A, or empty.")
+        typed = {"windows": windows, "limit_a": limit_a}
+        context = await _context(charger, ctx, windows_typed=typed, errors={exc.field: str(exc)})
+        return page(request, "schedule.html", charger.caller, 422, **context)
     done = "Your schedule is set." if parsed else "Your schedule is removed."
-    return await actions.run(url, _send(charger, ctx, parsed, limit), done)
+    return await actions.run(_url(charger.identity), _send(charger, ctx, parsed, limit), done)
+
+
+def _limit(typed: str) -> float | None:
+    """The schedule's optional limit in amps (an advanced option, as the charger takes it)."""
+    if not typed.strip():
+        return None
+    try:
+        limit = float(typed)
+    except ValueError:
+        limit = -1.0
+    if not 0 <= limit <= MAX_LIMIT_A:  # NaN too
+        raise week.WindowsError(f"A limit is 0 to {MAX_LIMIT_A} A, or empty", "limit_a")
+    return limit
 
 
 @router.post("/app/chargers/{identity}/tariff", response_class=HTMLResponse)

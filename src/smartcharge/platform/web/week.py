@@ -16,12 +16,27 @@ _LINE = re.compile(
     r"^\s*([A-Za-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*[-\u2013]\s*(\d{1,2}):(\d{2})\s*$"
 )
 MAX_WINDOWS = 100
+MAX_TYPED = 5000  # characters of typed windows (about 300 lines): more is refused in words
 
-__all__ = ["Bar", "WindowsError", "bars", "parse", "peak_bars", "to_text", "windows_from_charger"]
+__all__ = [
+    "Bar",
+    "WindowsError",
+    "bars",
+    "parse",
+    "parse_typed",
+    "peak_bars",
+    "to_text",
+    "windows_from_charger",
+]
 
 
 class WindowsError(ValueError):
-    """A line the owner typed that is not a window; says which and why."""
+    """What the owner typed or picked that is not a window; says which and why, and names the
+    form field it is about (so the page can say it next to that field)."""
+
+    def __init__(self, message: str, field: str = "windows") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +61,26 @@ def parse(text: str) -> list[dict[str, Any]]:
             continue
         found = _LINE.match(line)
         if not found or found.group(1).lower() not in days:
-            raise WindowsError(f'line {number}: write a window as "Mon 22:00-07:50"')
+            raise WindowsError(f'Line {number}: write a window as "Mon 22:00-07:50"')
         day = days.index(found.group(1).lower())
         sh, sm, eh, em = (int(found.group(i)) for i in range(2, 6))
         if sh > 23 or eh > 23 or sm > 59 or em > 59:
-            raise WindowsError(f"line {number}: hours 00-23, minutes 00-59")
+            raise WindowsError(f"Line {number}: hours 00-23, minutes 00-59")
         out.append({"weekday": day, "start": f"{sh:02}:{sm:02}", "end": f"{eh:02}:{em:02}"})
     if len(out) > MAX_WINDOWS:
-        raise WindowsError(f"at most {MAX_WINDOWS} windows")
+        raise WindowsError(f"At most {MAX_WINDOWS} windows")
     return out
+
+
+def parse_typed(text: str) -> list[dict[str, Any]]:
+    """`parse` for a whole form's text, refusing a text too long to be windows in words first
+    (the same limit on every form where windows are typed)."""
+    if len(text) > MAX_TYPED:
+        raise WindowsError(
+            f"That is too long: at most {MAX_TYPED:,} characters (about 300 windows),"
+            f" and this is {len(text):,}"
+        )
+    return parse(text)
 
 
 def bars(windows: list[Window]) -> list[Bar]:
