@@ -70,7 +70,7 @@ async def test_slow_header_flood_on_the_api_is_capped_and_timed_out_while_a_char
         # The held ones never finish their header: 408 and closed after the header timeout.
         for reader in held:
             assert (await answer_and_eof(reader)).startswith(b"HTTP/1.1 408")
-    async with httpx.AsyncClient(base_url=http.url) as client:  # and the API answers again
+    async with httpx.AsyncClient(base_url=http.url, timeout=60) as client:  # the API answers again
         assert (await client.get("/api/me")).status_code == 401
     await until_closed(http.connections)
 
@@ -97,7 +97,7 @@ async def test_a_flood_on_the_ocpp_listener_does_not_stop_the_api(
         for reader in readers[10:]:
             assert (await answer_and_eof(reader)).startswith(b"HTTP/1.1 503")
         assert ocpp.limits.open == 10
-        async with httpx.AsyncClient(base_url=platform.app.http.url) as client:
+        async with httpx.AsyncClient(base_url=platform.app.http.url, timeout=60) as client:
             assert (await client.get("/api/me")).status_code == 401
     # Once the flood is gone, chargers connect again.
     await platform.add("CP-1")
@@ -113,7 +113,7 @@ async def test_forwarded_headers_are_not_believed_from_a_client(
 
     platform = await make_platform()  # lockout_failures = 3
     password = await add_user(platform, "ann@example.org", "owner")
-    async with httpx.AsyncClient(base_url=platform.app.http.url) as client:
+    async with httpx.AsyncClient(base_url=platform.app.http.url, timeout=60) as client:
         for n in range(3):
             forged = {"X-Forwarded-For": f"10.9.9.{n}"}
             wrong = {"email": "ann@example.org", "password": "wrong-password"}
@@ -133,7 +133,7 @@ async def test_forwarded_headers_are_believed_from_a_configured_proxy(
 
     platform = await make_platform(trusted_proxies=["127.0.0.1"])
     password = await add_user(platform, "ann@example.org", "owner")
-    async with httpx.AsyncClient(base_url=platform.app.http.url) as client:
+    async with httpx.AsyncClient(base_url=platform.app.http.url, timeout=60) as client:
         for n in range(3):  # three clients behind the proxy, one wrong guess each
             forged = {"X-Forwarded-For": f"10.9.9.{n}"}
             wrong = {"email": "ann@example.org", "password": "wrong-password"}

@@ -140,7 +140,7 @@ async def test_a_random_delay_without_connector_is_rejected_and_the_owner_page_s
         )
         assert answer.status == "Rejected"
     await peer.ws.close()  # offline: the page reads the charger's last announcement
-    async with httpx.AsyncClient(base_url=platform.app.http.url) as client:
+    async with httpx.AsyncClient(base_url=platform.app.http.url, timeout=60) as client:
         login = {"email": "ann2@example.org", "password": password}
         assert (await client.post("/api/auth/login", json=login)).status_code == 200
         for _ in range(2):

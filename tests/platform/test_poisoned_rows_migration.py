@@ -139,7 +139,7 @@ async def test_poisoned_rows_from_before_the_checks_are_made_harmless_by_the_mig
         data = dict(await rows(store, DataTransferEvent.message_id, DataTransferEvent.data))
         assert len(data["Blob"]) == 8192 and json.loads(data["RandomDelay"]) == {"remainingS": 300}
 
-        async with httpx.AsyncClient(base_url=platform.app.http.url) as owner:
+        async with httpx.AsyncClient(base_url=platform.app.http.url, timeout=60) as owner:
             login = await owner.post("/api/auth/login", json={"email": OWNER, "password": PASSWORD})
             assert login.status_code == 200
             custom = {"period": "custom", "since": str((NOW - timedelta(days=3)).date())}
