@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.util.concurrency import await_
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a transaction waits for another *process* holding SQLite's write lock (the CLI
@@ -74,7 +73,4 @@ def _sqlite_for_servers(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        # Straight to aiosqlite: one hand-off to its thread and back, where a statement through
-        # SQLAlchemy makes three (cursor, execute, close), each waiting for the GIL both ways
-        # while the event loop is busy. The group commit begins twenty times a second.
-        await_(connection.connection.driver_connection.execute("BEGIN IMMEDIATE"))
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
