@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import random
@@ -166,7 +167,7 @@ class PlatformApp:
         self.ocpp.csr_signer = self.certificates
         self.ocpp.on_connected.append(self.local_lists.charger_connected)
         self.balancer = SiteBalancer(
-            self.store, self.ocpp, self.commander, self.now, self.clock.monotonic
+            self.store, self.ocpp, self.commander, self.now, self.clock.monotonic, settings.node_id
         )
         self.ocpp.on_connected.append(self.balancer.charger_connected)
         tls = settings.security_profile >= 2
@@ -238,6 +239,8 @@ class PlatformApp:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        with contextlib.suppress(Exception):  # the database may be what failed
+            await self.balancer.release()
         await self.local_lists.close()
         await self.http.stop()
         await self.tariff_http.aclose()

@@ -18,7 +18,15 @@ What each charger holds, on connector 0 (the whole charger, one point per charge
 Each live limit goes out after a UK-extension ProfileFlags with cause `load_balancing`, not yet
 randomised: the charger applies a decrease at once (R8 over R24) and delays an increase like any
 relevant time (R24), as REGULATIONS.md's load-balancing decision says. Decreases go out first,
-all of them answered before any increase is sent."""
+all of them answered before any increase is sent.
+
+Several nodes (platform/cluster.py): a site is balanced by the one node holding its lease in the
+database (`Sites.claim`, `CLAIM_S`, renewed every round), so two nodes never push different
+shares to one site; when that node dies its lease runs out and the next node to claim it takes
+over. The holder records what it gave each charger, and before sending an increase it records
+the higher value, so the record is always at least what a charger may be drawing: the node that
+takes over plans from it (decreases first) and reserves it for chargers that are away. A charger
+is online when it is connected to any node; commands reach it through the cluster."""
 
 from __future__ import annotations
 
@@ -27,8 +35,8 @@ import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from smartcharge.ocpp.times import format_time
@@ -37,6 +45,7 @@ from smartcharge.platform.commands import Commander, CommandFailed
 from smartcharge.platform.ocpp_server import OcppServer
 from smartcharge.platform.services.site_balancing import Plan, Point, Site, plan
 from smartcharge.platform.store import Store
+from smartcharge.platform.store.sites import Member
 
 log = logging.getLogger("smartcharge.platform.site_balancer")
 
@@ -44,6 +53,9 @@ FALLBACK_ID, FALLBACK_LEVEL = 7300, 1
 LIVE_ID, LIVE_LEVEL = 7301, 2
 LEASE_S = 120
 RENEW_S = 60.0
+CLAIM_S = 10.0
+"""How long a node's lease on a site lasts: renewed every round (`interval_s`), so another node
+takes over within `CLAIM_S + interval_s` of the holder's death."""
 WANTS = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
 """Connector statuses in which a car is plugged in and may take current."""
 
@@ -88,9 +100,11 @@ class SiteBalancer:
     commander: Commander
     now: Callable[[], datetime]
     monotonic: Callable[[], float]
+    node: str = "platform"  # this node's id: the lease holder's name
     interval_s: float = 2.0
     on_round: Callable[[int], Awaitable[None]] | None = None  # tests, bench: a site decided
     _held: dict[str, _Held] = field(default_factory=dict)
+    _recorded: dict[int, dict[str, float]] = field(default_factory=dict)  # site -> as recorded
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def changed(self, site_id: int) -> None:
@@ -100,7 +114,12 @@ class SiteBalancer:
     async def charger_connected(self, conn: Any) -> None:
         site_id = await self.store.sites.site_of(conn.charger_id)
         if site_id is not None:
-            self._held.pop(conn.identity, None)  # it may hold anything: send it all again
+            held = self._held.get(conn.identity)
+            if held is not None:
+                # It may be on its live limit or (the lease over) its fallback: count the
+                # higher, and send it all again.
+                held.live_a = max(held.live_a, held.fallback_a or 0.0)
+                held.fallback_a, held.renewed = None, float("-inf")
             self.changed(site_id)
 
     async def run(self) -> None:
@@ -114,19 +133,37 @@ class SiteBalancer:
                 failed_pass(log, "site balancing round failed")
 
     async def balance_all(self) -> None:
-        for supply in await self.store.sites.supplies():
-            await self.balance(supply.site_id)
+        now = self.now()
+        mine = await self.store.sites.claim(
+            self.node, now=now, until=now + timedelta(seconds=CLAIM_S)
+        )
+        for site_id in set(self._recorded) - set(mine):
+            # Another node took the site over: what this one knew of it is stale.
+            log.info("site balancing handed over site=%s node=%s", site_id, self.node)
+            del self._recorded[site_id]
+        for site_id in mine:
+            await self.balance(site_id)
+
+    async def release(self) -> None:
+        """Stopping: leave this node's sites to another at once."""
+        await self.store.sites.release(self.node)
 
     async def balance(self, site_id: int) -> None:
         supply = await self.store.sites.supply(site_id)
         if supply is None:
             return
+        members = await self.store.sites.members(site_id)
+        if site_id not in self._recorded:
+            await self._take_over(site_id, members)
         site = Site(supply.limit_a, supply.other_load_a, fallback_a=supply.fallback_a)
-        chargers = await self.store.sites.chargers(site_id)
-        points = [await self._point(site, cid, identity) for cid, identity in chargers]
+        points = [await self._point(site, m) for m in members]
         previous = {p.key: self._held.get(p.key, _Held()).live_a for p in points}
         decided = plan(site, points, previous)
-        ids = dict((identity, cid) for cid, identity in chargers)
+        # Recorded before anything is sent: the higher of before and after (see above).
+        bound = {k: max(previous[k], decided.targets.get(k, 0.0)) for k in previous}
+        if not await self._record(site_id, bound):
+            return  # the lease was lost: the node that has it decides
+        ids = {m.identity: m.charger_id for m in members}
         online = [p.key for p in points if p.online]
         await self._each(online, lambda k: self._fallback(k, ids[k], supply.fallback_a))
         if not await self._each(list(decided.decreases), lambda k: self._live(k, ids[k], decided)):
@@ -135,18 +172,42 @@ class SiteBalancer:
         else:
             rest = [k for k in online if k not in decided.decreases]
             await self._each(rest, lambda k: self._live(k, ids[k], decided))
+        await self._record(site_id, {k: self._held.get(k, _Held()).live_a for k in previous})
         if self.on_round is not None:
             await self.on_round(site_id)
 
-    async def _point(self, site: Site, charger_id: int, identity: str) -> Point:
-        held = self._held.get(identity)
-        if identity not in self.ocpp.connections:
+    async def _take_over(self, site_id: int, members: list[Member]) -> None:
+        """This node has just taken the site's lease: start from what the last holder recorded
+        (at least what each charger may draw), and send every charger all of it again."""
+        _, recorded = await self.store.sites.balancer(site_id)
+        for m in members:
+            self._held[m.identity] = _Held(live_a=recorded.get(m.identity, 0.0))
+        self._recorded[site_id] = recorded
+        log.info("site balancing taken over site=%s node=%s", site_id, self.node)
+
+    async def _record(self, site_id: int, held: dict[str, float]) -> bool:
+        if self._recorded.get(site_id) == held:
+            return True
+        if not await self.store.sites.record_held(site_id, self.node, held):
+            self._recorded.pop(site_id, None)
+            return False
+        self._recorded[site_id] = held
+        return True
+
+    async def _point(self, site: Site, m: Member) -> Point:
+        point = Point(
+            m.identity,
+            phases=frozenset(int(ph) - 1 for ph in m.phases),
+            max_a=m.max_a,
+            priority=m.priority,
+        )
+        if m.identity not in self.ocpp.connections and m.connected_node is None:
+            held = self._held.get(m.identity)
             last = held.live_a if held is not None else 0.0
-            return Point(identity, online=False, reserve_a=max(last, site.fallback_a))
-        statuses = await self.store.history.connector_status(charger_id)
+            return replace(point, online=False, reserve_a=max(last, site.fallback_a))
+        statuses = await self.store.history.connector_status(m.charger_id)
         plugged = [s["status"] for s in statuses if s["connector_id"] > 0]
-        wants = not plugged or any(s in WANTS for s in plugged)
-        return Point(identity, wants=wants)
+        return replace(point, wants=not plugged or any(s in WANTS for s in plugged))
 
     async def _each(self, keys: list[str], one: Callable[[str], Awaitable[bool]]) -> bool:
         return all(await asyncio.gather(*(one(k) for k in keys)))

@@ -1,18 +1,24 @@
 """A site's supply for load management (services/site_supply.py, services/site_balancer.py):
-its limit and other load per phase, the fallback share, and the chargers on it."""
+its limit and other load per phase, the fallback share, the chargers on it with their phases,
+priority and maximum, and the lease of the node that balances it."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smartcharge.platform.store.models import Charger, Site
-from smartcharge.platform.store.operator_models import SiteSupply
+from smartcharge.platform.store.operator_models import ChargerLoad, SiteSupply
+
+ALL_PHASES = "123"
+DEFAULT_PRIORITY = 0
+DEFAULT_MAX_A = 32.0  # per phase: the most a charger of ours takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +29,18 @@ class Supply:
     other_load_a: tuple[float, float, float]  # household etc., per phase
     fallback_a: float
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A charger of a site as the balancer sees it."""
+
+    charger_id: int
+    identity: str
+    connected_node: str | None  # None: not connected to any node
+    phases: str = ALL_PHASES  # the site phases it draws on: "1", "12", "123"...
+    priority: int = DEFAULT_PRIORITY
+    max_a: float = DEFAULT_MAX_A
 
 
 _COLUMNS = (
@@ -108,3 +126,89 @@ class Sites:
         async with self._engine.connect() as conn:
             found = await conn.scalar(select(Charger.site_id).where(Charger.id == charger_id))
             return None if found is None else int(found)
+
+    async def members(self, site_id: int) -> list[Member]:
+        """The site's chargers with their phases, priority and maximum (defaults where unset)."""
+        stmt = (
+            select(
+                Charger.id,
+                Charger.identity,
+                Charger.connected_node,
+                ChargerLoad.phases,
+                ChargerLoad.priority,
+                ChargerLoad.max_a,
+            )
+            .outerjoin(ChargerLoad, ChargerLoad.charger_id == Charger.id)
+            .where(Charger.site_id == site_id)
+            .order_by(Charger.identity)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [
+            Member(int(i), str(name), node, phases or ALL_PHASES, prio or 0, max_a or DEFAULT_MAX_A)
+            for i, name, node, phases, prio, max_a in rows
+        ]
+
+    async def set_load(
+        self, charger_id: int, *, phases: str, priority: int, max_a: float, at: datetime
+    ) -> None:
+        """Set or replace a charger's phases, priority and maximum, in one statement."""
+        values = {"phases": phases, "priority": priority, "max_a": max_a, "updated_at": at}
+        change = update(ChargerLoad).where(ChargerLoad.charger_id == charger_id).values(**values)
+        async with self._engine.begin() as conn:
+            if (await conn.execute(change)).rowcount:
+                return
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(ChargerLoad).values(charger_id=charger_id, **values))
+        except IntegrityError:  # a concurrent first set won the insert: ours replaces it
+            async with self._engine.begin() as conn:
+                await conn.execute(change)
+
+    # --- which node balances a site ------------------------------------------------------------
+
+    async def claim(self, node: str, *, now: datetime, until: datetime) -> list[int]:
+        """Take or renew the lease of every managed site that is free, expired or already
+        `node`'s, until `until`; the sites `node` now balances. One conditional UPDATE: two
+        nodes claiming at once cannot both win a site (the second re-reads the row the first
+        wrote, on PostgreSQL as on SQLite)."""
+        free = or_(
+            SiteSupply.balancer_node == node,
+            SiteSupply.balancer_node.is_(None),
+            SiteSupply.balancer_until < now,
+        )
+        take = update(SiteSupply).where(free).values(balancer_node=node, balancer_until=until)
+        mine = select(SiteSupply.site_id).where(SiteSupply.balancer_node == node)
+        async with self._engine.begin() as conn:
+            await conn.execute(take)
+            return [int(i) for i in (await conn.scalars(mine.order_by(SiteSupply.site_id)))]
+
+    async def balancer(self, site_id: int) -> tuple[str | None, dict[str, float]]:
+        """The node holding the site's lease (None: nobody) and the limits it last recorded."""
+        stmt = select(SiteSupply.balancer_node, SiteSupply.balancer_held)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(stmt.where(SiteSupply.site_id == site_id))).first()
+        if row is None:
+            return None, {}
+        node, held = row
+        return node, {str(k): float(v) for k, v in json.loads(held or "{}").items()}
+
+    async def record_held(self, site_id: int, node: str, held: dict[str, float]) -> bool:
+        """Record what `node` gave the site's chargers, if it still holds the lease."""
+        change = (
+            update(SiteSupply)
+            .where(SiteSupply.site_id == site_id, SiteSupply.balancer_node == node)
+            .values(balancer_held=json.dumps(held, sort_keys=True))
+        )
+        async with self._engine.begin() as conn:
+            return bool((await conn.execute(change)).rowcount)
+
+    async def release(self, node: str) -> None:
+        """A node stopping: its sites are free at once for another node to take."""
+        change = (
+            update(SiteSupply)
+            .where(SiteSupply.balancer_node == node)
+            .values(balancer_node=None, balancer_until=None)
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(change)
