@@ -150,3 +150,38 @@ def _check(site: Site, points: list[Point], drawn: dict[str, float]) -> None:
     load = phase_load(site, points, drawn)
     for ph in PHASES:
         assert load[ph] <= site.limit_a[ph] + 1e-6, (ph, load, site, drawn)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    points=st.lists(point, min_size=1, max_size=8, unique_by=lambda p: p.key),
+    limit=st.tuples(*(st.sampled_from([20.0, 40.0, 63.0, 100.0]) for _ in PHASES)),
+    other=load,
+)
+def test_each_chargers_phases_priority_and_maximum_are_honoured(
+    points: list[Point], limit: tuple[float, float, float], other: tuple[float, float, float]
+) -> None:
+    """Per charger: its share is 0 (paused) or between 6 A and its own maximum; one held below
+    its maximum has a phase full to which no lower priority gets anything; two alike
+    (priority, phases, maximum) that both charge get the same."""
+    household = (min(other[0], limit[0]), min(other[1], limit[1]), min(other[2], limit[2]))
+    site = Site(limit_a=limit, other_load_a=household)
+    shares = allocate(site, points)
+    load = phase_load(site, points, shares)
+    for p in points:
+        got = shares[p.key]
+        assert got == 0.0 or p.min_a - EPSILON <= got <= p.max_a + EPSILON, (p, got)
+        if 0 < got < p.max_a - 1e-6:
+            full = [ph for ph in p.phases if load[ph] >= site.limit_a[ph] - 1e-6]
+            below = [q for q in points if q.priority < p.priority]
+            assert any(all(shares[q.key] == 0 for q in below if ph in q.phases) for ph in full), (
+                p,
+                shares,
+                load,
+            )
+        for q in points:
+            alike = (q.priority, q.phases, q.max_a) == (p.priority, p.phases, p.max_a)
+            if alike and got > 0 and shares[q.key] > 0:
+                assert abs(got - shares[q.key]) < 1e-6, (p, q, shares)
+    for ph in PHASES:
+        assert load[ph] <= site.limit_a[ph] + 1e-6

@@ -1,5 +1,7 @@
 """GET/PUT /api/sites/{name}/supply: a site's supply for load management
-(services/site_supply.py). An operator sets it; a workplace administrator reads their own."""
+(services/site_supply.py); GET/PUT /api/sites/{name}/chargers/{identity}/load: a charger's
+phases, priority and maximum on it (services/site_charger_load.py). An operator sets them; a
+workplace administrator reads their own site's."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from smartcharge.platform.api.access import IdentityPath
 from smartcharge.platform.api.auth import Api, Caller, Operator, role
 from smartcharge.platform.api.schemas import GroupName, Strict
-from smartcharge.platform.services import site_supply
-from smartcharge.platform.store.sites import Supply
+from smartcharge.platform.services import site_charger_load, site_supply
+from smartcharge.platform.store.sites import Member, Supply
 
 router = APIRouter(tags=["sites"])
 
@@ -58,3 +61,34 @@ async def put_supply(name: GroupName, body: SupplyRequest, who: Operator, ctx: A
         fallback_a=body.fallback_a,
     )
     return _out(await site_supply.set_supply(ctx, who, name, change))
+
+
+class LoadRequest(Strict):
+    phases: Annotated[list[Annotated[int, Field(strict=True)]], Field(max_length=3)] = [1, 2, 3]
+    priority: Annotated[int, Field(strict=True)] = 0  # higher is served first
+    max_a: Annotated[float, Field(allow_inf_nan=False)] = 32.0  # per phase
+
+
+class LoadOut(BaseModel):
+    identity: str
+    phases: list[int]
+    priority: int
+    max_a: float
+
+
+def _load(m: Member) -> LoadOut:
+    phases = [int(ph) for ph in m.phases]
+    return LoadOut(identity=m.identity, phases=phases, priority=m.priority, max_a=m.max_a)
+
+
+@router.get("/api/sites/{name}/chargers/{identity}/load", response_model=LoadOut)
+async def get_load(name: GroupName, identity: IdentityPath, who: SiteReader, ctx: Api) -> LoadOut:
+    return _load(await site_charger_load.charger_load(ctx, who, name, identity))
+
+
+@router.put("/api/sites/{name}/chargers/{identity}/load", response_model=LoadOut)
+async def put_load(
+    name: GroupName, identity: IdentityPath, body: LoadRequest, who: Operator, ctx: Api
+) -> LoadOut:
+    change = site_charger_load.LoadChange(tuple(body.phases), body.priority, body.max_a)
+    return _load(await site_charger_load.set_charger_load(ctx, who, name, identity, change))

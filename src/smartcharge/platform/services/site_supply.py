@@ -29,7 +29,7 @@ class SupplyChange:
     fallback_a: float = MIN_A
 
 
-async def _site(ctx: ServiceContext, who: Caller, name: str) -> int:
+async def site_for(ctx: ServiceContext, who: Caller, name: str) -> int:
     """The site `name` if `who` may see it (operator: any; workplace admin: their own)."""
     site_id = await ctx.store.sites.site_id(name)
     mine = who.role == "workplace_admin" and site_id == who.account.site_id
@@ -39,7 +39,7 @@ async def _site(ctx: ServiceContext, who: Caller, name: str) -> int:
 
 
 async def supply(ctx: ServiceContext, who: Caller, name: str) -> Supply:
-    found = await ctx.store.sites.supply(await _site(ctx, who, name))
+    found = await ctx.store.sites.supply(await site_for(ctx, who, name))
     if found is None:
         raise NotFound(f"site {name} has no supply limit set: its load is not managed")
     return found
@@ -52,7 +52,7 @@ async def set_supply(
     change: SupplyChange,
 ) -> Supply:
     """Store the site's supply (all of it or nothing) and wake its balancer."""
-    site_id = await _site(ctx, who, name)
+    site_id = await site_for(ctx, who, name)
     if who.role != "operator":
         raise NotAllowed("only an operator sets a site's supply limits")
     chargers = len(await ctx.store.sites.chargers(site_id))
