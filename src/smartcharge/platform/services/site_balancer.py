@@ -103,9 +103,15 @@ class SiteBalancer:
     node: str = "platform"  # this node's id: the lease holder's name
     interval_s: float = 2.0
     on_round: Callable[[int], Awaitable[None]] | None = None  # tests, bench: a site decided
+    rounds: int = 0  # rounds this node has run (whether or not it held a site)
     _held: dict[str, _Held] = field(default_factory=dict)
     _recorded: dict[int, dict[str, float]] = field(default_factory=dict)  # site -> as recorded
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def balancing(self) -> list[int]:
+        """The sites this node balances (it holds their lease)."""
+        return sorted(self._recorded)
 
     def changed(self, site_id: int) -> None:
         """Decide again now (every managed site: a round is a few queries per site)."""
@@ -143,6 +149,7 @@ class SiteBalancer:
             del self._recorded[site_id]
         for site_id in mine:
             await self.balance(site_id)
+        self.rounds += 1
 
     async def release(self) -> None:
         """Stopping: leave this node's sites to another at once."""
