@@ -164,7 +164,9 @@ class SiteBalancer:
             await self._take_over(site_id, members)
         site = Site(supply.limit_a, supply.other_load_a, fallback_a=supply.fallback_a)
         points = [await self._point(site, m) for m in members]
-        previous = {p.key: self._held.get(p.key, _Held()).live_a for p in points}
+        for p in points:  # a charger never given a limit may draw all it can: cut it first
+            self._held.setdefault(p.key, _Held(live_a=p.max_a))
+        previous = {p.key: self._held[p.key].live_a for p in points}
         decided = plan(site, points, previous)
         # Recorded before anything is sent: the higher of before and after (see above).
         bound = {k: max(previous[k], decided.targets.get(k, 0.0)) for k in previous}
@@ -179,7 +181,7 @@ class SiteBalancer:
         else:
             rest = [k for k in online if k not in decided.decreases]
             await self._each(rest, lambda k: self._live(k, ids[k], decided))
-        await self._record(site_id, {k: self._held.get(k, _Held()).live_a for k in previous})
+        await self._record(site_id, {k: self._held[k].live_a for k in previous})
         if self.on_round is not None:
             await self.on_round(site_id)
 
@@ -188,7 +190,7 @@ class SiteBalancer:
         (at least what each charger may draw), and send every charger all of it again."""
         _, recorded = await self.store.sites.balancer(site_id)
         for m in members:
-            self._held[m.identity] = _Held(live_a=recorded.get(m.identity, 0.0))
+            self._held[m.identity] = _Held(live_a=recorded.get(m.identity, m.max_a))
         self._recorded[site_id] = recorded
         log.info("site balancing taken over site=%s node=%s", site_id, self.node)
 
@@ -210,7 +212,7 @@ class SiteBalancer:
         )
         if m.identity not in self.ocpp.connections and m.connected_node is None:
             held = self._held.get(m.identity)
-            last = held.live_a if held is not None else 0.0
+            last = held.live_a if held is not None else m.max_a  # never told: all it can
             return replace(point, online=False, reserve_a=max(last, site.fallback_a))
         statuses = await self.store.history.connector_status(m.charger_id)
         plugged = [s["status"] for s in statuses if s["connector_id"] > 0]

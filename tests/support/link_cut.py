@@ -1,5 +1,5 @@
 """A charger's network link that a test can cut and restore: a TCP forwarder on loopback between
-the charger and the platform (imported by name: conftest puts this folder on sys.path)."""
+the charger and the platform (imported by name: tests/support is on the test path)."""
 
 from __future__ import annotations
 
