@@ -60,7 +60,7 @@ class SiteSupply(Base):
     other_l3_a: Mapped[float] = mapped_column(Float)
     fallback_a: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime]
-    # Which node balances the site, until when (0010): a lease it renews every round, so one
+    # Which node balances the site, until when (0011): a lease it renews every round, so one
     # node at a time does and another takes over when it dies. `balancer_held`: JSON
     # {identity: A}, at least what each charger may be drawing on the holder's word.
     balancer_node: Mapped[str | None] = mapped_column(String(64))
@@ -69,7 +69,7 @@ class SiteSupply(Base):
 
 
 class ChargerLoad(Base):
-    """A charger's place on its site's supply (0010): the site phases it draws on ("1", "2",
+    """A charger's place on its site's supply (0011): the site phases it draws on ("1", "2",
     "3" or "123"), its priority (higher is served first) and its maximum per phase (A). A
     charger without a row draws on all three phases at priority 0 up to `DEFAULT_MAX_A`."""
 

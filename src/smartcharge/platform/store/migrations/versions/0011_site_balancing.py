@@ -3,8 +3,8 @@ priority and maximum on its site, and which platform node balances a site (a lea
 does at a time and another takes over when it dies) with the limits it last gave, so the node
 that takes over starts from what the chargers may be drawing.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
