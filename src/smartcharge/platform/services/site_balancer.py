@@ -163,7 +163,8 @@ class SiteBalancer:
         if site_id not in self._recorded:
             await self._take_over(site_id, members)
         site = Site(supply.limit_a, supply.other_load_a, fallback_a=supply.fallback_a)
-        points = [await self._point(site, m) for m in members]
+        statuses = await self.store.sites.connector_statuses(site_id)
+        points = [self._point(site, m, statuses.get(m.charger_id, [])) for m in members]
         for p in points:  # a charger never given a limit may draw all it can: cut it first
             self._held.setdefault(p.key, _Held(live_a=p.max_a))
         previous = {p.key: self._held[p.key].live_a for p in points}
@@ -203,7 +204,7 @@ class SiteBalancer:
         self._recorded[site_id] = held
         return True
 
-    async def _point(self, site: Site, m: Member) -> Point:
+    def _point(self, site: Site, m: Member, plugged: list[str]) -> Point:
         point = Point(
             m.identity,
             phases=frozenset(int(ph) - 1 for ph in m.phases),
@@ -214,8 +215,6 @@ class SiteBalancer:
             held = self._held.get(m.identity)
             last = held.live_a if held is not None else m.max_a  # never told: all it can
             return replace(point, online=False, reserve_a=max(last, site.fallback_a))
-        statuses = await self.store.history.connector_status(m.charger_id)
-        plugged = [s["status"] for s in statuses if s["connector_id"] > 0]
         return replace(point, wants=not plugged or any(s in WANTS for s in plugged))
 
     async def _each(self, keys: list[str], one: Callable[[str], Awaitable[bool]]) -> bool:

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartcharge.platform.store.models import Charger, Site
+from smartcharge.platform.store.models import Charger, Site, StatusEvent
 from smartcharge.platform.store.operator_models import ChargerLoad, SiteSupply
 
 ALL_PHASES = "123"
@@ -148,6 +148,25 @@ class Sites:
             Member(int(i), str(name), node, phases or ALL_PHASES, prio or 0, max_a or DEFAULT_MAX_A)
             for i, name, node, phases, prio, max_a in rows
         ]
+
+    async def connector_statuses(self, site_id: int) -> dict[int, list[str]]:
+        """Charger id -> the last status of each of its connectors (not connector 0), for every
+        charger of the site, in one query (a round reads them all)."""
+        last = (
+            select(func.max(StatusEvent.id).label("id"))
+            .join(Charger, Charger.id == StatusEvent.charger_id)
+            .where(Charger.site_id == site_id, StatusEvent.connector_id > 0)
+            .group_by(StatusEvent.charger_id, StatusEvent.connector_id)
+            .subquery()
+        )
+        stmt = select(StatusEvent.charger_id, StatusEvent.status).join(
+            last, last.c.id == StatusEvent.id
+        )
+        out: dict[int, list[str]] = {}
+        async with self._engine.connect() as conn:
+            for charger_id, status in (await conn.execute(stmt)).all():
+                out.setdefault(int(charger_id), []).append(str(status))
+        return out
 
     async def set_load(
         self, charger_id: int, *, phases: str, priority: int, max_a: float, at: datetime
