@@ -86,8 +86,10 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-2000:]
 
 
-async def _wait_listening(port: int, proc: asyncio.subprocess.Process, log: Path) -> None:
-    async with asyncio.timeout(30):
+async def _wait_listening(
+    port: int, proc: asyncio.subprocess.Process, log: Path, timeout: float = 30.0
+) -> None:
+    async with asyncio.timeout(timeout):
         while True:
             if proc.returncode is not None:
                 raise RuntimeError(f"node B exited: {_tail(log)}")
