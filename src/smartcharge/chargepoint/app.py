@@ -67,9 +67,7 @@ class ChargePointApp:
         self.rng = rng or random.SystemRandom()
         self.trust = clock_trust(config, self.clock.inner)  # peak hours need a right clock
         self.hardware = build_hardware(config, self.clock)
-        self.runner = HardwareRunner(
-            config, self.hardware, self._state, self._poke, self._next_tick
-        )
+        self.runner = HardwareRunner(config, self.hardware, self._state, self._poke)
         self.control = self.runner.control
         # Hardware outlives reboots, so its events are wired once and reach the current boot.
         self.hardware.rfid.on_card(self._on_card)
@@ -91,9 +89,6 @@ class ChargePointApp:
     def _poke(self) -> None:  # a device changed: the station looks now, not at its next tick
         if self.station is not None:
             self.station.poke()
-
-    def _next_tick(self) -> float | None:  # when the station next samples the meters
-        return self.station.next_tick_mono if self.station is not None else None
 
     def _on_card(self, id_tag: str) -> None:
         if self.station is not None:
@@ -322,6 +317,7 @@ class ChargePointApp:
             firmware_status=firmware.send_signed_firmware_status,
         )
         station.online, station.clock_trusted = link, self.trust.trusted
+        station.before_tick = self.runner.fresh_readings()
         station.storage_failed = security.events.storage_failed
         self.station, self.link, self.security = station, link, security
         while self._tampers:

@@ -16,7 +16,7 @@ import logging
 import math
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from smartcharge.clock import Clock
 log = logging.getLogger("smartcharge.chargepoint.station")
 
 PRUNE_EVERY_S = 3600  # history past its retention (store.SESSION/SAMPLE_RETENTION) goes hourly
+GRID_SLACK_S = 0.05  # a timer may fire a hair early; a tick this close to the grid is on it
 
 
 class Station(Tamper):
@@ -92,7 +93,8 @@ class Station(Tamper):
         self._last_flush = clock.monotonic()
         self._aligned_slot: tuple[int, int | None] = (0, None)  # (interval, slot) last tick
         self._poke = asyncio.Event()
-        self.next_tick_mono: float | None = None  # device polls end just before it (fresh values)
+        # Awaited before each tick of the grid: the devices' fresh poll (hardware/devices/build.py)
+        self.before_tick: Callable[[], Awaitable[None]] | None = None
         self.reboot_requested: asyncio.Event = asyncio.Event()
         self.reboot_kind = ""
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -105,6 +107,9 @@ class Station(Tamper):
         self.poke()
         next_tick = self.clock.monotonic()
         while True:
+            # A tick of the grid (not one a poke brought) samples the meters: read them now.
+            if self.before_tick is not None and self.clock.monotonic() >= next_tick - GRID_SLACK_S:
+                await self.before_tick()
             self._tick()
             mono = self.clock.monotonic()
             if mono - last_prune >= PRUNE_EVERY_S:
@@ -114,7 +119,6 @@ class Station(Tamper):
             # does not push the schedule back; a tick missed entirely is skipped, not repeated.
             if next_tick <= mono:
                 next_tick += math.floor(mono - next_tick) + 1.0
-            self.next_tick_mono = next_tick
             await self._wait(next_tick - mono)
 
     async def _wait(self, seconds: float) -> None:

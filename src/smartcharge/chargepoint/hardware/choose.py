@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from smartcharge.chargepoint.clock_trust import ClockTrust, kernel_synchronised
@@ -90,10 +90,8 @@ class HardwareRunner:
         hardware: SimulatedHardware | DeviceHardware,
         state: Callable[[], dict[int, dict[str, Any]]],
         poke: Callable[[], None],
-        next_tick: Callable[[], float | None] = lambda: None,
     ) -> None:
         self.config = config
-        self.next_tick = next_tick  # when the station next samples (device polls end before it)
         self.hardware = hardware
         self.control: ControlApi | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -132,7 +130,15 @@ class HardwareRunner:
             await serve()  # simulated devices on the wire
         hardware.open_gpio()
         await hardware.poll()
-        self._poller = asyncio.ensure_future(hardware.run(self.next_tick))
+        self._poller = asyncio.ensure_future(hardware.run())
+
+    def fresh_readings(self) -> Callable[[], Awaitable[None]] | None:
+        """What the station awaits before each tick of its grid: a poll of the devices. None on
+        the simulator (its readings are always current) and on a simulated clock faster than
+        real time, where a poll would hold the tick for many simulated seconds."""
+        if isinstance(self.hardware, SimulatedHardware) or self.config.simulator.speed != 1:
+            return None
+        return self.hardware.fresh
 
     async def stop(self) -> None:
         if self.control is not None:

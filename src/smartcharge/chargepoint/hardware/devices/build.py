@@ -39,11 +39,9 @@ from smartcharge.chargepoint.hardware.ports import (
 )
 
 log = logging.getLogger("smartcharge.chargepoint.hardware")
-# The poll before a tick starts this long before it: the recent worst poll time plus a margin
-# for the event loop (a poll that overruns leaves the tick the last poll's reading).
-POLL_LEAD_FACTOR = 1.0
-POLL_LEAD_MARGIN_S = 0.015
-POLL_TIME_DECAY = 0.9
+# How long the station's tick waits for its fresh poll (a poll over TCP takes a few ms; a silent
+# device up to twice its timeout).
+FRESH_WAIT_S = 0.25
 
 
 class NoReader:
@@ -94,8 +92,8 @@ class DeviceHardware:
         assert config.meter is not None and config.controller is not None
         self.config = config
         self.lines: dict[str, ModbusLine] = {}
-        self._monotonic = monotonic
-        self._poll_s = 0.0  # how long a poll takes, recently (its worst, decaying)
+        self._polling = asyncio.Lock()
+        self._polled_at = float("-inf")  # when the last poll ended (event loop time)
         circuit = Circuit(max_current_a, phases)
         meter_line = self._line(config.meter)
         self.device_connectors: dict[int, DeviceConnector] = {}
@@ -160,25 +158,36 @@ class DeviceHardware:
             return
         self.gpio.watch()
 
-    async def run(self, next_tick: Callable[[], float | None] = lambda: None) -> None:
-        """The poll loop, until cancelled. `next_tick()` is when (on the monotonic clock) the
-        station next samples the meters: one poll is timed to end just before it, so the
-        MeterValues it sends carry a reading a few milliseconds old rather than up to a poll
-        interval old (issue 12: read to MeterValues within 200 ms)."""
+    async def run(self) -> None:
+        """The poll loop, until cancelled: a poll at most `poll_interval_s` after the last one
+        (the station's own polls through `fresh` count)."""
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                started = self._monotonic()
-                await self.poll()
-                took = self._monotonic() - started
-                # A slow poll widens the lead at once; a fast one narrows it slowly.
-                self._poll_s = max(took, POLL_TIME_DECAY * self._poll_s)
-                await asyncio.sleep(self._pause(next_tick()))
+                wait = self._polled_at + self.config.poll_interval_s - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                await self._poll_alone()
         finally:
             self.close()
 
-    def _pause(self, tick: float | None) -> float:
-        lead = POLL_LEAD_FACTOR * self._poll_s + POLL_LEAD_MARGIN_S
-        return pause_before(self._monotonic(), tick, lead, self.config.poll_interval_s)
+    async def _poll_alone(self) -> None:
+        async with self._polling:  # one poll at a time on the lines
+            await self.poll()
+            self._polled_at = asyncio.get_running_loop().time()
+
+    async def fresh(self) -> None:
+        """Poll now, for the station's tick: the MeterValues it sends then carry a reading
+        milliseconds old, not up to a poll interval old (issue 12: a reading reaches the central
+        system within 200 ms). Waits at most FRESH_WAIT_S: a device that does not answer must
+        not hold the tick back; its poll goes on, and its fault shows as on any other poll."""
+        poll = asyncio.ensure_future(self._poll_alone())
+        done, _ = await asyncio.wait({poll}, timeout=FRESH_WAIT_S)
+        if done:
+            poll.result()
+        else:
+            poll.add_done_callback(_log_failure)
 
     def close(self) -> None:
         if self.gpio is not None:
@@ -190,10 +199,6 @@ class DeviceHardware:
                 line.close()
 
 
-def pause_before(now: float, tick: float | None, lead: float, interval: float) -> float:
-    """Seconds to the next poll: the poll interval, or less so that a poll starts `lead` before
-    the station's next tick. Never more than the interval, which the fault rule's 1 s relies on."""
-    if tick is None:
-        return interval
-    start = tick - lead
-    return start - now if now < start < now + interval else interval
+def _log_failure(poll: asyncio.Future[None]) -> None:
+    if not poll.cancelled() and poll.exception() is not None:
+        log.error("device poll failed", exc_info=poll.exception())
