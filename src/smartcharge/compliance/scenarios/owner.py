@@ -169,7 +169,10 @@ async def _operate(rec: Recorder, ch: Charger, owner: OwnerClient) -> None:
             and any(e["id"] == "owner-dsr" and e["optedOut"] for e in opted["dsrEvents"]),
             f"DsrEvent {status}; 6 A, listed to the owner; opted out: back to 32 A",
         )
-    await _wait_sim(ch, 60.0)  # a minute of charging: this session has energy too (R10)
+    # A minute of charging, so that this session has energy too (R10): the owner's hours are
+    # removed first, so the energy does not hang on "charge now" (R5's, judged above).
+    await owner.request("PUT", "/controls/default-hours", {"mode": "removed"})
+    await _wait_sim(ch, 60.0)
     await stop_session(ch, 1)
 
     seclog = await owner.request("GET", "/security-log")
