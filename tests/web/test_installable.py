@@ -6,12 +6,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from axe import violations
 from owner_app import PAGES, log_in
 
+SCREENS = pytest.mark.parametrize("screen", [(1366, 900), (390, 844)], ids=["desktop", "phone"])
 
-def test_manifest_and_offline_shell_show_the_last_known_state(browser: Any, stack: Any) -> None:
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+
+def _context(browser: Any, screen: tuple[int, int], **kwargs: Any) -> Any:
+    width, height = screen
+    return browser.new_context(
+        viewport={"width": width, "height": height}, is_mobile=width < 500, **kwargs
+    )
+
+
+@SCREENS
+def test_manifest_and_offline_shell_show_the_last_known_state(
+    browser: Any, stack: Any, screen: tuple[int, int]
+) -> None:
+    ctx = _context(browser, screen)
     page = log_in(ctx, stack, "alice@example.com")
     manifest = page.request.get(f"{stack.url}/app/static/manifest.webmanifest")
     assert manifest.headers["content-type"].startswith("application/manifest+json")
@@ -34,10 +47,11 @@ def test_manifest_and_offline_shell_show_the_last_known_state(browser: Any, stac
     ctx.close()
 
 
+@SCREENS
 def test_dark_mode_has_no_axe_violations_and_tabs_say_where_you_are(
-    browser: Any, stack: Any
+    browser: Any, stack: Any, screen: tuple[int, int]
 ) -> None:
-    ctx = browser.new_context(color_scheme="dark", viewport={"width": 1366, "height": 900})
+    ctx = _context(browser, screen, color_scheme="dark")
     page = log_in(ctx, stack, "alice@example.com")
     assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
     for path in PAGES:
