@@ -82,12 +82,17 @@ async def _plug_in(ch: Charger) -> tuple[int | None, dict[str, Any], bool]:
     await start_session(ch, 1)
     plug = await outcome(ch, before, 32.0)
     state = await connector(ch, 1)
+    return plug, state, plug is not None and _ran_out(ch, before, plug)
+
+
+def _ran_out(ch: Charger, before: int, drawn: int) -> bool:
+    """Whether a delay of `drawn` s announced after the first `before` may have run out by now
+    (the announcement may have come late too: a starved charger sends late)."""
     told = ch.csms.uk_messages(ch.identity, "RandomDelay")[before:]
-    if plug is None or not told:
-        return plug, state, False
-    # Since the announcement came; it may have come late too (a starved charger sends late).
+    if not told:
+        return False
     since = ch.sim_seconds(asyncio.get_running_loop().time() - told[0][0] + STARVED_REAL_S)
-    return plug, state, since >= plug - 2.0  # two ticks: the rate follows on the next one
+    return since >= drawn - 2.0  # two ticks: the rate follows on the next one
 
 
 async def _scheduled_event(ch: Charger, event_id: str) -> tuple[str, int | None, float, float]:
@@ -106,6 +111,8 @@ async def _scheduled_event(ch: Charger, event_id: str) -> tuple[str, int | None,
     status, _ = await uk(ch, uk_extension.DSR_EVENT, event)
     sched = await outcome(ch, before, 8.0) if status == "Accepted" else 0
     held = float((await connector(ch, 1))["limit_a"])
+    if sched and _ran_out(ch, before, sched):
+        held = prior  # read after the delay ran out: only the announcement shows
     # The opt-out may itself be a relevant time (the rate goes back up): let it be announced or
     # applied before the session's skip, so that its delay is not taken for the next change's.
     before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
