@@ -40,7 +40,8 @@ def test_firmware_offer_install_progress(
     page.goto(f"{stack.url}/app")
     assert "Software update 2.0.0 available" in text(page)  # announced (R30)
     page.get_by_role("link", name="Software update 2.0.0 available").first.click()
-    assert "Update available: 2.0.0" in text(page)
+    # The click returns before the charger's page has replaced the home page: wait for it.
+    expect(page.locator("main")).to_contain_text("Update available: 2.0.0")
     # What the charger's own update check found, next to what the operator published (R30).
     found = page.locator("#charger-found").inner_text()
     assert found.startswith("The charger found version 2.0.0 when it checked for updates on ")
