@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util.concurrency import await_, in_greenlet
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a transaction waits for another *process* holding SQLite's write lock (the CLI
@@ -54,10 +57,46 @@ def create_engine(
         else:  # pragma: no cover - an in-memory database has one static connection already
             engine = create_async_engine(url, echo=echo)
         _sqlite_for_servers(engine, sqlite_busy_timeout_ms)
+        _close_invalidated_in_order(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: SQLite or PostgreSQL")
+
+
+def _close_invalidated_in_order(engine: AsyncEngine) -> None:
+    """Release the write lock of a connection invalidated by a cancelled statement, always.
+
+    A statement whose task is cancelled invalidates its aiosqlite connection and SQLAlchemy
+    terminates it: a shielded graceful close, then, if the task is cancelled again meanwhile
+    (a stop cancelling what a timeout already cancelled), aiosqlite's `stop()`. The two race:
+    the graceful close clears the connection attribute before the worker thread runs `stop()`'s
+    close, so SQLite's connection was never closed, kept its transaction's write lock, every
+    later write in the process failed with "database is locked", and the graceful close waited
+    forever on a stopped worker (tests/platform/test_cancelled_statement.py). A plain close is
+    not enough either: the cancelled statement's cursor is still open, so SQLite defers the
+    close, transaction and lock included, until the cursor is collected. Here the transaction is
+    rolled back and then the connection closed, both queued behind the running statement in a
+    task a second cancellation cannot interrupt. Outside a greenlet (a connection collected as
+    garbage) there is no loop to wait on, and the dialect's own force close is the only way.
+    """
+    dialect = engine.dialect
+    force_close = dialect.do_terminate
+
+    def do_terminate(dbapi_connection: Any) -> None:
+        if not in_greenlet():
+            force_close(dbapi_connection)
+            return
+        driver = dialect.get_driver_connection(dbapi_connection)
+        await_(asyncio.shield(_roll_back_and_close(driver)))
+
+    dialect.do_terminate = do_terminate  # type: ignore[method-assign]
+
+
+async def _roll_back_and_close(driver: Any) -> None:
+    with contextlib.suppress(Exception):  # not in a transaction, or the connection is gone
+        await driver.rollback()
+    await driver.close()
 
 
 def _sqlite_for_servers(engine: AsyncEngine, busy_timeout_ms: int) -> None:
