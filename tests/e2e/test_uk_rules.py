@@ -125,6 +125,10 @@ async def test_R17_R7_the_weekday_plug_in_through_the_device_drivers(make_cp: Ma
 async def a_whole_day_offline(cp: Running, world: Any, timeout: float = 90) -> None:
     await cp.until_status(1, "Available")
     world.plug(1, battery_kwh=200.0, soc=10.0, max_power_w=11000.0)
+    # The car first, as the charger sees it: on its devices the plug shows at the next poll of
+    # the board (real time), and a remote start waits only ConnectionTimeOut on the simulated
+    # clock for a car (at 1200x, a poll late by 50 ms let that run out and no session began).
+    await cp.until_status(1, "Preparing")
     res = await cp.call(call.RemoteStartTransaction(id_tag="UK1", connector_id=1))
     assert res.status == "Accepted"
     await cp.until(lambda: cp.state(1)["transaction_id"] is not None)
