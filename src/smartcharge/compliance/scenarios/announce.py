@@ -7,12 +7,22 @@ announced N s, or applied at once (0 s); neither within the wait is no verdict a
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from smartcharge.compliance.scenarios.base import wait_limit
+from smartcharge.compliance.scenarios.base import (
+    STARVED_REAL_S,
+    connector,
+    start_session,
+    stop_session,
+    wait_limit,
+)
 from smartcharge.compliance.target import Charger
 
 # Generous: every wait ends as soon as the charger has done what is awaited.
 OUTCOME_WAIT_S = 30.0
+# A relevant time that drew 0 s (legitimate: 1 in max + 1) is made again, up to this many times:
+# only 0 s every time is the evidence of a change made at once (1 in 601**3 for a fair draw).
+ZERO_TRIES = 3
 
 
 def announcement(ch: Charger, before: int) -> int | None:
@@ -54,3 +64,41 @@ async def outcome(ch: Charger, before: int, limit: float) -> int | None:
     if applied.exception() is None:
         return 0
     return None
+
+
+def draws_in_words(drawn: list[int], most: int) -> str:
+    """The draws made for one relevant time (made again after a 0 s draw), in words."""
+    if len(drawn) == 1:
+        return f"drawn {drawn[0]} s"
+    return (
+        f"drawn {', '.join(str(d) for d in drawn)} s: a 0 s draw is legitimate (1 in {most + 1}),"
+        f" so the change was made again, up to {ZERO_TRIES} times"
+    )
+
+
+async def plug_ins(ch: Charger, enough: int) -> tuple[list[int | None], dict[str, Any], bool]:
+    """Plug in on connector 1 (a relevant time), and again (unplugged first) while the delay
+    drawn is under `enough` s, up to ZERO_TRIES times: each delay drawn (see `outcome`), the
+    connector's state after the last, and whether that delay may have run out before the state
+    was read (on a busy machine the read can come many simulated seconds after the
+    announcement: then only the announcement shows)."""
+    drawn: list[int | None] = []
+    while True:
+        before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+        await start_session(ch, 1)
+        got = await outcome(ch, before, 32.0)
+        state = await connector(ch, 1)
+        drawn.append(got)
+        if got is None or got >= enough or len(drawn) == ZERO_TRIES:
+            return drawn, state, got is not None and ran_out(ch, before, got)
+        await stop_session(ch, 1)
+
+
+def ran_out(ch: Charger, before: int, drawn: int) -> bool:
+    """Whether a delay of `drawn` s announced after the first `before` may have run out by now
+    (the announcement may have come late too: a starved charger sends late)."""
+    told = ch.csms.uk_messages(ch.identity, "RandomDelay")[before:]
+    if not told:
+        return False
+    since = ch.sim_seconds(asyncio.get_running_loop().time() - told[0][0] + STARVED_REAL_S)
+    return since >= drawn - 2.0  # two ticks: the rate follows on the next one

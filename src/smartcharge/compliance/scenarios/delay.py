@@ -10,11 +10,17 @@ simulated clock, so the announced figure is checked against what the charger rea
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import Any
 
-from smartcharge.compliance.scenarios.announce import OUTCOME_WAIT_S, announcement, outcome
+from smartcharge.compliance.scenarios.announce import (
+    OUTCOME_WAIT_S,
+    ZERO_TRIES,
+    announcement,
+    draws_in_words,
+    outcome,
+    plug_ins,
+    ran_out,
+)
 from smartcharge.compliance.scenarios.base import (
     SATURDAY_NOON_UK,
     STARVED_REAL_S,
@@ -29,8 +35,6 @@ from smartcharge.compliance.scenarios.base import (
     flat_profile,
     get_config,
     set_profile,
-    start_session,
-    stop_session,
     uk,
     wait_limit,
 )
@@ -44,9 +48,6 @@ SAMPLES_FULL = 400
 SAMPLES_AT_1800 = 30
 TIMED_MAX_S = 60
 PROFILE_ID = 21
-# A relevant time that drew 0 s (legitimate: 1 in max + 1) is made again, up to this many times:
-# only 0 s every time is the evidence of a change made at once (1 in 601**3 for a fair draw).
-ZERO_TRIES = 3
 # The plug-in's delay is also the one the owner skips (R25): a draw shorter than this leaves too
 # little of it to tell a skip from the delay running out, so the car is plugged in again.
 SKIP_MIN_S = 60
@@ -67,37 +68,6 @@ async def _draw(ch: Charger, limit: float) -> int:
     return value
 
 
-def _draws(drawn: list[int], most: int) -> str:
-    """The draws made for one relevant time, in words."""
-    if len(drawn) == 1:
-        return f"drawn {drawn[0]} s"
-    return (
-        f"drawn {', '.join(str(d) for d in drawn)} s: a 0 s draw is legitimate (1 in {most + 1}),"
-        f" so the change was made again, up to {ZERO_TRIES} times"
-    )
-
-
-async def _plug_in(ch: Charger) -> tuple[int | None, dict[str, Any], bool]:
-    """Plug in on connector 1 (a relevant time): the delay drawn (see `outcome`), the state, and
-    whether the delay may have run out before the state was read (on a busy machine the read
-    can come many simulated seconds after the announcement: then only the announcement shows)."""
-    before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
-    await start_session(ch, 1)
-    plug = await outcome(ch, before, 32.0)
-    state = await connector(ch, 1)
-    return plug, state, plug is not None and _ran_out(ch, before, plug)
-
-
-def _ran_out(ch: Charger, before: int, drawn: int) -> bool:
-    """Whether a delay of `drawn` s announced after the first `before` may have run out by now
-    (the announcement may have come late too: a starved charger sends late)."""
-    told = ch.csms.uk_messages(ch.identity, "RandomDelay")[before:]
-    if not told:
-        return False
-    since = ch.sim_seconds(asyncio.get_running_loop().time() - told[0][0] + STARVED_REAL_S)
-    return since >= drawn - 2.0  # two ticks: the rate follows on the next one
-
-
 async def _scheduled_event(ch: Charger, event_id: str) -> tuple[str, int | None, float, float]:
     """A DSR event scheduled for now at 8 A (a relevant time), then opted out of: (its answer,
     the delay drawn, the rate just after it, the rate before it)."""
@@ -114,7 +84,7 @@ async def _scheduled_event(ch: Charger, event_id: str) -> tuple[str, int | None,
     status, _ = await uk(ch, uk_extension.DSR_EVENT, event)
     sched = await outcome(ch, before, 8.0) if status == "Accepted" else 0
     held = float((await connector(ch, 1))["limit_a"])
-    if sched and _ran_out(ch, before, sched):
+    if sched and ran_out(ch, before, sched):
         held = prior  # read after the delay ran out: only the announcement shows
     # The opt-out may itself be a relevant time (the rate goes back up): let it be announced or
     # applied before the session's skip, so that its delay is not taken for the next change's.
@@ -256,12 +226,8 @@ async def _random_delay(ctx: Context) -> None:
     default = await get_config(ch, "RandomisedDelayMaxSeconds")
     r22.check("default maximum is 600 s", default == "600", f"RandomisedDelayMaxSeconds={default}")
     # Plug-in with charging allowed is a relevant time (R24); a 0 s draw is plugged in again.
-    plug, state, short = await _plug_in(ch)
-    for _ in range(ZERO_TRIES - 1):
-        if plug is None or plug >= SKIP_MIN_S:
-            break
-        await stop_session(ch, 1)
-        plug, state, short = await _plug_in(ch)
+    plugs, state, short = await plug_ins(ch, SKIP_MIN_S)
+    plug = plugs[-1]
     name = "plug-in with charging allowed is delayed"
     if plug is None:
         r24.cannot(name, f"no delay announced and no current offered in {OUTCOME_WAIT_S:.0f} s")
@@ -318,7 +284,7 @@ async def _random_delay(ctx: Context) -> None:
         tariff.append(await _draw(ch, 10.0 if i % 2 == 0 else 16.0))  # from the timed 16 A
         if tariff[-1] > 0:
             break
-    r24.check("a tariff change is delayed", tariff[-1] > 0, _draws(tariff, 1800))
+    r24.check("a tariff change is delayed", tariff[-1] > 0, draws_in_words(tariff, 1800))
     for i in range(ZERO_TRIES):
         status, sched, held, prior = await _scheduled_event(ch, f"sched-{i + 1}")
         if sched != 0 or status != "Accepted":
