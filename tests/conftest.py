@@ -38,7 +38,8 @@ OBSERVED_FILES = (
     "tests/compliance/test_suite_simulated.py",
     "tests/compliance/test_broken_chargers.py",
 )
-MODULE_SCOPE = re.compile(r"""scope\s*=\s*["'](module|package)["']""")
+# A fixture scoped to a module or package, written out or made by compliance_doubles's factory.
+MODULE_SCOPE = re.compile(r"""scope\s*=\s*["'](module|package)["']|\bmodule_of_doubles\(""")
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,21 @@ def misjudged(fault: str, runs: Runs) -> dict[str, tuple[str, str]]:
         elif outcome is not Outcome.PASS:
             wrong[req] = (outcome.value, res["reason"])
     return wrong
+
+
+def module_of_doubles(faults: list[str]) -> tuple[Callable[..., Any], Callable[..., None]]:
+    """What a test_broken_*.py file holds, to assign to its own names: the fixture `runs`,
+    scoped to the module, running every double of `faults` (its wall time is the fixture's),
+    and the test that each is reported as exactly the rules it breaks. tests/conftest.py finds
+    the module-scoped fixture by this function's name in the file: the file stays one xdist
+    unit, so its doubles run once."""
+
+    @pytest.fixture(scope="module", name="runs")
+    def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+        return run_doubles(faults, tmp_path_factory)
+
+    @pytest.mark.parametrize("fault", faults)
+    def test_reports_exactly_the_broken_rules(runs: Runs, fault: str) -> None:
+        assert not misjudged(fault, runs), (runs[fault][0], misjudged(fault, runs))
+
+    return runs, test_reports_exactly_the_broken_rules
