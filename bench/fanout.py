@@ -15,7 +15,11 @@ from typing import Any
 
 import orjson
 
+# Spelled here, not imported from smartcharge.ocpp.uk_extension: importing smartcharge.ocpp loads
+# its RPC layer, which would count in the baseline's memory (the names are pinned to
+# docs/ocpp-extensions.md by tests/ocpp/test_uk_extension_names.py).
 VENDOR = "org.smartcharge.uk"
+DSR_EVENT = "DsrEvent"
 
 
 def dsr_event(event_id: str) -> dict[str, Any]:
@@ -27,7 +31,7 @@ def dsr_event(event_id: str) -> dict[str, Any]:
         "durationS": 900,
         "alreadyRandomised": False,
     }
-    return {"vendorId": VENDOR, "messageId": "DsrEvent", "data": orjson.dumps(data).decode()}
+    return {"vendorId": VENDOR, "messageId": DSR_EVENT, "data": orjson.dumps(data).decode()}
 
 
 async def fan_out(

@@ -34,6 +34,7 @@ from typing import Any
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.app import PlatformApp, tune_gc
 from smartcharge.platform.config import PlatformSettings
 from smartcharge.platform.registry import add_charger
@@ -141,7 +142,9 @@ async def _measure(app: PlatformApp, n: int, repeats: int) -> dict[str, Any]:
         request = max_profile(LIVE_ID + 90, LIVE_LEVEL + 1, 32.0, datetime.now(UTC))
 
         async def one(identity: str, charger_id: int) -> None:
-            await app.commander.uk(identity, charger_id, "ProfileFlags", flags, user_id=None)
+            await app.commander.uk(
+                identity, charger_id, uk_extension.PROFILE_FLAGS, flags, user_id=None
+            )
             await app.commander.send(
                 identity, charger_id, "SetChargingProfile", request, user_id=None
             )

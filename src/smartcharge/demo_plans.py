@@ -9,12 +9,14 @@ answers the products API's standard-unit-rates requests with one made-up day
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
+from smartcharge.ocpp import uk_extension
+from smartcharge.ocpp.times import format_time, parse_time
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.services import departure_plans
 from smartcharge.platform.services.departures import Departure
@@ -69,8 +71,8 @@ class AgileReplay:
                 {
                     "value_exc_vat": round(price / 1.05, 4),
                     "value_inc_vat": price,
-                    "valid_from": _iso(at),
-                    "valid_to": _iso(at + timedelta(minutes=30)),
+                    "valid_from": format_time(at, "seconds"),
+                    "valid_to": format_time(at + timedelta(minutes=30), "seconds"),
                     "payment_method": None,
                 }
             )
@@ -82,12 +84,8 @@ class AgileReplay:
 
 
 def _instant(text: str) -> datetime:
-    when = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    when = parse_time(text)
     return when.replace(minute=when.minute - when.minute % 30, second=0, microsecond=0)
-
-
-def _iso(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def show_off(platform: PlatformApp, planned: str, charging_now: str | None) -> str:
@@ -106,6 +104,10 @@ async def show_off(platform: PlatformApp, planned: str, charging_now: str | None
         other = await store.chargers.credentials(charging_now)
         assert other is not None
         await platform.commander.uk(
-            charging_now, other.id, "ChargeNow", {"connectorId": 1, "by": "owner"}, user_id=None
+            charging_now,
+            other.id,
+            uk_extension.CHARGE_NOW,
+            {"connectorId": 1, "by": "owner"},
+            user_id=None,
         )
     return words

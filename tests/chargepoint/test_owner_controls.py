@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smartcharge.chargepoint.charging import DsrEvent
-from smartcharge.chargepoint.ocpp_handlers.uk_extension import VENDOR_ID, DeviceHooks, UkExtension
+from smartcharge.chargepoint.ocpp_handlers.uk_extension import DeviceHooks, UkExtension
 from smartcharge.chargepoint.owner_controls import DsrAgreement, NotPermitted, OwnerControls
 from smartcharge.chargepoint.store import Store
+from smartcharge.ocpp import uk_extension
 from smartcharge.regulations import Cause, default_schedule
 
 T0 = datetime(2026, 3, 28, 12, tzinfo=UTC)
@@ -111,19 +112,19 @@ def _ext(st: _Station, hooks: DeviceHooks | None = None) -> UkExtension:
 
 def _dt(message: str, data: Any) -> dict[str, Any]:
     raw = data if isinstance(data, str) else json.dumps(data)
-    return {"vendorId": VENDOR_ID, "messageId": message, "data": raw}
+    return {"vendorId": uk_extension.VENDOR_ID, "messageId": message, "data": raw}
 
 
 async def test_extension_round_trip(store: Store) -> None:
     ext = _ext(_Station(store))
-    res = await ext.data_transfer(_dt("SetDefaultHours", {"mode": "removed"}))
+    res = await ext.data_transfer(_dt(uk_extension.SET_DEFAULT_HOURS, {"mode": "removed"}))
     assert res["status"] == "Accepted"
     assert orjson.loads(res["data"])["mode"] == "removed"
     assert (await ext.data_transfer({"vendorId": "other", "messageId": "x"}))["status"] == (
         "UnknownVendorId"
     )
     assert (await ext.data_transfer(_dt("Nope", {})))["status"] == "UnknownMessageId"
-    bad = await ext.data_transfer(_dt("DsrEvent", {"id": "x", "kind": "maybe"}))
+    bad = await ext.data_transfer(_dt(uk_extension.DSR_EVENT, {"id": "x", "kind": "maybe"}))
     assert bad["status"] == "Rejected" and "kind" in orjson.loads(bad["data"])["error"]
 
 
@@ -134,34 +135,38 @@ async def test_R35_factory_reset_on_a_workplace_charger_is_the_administrators(
     asked: list[str] = []
     hooks = DeviceHooks(info=dict, reset_refusal=lambda: None, factory_reset=asked.append)
     ext = _ext(_Station(store, workplace=True), hooks)
-    req = _dt("FactoryReset", {"by": "owner"})
+    req = _dt(uk_extension.FACTORY_RESET, {"by": "owner"})
     res = await ext.data_transfer(req)
     assert res["status"] == "Rejected" and "administrator" in orjson.loads(res["data"])["error"]
     await ext.after(req, res)
     assert asked == []
-    req = _dt("FactoryReset", {"by": "administrator"})
+    req = _dt(uk_extension.FACTORY_RESET, {"by": "administrator"})
     res = await ext.data_transfer(req)
     assert res["status"] == "Accepted" and asked == []  # not before the answer is sent
-    await ext.after(_dt("GetDeviceInfo", {}), res)  # another message's answer: not this one
+    await ext.after(
+        _dt(uk_extension.GET_DEVICE_INFO, {}), res
+    )  # another message's answer: not this one
     assert asked == []
     await ext.after(req, res)
     assert asked == ["the administrator over OCPP"]
     await ext.after(req, res)  # once only
     assert asked == ["the administrator over OCPP"]
     no_hooks = _ext(_Station(store))
-    assert (await no_hooks.data_transfer(_dt("GetDeviceInfo", {})))["status"] == "Rejected"
+    assert (await no_hooks.data_transfer(_dt(uk_extension.GET_DEVICE_INFO, {})))[
+        "status"
+    ] == "Rejected"
 
 
 MESSAGES = [
-    "FactoryReset",
-    "GetDeviceInfo",
-    "SetDefaultHours",
-    "SetUserSchedule",
-    "DsrEvent",
-    "DsrOptOut",
-    "ProfileFlags",
-    "ChargeNow",
-    "SkipDelay",
+    uk_extension.FACTORY_RESET,
+    uk_extension.GET_DEVICE_INFO,
+    uk_extension.SET_DEFAULT_HOURS,
+    uk_extension.SET_USER_SCHEDULE,
+    uk_extension.DSR_EVENT,
+    uk_extension.DSR_OPT_OUT,
+    uk_extension.PROFILE_FLAGS,
+    uk_extension.CHARGE_NOW,
+    uk_extension.SKIP_DELAY,
 ]
 JUNK = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),

@@ -24,6 +24,8 @@ from cp_harness import control, free_port, start_process, write_process_config
 from csms_peer import CentralSystemPeer
 from ocpp.v16 import call
 
+from smartcharge.ocpp import uk_extension
+
 ALL_ROUNDS = int(os.environ.get("SMARTCHARGE_CRASH_ROUNDS", "14"))
 SEED = int(os.environ.get("SMARTCHARGE_CRASH_SEED", "2021"))
 # The rounds run as two independent chargers with their own seeds, so that two test workers
@@ -66,8 +68,8 @@ async def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, run: int) 
                     )
                     await cp.call(
                         call.DataTransfer(
-                            vendor_id="org.smartcharge.uk",
-                            message_id="SetDefaultHours",
+                            vendor_id=uk_extension.VENDOR_ID,
+                            message_id=uk_extension.SET_DEFAULT_HOURS,
                             data='{"mode": "removed"}',
                         )
                     )

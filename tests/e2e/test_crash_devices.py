@@ -17,6 +17,7 @@ from ocpp.v16 import call
 
 from smartcharge.chargepoint.hardware.device_sims.rig import DeviceRig
 from smartcharge.chargepoint.hardware.simulated import SimulatedHardware
+from smartcharge.ocpp import uk_extension
 from smartcharge.sim.clock import SimulatedClock
 
 ROUNDS = 4
@@ -86,8 +87,8 @@ async def test_sigkill_during_a_modbus_read_loses_nothing(tmp_path: Path) -> Non
                     # Real time may be peak time: the owner removed the default hours (R15).
                     await cp.call(
                         call.DataTransfer(
-                            vendor_id="org.smartcharge.uk",
-                            message_id="SetDefaultHours",
+                            vendor_id=uk_extension.VENDOR_ID,
+                            message_id=uk_extension.SET_DEFAULT_HOURS,
                             data='{"mode": "removed"}',
                         )
                     )

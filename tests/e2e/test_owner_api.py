@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ocpp.v16 import call
 
-from smartcharge.chargepoint.ocpp_handlers.uk_extension import VENDOR_ID
 from smartcharge.chargepoint.security.provisioning import DEVICE_KEY_FILE, open_vault, provision
+from smartcharge.ocpp import uk_extension
 
 GOOD = "correct horse battery staple"  # not-a-secret: a test's own owner password
 
@@ -86,7 +86,9 @@ async def owner(make_cp: MakeCP, ca: trustme.CA, tmp_path: Path) -> AsyncIterato
 async def uk(cp: Running, message: str, data: dict[str, Any]) -> tuple[str, Any]:
     """A UK-extension DataTransfer from the `ocpp`-package central system; (status, data)."""
     answer = await cp.call(
-        call.DataTransfer(vendor_id=VENDOR_ID, message_id=message, data=json.dumps(data))
+        call.DataTransfer(
+            vendor_id=uk_extension.VENDOR_ID, message_id=message, data=json.dumps(data)
+        )
     )
     return answer.status, orjson.loads(answer.data) if answer.data else None
 
@@ -140,8 +142,10 @@ async def test_R38_device_information_needs_no_sign_in_and_matches_ocpp(owner: O
     }
     status, body, headers = await owner.req("GET", "/api/info")  # before any password is set
     assert status == 200 and body == expected and headers["Cache-Control"] == "no-store"
-    assert await uk(owner.cp, "GetDeviceInfo", {}) == ("Accepted", expected)
-    assert (await uk(owner.cp, "GetDeviceInfo", {"x": 1}))[0] == "Rejected"  # nothing extra
+    assert await uk(owner.cp, uk_extension.GET_DEVICE_INFO, {}) == ("Accepted", expected)
+    assert (await uk(owner.cp, uk_extension.GET_DEVICE_INFO, {"x": 1}))[
+        0
+    ] == "Rejected"  # nothing extra
 
 
 async def test_failed_logins_are_logged_and_lock_the_owner_out(owner: Owner) -> None:
@@ -291,7 +295,7 @@ async def test_factory_reset_wipes_personal_data_and_keeps_the_device_secret(
     await cp.until(lambda: cp.state(1)["transaction_id"] is not None)
     body = {"password": GOOD, "confirm": "delete my data"}
     if via == "OCPP":
-        status, answer = await uk(cp, "FactoryReset", {"by": "owner"})
+        status, answer = await uk(cp, uk_extension.FACTORY_RESET, {"by": "owner"})
         assert status == "Rejected" and answer == {  # not while charging
             "error": "a charging session is running; stop it first",
             "reason": "SessionRunning",
@@ -304,8 +308,8 @@ async def test_factory_reset_wipes_personal_data_and_keeps_the_device_secret(
     assert cp.app.boots == 1  # a refusal changed nothing
     if via == "OCPP":
         for bad in ({"by": "someone"}, {"by": "owner", "now": True}):
-            assert (await uk(cp, "FactoryReset", bad))[0] == "Rejected"
-        assert await uk(cp, "FactoryReset", {}) == (
+            assert (await uk(cp, uk_extension.FACTORY_RESET, bad))[0] == "Rejected"
+        assert await uk(cp, uk_extension.FACTORY_RESET, {}) == (
             "Accepted",
             {"factoryReset": True, "rebooting": True},
         )

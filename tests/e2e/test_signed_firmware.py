@@ -20,6 +20,7 @@ from ocpp.v16 import call
 from smartcharge.chargepoint.firmware_format import make_image
 from smartcharge.manufacturer.keys import KeyFiles, create_keys, load_private_key
 from smartcharge.manufacturer.signing import sign, sign_release
+from smartcharge.ocpp import uk_extension
 
 # The charge point's simulated clock starts on 2026-06-01; the PKI must be valid by then.
 ISSUED = datetime(2026, 5, 1, tzinfo=UTC)
@@ -248,8 +249,8 @@ def updates_told(cp: Running) -> list[dict[str, Any]]:
     return [
         orjson.loads(r.payload["data"])
         for r in cp.peer.of("DataTransfer")
-        if r.payload["vendor_id"] == "org.smartcharge.uk"
-        and r.payload["message_id"] == "UpdateAvailable"
+        if r.payload["vendor_id"] == uk_extension.VENDOR_ID
+        and r.payload["message_id"] == uk_extension.UPDATE_AVAILABLE
     ]
 
 

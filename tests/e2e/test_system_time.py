@@ -13,6 +13,7 @@ from csms_peer import CentralSystemPeer
 from ocpp.v16 import call
 
 from smartcharge.chargepoint.app import ChargePointApp
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.times import format_time
 
 MONDAY_17_00_UK = "2026-06-01T16:00:00+00:00"  # peak: the default hours keep the car waiting
@@ -96,8 +97,8 @@ async def test_the_charger_takes_the_central_systems_time_and_its_rules_follow(
     assert remaining - 30 <= left <= remaining - 1  # ran on (2 s and more), no new draw, no jump
     await cp.call(
         call.DataTransfer(
-            vendor_id="org.smartcharge.uk",
-            message_id="SkipDelay",
+            vendor_id=uk_extension.VENDOR_ID,
+            message_id=uk_extension.SKIP_DELAY,
             data=orjson.dumps({"connectorId": 1}).decode(),
         )
     )

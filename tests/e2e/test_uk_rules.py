@@ -18,6 +18,8 @@ from cp_harness import MakeCP, Running
 from ocpp.v16 import call
 from station_harness import assert_offline_weekday
 
+from smartcharge.ocpp import uk_extension
+
 MONDAY_17_00_UK = "2026-06-01T16:00:00+00:00"
 SATURDAY_NOON_UK = "2026-06-06T11:00:00+00:00"
 
@@ -25,7 +27,7 @@ SATURDAY_NOON_UK = "2026-06-06T11:00:00+00:00"
 async def uk(cp: Running, message: str, data: dict[str, object]) -> tuple[str, dict[str, object]]:
     res = await cp.call(
         call.DataTransfer(
-            vendor_id="org.smartcharge.uk", message_id=message, data=orjson.dumps(data).decode()
+            vendor_id=uk_extension.VENDOR_ID, message_id=message, data=orjson.dumps(data).decode()
         )
     )
     return res.status, orjson.loads(res.data) if res.data else {}
@@ -152,7 +154,7 @@ async def test_R18_charge_now_starts_at_once(make_cp: MakeCP) -> None:
     await cp.until_status(1, "Available")
     await start_session(cp)
     await cp.until(lambda: cp.state(1)["limit_cause"] == "default_hours")
-    status, _ = await uk(cp, "ChargeNow", {"connectorId": 1})
+    status, _ = await uk(cp, uk_extension.CHARGE_NOW, {"connectorId": 1})
     assert status == "Accepted"
     # No delay (an owner override, R26): the limit rises within three simulated seconds.
     await cp.until(lambda: cp.state(1)["limit_a"] == 32.0, timeout=3)
@@ -165,23 +167,23 @@ async def test_R26_response_dsr_at_once_scheduled_dsr_delayed(make_cp: MakeCP) -
     now = cp.app.clock.now()
     status, _ = await uk(
         cp,
-        "DsrEvent",
+        uk_extension.DSR_EVENT,
         {"id": "fr-1", "kind": "response", "limitA": 6, "start": now.isoformat(), "durationS": 600},
     )
     assert status == "Accepted"
     await cp.until(lambda: cp.state(1)["limit_a"] == 6.0, timeout=3)
     assert cp.state(1)["limit_cause"] == "dsr"
     # The owner opts out (R19): back up, and that rise is a relevant time (delayed).
-    assert (await uk(cp, "DsrOptOut", {"id": "fr-1"}))[0] == "Accepted"
+    assert (await uk(cp, uk_extension.DSR_OPT_OUT, {"id": "fr-1"}))[0] == "Accepted"
     await cp.until(lambda: cp.state(1)["random_delay_remaining_s"] > 0, timeout=3)
     assert cp.state(1)["limit_a"] == 6.0  # the previous rate is held during the delay (R24)
-    await uk(cp, "SkipDelay", {"connectorId": 1})
+    await uk(cp, uk_extension.SKIP_DELAY, {"connectorId": 1})
     await cp.until(lambda: cp.state(1)["limit_a"] == 32.0, timeout=3)
     # A scheduled DSR event is a relevant time like any other: delayed.
     now = cp.app.clock.now()
     await uk(
         cp,
-        "DsrEvent",
+        uk_extension.DSR_EVENT,
         {
             "id": "sched-1",
             "kind": "scheduled",
@@ -196,7 +198,7 @@ async def test_R26_response_dsr_at_once_scheduled_dsr_delayed(make_cp: MakeCP) -
 
 async def test_R26_tariff_change_is_delayed(make_cp: MakeCP) -> None:
     cp = await charging_on_saturday_then_delay_1800(make_cp)
-    assert (await uk(cp, "ProfileFlags", {"chargingProfileId": 5, "cause": "tariff"}))[
+    assert (await uk(cp, uk_extension.PROFILE_FLAGS, {"chargingProfileId": 5, "cause": "tariff"}))[
         0
     ] == "Accepted"
     profile = absolute_profile(5, 1, "TxDefaultProfile", 10.0)
@@ -257,7 +259,7 @@ async def test_R24_power_restored_with_a_car_connected_resumes_after_the_delay(
     await again.until(lambda: again.state(1)["random_delay_remaining_s"] > 0, timeout=5)
     assert again.state(1)["limit_a"] == 0.0
     assert again.state(1)["limit_reason"].startswith("power restored")
-    status, _ = await uk(again, "SkipDelay", {"connectorId": 1})
+    status, _ = await uk(again, uk_extension.SKIP_DELAY, {"connectorId": 1})
     assert status == "Accepted"
     await again.until(lambda: again.state(1)["limit_a"] == 32.0, timeout=5)
     assert next(cause for _, a, cause in changes(again) if a > 0) == "power_restore"
@@ -266,15 +268,15 @@ async def test_R24_power_restored_with_a_car_connected_resumes_after_the_delay(
 async def test_owner_schedule_over_ocpp_narrows_charging(make_cp: MakeCP) -> None:
     cp = await charging_at_32a(make_cp)
     windows = [{"weekday": "Sat", "start": "15:00", "end": "17:00"}]
-    status, data = await uk(cp, "SetUserSchedule", {"windows": windows, "limitA": 16})
+    status, data = await uk(cp, uk_extension.SET_USER_SCHEDULE, {"windows": windows, "limitA": 16})
     assert status == "Accepted" and data["userSchedule"]["limitA"] == 16
     await cp.until(lambda: cp.state(1)["limit_cause"] == "user_schedule", timeout=5)
     assert cp.state(1)["limit_a"] == 0.0
     assert "waiting for your schedule: charging starts at Sat 15:00" in cp.state(1)["limit_reason"]
-    status, data = await uk(cp, "GetChargingState", {})
+    status, data = await uk(cp, uk_extension.GET_CHARGING_STATE, {})
     assert data["userSchedule"]["windows"] == windows
     # Charge now overrides the owner's own plan as it does the default hours (R18).
-    assert (await uk(cp, "ChargeNow", {"connectorId": 1}))[0] == "Accepted"
+    assert (await uk(cp, uk_extension.CHARGE_NOW, {"connectorId": 1}))[0] == "Accepted"
     await cp.until(lambda: cp.state(1)["limit_a"] == 32.0, timeout=5)
 
 
@@ -283,7 +285,7 @@ async def test_R20_with_a_dsr_agreement_the_default_hours_do_not_apply(make_cp: 
     # Peak time on a weekday, and still charging: R14-R18 do not apply under the agreement.
     cp = await charging_at_32a(make_cp, MONDAY_17_00_UK, dsr_agreement=agreement)
     assert cp.state(1)["limit_cause"] == "plug_in"
-    _, data = await uk(cp, "GetDefaultHours", {})
+    _, data = await uk(cp, uk_extension.GET_DEFAULT_HOURS, {})
     hours = data["defaultHours"]
     assert hours["mode"] == "removed" and hours["dsrAgreement"]["reference"] == "FC-2026-001"
 
@@ -307,7 +309,7 @@ async def test_R17_R18_an_untrusted_clock_charges_only_on_charge_now_until_time_
     for n in (1, 2):
         await cp.until(lambda n=n: cp.state(n)["limit_reason"] == "waiting for the clock to be set")
         assert cp.state(n)["limit_a"] == 0
-    assert (await uk(cp, "ChargeNow", {"connectorId": 1}))[0] == "Accepted"
+    assert (await uk(cp, uk_extension.CHARGE_NOW, {"connectorId": 1}))[0] == "Accepted"
     await cp.until(lambda: cp.state(1)["limit_a"] == 32.0)
     assert cp.state(1)["limit_cause"] == "owner_override"
     assert cp.state(2)["limit_a"] == 0

@@ -12,6 +12,7 @@ import pytest
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 from ocpp.v16 import call, call_result
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.errors import (
     CallError,
     CallTimeout,
@@ -592,7 +593,11 @@ async def test_invalid_outbound_payload_raises_and_sends_nothing(endpoints: Any)
 async def test_a_prepared_call_is_checked_once_and_sent_to_many_endpoints(
     endpoints: Any,
 ) -> None:
-    payload = {"vendorId": "org.smartcharge.uk", "messageId": "DsrEvent", "data": "{}"}
+    payload = {
+        "vendorId": uk_extension.VENDOR_ID,
+        "messageId": uk_extension.DSR_EVENT,
+        "data": "{}",
+    }
     prepared = prepare_call("DataTransfer", payload)
     runs = [endpoints("CentralSystem", id_factory=lambda n=n: f'id"{n}') for n in range(3)]
     tasks = [asyncio.create_task(r.endpoint.call_prepared(prepared, timeout=1)) for r in runs]

@@ -16,6 +16,7 @@ from ocpp.v16 import call_result
 from platform_harness import PeerChargePoint, Platform, basic
 from websockets.asyncio.client import connect
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.platform.registry import hash_password
 
@@ -94,9 +95,9 @@ class UkPeer(PeerChargePoint):
     ) -> call_result.DataTransfer:
         decoded = json.loads(data) if data else {}
         self.received.append((message_id or "", decoded))
-        if message_id == "DsrEvent" and decoded.get("id") in self.refuse:
+        if message_id == uk_extension.DSR_EVENT and decoded.get("id") in self.refuse:
             return call_result.DataTransfer(status="Rejected", data='{"error": "refused"}')
-        if message_id == "GetDefaultHours":
+        if message_id == uk_extension.GET_DEFAULT_HOURS:
             return call_result.DataTransfer(
                 status="Accepted", data=json.dumps({"defaultHours": {"mode": "default"}})
             )

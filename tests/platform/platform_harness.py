@@ -6,15 +6,14 @@ import asyncio
 import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from csms_peer import now_iso as now_iso  # the peers' clock, re-exported for the tests here
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from websockets.asyncio.client import ClientConnection, connect
 
 from smartcharge.clock import SystemClock
-from smartcharge.ocpp.times import format_time
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.registry import add_charger
 from smartcharge.platform.store import Store
@@ -120,7 +119,3 @@ async def close_peers(peers: list[Peer]) -> None:
         await peer.ws.close()
         peer.task.cancel()
     await asyncio.gather(*(p.task for p in peers), return_exceptions=True)
-
-
-def now_iso() -> str:
-    return format_time(datetime.now(UTC), "seconds")

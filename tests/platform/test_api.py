@@ -17,7 +17,8 @@ from ocpp.v16 import call
 from platform_harness import MakePlatform, Peer, Platform, now_iso
 from sqlalchemy import func, select
 
-from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
+from smartcharge.ocpp import uk_extension
+from smartcharge.ocpp.times import parse_time
 from smartcharge.platform.services import sign_in
 from smartcharge.platform.store.models import DsrEvent, User
 
@@ -200,7 +201,10 @@ async def test_live_status_and_a_workplace_user_may_only_start_and_stop(
         assert r.status_code == 403
         r = await user.post("/api/chargers/W-1/overrides/charge-now", json={"connector_id": 1})
         assert r.status_code == 200 and r.json()["status"] == "Accepted"
-        assert peer.cp.received[-1] == ("ChargeNow", {"connectorId": 1, "by": "end_user"})
+        assert peer.cp.received[-1] == (
+            uk_extension.CHARGE_NOW,
+            {"connectorId": 1, "by": "end_user"},
+        )
         r = await user.put("/api/chargers/W-1/user-schedule", json={"windows": []})
         assert r.status_code == 403
     async with user_client(platform, "a@example.org", "workplace_admin", site="Depot") as admin:
@@ -210,7 +214,7 @@ async def test_live_status_and_a_workplace_user_may_only_start_and_stop(
         )
         assert r.status_code == 200
         assert peer.cp.received[-1] == (
-            "SetDefaultHours",
+            uk_extension.SET_DEFAULT_HOURS,
             {
                 "mode": "custom",
                 "by": "administrator",
@@ -221,7 +225,7 @@ async def test_live_status_and_a_workplace_user_may_only_start_and_stop(
         r = await admin.put("/api/chargers/W-1/user-schedule", json=plan)
         assert r.status_code == 200
         assert peer.cp.received[-1] == (
-            "SetUserSchedule",
+            uk_extension.SET_USER_SCHEDULE,
             {"windows": plan["windows"], "limitA": 16, "by": "administrator"},
         )
         r = await admin.put("/api/chargers/W-1/user-schedule", json={"windows": [{"weekday": 9}]})
@@ -272,7 +276,7 @@ async def test_dsr_event_acknowledged_offline_retried_refused_and_opted_out(
         assert statuses == {"D-1": "accepted", "D-2": "offline", "D-3": "accepted"}
         assert body["acknowledged"] == 2
         sent = p1.cp.received[-1]
-        assert sent[0] == "DsrEvent" and sent[1]["id"] == body["id"]
+        assert sent[0] == uk_extension.DSR_EVENT and sent[1]["id"] == body["id"]
         assert sent[1]["limitA"] == 6 and sent[1]["durationS"] == 1800
         assert sent[1]["kind"] == "response" and sent[1]["alreadyRandomised"] is False
 
@@ -291,7 +295,10 @@ async def test_dsr_event_acknowledged_offline_retried_refused_and_opted_out(
         mine = (await owner.get("/api/chargers/D-1/dsr")).json()
         assert [e["id"] for e in mine] == [body["id"]]
         r = await owner.post(f"/api/chargers/D-1/dsr/{body['id']}/opt-out")
-        assert r.status_code == 200 and p1.cp.received[-1] == ("DsrOptOut", {"id": body["id"]})
+        assert r.status_code == 200 and p1.cp.received[-1] == (
+            uk_extension.DSR_OPT_OUT,
+            {"id": body["id"]},
+        )
         r = await owner.post("/api/chargers/D-1/dsr/no-such-event/opt-out")
         assert r.status_code == 404
         assert (await owner.get(f"/api/dsr/events/{body['id']}")).status_code == 403
@@ -303,7 +310,9 @@ async def test_dsr_event_acknowledged_offline_retried_refused_and_opted_out(
         (json.dumps({"id": 7}), "Rejected"),
     ):
         answer = await p3.call(
-            call.DataTransfer(vendor_id=UK_VENDOR, message_id="DsrOptOut", data=data)
+            call.DataTransfer(
+                vendor_id=uk_extension.VENDOR_ID, message_id=uk_extension.DSR_OPT_OUT, data=data
+            )
         )
         assert answer.status == status, data
     async with logged_in(platform, "grid@example.org", agg_password) as agg:
@@ -353,12 +362,10 @@ async def test_fleet_profile_spreads_starts_and_says_already_randomised(
             received = opened[result["charger"]].cp.received
             flags, sent = received[-2], received[-1]
             assert flags == (
-                "ProfileFlags",
+                uk_extension.PROFILE_FLAGS,
                 {"chargingProfileId": 40, "cause": "tariff", "alreadyRandomised": True},
             )
-            start = datetime.fromisoformat(
-                sent[1]["charging_schedule"]["start_schedule"].replace("Z", "+00:00")
-            )
+            start = parse_time(sent[1]["charging_schedule"]["start_schedule"])
             assert abs((start - base).total_seconds() - result["offset_s"]) < 0.01
         bad = {**profile, "chargingSchedule": {"chargingRateUnit": "A"}}
         r = await op.post(

@@ -17,6 +17,8 @@ from api_harness import UkPeer, add_user, logged_in, user_client
 from platform_harness import Peer, Platform
 from starlette.routing import Route
 
+from smartcharge.ocpp import uk_extension
+
 OpenPeer = Callable[..., Awaitable[Peer]]
 
 # Routes without a resource in the path, and what a second owner must get there.
@@ -137,7 +139,7 @@ async def test_a_second_owner_gets_403_or_404_everywhere(
         "event_id": event_id,
         "token_id": str(alice_token_id),
         "action": "GetConfiguration",
-        "message_id": "GetDefaultHours",
+        "message_id": uk_extension.GET_DEFAULT_HOURS,
         "name": "south",
         "id_tag": "ALICE-CARD",
     }

@@ -10,12 +10,16 @@ from typing import Any
 from api_harness import answering_charger
 from platform_harness import Platform
 
+from smartcharge.ocpp import uk_extension
+
 
 async def test_a_read_is_answered_or_none_and_never_logged(platform: Platform) -> None:
     await platform.add("CP-R")
     charger_id = await platform.charger_id("CP-R")
     commander = platform.app.commander
-    assert await commander.read("CP-R", "GetChargingState", timeout=5) is None  # offline
+    assert (
+        await commander.read("CP-R", uk_extension.GET_CHARGING_STATE, timeout=5) is None
+    )  # offline
     answers = iter(
         [
             {"status": "Accepted", "data": json.dumps({"connectors": {"1": {"limit_a": 16}}})},
@@ -31,10 +35,10 @@ async def test_a_read_is_answered_or_none_and_never_logged(platform: Platform) -
 
     async with answering_charger(platform, "CP-R") as charger:
         charger.route("DataTransfer", answer, raw=True)
-        first = await commander.read("CP-R", "GetChargingState", timeout=5)
-        refused = await commander.read("CP-R", "GetChargingState", timeout=5)
-        garbled = await commander.read("CP-R", "GetChargingState", timeout=5)
+        first = await commander.read("CP-R", uk_extension.GET_CHARGING_STATE, timeout=5)
+        refused = await commander.read("CP-R", uk_extension.GET_CHARGING_STATE, timeout=5)
+        garbled = await commander.read("CP-R", uk_extension.GET_CHARGING_STATE, timeout=5)
     assert first == {"connectors": {"1": {"limit_a": 16}}}
     assert refused is None and garbled is None
-    assert seen == [("org.smartcharge.uk", "GetChargingState", "{}")] * 3
+    assert seen == [(uk_extension.VENDOR_ID, uk_extension.GET_CHARGING_STATE, "{}")] * 3
     assert await platform.store.history.commands(charger_id) == []

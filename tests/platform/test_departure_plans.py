@@ -15,6 +15,7 @@ import pytest
 from platform_harness import Platform
 from test_chargepoint_against_platform import our_charge_point, until
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.services import plan_keeper
 from smartcharge.platform.services.departure_plans import replan, to_spec
 from smartcharge.platform.services.departure_profile import profile_id
@@ -118,7 +119,11 @@ async def test_a_car_taking_less_power_than_planned_is_planned_again_at_its_powe
         cid = await platform.charger_id("SC-1")
         send = platform.app.commander
         await send.uk(
-            "SC-1", cid, "SetDefaultHours", {"mode": "removed", "by": "owner"}, user_id=None
+            "SC-1",
+            cid,
+            uk_extension.SET_DEFAULT_HOURS,
+            {"mode": "removed", "by": "owner"},
+            user_id=None,
         )
         await send.send(
             "SC-1",

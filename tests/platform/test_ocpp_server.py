@@ -19,9 +19,9 @@ from sqlalchemy import event, func, select
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.errors import CallError, CallTimeout, FormationViolation
 from smartcharge.ocpp.times import format_time
-from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline
 from smartcharge.platform.store.models import (
     FirmwareStatusEvent,
@@ -265,7 +265,11 @@ async def test_send_many_checks_once_and_answers_for_each_charger(
     for i in ("CP-1", "CP-2", "CP-3"):
         await server.wait_connected(i)
     opened[1].cp.refuse.add("e1")  # type: ignore[attr-defined]
-    event = {"vendorId": UK_VENDOR, "messageId": "DsrEvent", "data": '{"id": "e1"}'}
+    event = {
+        "vendorId": uk_extension.VENDOR_ID,
+        "messageId": uk_extension.DSR_EVENT,
+        "data": '{"id": "e1"}',
+    }
     answers = await server.send_many(
         ["CP-1", "CP-2", "CP-3", "CP-OFF"], "DataTransfer", event, timeout=5
     )
@@ -273,7 +277,7 @@ async def test_send_many_checks_once_and_answers_for_each_charger(
     assert isinstance(answers[1], dict) and answers[1]["status"] == "Rejected"
     assert isinstance(answers[2], CallError) and isinstance(answers[3], ChargerOffline)
     for peer in opened[:2]:  # each got the event once, under its own unique id
-        assert peer.cp.received == [("DsrEvent", {"id": "e1"})]  # type: ignore[attr-defined]
+        assert peer.cp.received == [(uk_extension.DSR_EVENT, {"id": "e1"})]  # type: ignore[attr-defined]
     with pytest.raises(FormationViolation):  # checked before anything is sent
         await server.send_many(["CP-1"], "DataTransfer", {**event, "colour": "red"})
     assert len(opened[0].cp.received) == 1  # type: ignore[attr-defined]

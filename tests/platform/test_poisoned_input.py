@@ -18,7 +18,7 @@ from ocpp.v16 import call
 from platform_harness import Peer, Platform, now_iso
 from sqlalchemy import func, select
 
-from smartcharge.ocpp.uk_extension import VENDOR_ID
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.store.models import (
     DataTransferEvent,
     MeterValue,
@@ -135,7 +135,9 @@ async def test_a_random_delay_without_connector_is_rejected_and_the_owner_page_s
     for data in ({"remainingS": 300}, {"connectorId": 1, "remainingS": "Infinity"}):
         answer = await peer.call(
             call.DataTransfer(
-                vendor_id=VENDOR_ID, message_id="RandomDelay", data=orjson.dumps(data).decode()
+                vendor_id=uk_extension.VENDOR_ID,
+                message_id=uk_extension.RANDOM_DELAY,
+                data=orjson.dumps(data).decode(),
             )
         )
         assert answer.status == "Rejected"

@@ -21,7 +21,7 @@ from platform_harness import MakePlatform
 from sqlalchemy import insert, select
 
 from conftest import fresh_pg_database
-from smartcharge.ocpp.uk_extension import VENDOR_ID
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.registry import add_charger, hash_password
 from smartcharge.platform.store import Store
 from smartcharge.platform.store import migrate as migrations
@@ -107,7 +107,11 @@ async def seed_before_the_checks(url: str) -> None:
             insert(DataTransferEvent),
             [
                 {**transfer, "vendor_id": "com.example", "message_id": "Blob", "data": "x" * 2**20},
-                {**transfer, "vendor_id": VENDOR_ID, "message_id": "RandomDelay"}
+                {
+                    **transfer,
+                    "vendor_id": uk_extension.VENDOR_ID,
+                    "message_id": uk_extension.RANDOM_DELAY,
+                }
                 | {"data": json.dumps({"remainingS": 300})},
             ],
         )
@@ -137,7 +141,9 @@ async def test_poisoned_rows_from_before_the_checks_are_made_harmless_by_the_mig
         )
         assert sorted(sessions) == [(1, 1, None), (2, None, 500)]  # kept, connector cleared
         data = dict(await rows(store, DataTransferEvent.message_id, DataTransferEvent.data))
-        assert len(data["Blob"]) == 8192 and json.loads(data["RandomDelay"]) == {"remainingS": 300}
+        assert len(data["Blob"]) == 8192 and json.loads(data[uk_extension.RANDOM_DELAY]) == {
+            "remainingS": 300
+        }
 
         async with httpx.AsyncClient(base_url=platform.app.http.url, timeout=60) as owner:
             login = await owner.post("/api/auth/login", json={"email": OWNER, "password": PASSWORD})

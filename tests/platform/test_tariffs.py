@@ -15,6 +15,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from smartcharge.ocpp.times import format_time
 from smartcharge.platform.services.tariffs.agile import AgileClient, AgileError, parse_agile
 from smartcharge.platform.services.tariffs.bands import Tariff, TariffError, parse_tariff
 from smartcharge.platform.services.tariffs.cost import session_cost_p
@@ -31,8 +32,8 @@ def _rows(start: datetime, prices: list[float]) -> list[dict[str, Any]]:
         {
             "value_exc_vat": round(p / 1.05, 4),
             "value_inc_vat": p,
-            "valid_from": (start + timedelta(minutes=30 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "valid_to": (start + timedelta(minutes=30 * i + 30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "valid_from": format_time(start + timedelta(minutes=30 * i), "seconds"),
+            "valid_to": format_time(start + timedelta(minutes=30 * i + 30), "seconds"),
             "payment_method": None,
         }
         for i, p in enumerate(prices)

@@ -14,7 +14,7 @@ from ocpp.v16 import call
 from platform_harness import Platform
 from test_chargepoint_against_platform import our_charge_point, until
 
-UK = "org.smartcharge.uk"
+from smartcharge.ocpp import uk_extension
 
 
 async def test_our_chargers_update_check_reaches_the_firmware_state(
@@ -72,7 +72,11 @@ async def test_a_garbage_update_report_is_rejected_and_not_shown(
     ]
     for data in garbage:
         res = await peer.call(
-            call.DataTransfer(vendor_id=UK, message_id="UpdateAvailable", data=data)
+            call.DataTransfer(
+                vendor_id=uk_extension.VENDOR_ID,
+                message_id=uk_extension.UPDATE_AVAILABLE,
+                data=data,
+            )
         )
         assert res.status == "Rejected", data
         assert "error" in json.loads(res.data)
@@ -80,9 +84,19 @@ async def test_a_garbage_update_report_is_rejected_and_not_shown(
         r = await op.get("/api/chargers/PEER-1/firmware")
         assert r.status_code == 200 and r.json()["charger_found"] is None
         res = await peer.call(
-            call.DataTransfer(vendor_id=UK, message_id="UpdateAvailable", data=json.dumps(good))
+            call.DataTransfer(
+                vendor_id=uk_extension.VENDOR_ID,
+                message_id=uk_extension.UPDATE_AVAILABLE,
+                data=json.dumps(good),
+            )
         )
         assert res.status == "Accepted"
-        await peer.call(call.DataTransfer(vendor_id=UK, message_id="UpdateAvailable", data="[]"))
+        await peer.call(
+            call.DataTransfer(
+                vendor_id=uk_extension.VENDOR_ID,
+                message_id=uk_extension.UPDATE_AVAILABLE,
+                data="[]",
+            )
+        )
         found = (await op.get("/api/chargers/PEER-1/firmware")).json()["charger_found"]
     assert found["version"] == "3.0.0"  # the last valid report, not the garbage after it

@@ -42,7 +42,7 @@ from smartcharge.chargepoint.security.firmware_verify import (
 )
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
-from smartcharge.ocpp.times import parse_time
+from smartcharge.ocpp.times import format_time, parse_time
 from smartcharge.ocpp.uk_extension import UPDATE_AVAILABLE, data_transfer
 
 log = logging.getLogger("smartcharge.chargepoint.firmware")
@@ -331,7 +331,7 @@ class FirmwareManager:
 
     async def check_once(self, url: str) -> dict[str, Any] | None:
         st = self.station
-        checked = st.clock.now().isoformat()
+        checked = format_time(st.clock.now())
         try:
             body = await self._transfers.download(url, timeout_s=30.0)
             found = orjson.loads(body)

@@ -17,8 +17,8 @@ from typing import Any
 
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse, OcppError
 from smartcharge.ocpp.schemas import validate_request
+from smartcharge.ocpp.uk_extension import VENDOR_ID
 from smartcharge.platform.errors import ChargerDisconnected
-from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 from smartcharge.platform.ocpp_server import ChargerOffline, OcppServer
 from smartcharge.platform.store import Store
 
@@ -187,7 +187,7 @@ class Commander:
             identity,
             charger_id,
             "DataTransfer",
-            {"vendorId": UK_VENDOR, "messageId": message_id, "data": json.dumps(data)},
+            {"vendorId": VENDOR_ID, "messageId": message_id, "data": json.dumps(data)},
             user_id=user_id,
             timeout=timeout,
         )
@@ -204,7 +204,7 @@ class Commander:
         None if it cannot say now (offline, slow, an older charger, an answer that is not
         JSON). A read changes nothing, so it is not kept in the command log: a page asks every
         few seconds while it is open."""
-        payload = {"vendorId": UK_VENDOR, "messageId": message_id, "data": "{}"}
+        payload = {"vendorId": VENDOR_ID, "messageId": message_id, "data": "{}"}
         try:
             validate_request("DataTransfer", payload)
             answer = await self.ocpp.send(identity, "DataTransfer", payload, timeout)

@@ -12,27 +12,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query
 
+from smartcharge.ocpp import uk_extension as uk
 from smartcharge.platform.api.access import Visible
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.api.schemas import ExtensionAnswer, Problem
 from smartcharge.platform.commands import COMMANDS, START_STOP
-from smartcharge.platform.handlers.uk_extensions import UK_VENDOR
 
 router = APIRouter(tags=["commands"])
 
 Command = Enum("Command", {name: name for name in COMMANDS}, type=str)  # type: ignore[misc]
 
 UK_MESSAGES = (
-    "GetChargingState",
-    "GetDeviceInfo",
-    "GetDefaultHours",
-    "SetDefaultHours",
-    "GetUserSchedule",
-    "SetUserSchedule",
-    "ChargeNow",
-    "SkipDelay",
-    "DsrOptOut",
-    "ProfileFlags",
+    uk.GET_CHARGING_STATE,
+    uk.GET_DEVICE_INFO,
+    uk.GET_DEFAULT_HOURS,
+    uk.SET_DEFAULT_HOURS,
+    uk.GET_USER_SCHEDULE,
+    uk.SET_USER_SCHEDULE,
+    uk.CHARGE_NOW,
+    uk.SKIP_DELAY,
+    uk.DSR_OPT_OUT,
+    uk.PROFILE_FLAGS,
 )
 """The UK extensions an API user may send (DsrEvent comes only through the DSR intake, so each
 one is recorded with its deliveries; FactoryReset only through /factory-reset, which checks who
@@ -40,12 +40,12 @@ asks)."""
 UkMessage = Enum("UkMessage", {name: name for name in UK_MESSAGES}, type=str)  # type: ignore[misc]
 WORKPLACE_USER_UK = frozenset(
     {
-        "GetChargingState",
-        "GetDeviceInfo",
-        "GetDefaultHours",
-        "GetUserSchedule",
-        "ChargeNow",
-        "SkipDelay",
+        uk.GET_CHARGING_STATE,
+        uk.GET_DEVICE_INFO,
+        uk.GET_DEFAULT_HOURS,
+        uk.GET_USER_SCHEDULE,
+        uk.CHARGE_NOW,
+        uk.SKIP_DELAY,
     }
 )
 
@@ -79,7 +79,7 @@ async def command(
     name = str(action.value)
     if name not in START_STOP:
         charger.require_admin()
-    if name == "DataTransfer" and payload.get("vendorId") == UK_VENDOR:
+    if name == "DataTransfer" and payload.get("vendorId") == uk.VENDOR_ID:
         raise HTTPException(
             422,
             "UK extensions go through /uk/{message_id} (DSR events through /api/dsr/events)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, status
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.api.access import Visible
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.api.commands import COMMAND_ERRORS
@@ -28,7 +29,7 @@ async def device_info(charger: Visible, ctx: Api) -> ExtensionAnswer:
     """The charger's own vendor, model, software version running, support period and
     vulnerability-reporting contact (`supportUntil`, `vulnerabilityContact`: null when the
     manufacturer did not set them)."""
-    return ExtensionAnswer(**await ask_charger(ctx, charger, "GetDeviceInfo", {}))
+    return ExtensionAnswer(**await ask_charger(ctx, charger, uk_extension.GET_DEVICE_INFO, {}))
 
 
 @router.post(
@@ -45,4 +46,4 @@ async def factory_reset(charger: Visible, ctx: Api) -> ExtensionAnswer:
             status.HTTP_403_FORBIDDEN, "only the owner or the site's administrator may wipe it"
         )
     data = {"by": requester(charger)}
-    return ExtensionAnswer(**await ask_charger(ctx, charger, "FactoryReset", data))
+    return ExtensionAnswer(**await ask_charger(ctx, charger, uk_extension.FACTORY_RESET, data))

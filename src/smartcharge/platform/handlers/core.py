@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from smartcharge.ocpp.times import format_time, parse_time
+from smartcharge.ocpp.uk_extension import VENDOR_ID
 from smartcharge.platform.handlers import checks, uk_extensions
 from smartcharge.platform.handlers.context import ChargerContext
 
@@ -64,6 +65,6 @@ async def data_transfer(ctx: ChargerContext, p: dict[str, Any]) -> dict[str, Any
         data=None if data is None else data[: checks.STORED_DATA_MAX],
         received_at=ctx.now(),
     )
-    if p["vendorId"] == uk_extensions.UK_VENDOR:
+    if p["vendorId"] == VENDOR_ID:
         return await uk_extensions.from_charger(ctx, p.get("messageId"), p.get("data"))
     return {"status": "UnknownVendorId"}  # stored; no other vendor's extension is understood

@@ -41,8 +41,6 @@ from smartcharge.ocpp.uk_extension import (
 from smartcharge.platform.handlers.context import ChargerContext
 from smartcharge.platform.store.models import DataTransferEvent
 
-UK_VENDOR = VENDOR_ID  # the name the platform's modules import
-
 
 @dataclass(frozen=True)
 class UpdateFound:
@@ -68,7 +66,7 @@ async def recent_from_charger(
         select(DataTransferEvent.data, DataTransferEvent.received_at)
         .where(
             DataTransferEvent.charger_id == charger_id,
-            DataTransferEvent.vendor_id == UK_VENDOR,
+            DataTransferEvent.vendor_id == VENDOR_ID,
             DataTransferEvent.message_id == message_id,
         )
         .order_by(DataTransferEvent.id.desc())

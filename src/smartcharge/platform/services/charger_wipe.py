@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.commands import CommandFailed
 from smartcharge.platform.services.context import ServiceContext
 
@@ -55,7 +56,7 @@ async def wipe_chargers(
 async def _wipe(ctx: ServiceContext, identity: str, charger_id: int, user_id: int) -> WipeAnswer:
     try:
         answer = await ctx.commander.uk(
-            identity, charger_id, "FactoryReset", {"by": "owner"}, user_id=user_id
+            identity, charger_id, uk_extension.FACTORY_RESET, {"by": "owner"}, user_id=user_id
         )
     except CommandFailed as exc:
         if exc.outcome == "offline":

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from datetime import date, datetime, time
 from typing import Any
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.services import departure_profile
 from smartcharge.platform.services.access import ChargerAccess
 from smartcharge.platform.services.context import ServiceContext
@@ -107,7 +108,9 @@ async def replan(
     if departure is None:  # a one-off that has passed: done
         await ctx.store.owner_records.remove_departure(charger_id)
         return ""
-    answer = await ctx.commander.uk(identity, charger_id, "GetChargingState", {}, user_id=user_id)
+    answer = await ctx.commander.uk(
+        identity, charger_id, uk_extension.GET_CHARGING_STATE, {}, user_id=user_id
+    )
     data = answer.get("data")
     state: dict[str, Any] = data if isinstance(data, dict) else {}
     start = plan_start(departure, now)
@@ -140,7 +143,9 @@ async def replan(
         except PlanError as exc:
             raise Invalid(str(exc)) from None
         flags = departure_profile.profile_flags(connector)
-        await ctx.commander.uk(identity, charger_id, "ProfileFlags", flags, user_id=user_id)
+        await ctx.commander.uk(
+            identity, charger_id, uk_extension.PROFILE_FLAGS, flags, user_id=user_id
+        )
         await ctx.commander.send(
             identity, charger_id, "SetChargingProfile", request, user_id=user_id
         )

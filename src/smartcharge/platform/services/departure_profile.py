@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from smartcharge.ocpp.times import format_time
 from smartcharge.platform.services.planner import ChargePlan, PlanError
 
 PROFILE_ID_BASE = 7100
@@ -53,7 +54,7 @@ def set_charging_profile(plan: ChargePlan, connector_id: int, limit_a: float) ->
             "chargingProfilePurpose": "TxDefaultProfile",
             "chargingProfileKind": "Absolute",
             "chargingSchedule": {
-                "startSchedule": start0.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "startSchedule": format_time(start0, "seconds"),
                 "duration": duration,
                 "chargingRateUnit": "A",
                 "chargingSchedulePeriod": periods,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.errors import OcppError
 from smartcharge.ocpp.schemas import validate_request
 from smartcharge.ocpp.times import format_time, parse_time
@@ -145,7 +146,9 @@ async def send_profile(
         }
         user_id = who.account.id
         try:
-            await ctx.commander.uk(identity, charger_id, "ProfileFlags", flags, user_id=user_id)
+            await ctx.commander.uk(
+                identity, charger_id, uk_extension.PROFILE_FLAGS, flags, user_id=user_id
+            )
             answer = await ctx.commander.send(
                 identity,
                 charger_id,

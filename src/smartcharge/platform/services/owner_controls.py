@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.services.access import ChargerAccess
 from smartcharge.platform.services.context import ServiceContext
 from smartcharge.platform.services.errors import Invalid, NotFound
@@ -61,7 +62,7 @@ def check_windows(windows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 async def default_hours(ctx: ServiceContext, charger: ChargerAccess) -> Answer:
     """The charger's default charging hours, whether and when they were answered, and its
     random-delay maximum (asked from the charger: it is the one source of truth)."""
-    return await ask_charger(ctx, charger, "GetDefaultHours", {})
+    return await ask_charger(ctx, charger, uk_extension.GET_DEFAULT_HOURS, {})
 
 
 async def set_default_hours(
@@ -77,12 +78,12 @@ async def set_default_hours(
     data: dict[str, Any] = {"mode": mode, "by": requester(charger)}
     if mode == "custom":
         data["windows"] = check_windows(windows)
-    return await ask_charger(ctx, charger, "SetDefaultHours", data)
+    return await ask_charger(ctx, charger, uk_extension.SET_DEFAULT_HOURS, data)
 
 
 async def user_schedule(ctx: ServiceContext, charger: ChargerAccess) -> Answer:
     """The owner's own plan as the charger holds it (null: none)."""
-    return await ask_charger(ctx, charger, "GetUserSchedule", {})
+    return await ask_charger(ctx, charger, uk_extension.GET_USER_SCHEDULE, {})
 
 
 async def set_user_schedule(
@@ -97,14 +98,14 @@ async def set_user_schedule(
     if limit_a is not None and not 0 <= limit_a <= MAX_LIMIT_A:
         raise Invalid(f"the limit is 0 to {MAX_LIMIT_A:g} A, or none")
     data = {"windows": check_windows(windows), "limitA": limit_a, "by": requester(charger)}
-    return await ask_charger(ctx, charger, "SetUserSchedule", data)
+    return await ask_charger(ctx, charger, uk_extension.SET_USER_SCHEDULE, data)
 
 
 async def charge_now(ctx: ServiceContext, charger: ChargerAccess, connector_id: int) -> Answer:
     """Charge now, outside the default hours and the owner's plan, for the session on this
     connector (R18). A workplace charger takes it from an administrator only."""
     data = {"connectorId": connector_id, "by": requester(charger)}
-    return await ask_charger(ctx, charger, "ChargeNow", data)
+    return await ask_charger(ctx, charger, uk_extension.CHARGE_NOW, data)
 
 
 async def skip_delay(
@@ -112,7 +113,7 @@ async def skip_delay(
 ) -> Answer:
     """Skip the random delay running now, or for the rest of the session (R25)."""
     data = {"connectorId": connector_id, "session": session}
-    return await ask_charger(ctx, charger, "SkipDelay", data)
+    return await ask_charger(ctx, charger, uk_extension.SKIP_DELAY, data)
 
 
 async def opt_out(ctx: ServiceContext, charger: ChargerAccess, event_id: str) -> Answer:
@@ -122,7 +123,7 @@ async def opt_out(ctx: ServiceContext, charger: ChargerAccess, event_id: str) ->
     mine = [e for e in await ctx.store.dsr.of_charger(charger.id) if e["id"] == event_id]
     if not mine:
         raise NotFound(f"no DSR event {event_id} here")
-    answer = await ask_charger(ctx, charger, "DsrOptOut", {"id": event_id})
+    answer = await ask_charger(ctx, charger, uk_extension.DSR_OPT_OUT, {"id": event_id})
     if answer.get("status") == "Accepted":
         await ctx.store.dsr.opted_out(event_id, charger.id, at=ctx.now())
     return answer

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.api.auth import Api
 from smartcharge.platform.services.charger_status import read_charger
 from smartcharge.platform.web.render import page
@@ -77,7 +78,7 @@ def _contact(reported: dict[str, Any] | None, settings: WebSettings) -> Fact:
 async def about_page(request: Request, charger: PageCharger, ctx: Api) -> Response:
     row = await ctx.store.history.charger(charger.caller.scope, charger.identity)
     settings: WebSettings = request.app.state.web_settings
-    reported = await read_charger(ctx, charger.identity, "GetDeviceInfo")
+    reported = await read_charger(ctx, charger.identity, uk_extension.GET_DEVICE_INFO)
     booted: dict[str, Any] = dict(row or {})
     model = " ".join(
         x for x in (_text(reported, "vendor"), _text(reported, "model")) if x is not None

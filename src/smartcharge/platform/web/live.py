@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from smartcharge.ocpp import uk_extension
 from smartcharge.platform.services import charger_status
 from smartcharge.platform.services.access import ChargerAccess
 from smartcharge.platform.services.charger_status import POWER, GridEvent
@@ -59,7 +60,7 @@ async def live_view(ctx: ServiceContext, charger: ChargerAccess) -> LiveView:
     status = await charger_status.status(ctx, charger)  # as the API's /status: the same service
     now = ctx.now()
     state = (
-        await charger_status.read_charger(ctx, charger.identity, "GetChargingState")
+        await charger_status.read_charger(ctx, charger.identity, uk_extension.GET_CHARGING_STATE)
         if status.connected
         else None
     )

@@ -30,6 +30,8 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from smartcharge.ocpp.times import MissingOffset, format_time, parse_time
+
 log = logging.getLogger("smartcharge.platform.tariffs")
 
 REGIONS = frozenset("ABCDEFGHJKLMNP")
@@ -119,7 +121,10 @@ class AgileClient:
             f"{tariff.tariff_code}/standard-unit-rates/"
         )
         end = day + timedelta(days=1)
-        params = {"period_from": _iso(day), "period_to": _iso(end)}
+        params = {
+            "period_from": format_time(day, "seconds"),
+            "period_to": format_time(end, "seconds"),
+        }
         found: dict[datetime, float] = {}
         for _ in range(MAX_PAGES):
             page = await self._get(url, params)
@@ -199,10 +204,10 @@ def _rates(page: dict[str, Any], lo: datetime, hi: datetime) -> dict[datetime, f
 def _instant(value: object) -> datetime:
     if not isinstance(value, str) or len(value) > 40:
         raise ValueError("a time is not a string")
-    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        raise ValueError("a time has no zone")
-    when = when.astimezone(UTC)
+    try:
+        when = parse_time(value)
+    except MissingOffset:
+        raise ValueError("a time has no zone") from None
     if when != _floor_slot(when):
         raise ValueError("a time is not on a half-hour")
     return when
@@ -210,7 +215,3 @@ def _instant(value: object) -> datetime:
 
 def _floor_slot(when: datetime) -> datetime:
     return when.replace(minute=when.minute - when.minute % 30, second=0, microsecond=0)
-
-
-def _iso(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
