@@ -78,7 +78,7 @@ def test_R18_R25_session_overrides_end_with_the_session(store: Store) -> None:
 
 
 class _Station:
-    """Just what UkExtension touches, over a real store."""
+    """Just what UkExtension touches, over a real store, and the clock it is handed."""
 
     def __init__(self, store: Store, *, workplace: bool = False) -> None:
         self.controls = OwnerControls(store, workplace=workplace)
@@ -107,7 +107,7 @@ class _Station:
 
 
 def _ext(st: _Station, hooks: DeviceHooks | None = None) -> UkExtension:
-    return UkExtension(st, st.controls, hooks)  # type: ignore[arg-type]
+    return UkExtension(st, st.controls, hooks, clock=st.clock)  # type: ignore[arg-type]
 
 
 def _dt(message: str, data: Any) -> dict[str, Any]:

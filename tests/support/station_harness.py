@@ -69,7 +69,7 @@ class StationHarness:
         self.station = boot_parts.station(
             cfg, self.store, self.settings, self.hw, self.clock, random.Random(seed), controls
         )
-        self.uk_extension = UkExtension(self.station, controls)
+        self.uk_extension = UkExtension(self.station, controls, clock=self.clock)
         self.per_second = per_second
         self.ticks = 0
         self._before: tuple[Any, ...] = ()

@@ -241,11 +241,18 @@ class ChargePointApp:
             model_key=cfg.firmware.model_key_file,
             factory_version=cfg.firmware_version,
             transfers=transfers,
+            clock=self.clock,
         )
         firmware.boot()  # settle an install on trial, roll back what fails, before connecting
         self.firmware = firmware
         diagnostics = Diagnostics(
-            station, store, configuration, cfg.data_dir / "logs", cfg.identity, transfers
+            station,
+            store,
+            configuration,
+            cfg.data_dir / "logs",
+            cfg.identity,
+            transfers,
+            clock=self.clock,
         )
 
         def boot_payload() -> dict[str, Any]:
@@ -303,6 +310,7 @@ class ChargePointApp:
                 reset_refusal=lambda: self._reset_refusal(station),
                 factory_reset=lambda by: self._request_factory_reset(station, security.events, by),
             ),
+            clock=self.clock,
         )
         security_handlers = SecurityHandlers(
             station=station,
@@ -315,6 +323,7 @@ class ChargePointApp:
             call=link.call,
             reconnect=link.reconnect,
             firmware_status=firmware.send_signed_firmware_status,
+            clock=self.clock,
         )
         station.online, station.clock_trusted = link, self.trust.trusted
         station.before_tick = self.runner.fresh_readings()

@@ -21,6 +21,7 @@ from smartcharge.chargepoint import transfer
 from smartcharge.chargepoint.configuration_keys import Configuration
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
+from smartcharge.clock import Clock
 
 log = logging.getLogger("smartcharge.chargepoint.diagnostics")
 
@@ -34,8 +35,11 @@ class Diagnostics:
         log_dir: Path,
         identity: str,
         transfers: transfer.Transfers | None = None,
+        *,
+        clock: Clock,
     ) -> None:
         self.station = station
+        self.clock = clock
         self.store = store  # the outbox's size goes into the diagnostics file
         self.transfers = transfers or transfer.Transfers()
         self.config = configuration
@@ -51,7 +55,7 @@ class Diagnostics:
         start: datetime | None,
         stop: datetime | None,
     ) -> str:
-        stamp = self.station.clock.now().strftime("%Y%m%dT%H%M%SZ")
+        stamp = self.clock.now().strftime("%Y%m%dT%H%M%SZ")
         name = f"diagnostics-{self.identity}-{stamp}.tar.gz"
         self.station.spawn(self._upload(location, name, retries, interval))
         return name
@@ -64,7 +68,7 @@ class Diagnostics:
             keys, _ = self.config.get(None)
             status: dict[str, Any] = {
                 "identity": self.identity,
-                "time": self.station.clock.now().isoformat(),
+                "time": self.clock.now().isoformat(),
                 "connectors": self.station.state(),
                 "outbox_size": self.store.outbox_size(),
                 "configuration": keys,
@@ -82,7 +86,7 @@ class Diagnostics:
         await self._report("Uploading")
         data = self.archive()
         await self.transfers.upload_and_report(
-            self.station.clock,
+            self.clock,
             location,
             name,
             data,

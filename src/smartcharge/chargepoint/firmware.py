@@ -42,6 +42,7 @@ from smartcharge.chargepoint.security.firmware_verify import (
 )
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
+from smartcharge.clock import Clock
 from smartcharge.ocpp.times import format_time, parse_time
 from smartcharge.ocpp.uk_extension import UPDATE_AVAILABLE, data_transfer
 
@@ -64,8 +65,10 @@ class FirmwareManager:
         model_key: Path | None = None,
         factory_version: str = "",
         transfers: transfer.Transfers | None = None,
+        clock: Clock,
     ) -> None:
         self.station = station
+        self.clock = clock  # the charger's one clock (app.py), the station's too
         self.store = store  # the installed version, a pending report, the image slots' state
         self._transfers = transfers or transfer.Transfers()
         self.dir = data_dir / "firmware"
@@ -148,12 +151,11 @@ class FirmwareManager:
     async def _update(
         self, location: str, retrieve: datetime, retries: int | None, interval: int | None
     ) -> None:
-        st = self.station
         await self._wait_until(retrieve)
         await self._report("Downloading")
         try:
             image = await transfer.with_retries(
-                st.clock, retries, interval, lambda: self._transfers.download(location)
+                self.clock, retries, interval, lambda: self._transfers.download(location)
             )
         except transfer.TransferError as exc:
             log.warning("firmware download failed: %s", exc)
@@ -188,13 +190,13 @@ class FirmwareManager:
         st.reboot_requested.set()
 
     async def _wait_until(self, when: datetime) -> None:
-        wait = (when - self.station.clock.now()).total_seconds()
+        wait = (when - self.clock.now()).total_seconds()
         if wait > 0:
-            await self.station.clock.sleep(wait)
+            await self.clock.sleep(wait)
 
     async def _when_idle(self) -> None:
         while self.station.busy():
-            await self.station.clock.sleep(5)
+            await self.clock.sleep(5)
 
     async def _report(self, status: str) -> None:
         self.status = status
@@ -226,7 +228,7 @@ class FirmwareManager:
             log.warning("SignedUpdateFirmware rejected: no manufacturer root installed")
             return "Rejected"
         try:
-            check_signing_certificate(request.signing_certificate, root, self.station.clock.now())
+            check_signing_certificate(request.signing_certificate, root, self.clock.now())
         except FirmwareVerificationError as exc:
             log.warning("firmware signing certificate refused: %s", exc)
             self._security_event(exc.event_type, str(exc))
@@ -244,15 +246,14 @@ class FirmwareManager:
             self._busy = False
 
     async def _signed_steps(self, req: SignedRequest, root: bytes) -> None:
-        st = self.station
         report = self._report_signed
-        if req.retrieve > st.clock.now():
+        if req.retrieve > self.clock.now():
             await report("DownloadScheduled", req.request_id)
             await self._wait_until(req.retrieve)
         await report("Downloading", req.request_id)
         try:
             data = await transfer.with_retries(
-                st.clock,
+                self.clock,
                 req.retries,
                 req.retry_interval,
                 lambda: self._transfers.download(req.location),
@@ -263,7 +264,7 @@ class FirmwareManager:
             return
         await report("Downloaded", req.request_id)
         try:
-            verify(data, req.signature, req.signing_certificate, root, st.clock.now())
+            verify(data, req.signature, req.signing_certificate, root, self.clock.now())
         except FirmwareVerificationError as exc:
             log.warning("firmware refused: %s", exc)
             self._security_event(exc.event_type, str(exc))
@@ -281,7 +282,7 @@ class FirmwareManager:
             log.warning("firmware cannot be installed: %s", exc)
             await report("InstallationFailed", req.request_id)
             return
-        if req.install is not None and req.install > st.clock.now():
+        if req.install is not None and req.install > self.clock.now():
             await report("InstallScheduled", req.request_id)
             await self._wait_until(req.install)
         await self._when_idle()
@@ -327,11 +328,10 @@ class FirmwareManager:
         """At start and then every `every`: read the release description at `url`."""
         while True:
             await self.check_once(url)
-            await self.station.clock.sleep(every.total_seconds())
+            await self.clock.sleep(every.total_seconds())
 
     async def check_once(self, url: str) -> dict[str, Any] | None:
-        st = self.station
-        checked = format_time(st.clock.now())
+        checked = format_time(self.clock.now())
         try:
             body = await self._transfers.download(url, timeout_s=30.0)
             found = orjson.loads(body)
@@ -375,7 +375,7 @@ class FirmwareManager:
             "running": running,
         }
         payload = data_transfer(UPDATE_AVAILABLE, data)
-        store.enqueue("DataTransfer", payload, now=self.station.clock.now())
+        store.enqueue("DataTransfer", payload, now=self.clock.now())
         store.save_setting(REPORTED_KEY, version)  # a crash between the two: sent twice, harmless
         if self.station.online is not None:
             self.station.online.wake_outbox()

@@ -25,6 +25,7 @@ from smartcharge.chargepoint.ocpp_handlers.uk_extension import DeviceHooks, UkEx
 from smartcharge.chargepoint.owner_controls import OwnerControls
 from smartcharge.chargepoint.station import Station
 from smartcharge.chargepoint.store import Store
+from smartcharge.clock import Clock
 from smartcharge.ocpp.errors import SecurityError
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.ocpp.schemas import ACTIONS_TO_CHARGE_POINT
@@ -51,6 +52,8 @@ class Handlers:
         send_boot: Callable[[], Awaitable[None]],
         send_heartbeat: Callable[[], Awaitable[None]],
         device: DeviceHooks | None = None,
+        *,
+        clock: Clock,
     ) -> None:
         self.station = station
         self.config = configuration
@@ -62,7 +65,7 @@ class Handlers:
         )
         self.firmware = FirmwareHandlers(firmware, diagnostics)
         self.smart_charging = SmartChargingHandlers(station)
-        self.uk = UkExtension(station, controls, device)
+        self.uk = UkExtension(station, controls, device, clock=clock)
         # The security profile reuses these (ExtendedTriggerMessage, ChangeConfiguration).
         self.change_configuration = self.core.change_configuration
         self.trigger_message = self.trigger.trigger_message

@@ -45,6 +45,7 @@ from smartcharge.chargepoint.security.crypto import ec, serialization
 from smartcharge.chargepoint.security.events import SecurityEvents
 from smartcharge.chargepoint.security.provisioning import make_csr
 from smartcharge.chargepoint.station import Station
+from smartcharge.clock import Clock
 from smartcharge.ocpp.errors import CallError, CallTimeout, InvalidResponse
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.ocpp.times import parse_time
@@ -75,8 +76,10 @@ class SecurityHandlers:
         call: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]],
         reconnect: Callable[[], Awaitable[None]],
         firmware_status: Callable[[], Awaitable[None]] | None = None,
+        clock: Clock,
     ) -> None:
         self.station = station
+        self.clock = clock
         self.handlers = handlers
         self.connection = connection
         self.certificates = certificates
@@ -125,7 +128,7 @@ class SecurityHandlers:
     ) -> call_result.InstallCertificate:
         try:
             cert = self.certificates.install(
-                req.certificate_type, req.certificate, self.station.clock.now()
+                req.certificate_type, req.certificate, self.clock.now()
             )
         except CertificateInvalid as exc:
             log.info("InstallCertificate %s rejected: %s", req.certificate_type, exc)
@@ -183,7 +186,7 @@ class SecurityHandlers:
                 self.certificates.roots("CentralSystemRootCertificate"),
                 identity=self.identity,
                 public_key_bits=public_key_bits(key),
-                now=self.station.clock.now(),
+                now=self.clock.now(),
             )
         except CertificateInvalid as exc:
             self.events.record("InvalidChargePointCertificate", str(exc))
@@ -233,12 +236,12 @@ class SecurityHandlers:
                     expires = load_chain(chain)[0].not_valid_after_utc
                 except CertificateInvalid:
                     expires = None
-                if expires is not None and expires - self.station.clock.now() < RENEW_BEFORE:
+                if expires is not None and expires - self.clock.now() < RENEW_BEFORE:
                     log.info("charge point certificate expires %s: renewing", expires.date())
                     await self.sign_certificate()
                 elif expires is not None:
                     log.info("charge point certificate good until %s: no renewal", expires.date())
-            await self.station.clock.sleep(RENEW_CHECK_S)
+            await self.clock.sleep(RENEW_CHECK_S)
 
     # --- ExtendedTriggerMessage ------------------------------------------------------------------
 
@@ -294,7 +297,7 @@ class SecurityHandlers:
         if self._log_task is not None and self.log_status == "Uploading":
             self._log_task.cancel()  # a new request replaces the one in progress
             status = "AcceptedCanceled"
-        stamp = self.station.clock.now().strftime("%Y%m%dT%H%M%SZ")
+        stamp = self.clock.now().strftime("%Y%m%dT%H%M%SZ")
         security = req["logType"] == "SecurityLog"
         name = f"{'securitylog' if security else 'diagnostics'}-{self.identity}-{stamp}"
         return {"status": status, "filename": name + (".jsonl.gz" if security else ".tar.gz")}
@@ -320,7 +323,7 @@ class SecurityHandlers:
         else:
             data = self.diagnostics.archive()
         await self.diagnostics.transfers.upload_and_report(
-            self.station.clock,
+            self.clock,
             params["remoteLocation"],
             name,
             data,

@@ -19,6 +19,7 @@ import orjson
 from smartcharge.chargepoint.charging import DsrEvent, ProfileFlags
 from smartcharge.chargepoint.owner_controls import NotPermitted, OwnerControls
 from smartcharge.chargepoint.station import Station
+from smartcharge.clock import Clock
 from smartcharge.ocpp.times import format_time
 from smartcharge.ocpp.uk_extension import (
     FACTORY_RESET,
@@ -64,9 +65,15 @@ def _answer(status: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
 
 class UkExtension:
     def __init__(
-        self, station: Station, controls: OwnerControls, device: DeviceHooks | None = None
+        self,
+        station: Station,
+        controls: OwnerControls,
+        device: DeviceHooks | None = None,
+        *,
+        clock: Clock,
     ) -> None:
         self.station = station
+        self.clock = clock
         self.controls = controls  # the station follows their changes (OwnerControls.on_change)
         self.device = device
         self._reset_by: str | None = None  # a FactoryReset answered Accepted, not yet begun
@@ -107,7 +114,7 @@ class UkExtension:
         if isinstance(msg, GetDeviceInfoMsg | FactoryResetMsg):
             return self._device(msg)
         controls = self.controls
-        now = st.clock.now()
+        now = self.clock.now()
         if isinstance(msg, SetDefaultHoursMsg):
             state = controls.set_default_hours(msg.mode, now=now, by=msg.by, windows=msg.windows)
             log.info("default hours set to %s by %s", state.mode, msg.by)
@@ -191,7 +198,7 @@ class UkExtension:
     def _dsr_events(self) -> list[dict[str, Any]]:
         """The DSR events not over yet, as this charger follows them: what the owner's page
         shows and offers to opt out of (R19), so it says what the charger does."""
-        controls, now = self.controls, self.station.clock.now()
+        controls, now = self.controls, self.clock.now()
         out = controls.opted_out()
         return [
             {

@@ -238,13 +238,12 @@ class OwnerApi(JsonService):
             for n, s in parts.station.state().items()
         }
         return json_response(
-            {"time": parts.station.clock.now().isoformat(), "connectors": connectors}
-            | parts.condition()
+            {"time": self._clock.now().isoformat(), "connectors": connectors} | parts.condition()
         )
 
     async def _sessions(self, request: web.Request) -> web.Response:
         parts = self._boot()
-        now = parts.station.clock.now()
+        now = self._clock.now()
         since = _when(request, "since") or history.history_start(now)
         until = _when(request, "until")
         sessions = parts.station.session_history(since, until)
@@ -252,7 +251,7 @@ class OwnerApi(JsonService):
 
     async def _sessions_csv(self, request: web.Request) -> web.Response:
         parts = self._boot()
-        since = _when(request, "since") or history.history_start(parts.station.clock.now())
+        since = _when(request, "since") or history.history_start(self._clock.now())
         sessions = parts.station.session_history(since, _when(request, "until"))
         return web.Response(
             text=history.sessions_csv(sessions),
@@ -265,7 +264,7 @@ class OwnerApi(JsonService):
         if period not in history.PERIODS:
             raise BadRequest(400, "period: must be day, week or month", "period")
         parts = self._boot()
-        since = history.history_start(parts.station.clock.now())
+        since = history.history_start(self._clock.now())
         sessions = parts.station.session_history(since)
         return json_response(
             {
@@ -302,7 +301,7 @@ class OwnerApi(JsonService):
         windows = None if body.windows is None else [w.model_dump() for w in body.windows]
         try:
             parts.controls.set_default_hours(
-                body.mode, now=parts.station.clock.now(), by="owner", windows=windows
+                body.mode, now=self._clock.now(), by="owner", windows=windows
             )
         except NotPermitted as exc:
             raise BadRequest(403, str(exc)) from None
