@@ -14,6 +14,7 @@ from smartcharge.platform.services.site_balancing import (
     Point,
     Site,
     allocate,
+    follow,
     phase_load,
     plan,
 )
@@ -58,6 +59,27 @@ def test_offline_points_keep_their_reserve_and_decreases_come_first() -> None:
     assert step.targets["C/1"] == 10.0
 
 
+def test_headroom_a_car_leaves_goes_to_the_others_with_a_margin() -> None:
+    site = Site(limit_a=(32.0, 32.0, 32.0), ramp_step_a=32.0)
+    before = {"A/1": 16.0, "B/1": 16.0}
+    # A's car draws 6 A of the 16 offered: A is cut to 6 + 2 A (at once), B may have the rest.
+    light = [Point("A/1", drawn_a=6.0, offered_a=16.0), Point("B/1")]
+    step = plan(site, light, before)
+    assert step.decreases == {"A/1": 8.0} and step.increases == {"B/1": 24.0}
+    # Steady inside the margin: A keeps its 8 A (no swing), B its 24.
+    steady = [Point("A/1", drawn_a=6.5, offered_a=8.0), Point("B/1")]
+    assert plan(site, steady, step.targets).targets == {"A/1": 8.0, "B/1": 24.0}
+    # A's car rises to its limit: shared for again, B cut first.
+    rising = [Point("A/1", drawn_a=7.5, offered_a=8.0), Point("B/1")]
+    again = plan(site, rising, step.targets)
+    assert again.decreases == {"B/1": 16.0} and again.increases == {"A/1": 16.0}
+    # Never below the minimum a car charges at, never above the charger's own maximum; nothing
+    # measured (or no offer reported): counted at its limit as before.
+    assert follow(Point("C/1", drawn_a=0.5, offered_a=16.0), 16.0).max_a == 6.0
+    assert follow(Point("C/1", max_a=10.0, drawn_a=9.5, offered_a=16.0), 10.0).max_a == 10.0
+    assert follow(Point("C/1", drawn_a=3.0), 16.0).max_a == 32.0
+
+
 point = st.builds(
     Point,
     key=st.sampled_from([f"CP-{i}/1" for i in range(8)]),
@@ -71,6 +93,7 @@ change = st.tuples(
     st.lists(st.booleans(), min_size=8, max_size=8),  # which points want current
     st.lists(st.booleans(), min_size=8, max_size=8),  # which are offline
     st.lists(st.floats(0.0, 250.0), min_size=8, max_size=8),  # each increase's delay (s)
+    st.lists(st.none() | st.floats(0.0, 40.0), min_size=8, max_size=8),  # measured draw
 )
 
 
@@ -84,18 +107,22 @@ change = st.tuples(
 def test_no_phase_is_ever_over_its_limit_delays_included(
     points: list[Point],
     limit: tuple[float, float, float],
-    changes: list[tuple[tuple[float, float, float], list[bool], list[bool], list[float]]],
+    changes: list[
+        tuple[tuple[float, float, float], list[bool], list[bool], list[float], list[float | None]]
+    ],
     step: float,
 ) -> None:
     """Every 100 s the site's other load changes and the platform plans again from what it last
-    gave. Decreases apply at once, increases after their random delay (up to 250 s, so past the
-    next plan; a newer change to a point replaces its pending one). At every instant something
-    changes, every phase carries at most its limit."""
+    gave, with what each point is measured drawing (anything up to what it holds; a car rises
+    to its limit at any time, so the check counts every point at its limit). Decreases apply at
+    once, increases after their random delay (up to 250 s, so past the next plan; a newer change
+    to a point replaces its pending one). At every instant something changes, every phase
+    carries at most its limit."""
     given_a: dict[str, float] = {}  # what the platform last gave each point
     drawn: dict[str, float] = {}  # what each point draws now
     pending: dict[str, tuple[float, float]] = {}  # key -> (when, value) of a delayed increase
     now, site = 0.0, Site(limit_a=limit, ramp_step_a=step)
-    for other, wants, offline, delays in changes:
+    for other, wants, offline, delays, measured in changes:
         # Pending increases that land before this plan is made.
         now = _advance(now, now + 100.0, pending, drawn, site, points)
         site = Site(limit_a=limit, other_load_a=other, ramp_step_a=step)
@@ -108,6 +135,8 @@ def test_no_phase_is_ever_over_its_limit_delays_included(
                 wants=wants[i],
                 online=not offline[i],
                 reserve_a=max(given_a.get(p.key, 0.0), site.fallback_a) if offline[i] else 0.0,
+                drawn_a=_under(measured[i], drawn.get(p.key, 0.0)),
+                offered_a=drawn.get(p.key, 0.0),
             )
             for i, p in enumerate(points)
         ]
@@ -124,6 +153,11 @@ def test_no_phase_is_ever_over_its_limit_delays_included(
         given_a.update({k: v for k, v in new.targets.items() if current_online(current, k)})
         _check(site, points, drawn)
     _advance(now, now + 1000.0, pending, drawn, site, points)
+
+
+def _under(measured: float | None, held: float) -> float | None:
+    """A meter reading of a point holding `held`: never more than its limit."""
+    return None if measured is None else min(measured, held)
 
 
 def current_online(points: list[Point], key: str) -> bool:

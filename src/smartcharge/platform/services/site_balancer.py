@@ -56,6 +56,9 @@ RENEW_S = 60.0
 CLAIM_S = 10.0
 """How long a node's lease on a site lasts: renewed every round (`interval_s`), so another node
 takes over within `CLAIM_S + interval_s` of the holder's death."""
+MEASURED_S = 300.0
+"""How old a charger's latest current sample may be and still count: the headroom it shows is
+shared (services/site_balancing.py `follow`); older, the charger is counted at its limit."""
 WANTS = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
 """Connector statuses in which a car is plugged in and may take current."""
 
@@ -164,7 +167,12 @@ class SiteBalancer:
             await self._take_over(site_id, members)
         site = Site(supply.limit_a, supply.other_load_a, fallback_a=supply.fallback_a)
         statuses = await self.store.sites.connector_statuses(site_id)
-        points = [self._point(site, m, statuses.get(m.charger_id, [])) for m in members]
+        since = self.now() - timedelta(seconds=MEASURED_S)
+        measured = await self.store.sites.currents(site_id, since)
+        points = [
+            self._point(site, m, statuses.get(m.charger_id, []), measured.get(m.charger_id))
+            for m in members
+        ]
         for p in points:  # a charger never given a limit may draw all it can: cut it first
             self._held.setdefault(p.key, _Held(live_a=p.max_a))
         previous = {p.key: self._held[p.key].live_a for p in points}
@@ -204,12 +212,21 @@ class SiteBalancer:
         self._recorded[site_id] = held
         return True
 
-    def _point(self, site: Site, m: Member, plugged: list[str]) -> Point:
+    def _point(
+        self,
+        site: Site,
+        m: Member,
+        plugged: list[str],
+        measured: tuple[float, float] | None,
+    ) -> Point:
+        drawn, offered = measured if measured is not None else (None, None)
         point = Point(
             m.identity,
             phases=frozenset(int(ph) - 1 for ph in m.phases),
             max_a=m.max_a,
             priority=m.priority,
+            drawn_a=drawn,
+            offered_a=offered,
         )
         if m.identity not in self.ocpp.connections and m.connected_node is None:
             held = self._held.get(m.identity)

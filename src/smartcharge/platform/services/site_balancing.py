@@ -21,16 +21,30 @@ relevant time; a decrease for the supply's safety is not delayed, REGULATIONS.md
 decision). Because every target fits the supply and an increase only ever lands after the
 decreases of the same plan (and a newer plan replaces a pending increase), no phase is over its
 limit at any instant, whatever the delays (tests/platform/test_site_balancing.py proves it).
+
+**Measured current** (`follow`): a point whose charger reports drawing (Current.Import) well
+below what it offers the car (Current.Offered) has its maximum lowered to its draw plus
+`HEADROOM_A`, and what that frees is shared to the others. Safe because it is a *limit*, not
+a count: the point's limit is cut first (a decrease, at once and confirmed before any other
+point's increase is sent), so if its car then rises it cannot pass the limit the supply was
+planned with. A point drawing within `NEAR_A` of its offer may want more: it is shared for again
+like any other (the others cut at once, its own increase ramped and delayed). Between the two it
+keeps what it had, so a steady car does not make the limit swing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 PHASES = (0, 1, 2)  # L1, L2, L3
 MIN_A = 6.0  # IEC 61851: the least current a car is offered
 EPSILON = 1e-9
+HEADROOM_A = 2.0
+"""What a point drawing less than it is offered keeps above its draw: room for the car to rise
+a little (a meter's noise, a battery warming up) without waiting for a round."""
+NEAR_A = 1.0
+"""Drawing within this of its offer: the car may want more than it has."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,8 @@ class Point:
     wants: bool = True  # a car is plugged in and asks for current
     online: bool = True
     reserve_a: float = 0.0  # offline: what it may draw on its own (last limit or fallback)
+    drawn_a: float | None = None  # measured (Current.Import, its busiest phase); None: unknown
+    offered_a: float | None = None  # what the charger offers its car now (Current.Offered)
 
 
 @dataclass(frozen=True)
@@ -120,7 +136,7 @@ def plan(site: Site, points: Iterable[Point], previous: Mapping[str, float]) -> 
     """The changes from `previous` (what each point was last given) to the new allocation,
     increases ramped by `site.ramp_step_a` (a point starting from 0 may go straight to its
     minimum). Offline points are left alone: they cannot be told."""
-    points = list(points)
+    points = [follow(p, previous.get(p.key, 0.0)) for p in points]
     wanted = allocate(site, points)
     targets: dict[str, float] = {}
     decreases: dict[str, float] = {}
@@ -139,6 +155,18 @@ def plan(site: Site, points: Iterable[Point], previous: Mapping[str, float]) -> 
         else:
             targets[p.key] = before
     return Plan(targets, decreases, increases)
+
+
+def follow(p: Point, before: float) -> Point:
+    """`p` with its maximum lowered to what it measurably uses (module docstring), given what it
+    had (`before`). Unchanged when nothing is measured or the car uses its offer."""
+    if p.drawn_a is None or p.offered_a is None or not p.online:
+        return p
+    if p.drawn_a >= p.offered_a - NEAR_A:
+        return p
+    light = p.drawn_a + HEADROOM_A < p.offered_a
+    cap = p.drawn_a + HEADROOM_A if light else before  # else within the margin: hold
+    return replace(p, max_a=min(p.max_a, max(p.min_a, cap)))
 
 
 def phase_load(

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from smartcharge.platform.store.models import Charger, Site, StatusEvent
+from smartcharge.platform.store.models import Charger, MeterValue, Site, StatusEvent
 from smartcharge.platform.store.operator_models import ChargerLoad, SiteSupply
 
 ALL_PHASES = "123"
@@ -166,6 +166,58 @@ class Sites:
         async with self._engine.connect() as conn:
             for charger_id, status in (await conn.execute(stmt)).all():
                 out.setdefault(int(charger_id), []).append(str(status))
+        return out
+
+    async def currents(self, site_id: int, since: datetime) -> dict[int, tuple[float, float]]:
+        """Charger id -> (drawn, offered) in amps, from each connector's latest sample taken
+        since `since` that has both Current.Import and Current.Offered: drawn is the busiest
+        phase's import, summed over the charger's connectors, as is what they offer. A charger
+        that reports no Current.Offered is left out (counted at its limit)."""
+        stmt = (
+            select(
+                MeterValue.id,
+                MeterValue.charger_id,
+                MeterValue.connector_id,
+                MeterValue.timestamp,
+                MeterValue.measurand,
+                MeterValue.value,
+            )
+            .join(Charger, Charger.id == MeterValue.charger_id)
+            .where(
+                Charger.site_id == site_id,
+                MeterValue.timestamp >= since,
+                MeterValue.connector_id > 0,
+                MeterValue.measurand.in_(("Current.Import", "Current.Offered")),
+            )
+        )
+        # One sample: one MeterValue of a connector (its time); the latest is the last stored.
+        samples: dict[tuple[int, int, datetime], dict[str, float]] = {}
+        stored: dict[tuple[int, int, datetime], int] = {}
+        async with self._engine.connect() as conn:
+            for row_id, charger_id, connector, at, measurand, value in (
+                await conn.execute(stmt)
+            ).all():
+                try:
+                    amps = float(value)
+                except ValueError:
+                    continue  # not a number: not a reading to plan with
+                key = (int(charger_id), int(connector), at)
+                sample = samples.setdefault(key, {})
+                sample[str(measurand)] = max(sample.get(str(measurand), 0.0), amps)
+                stored[key] = max(stored.get(key, 0), int(row_id))
+        latest: dict[tuple[int, int], tuple[int, float, float]] = {}
+        for (charger_id, connector, at), sample in samples.items():
+            row = stored[(charger_id, connector, at)]
+            if len(sample) == 2 and row > latest.get((charger_id, connector), (0, 0.0, 0.0))[0]:
+                latest[(charger_id, connector)] = (
+                    row,
+                    sample["Current.Import"],
+                    sample["Current.Offered"],
+                )
+        out: dict[int, tuple[float, float]] = {}
+        for (charger_id, _), (_, drawn, offered) in latest.items():
+            before = out.get(charger_id, (0.0, 0.0))
+            out[charger_id] = (before[0] + drawn, before[1] + offered)
         return out
 
     async def set_load(
