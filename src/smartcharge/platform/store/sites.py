@@ -104,16 +104,7 @@ class Sites:
             "fallback_a": fallback_a,
             "updated_at": at,
         }
-        change = update(SiteSupply).where(SiteSupply.site_id == site_id).values(**values)
-        async with self._engine.begin() as conn:
-            if (await conn.execute(change)).rowcount:
-                return
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(insert(SiteSupply).values(site_id=site_id, **values))
-        except IntegrityError:  # a concurrent first set won the insert: ours replaces it
-            async with self._engine.begin() as conn:
-                await conn.execute(change)
+        await self._set_row(SiteSupply, SiteSupply.site_id, site_id, values)
 
     async def chargers(self, site_id: int) -> list[tuple[int, str]]:
         """(id, identity) of the site's chargers."""
@@ -225,13 +216,17 @@ class Sites:
     ) -> None:
         """Set or replace a charger's phases, priority and maximum, in one statement."""
         values = {"phases": phases, "priority": priority, "max_a": max_a, "updated_at": at}
-        change = update(ChargerLoad).where(ChargerLoad.charger_id == charger_id).values(**values)
+        await self._set_row(ChargerLoad, ChargerLoad.charger_id, charger_id, values)
+
+    async def _set_row(self, table: Any, key: Any, key_value: int, values: dict[str, Any]) -> None:
+        """Replace the row of `table` whose `key` is `key_value` with `values`, or insert it."""
+        change = update(table).where(key == key_value).values(**values)
         async with self._engine.begin() as conn:
             if (await conn.execute(change)).rowcount:
                 return
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(insert(ChargerLoad).values(charger_id=charger_id, **values))
+                await conn.execute(insert(table).values({key.key: key_value, **values}))
         except IntegrityError:  # a concurrent first set won the insert: ours replaces it
             async with self._engine.begin() as conn:
                 await conn.execute(change)
