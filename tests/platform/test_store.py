@@ -4,6 +4,8 @@ meter values in batches."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -127,23 +129,34 @@ def _row(cid: int, n: int) -> dict[str, Any]:
     }
 
 
-async def test_meter_values_are_written_in_batches(store: Store) -> None:
-    cid = await store.chargers.add("CP", None, at=T0)
-    commits = 0
+@contextlib.contextmanager
+def commits_of(store: Store) -> Iterator[list[None]]:
+    """The commits the store makes inside the block, one item each (counted by SQLAlchemy)."""
+    commits: list[None] = []
 
     def count(_conn: Any) -> None:
-        nonlocal commits
-        commits += 1
+        commits.append(None)
 
     event.listen(store.engine.sync_engine, "commit", count)
+    try:
+        yield commits
+    finally:
+        event.remove(store.engine.sync_engine, "commit", count)
+
+
+async def test_meter_values_are_written_in_batches(store: Store) -> None:
+    cid = await store.chargers.add("CP", None, at=T0)
     # 60 messages of 3 rows from 60 chargers at once: a handful of commits, not 60.
-    await asyncio.gather(
-        *(store.meter_values.append([_row(cid, 3 * i + k) for k in range(3)]) for i in range(60))
-    )
-    event.remove(store.engine.sync_engine, "commit", count)
+    with commits_of(store) as commits:
+        await asyncio.gather(
+            *(
+                store.meter_values.append([_row(cid, 3 * i + k) for k in range(3)])
+                for i in range(60)
+            )
+        )
     async with store.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 180
-    assert 1 <= commits <= 5, commits
+    assert 1 <= len(commits) <= 5, len(commits)
     assert store.meter_values.rows_written == 180
 
 
@@ -179,29 +192,22 @@ async def test_a_bad_meter_value_fails_alone(store: Store) -> None:
 
 async def test_meter_values_share_the_commit_of_status_messages(store: Store) -> None:
     cid = await store.chargers.add("CP", None, at=T0)
-    commits = 0
-
-    def count(_conn: Any) -> None:
-        nonlocal commits
-        commits += 1
-
-    event.listen(store.engine.sync_engine, "commit", count)
-    await asyncio.gather(
-        store.meter_values.append([_row(cid, 1)]),
-        store.events.status(
-            cid,
-            connector_id=1,
-            status="Charging",
-            error_code="NoError",
-            info=None,
-            vendor_id=None,
-            vendor_error_code=None,
-            timestamp=None,
-            received_at=T0,
-        ),
-    )
-    event.remove(store.engine.sync_engine, "commit", count)
-    assert commits == 1
+    with commits_of(store) as commits:
+        await asyncio.gather(
+            store.meter_values.append([_row(cid, 1)]),
+            store.events.status(
+                cid,
+                connector_id=1,
+                status="Charging",
+                error_code="NoError",
+                info=None,
+                vendor_id=None,
+                vendor_error_code=None,
+                timestamp=None,
+                received_at=T0,
+            ),
+        )
+    assert len(commits) == 1
     async with store.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 1
 
