@@ -50,6 +50,14 @@ async def charging(peer: Peer) -> None:
     )
 
 
+async def status(peer: Peer, connector: int, state: str) -> None:
+    await peer.call(
+        call.StatusNotification(
+            connector_id=connector, error_code="NoError", status=state, timestamp=now_iso()
+        )
+    )
+
+
 async def test_r24_a_sites_supply_is_shared_flagged_and_never_exceeded(
     platform: Platform, peers: OpenPeer
 ) -> None:

@@ -219,3 +219,17 @@ def test_each_chargers_phases_priority_and_maximum_are_honoured(
                 assert abs(got - shares[q.key]) < 1e-6, (p, q, shares)
     for ph in PHASES:
         assert load[ph] <= site.limit_a[ph] + 1e-6
+
+
+def test_a_chargers_connectors_share_its_maximum_a_car_each() -> None:
+    def twin(connector: int, wants: bool = True) -> Point:
+        return Point(f"TWIN/{connector}", wants=wants, group="TWIN", group_max_a=32.0)
+
+    site = Site(limit_a=(48.0, 48.0, 48.0))
+    one_car = [twin(1), twin(2, wants=False), Point("SOLO/1")]
+    assert allocate(site, one_car) == {"TWIN/1": 24.0, "TWIN/2": 0.0, "SOLO/1": 24.0}
+    two_cars = [twin(1), twin(2), Point("SOLO/1")]
+    assert allocate(site, two_cars) == {"TWIN/1": 16.0, "TWIN/2": 16.0, "SOLO/1": 16.0}
+    # The charger's maximum holds its connectors together: the rest goes to the others.
+    roomy = Site(limit_a=(80.0, 80.0, 80.0))
+    assert allocate(roomy, two_cars) == {"TWIN/1": 16.0, "TWIN/2": 16.0, "SOLO/1": 32.0}

@@ -5,7 +5,9 @@ When: at once on a change the platform hears of (a site's supply set, a charger 
 connecting: `changed`), and every `interval_s` (2 s) for the changes it does not (a status, a
 disconnection, meter values), so a change is acted on within 5 s.
 
-What each charger holds, on connector 0 (the whole charger, one point per charger):
+Shares are per connector with a car (a two-connector charger with one car gets one share, with
+two cars two); a charger's limit is the sum of its connectors' shares. What each charger holds,
+on connector 0 (the whole charger):
 
 - the **fallback**: a ChargePointMaxProfile at stack level `FALLBACK_LEVEL` at the site's
   fallback share, Recurring daily so it never ends. The supply check (services/site_supply.py)
@@ -34,7 +36,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,7 +45,7 @@ from smartcharge.ocpp.times import format_time
 from smartcharge.platform.background import failed_pass
 from smartcharge.platform.commands import Commander, CommandFailed
 from smartcharge.platform.ocpp_server import OcppServer
-from smartcharge.platform.services.site_balancing import Plan, Point, Site, plan
+from smartcharge.platform.services.site_balancing import EPSILON, Point, Site, plan
 from smartcharge.platform.store import Store
 from smartcharge.platform.store.sites import Member
 
@@ -108,6 +110,7 @@ class SiteBalancer:
     on_round: Callable[[int], Awaitable[None]] | None = None  # tests, bench: a site decided
     rounds: int = 0  # rounds this node has run (whether or not it held a site)
     _held: dict[str, _Held] = field(default_factory=dict)
+    _shares: dict[str, float] = field(default_factory=dict)  # "identity/connector" -> A
     _recorded: dict[int, dict[str, float]] = field(default_factory=dict)  # site -> as recorded
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -169,28 +172,34 @@ class SiteBalancer:
         statuses = await self.store.sites.connector_statuses(site_id)
         since = self.now() - timedelta(seconds=MEASURED_S)
         measured = await self.store.sites.currents(site_id, since)
-        points = [
-            self._point(site, m, statuses.get(m.charger_id, []), measured.get(m.charger_id))
-            for m in members
-        ]
-        for p in points:  # a charger never given a limit may draw all it can: cut it first
-            self._held.setdefault(p.key, _Held(live_a=p.max_a))
-        previous = {p.key: self._held[p.key].live_a for p in points}
+        points: list[Point] = []
+        for m in members:  # a charger never given a limit may draw all it can: cut it first
+            self._held.setdefault(m.identity, _Held(live_a=m.max_a))
+            points += self._points(site, m, statuses.get(m.charger_id, {}), measured)
+        before = {m.identity: self._held[m.identity].live_a for m in members}
+        # A connector's last share (unknown: its charger's whole limit) for ramps and `follow`.
+        previous = {p.key: self._shares.get(p.key, before[p.group]) for p in points}
         decided = plan(site, points, previous)
+        targets = dict.fromkeys(before, 0.0)  # a charger's limit: its connectors' shares
+        for p in points:
+            targets[p.group] += decided.targets.get(p.key, 0.0)
         # Recorded before anything is sent: the higher of before and after (see above).
-        bound = {k: max(previous[k], decided.targets.get(k, 0.0)) for k in previous}
-        if not await self._record(site_id, bound):
+        if not await self._record(site_id, {k: max(before[k], targets[k]) for k in before}):
             return  # the lease was lost: the node that has it decides
         ids = {m.identity: m.charger_id for m in members}
-        online = [p.key for p in points if p.online]
+        online = sorted({p.group for p in points if p.online})
         await self._each(online, lambda k: self._fallback(k, ids[k], supply.fallback_a))
-        if not await self._each(list(decided.decreases), lambda k: self._live(k, ids[k], decided)):
+        cuts = [k for k in online if targets[k] < before[k] - EPSILON]
+        if not await self._each(cuts, lambda k: self._live(k, ids[k], targets[k])):
             # A decrease not confirmed: no increase may count on it. Decide again next round.
             self.changed(site_id)
         else:
-            rest = [k for k in online if k not in decided.decreases]
-            await self._each(rest, lambda k: self._live(k, ids[k], decided))
-        await self._record(site_id, {k: self._held[k].live_a for k in previous})
+            rest = [k for k in online if k not in cuts]
+            await self._each(rest, lambda k: self._live(k, ids[k], targets[k]))
+        for p in points:
+            if p.online and abs(self._held[p.group].live_a - targets[p.group]) < EPSILON:
+                self._shares[p.key] = decided.targets[p.key]
+        await self._record(site_id, {k: self._held[k].live_a for k in before})
         if self.on_round is not None:
             await self.on_round(site_id)
 
@@ -212,27 +221,37 @@ class SiteBalancer:
         self._recorded[site_id] = held
         return True
 
-    def _point(
+    def _points(
         self,
         site: Site,
         m: Member,
-        plugged: list[str],
-        measured: tuple[float, float] | None,
-    ) -> Point:
-        drawn, offered = measured if measured is not None else (None, None)
-        point = Point(
-            m.identity,
+        plugged: dict[int, str],
+        measured: Mapping[tuple[int, int], tuple[float, float]],
+    ) -> list[Point]:
+        """The charger's charging points: one per connector (a car each), all within the
+        charger's maximum; offline, one holding what it may draw on its own."""
+        charger = Point(
+            f"{m.identity}/0",
             phases=frozenset(int(ph) - 1 for ph in m.phases),
             max_a=m.max_a,
             priority=m.priority,
-            drawn_a=drawn,
-            offered_a=offered,
+            group=m.identity,
+            group_max_a=m.max_a,
         )
         if m.identity not in self.ocpp.connections and m.connected_node is None:
-            held = self._held.get(m.identity)
-            last = held.live_a if held is not None else m.max_a  # never told: all it can
-            return replace(point, online=False, reserve_a=max(last, site.fallback_a))
-        return replace(point, wants=not plugged or any(s in WANTS for s in plugged))
+            last = self._held[m.identity].live_a
+            return [replace(charger, online=False, reserve_a=max(last, site.fallback_a))]
+        out = []
+        # A charger that never said how its connectors are may have a car on one: count one.
+        for n, status in sorted((plugged or {1: WANTS[0]}).items()):
+            drawn, offered = measured.get((m.charger_id, n), (None, None))
+            wants = status in WANTS
+            out.append(
+                replace(
+                    charger, key=f"{m.identity}/{n}", wants=wants, drawn_a=drawn, offered_a=offered
+                )
+            )
+        return out
 
     async def _each(self, keys: list[str], one: Callable[[str], Awaitable[bool]]) -> bool:
         return all(await asyncio.gather(*(one(k) for k in keys)))
@@ -247,9 +266,8 @@ class SiteBalancer:
         held.fallback_a = fallback_a
         return True
 
-    async def _live(self, identity: str, charger_id: int, decided: Plan) -> bool:
+    async def _live(self, identity: str, charger_id: int, target: float) -> bool:
         held = self._held.setdefault(identity, _Held())
-        target = decided.targets[identity]
         due = self.monotonic() - held.renewed >= RENEW_S
         if abs(target - held.live_a) < 1e-6 and not due:
             return True

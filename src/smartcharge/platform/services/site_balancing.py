@@ -3,11 +3,13 @@
 A site has a supply limit per phase and a load that is not ours (the household, measured by a
 site meter or a fixed figure). Its charging points (a connector of a charger) each draw on one
 or three of the site's phases, between a minimum (6 A: below it a car may not charge; it is
-paused instead) and what the point can take. `allocate` shares what is left:
+paused instead) and what the point can take; the points of one charger (`group`) together at
+most the charger's maximum (`group_max_a`), so a two-connector charger with one car gets one
+share and with two cars two. `allocate` shares what is left:
 
 - **priorities** first: a higher priority is served before a lower one gets anything;
 - **fair share** within a priority: max-min fairness (water filling) per phase: every point
-  rises together until it reaches its own maximum or one of its phases is full;
+  rises together until it reaches its own maximum, its charger's, or one of its phases is full;
 - **minimum or pause**: a point that would get less than its minimum is paused (0 A) and the
   others share again, so no car is held at a current it cannot charge at;
 - **offline points** keep what they may draw on their own (`reserve_a`: the larger of their
@@ -34,6 +36,7 @@ keeps what it had, so a steady car does not make the limit swing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -57,6 +60,8 @@ class Point:
     wants: bool = True  # a car is plugged in and asks for current
     online: bool = True
     reserve_a: float = 0.0  # offline: what it may draw on its own (last limit or fallback)
+    group: str = ""  # the charger it is a connector of ("": on its own)
+    group_max_a: float = math.inf  # the most its charger takes, all its points together
     drawn_a: float | None = None  # measured (Current.Import, its busiest phase); None: unknown
     offered_a: float | None = None  # what the charger offers its car now (Current.Offered)
 
@@ -74,19 +79,27 @@ class Site:
 
 def allocate(site: Site, points: Iterable[Point]) -> dict[str, float]:
     """Each point's current (A per phase): 0 (paused, offline, nothing wanted) or between its
-    minimum and maximum, never more on any phase than the site has left."""
+    minimum and maximum, never more on any phase than the site has left nor on any charger
+    than its maximum."""
     points = list(points)
     free = site.available()
+    room = {p.group: p.group_max_a for p in points if p.group}
     out: dict[str, float] = {p.key: 0.0 for p in points}
+
+    def take(p: Point, amps: float) -> None:
+        out[p.key] = amps
+        for phase in p.phases:
+            free[phase] = max(0.0, free[phase] - amps)
+        if p.group:
+            room[p.group] = max(0.0, room[p.group] - amps)
+
     for p in points:
         if not p.online:
-            out[p.key] = p.reserve_a
-            for phase in p.phases:
-                free[phase] = max(0.0, free[phase] - p.reserve_a)
+            take(p, p.reserve_a)
     for priority in sorted({p.priority for p in points if p.online and p.wants}, reverse=True):
         level = [p for p in points if p.online and p.wants and p.priority == priority]
         while level:
-            shares = _fill(free, level)
+            shares = _fill(free, room, level)
             short = [p for p in level if shares[p.key] < p.min_a - EPSILON]
             if not short:
                 break
@@ -96,30 +109,41 @@ def allocate(site: Site, points: Iterable[Point]) -> dict[str, float]:
         else:
             shares = {}
         for p in level:
-            out[p.key] = shares[p.key]
-            for phase in p.phases:
-                free[phase] = max(0.0, free[phase] - shares[p.key])
+            take(p, shares[p.key])
     return out
 
 
-def _fill(free: list[float], points: list[Point]) -> dict[str, float]:
-    """Max-min fair shares of `free` (per phase) between `points` (water filling)."""
+def _fill(free: list[float], room: Mapping[str, float], points: list[Point]) -> dict[str, float]:
+    """Max-min fair shares of `free` (per phase) and of each charger's `room` between `points`
+    (water filling)."""
     share = {p.key: 0.0 for p in points}
     left = list(free)
+    group_left = dict(room)
     rising = list(points)
     while rising:
         users = {ph: sum(1 for p in rising if ph in p.phases) for ph in PHASES}
+        members = {g: sum(1 for p in rising if p.group == g) for g in group_left}
         step = min(
             [p.max_a - share[p.key] for p in rising]
             + [left[ph] / users[ph] for ph in PHASES if users[ph]]
+            + [group_left[g] / n for g, n in members.items() if n]
         )
         step = max(0.0, step)
         for p in rising:
             share[p.key] += step
         for ph in PHASES:
             left[ph] -= step * users[ph]
+        for g, n in members.items():
+            group_left[g] -= step * n
         full = {ph for ph in PHASES if users[ph] and left[ph] <= EPSILON}
-        rising = [p for p in rising if share[p.key] < p.max_a - EPSILON and not (p.phases & full)]
+        full_groups = {g for g, n in members.items() if n and group_left[g] <= EPSILON}
+        rising = [
+            p
+            for p in rising
+            if share[p.key] < p.max_a - EPSILON
+            and not (p.phases & full)
+            and p.group not in full_groups
+        ]
     return share
 
 

@@ -5,6 +5,7 @@ priority and maximum, and the lease of the node that balances it."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -140,9 +141,9 @@ class Sites:
             for i, name, node, phases, prio, max_a in rows
         ]
 
-    async def connector_statuses(self, site_id: int) -> dict[int, list[str]]:
-        """Charger id -> the last status of each of its connectors (not connector 0), for every
-        charger of the site, in one query (a round reads them all)."""
+    async def connector_statuses(self, site_id: int) -> dict[int, dict[int, str]]:
+        """Charger id -> connector -> its last status (not connector 0), for every charger of
+        the site, in one query (a round reads them all)."""
         last = (
             select(func.max(StatusEvent.id).label("id"))
             .join(Charger, Charger.id == StatusEvent.charger_id)
@@ -150,20 +151,22 @@ class Sites:
             .group_by(StatusEvent.charger_id, StatusEvent.connector_id)
             .subquery()
         )
-        stmt = select(StatusEvent.charger_id, StatusEvent.status).join(
+        stmt = select(StatusEvent.charger_id, StatusEvent.connector_id, StatusEvent.status).join(
             last, last.c.id == StatusEvent.id
         )
-        out: dict[int, list[str]] = {}
+        out: dict[int, dict[int, str]] = {}
         async with self._engine.connect() as conn:
-            for charger_id, status in (await conn.execute(stmt)).all():
-                out.setdefault(int(charger_id), []).append(str(status))
+            for charger_id, connector, status in (await conn.execute(stmt)).all():
+                out.setdefault(int(charger_id), {})[int(connector)] = str(status)
         return out
 
-    async def currents(self, site_id: int, since: datetime) -> dict[int, tuple[float, float]]:
-        """Charger id -> (drawn, offered) in amps, from each connector's latest sample taken
-        since `since` that has both Current.Import and Current.Offered: drawn is the busiest
-        phase's import, summed over the charger's connectors, as is what they offer. A charger
-        that reports no Current.Offered is left out (counted at its limit)."""
+    async def currents(
+        self, site_id: int, since: datetime
+    ) -> dict[tuple[int, int], tuple[float, float]]:
+        """(charger id, connector) -> (drawn, offered) in amps, from the connector's latest
+        sample taken since `since` that has both Current.Import and Current.Offered: drawn is
+        the busiest phase's import. A connector whose charger reports no Current.Offered is
+        left out (counted at its limit)."""
         stmt = (
             select(
                 MeterValue.id,
@@ -192,6 +195,8 @@ class Sites:
                     amps = float(value)
                 except ValueError:
                     continue  # not a number: not a reading to plan with
+                if not math.isfinite(amps):
+                    continue
                 key = (int(charger_id), int(connector), at)
                 sample = samples.setdefault(key, {})
                 sample[str(measurand)] = max(sample.get(str(measurand), 0.0), amps)
@@ -205,11 +210,7 @@ class Sites:
                     sample["Current.Import"],
                     sample["Current.Offered"],
                 )
-        out: dict[int, tuple[float, float]] = {}
-        for (charger_id, _), (_, drawn, offered) in latest.items():
-            before = out.get(charger_id, (0.0, 0.0))
-            out[charger_id] = (before[0] + drawn, before[1] + offered)
-        return out
+        return {key: (drawn, offered) for key, (_, drawn, offered) in latest.items()}
 
     async def set_load(
         self, charger_id: int, *, phases: str, priority: int, max_a: float, at: datetime

@@ -1,8 +1,12 @@
-"""Site balancing on measured current (issue 14 item 5): a charger whose car draws well below
-what it is offered (its MeterValues: Current.Import per phase, Current.Offered) is cut to its
-draw plus a margin and the headroom goes to the others; when its car rises to its limit it is
-shared for again, the others cut first. Two `ocpp`-package chargers on one site; every limit
-they are sent is logged in one order, and the site is within its supply at every step."""
+"""What each charger of a site gets (issue 14 item 5), as `ocpp`-package chargers are sent it:
+- measured current: a charger whose car draws well below what it is offered (its MeterValues:
+  Current.Import per phase, Current.Offered) is cut to its draw plus a margin and the headroom
+  goes to the others; when its car rises to its limit it is shared for again, the others cut
+  first;
+- a share per connector with a car: a two-connector charger with one car gets one share, with
+  two cars two (its limit their sum).
+Every limit the chargers are sent is logged in one order, and the site is within its supply at
+every step."""
 
 from __future__ import annotations
 
@@ -15,12 +19,11 @@ from api_harness import UkPeer, user_client
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from platform_harness import Peer, Platform
-from test_site_balancer import OpenPeer, charging, live, until
+from test_site_balancer import OpenPeer, charging, live, status, until
 
 from smartcharge.ocpp.times import format_time
 from smartcharge.platform.services.site_balancer import LIVE_ID
 
-SUPPLY_A = 32.0
 _samples = itertools.count(1)
 SENT: list[
     tuple[str, float]
@@ -52,12 +55,12 @@ async def report(platform: Platform, peer: Peer, drawn: float, offered: float) -
     platform.app.balancer.changed(0)
 
 
-def within_supply() -> bool:
+def within_supply(supply_a: float) -> bool:
     """At every step of the log, the limits the chargers hold together fit the supply."""
     held: dict[str, float] = {}
     for identity, limit in SENT:
         held[identity] = limit
-        if sum(held.values()) > SUPPLY_A + 1e-6:
+        if sum(held.values()) > supply_a + 1e-6:
             return False
     return True
 
@@ -74,7 +77,7 @@ async def test_headroom_a_car_leaves_is_shared_and_taken_back_when_it_rises(
     for peer in (a, b):
         await charging(peer)
     async with user_client(platform, "op@example.org", "operator") as op:
-        supply = {"limit_a": [SUPPLY_A] * 3, "fallback_a": 0}
+        supply = {"limit_a": [32, 32, 32], "fallback_a": 0}
         r = await op.put("/api/sites/depot/supply", json=supply)
         assert r.status_code == 200, r.text
     await until(lambda: live(a) == 16 and live(b) == 16)
@@ -95,7 +98,30 @@ async def test_headroom_a_car_leaves_is_shared_and_taken_back_when_it_rises(
     shared = len(SENT)
     await report(platform, a, drawn=7.6, offered=8.0)
     await until(lambda: live(a) == 16 and live(b) == 16)
-    assert within_supply(), SENT
+    assert within_supply(32), SENT
     after = SENT[shared:]
     cut = after.index(("M-2", 16.0))
     assert all(who == "M-2" or limit <= 8 for who, limit in after[:cut]), SENT
+
+
+@pytest.mark.both_databases
+async def test_shares_are_per_connector_a_car_each(platform: Platform, peers: OpenPeer) -> None:
+    """TWIN has two connectors, SOLO one; 48 A. One car at TWIN: two cars on the site, two
+    shares (24 A each). A second car at TWIN: three shares of 16 A, TWIN's limit the sum of
+    its two."""
+    SENT.clear()
+    for name in ("TWIN", "SOLO"):
+        await platform.add(name, site="depot")
+    twin = await peers(platform, "TWIN", cls=LoggingPeer)
+    solo = await peers(platform, "SOLO", cls=LoggingPeer)
+    await status(twin, 1, "Charging")
+    await status(twin, 2, "Available")
+    await charging(solo)
+    async with user_client(platform, "op@example.org", "operator") as op:
+        r = await op.put("/api/sites/depot/supply", json={"limit_a": [48] * 3, "fallback_a": 0})
+        assert r.status_code == 200, r.text
+    await until(lambda: live(twin) == 24 and live(solo) == 24)
+    await status(twin, 2, "Preparing")
+    platform.app.balancer.changed(0)
+    await until(lambda: live(twin) == 32 and live(solo) == 16)
+    assert within_supply(48), SENT  # SOLO cut before TWIN rose
