@@ -3,23 +3,9 @@
     python broken_charger.py FAULT --config cp.toml
 
 runs `smartcharge chargepoint run` with FAULT injected by patching one function in this process
-only (nothing in src changes). The faults are the ones the compliance suite must catch:
-
-- `peak`: ignores the default charging hours, so it charges in peak hours;
-- `no-delay`: never applies the random delay (every draw is 0 s);
-- `delay-dsr`: treats response DSR like a scheduled event, so it delays it;
-- `unsigned-firmware`: installs firmware without checking its signature;
-- `default-password`: connects with a well-known default password;
-- `delay-under-60`: draws its delays at random but never a minute or more (R21, R22);
-- `max-1801`: answers Accepted to a random-delay maximum of 1801 s (R23);
-- `scheduled-dsr-undelayed`: skips the random delay for a scheduled DSR event (R24);
-- `unclamped`: plans and offers a setpoint above its hardware limit (R8);
-- `authorization-key-readable`: lists the AuthorizationKey with a value (R32);
-- `no-tamper-event`: stops charging when the enclosure opens but logs nothing (R37);
-- `owner-tls10`: its owner API accepts TLS 1.0 and 1.1 (R33);
-- `peak-fridays`: takes Friday for the weekend: charges all day, peak hours too (R13, R17);
-- `charge-now-ignored`: answers the owner's "charge now" but charges as before (R18);
-- `security-log-editable`: its security log's check always says "intact" (R37).
+only (nothing in src changes). The faults (FAULTS) are the ones the compliance suite must
+catch: the table of broken chargers in docs/compliance.md says what each does and which rules it
+breaks.
 
 `observe` switches no fault on: it watches all of them and writes, next to the charger's
 config, the faults that would have changed an answer; test_broken_chargers.py checks that each
@@ -29,6 +15,7 @@ double runs wherever its fault fires (compliance_doubles.FIRES).
 from __future__ import annotations
 
 import dataclasses
+import random
 import ssl
 import sys
 from collections.abc import Callable
@@ -51,6 +38,10 @@ FAULTS = (
     "peak-fridays",
     "charge-now-ignored",
     "security-log-editable",
+    "energy-high",
+    "power-every-60s",
+    "offline-session-lost",
+    "delay-clock-seeded",
 )
 
 
@@ -61,6 +52,9 @@ class Patch:
     faulty: Callable[[Callable[..., Any]], Callable[..., Any]]  # original -> faulty version
     # How two outcomes (("ok", value) or ("raise", None)) are compared for the observer.
     same: Callable[[tuple[str, Any], tuple[str, Any]], bool] = lambda a, b: a == b
+    # For a fault that acts by a side effect: whether it would act on these arguments (the
+    # observer asks this instead of running the faulty version).
+    fires: Callable[..., bool] | None = None
 
 
 def _raised_alike(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
@@ -219,6 +213,68 @@ def _charging_and_log_patches(fault: str) -> list[Patch] | None:
             return verify
 
         return [Patch(SecurityLog, "verify", always_intact)]
+    return _measuring_patches(fault)
+
+
+def _measuring_patches(fault: str) -> list[Patch] | None:
+    if fault == "energy-high":
+        from smartcharge.chargepoint import metering
+
+        def high(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def sampled_values(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+                out = orig(*args, **kwargs)
+                for sv in out:
+                    if sv["measurand"] == "Energy.Active.Import.Register":
+                        sv["value"] = f"{float(sv['value']) * 1.15:.0f}"
+                return out
+
+            return sampled_values
+
+        return [Patch(metering, "sampled_values", high)]
+    if fault == "power-every-60s":
+        from smartcharge.chargepoint.metering import MeterReports
+
+        return [Patch(MeterReports, "_sample_interval", lambda o: lambda me: max(60.0, o(me)))]
+    if fault == "offline-session-lost":
+        from smartcharge.chargepoint.link import Link
+
+        def forgetful(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def on_network(self: Any, up: bool) -> None:
+                while up and (item := self.store.outbox_head()) is not None:
+                    self.store.outbox_drop(item.seq)  # back online: the queue "starts afresh"
+                orig(self, up)
+
+            return on_network
+
+        def queued(self: Any, up: bool) -> bool:
+            return up and self.store.outbox_head() is not None
+
+        return [Patch(Link, "on_network", forgetful, fires=queued)]
+    if fault == "delay-clock-seeded":
+        from smartcharge.chargepoint.charging.delayed_rate import DelayedRate
+        from smartcharge.regulations.random_delay import RandomDelay
+
+        def seeded(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def step(self: Any, target: Any, mono: float, delay: Any, **kw: Any) -> bool:
+                # Uniform over 0..max for draws seconds apart, but one value for a whole second
+                # of its (monotonic) clock: connectors changing in one tick draw the same delay.
+                by_clock = RandomDelay(delay.max_s, random.Random(int(mono)))
+                return orig(self, target, mono, by_clock, **kw)
+
+            return step
+
+        def draws(self: Any, target: Any, mono: float, delay: Any, **kw: Any) -> bool:
+            """Whether this step draws a delay (DelayedRate.step, without changing anything)."""
+            return (
+                delay.max_s > 0
+                and self.deadline is None
+                and abs(target.limit_a - self.applied.limit_a) >= 0.1
+                and self._delayed(
+                    target, kw.get("skip", False), kw.get("hardware_max_a"), kw.get("peak", False)
+                )
+            )
+
+        return [Patch(DelayedRate, "step", seeded, fires=draws)]
     return None
 
 
@@ -296,6 +352,10 @@ def observe(log: Path) -> None:
                 _fault: str = fault,
                 **kwargs: Any,
             ) -> Any:
+                if _p.fires is not None:
+                    if _p.fires(*args, **kwargs):
+                        note(_fault)
+                    return _o(*args, **kwargs)
                 real = _outcome(_o, *args, **kwargs)
                 if not _p.same(_comparable(real), _comparable(_outcome(_f, *args, **kwargs))):
                     note(_fault)

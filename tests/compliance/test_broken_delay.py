@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 from compliance_doubles import module_of_doubles
 
-FAULTS = ["no-delay", "delay-under-60", "max-1801", "delay-dsr", "scheduled-dsr-undelayed"]
+FAULTS = [
+    "no-delay",
+    "delay-under-60",
+    "max-1801",
+    "delay-dsr",
+    "scheduled-dsr-undelayed",
+    "delay-clock-seeded",
+]
 pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]
 
 runs, test_reports_exactly_the_broken_rules = module_of_doubles(FAULTS)

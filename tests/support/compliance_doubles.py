@@ -65,6 +65,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     # The owner's own "charge now" (owner API) is ignored too (R5: the owner operates it).
     "charge-now-ignored": {"R5": "charges now", "R18": "charge now"},
     "security-log-editable": {"R37": "edited in the stored security log"},
+    "energy-high": {"R12": "energy register within 10 % (true meter)"},
+    "power-every-60s": {"R11": "every second"},
+    "offline-session-lost": {"R7": "lost"},
+    # Uniform one draw at a time: only two drawn at one instant show the clock's seed.
+    "delay-clock-seeded": {"R22": "pairs agree"},
 }
 
 # Where each fault's function answers differently from ours (as our run, watched, shows), a
@@ -86,6 +91,16 @@ FIRES: dict[str, tuple[str, ...]] = {
     "peak-fridays": ("offpeak_morning",),
     "charge-now-ignored": ("offpeak_evening", "owner", "delay_exemptions"),
     "security-log-editable": ("credentials",),
+    # Every scenario where a car draws energy (all but these three): the register is in the
+    # meter values our charger sends by default.
+    "energy-high": tuple(
+        s.name
+        for s in SCENARIOS
+        if not s.session_only and s.name not in ("credentials", "firmware", "tls")
+    ),
+    "power-every-60s": ("smart_signals",),  # the only one that asks for samples every second
+    "offline-session-lost": ("offline",),  # the only one that pulls the network
+    "delay-clock-seeded": (*_DELAYS, "as_shipped", "delay_pairs"),
 }
 
 Runs = dict[str, tuple[list[str], dict[str, dict[str, Any]]]]

@@ -4,6 +4,7 @@ from smartcharge.compliance.scenarios import (
     credentials,
     delay,
     delay_exemptions,
+    delay_pairs,
     dsr,
     firmware,
     inputs,
@@ -23,6 +24,7 @@ from smartcharge.compliance.scenarios.base import Scenario
 SCENARIOS: tuple[Scenario, ...] = (
     *delay.SCENARIOS,
     *delay_exemptions.SCENARIOS,
+    *delay_pairs.SCENARIOS,
     *smart.SCENARIOS,
     *offpeak.SCENARIOS,
     *offline.SCENARIOS,

@@ -2,7 +2,8 @@
 
 R7: the network cable is pulled; a card on the local authorisation list starts a session; the
 car charges; when the network comes back the queued StartTransaction, MeterValues and
-StopTransaction arrive, with the times they happened.
+StopTransaction arrive, with the times they happened, before those of a session made after
+the link came back (so a charger that lost them is caught, not waited for).
 
 R6: the owner points the charger at another central system (a second one the suite runs); it
 connects there, smart charging works there, and the owner's settings are kept.
@@ -24,15 +25,17 @@ from smartcharge.compliance.scenarios.base import (
     flat_profile,
     set_profile,
     start_session,
+    stop_session,
     uk,
     until,
     wait_limit,
 )
-from smartcharge.compliance.target import ChargerSpec
+from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp import uk_extension
 
 CARD = "OFFLINE-CARD-1"
-DELIVERY_WAIT_S = 60.0  # ends as soon as the queued session arrives
+LATER_TAG = "ONLINE-AFTER"  # the session made on connector 2 once the link is back
+DELIVERY_WAIT_S = 60.0  # a guard: ends as soon as the session after reconnection arrives
 
 
 async def _offline(ctx: Context) -> None:
@@ -73,34 +76,60 @@ async def _offline(ctx: Context) -> None:
         r7.cannot("offline: a local-list card starts charging", str(exc))
     await ch.sim.present_card(CARD)  # the same card stops the session, still offline
     await asyncio.sleep(0.5)
-    before = len(ch.csms.received(ch.identity, "StartTransaction"))
     await ch.sim.network(True)
-    delivered = await ch.csms.wait_for(
-        lambda: (
-            len(ch.csms.received(ch.identity, "StopTransaction")) >= 1
-            and len(ch.csms.received(ch.identity, "StartTransaction")) > before - 1
-        ),
-        DELIVERY_WAIT_S,
-    )
-    starts = [m.payload for m in ch.csms.received(ch.identity, "StartTransaction")]
-    stops = [m.payload for m in ch.csms.received(ch.identity, "StopTransaction")]
-    values = ch.csms.received(ch.identity, "MeterValues")
-    ok = delivered and any(s.get("idTag") == CARD for s in starts) and bool(stops)
-    wh = int(stops[-1]["meterStop"]) - int(starts[-1]["meterStart"]) if ok else 0
     name = "back online: the offline session is delivered with its measurements"
-    if not delivered:
-        r7.cannot(
-            name, f"StartTransaction/StopTransaction not delivered in {DELIVERY_WAIT_S:.0f} s"
-        )
+    # A session made once the link is back queues behind the offline one (a charger delivers
+    # its transaction messages in the order it made them, OCPP 1.6 section 4.7): once the later
+    # session's StartTransaction is in, an offline session not delivered before it was lost.
+    try:
+        if not await ch.csms.wait_connected(ch.identity, DELIVERY_WAIT_S):
+            raise ScenarioAborted(f"no connection in {DELIVERY_WAIT_S:.0f} s after the network")
+        await start_session(ch, 2, LATER_TAG)
+        await stop_session(ch, 2)
+    except ScenarioAborted as exc:
+        r7.cannot(name, f"a session after reconnection: {exc}")
         r7.done()
         return
-    r7.check(
-        name,
-        ok and wh > 0,
-        f"StartTransaction for {CARD}: {any(s.get('idTag') == CARD for s in starts)};"
-        f" StopTransaction: {len(stops)}; {wh} Wh; {len(values)} MeterValues",
-    )
+    if not await ch.csms.wait_for(lambda: _later_start(ch) is not None, DELIVERY_WAIT_S):
+        r7.cannot(name, "the session started after reconnection was never delivered either")
+        r7.done()
+        return
+    r7.check(name, *_delivered_before(ch, _later_start(ch) or 0))
     r7.done()
+
+
+def _later_start(ch: Charger) -> int | None:
+    """Where the session made after reconnection began, among the charger's messages."""
+    inbound = ch.csms.inbound.get(ch.identity, [])
+    for i, m in enumerate(inbound):
+        if m.action == "StartTransaction" and m.payload.get("idTag") == LATER_TAG:
+            return i
+    return None
+
+
+def _delivered_before(ch: Charger, later: int) -> tuple[bool, str]:
+    """Whether the offline session (its start, measurements and stop) came before the message
+    `later`, with what came."""
+    inbound = ch.csms.inbound.get(ch.identity, [])
+    starts = [i for i, m in enumerate(inbound) if m.action == "StartTransaction"]
+    given = dict(zip(starts, ch.csms.transactions.get(ch.identity, []), strict=False))
+    card = [i for i in starts if i < later and inbound[i].payload.get("idTag") == CARD]
+    if not card:
+        return False, (
+            f"lost: the session made after reconnection ({LATER_TAG}) was delivered, the"
+            f" offline session ({CARD}) never before it"
+        )
+    tx = given.get(card[-1])
+    sent = [m for m in inbound[:later] if m.payload.get("transactionId") == tx]
+    stop = next((m.payload for m in sent if m.action == "StopTransaction"), None)
+    if stop is None:
+        return False, f"lost: StartTransaction for {CARD} but no StopTransaction before {LATER_TAG}"
+    wh = int(stop["meterStop"]) - int(inbound[card[-1]].payload["meterStart"])
+    values = sum(m.action == "MeterValues" for m in sent)
+    return wh > 0, (
+        f"StartTransaction for {CARD}, {values} MeterValues and its StopTransaction ({wh} Wh)"
+        " delivered before the session made after reconnection"
+    )
 
 
 async def _supplier_switch(ctx: Context) -> None:

@@ -32,7 +32,13 @@ from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp.times import parse_time
 
 ACCURACY = 0.10  # R12: within 10 % of the true value
-SAMPLE_WAIT_S = 30.0  # generous: ends at the charger's first sample that shows it
+# Every wait ends on the charger's own evidence (a sample, a status, its limit); these guards
+# only turn a charger that never shows it into "not run", so they are generous enough for a
+# busy machine that starves the charger and the suite alike.
+SAMPLE_WAIT_S = 120.0
+LIMIT_WAIT_S = 60.0
+STEADY_S = 40  # R12 compares power and energy over this much of the charger's clock
+OFF_S = 120  # R3 holds the current off this long: a charger sampling every 60 s still shows it
 
 
 def _sampled(ch: Charger, measurand: str) -> list[tuple[datetime, float]]:
@@ -60,12 +66,12 @@ async def _smart_signals(ctx: Context) -> None:
     await _network(r1, r11, ch)
 
     await start_session(ch, 1)
-    await wait_limit(ch, 1, 32.0)
+    await wait_limit(ch, 1, 32.0, timeout=LIMIT_WAIT_S)
     # R2: lower, then raise, by charging profile.
     for limit in (10.0, 20.0):
         status = await set_profile(ch, 1, flat_profile(11, limit))
         try:
-            took = await wait_limit(ch, 1, limit, timeout=10)
+            took = await wait_limit(ch, 1, limit, timeout=LIMIT_WAIT_S)
 
             async def pilot_follows(limit: float = limit) -> bool:
                 return abs(float((await connector(ch, 1))["offered_current_a"]) - limit) < 0.05
@@ -73,7 +79,7 @@ async def _smart_signals(ctx: Context) -> None:
             # The pilot follows the charger's limit within one poll of its controller board
             # (at once on the simulator); a pilot that never follows fails below.
             with contextlib.suppress(ScenarioAborted):
-                await until("the pilot to offer the new limit", pilot_follows, 2.0)
+                await until("the pilot to offer the new limit", pilot_follows, LIMIT_WAIT_S)
             offered = float((await connector(ch, 1))["offered_current_a"])
             r2.check(
                 f"TxDefaultProfile {limit:g} A",
@@ -86,20 +92,22 @@ async def _smart_signals(ctx: Context) -> None:
         except ScenarioAborted as exc:
             r2.cannot(f"TxDefaultProfile {limit:g} A", f"{status}; {exc}")
     await call_status(ch, "ClearChargingProfile", {"id": 11})
-    await wait_limit(ch, 1, 32.0)
+    await wait_limit(ch, 1, 32.0, timeout=LIMIT_WAIT_S)
     r2.done()
 
-    # R3: a schedule that holds charging off now and lets it flow 90 s later (charger time).
+    # R3: a schedule that holds charging off now and lets it flow OFF_S s later (charger time).
     since = len(ch.csms.received(ch.identity, "StatusNotification"))
     begin = charger_now(ch) - timedelta(seconds=30)
-    planned = begin + timedelta(seconds=90)
+    planned = begin + timedelta(seconds=30 + OFF_S)
     profile = flat_profile(
-        12, 0, purpose="TxDefaultProfile", start=begin, periods=[(0, 0.0), (90, 32.0)]
+        12, 0, purpose="TxDefaultProfile", start=begin, periods=[(0, 0.0), (30 + OFF_S, 32.0)]
     )
     status = await set_profile(ch, 1, profile)
     try:
         await wait_limit(ch, 1, 0.0, timeout=SAMPLE_WAIT_S)
-        took = await wait_limit(ch, 1, 32.0, timeout=ch.real_seconds(120) + 10)
+        # R9 looks for the 0 A among the charger's samples: it sends one while the current is off.
+        await ch.csms.wait_for(lambda: _offered(ch, 0.0), SAMPLE_WAIT_S)
+        took = await wait_limit(ch, 1, 32.0, timeout=ch.real_seconds(OFF_S) + SAMPLE_WAIT_S)
 
         def flowing() -> list[datetime]:
             return [
@@ -167,7 +175,7 @@ async def _smart_signals(ctx: Context) -> None:
     async def stopped() -> bool:
         return bool(ch.csms.received(ch.identity, "StopTransaction"))
 
-    await until("StopTransaction", stopped, 15)
+    await until("StopTransaction", stopped, SAMPLE_WAIT_S)
     start = ch.csms.received(ch.identity, "StartTransaction")[-1].payload
     end = ch.csms.received(ch.identity, "StopTransaction")[-1].payload
     wh = int(end["meterStop"]) - int(start["meterStart"])
@@ -265,17 +273,26 @@ async def _tx(ch: Charger, n: int) -> int:
     return int((await connector(ch, n))["transaction_id"])
 
 
-async def _steady_power(ch: Charger, after: datetime, n: int = 40) -> list[float]:
-    """The last `n` power samples after the first `after`, once the car draws steadily (a
-    minute of samples: a tick running late on a loaded machine then weighs little)."""
+async def _steady_power(ch: Charger, after: datetime) -> list[tuple[datetime, float]]:
+    """The power samples stamped after `after` that span STEADY_S s of the charger's clock while
+    the car draws (all of them above 0 W): a tick running late on a loaded machine then weighs
+    little. Their span is the charger's, so a charger that samples seldom gives fewer of them
+    over a longer wait, never none; only a charger that sends none is "not run"."""
+
+    def window() -> list[tuple[datetime, float]]:
+        got = [(t, v) for t, v in _sampled(ch, "Power.Active.Import") if t > after]
+        for i in range(len(got) - 1, -1, -1):
+            if got[i][1] <= 0:
+                return []
+            if (got[-1][0] - got[i][0]).total_seconds() >= STEADY_S:
+                return got[i:]
+        return []
 
     async def enough() -> bool:
-        fresh = [v for t, v in _sampled(ch, "Power.Active.Import") if t > after]
-        return len(fresh) >= n and all(v > 0 for v in fresh[-n:])
+        return bool(window())
 
-    # Generous: on a loaded machine a charger's MeterValues queue up behind each other.
-    await until("steady power samples", enough, timeout=ch.real_seconds(n) + 60)
-    return [v for t, v in _sampled(ch, "Power.Active.Import") if t > after][-n:]
+    await until("steady power samples", enough, timeout=ch.real_seconds(STEADY_S) + SAMPLE_WAIT_S)
+    return window()
 
 
 async def _accuracy(
@@ -285,7 +302,7 @@ async def _accuracy(
     within ACCURACY (or, for `expect_ok=False`, True when the error was caught); None when there
     was nothing to compare."""
     try:
-        recent = await _steady_power(ch, after)
+        steady = await _steady_power(ch, after)
     except ScenarioAborted as exc:
         if rec is not None:
             rec.cannot(f"power within 10 % ({label})", str(exc))
@@ -296,7 +313,7 @@ async def _accuracy(
         if rec is not None:
             rec.cannot(f"power within 10 % ({label})", "no current flows")
         return None
-    reported = statistics.mean(recent)
+    reported = statistics.mean(v for _, v in steady)
     err = (reported - true_w) / true_w
     within = abs(err) <= ACCURACY
     if rec is not None:
@@ -304,13 +321,14 @@ async def _accuracy(
         rec.check(
             f"power within 10 % ({label})",
             within,
-            f"reported {reported:.0f} W (mean of {len(recent)} samples), true {true_w:.0f} W,"
+            f"reported {reported:.0f} W (mean of {len(steady)} samples), true {true_w:.0f} W,"
             f" error {err:+.1%}",
         )
         # Energy: what the register gained between the first and last steady sample, against
         # what the true power delivers in that (charger-clock) time.
-        registers = [(t, v) for t, v in _sampled(ch, "Energy.Active.Import.Register") if t > after][
-            -len(recent) :
+        first, last = steady[0][0], steady[-1][0]
+        registers = [
+            (t, v) for t, v in _sampled(ch, "Energy.Active.Import.Register") if first <= t <= last
         ]
         if len(registers) >= 2:
             (t0, e0), (t1, e1) = registers[0], registers[-1]
