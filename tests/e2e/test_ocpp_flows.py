@@ -30,9 +30,12 @@ def plug(cp: Running, n: int = 1, soc: float = 30.0) -> None:
 
 async def test_boot_pending_then_accepted(make_cp: MakeCP, peer: CentralSystemPeer) -> None:
     peer.behaviour.boot_status = "Pending"
-    peer.behaviour.boot_interval = 20  # simulated seconds: 1 s real at speed 20
-    cp = await make_cp()
-    await peer.wait_for(lambda: len(peer.of("BootNotification")) >= 2)
+    peer.behaviour.boot_interval = 20  # simulated seconds
+    cp = await make_cp(manual=True)  # the waits below are simulated seconds, not real ones
+    # Connected (real time) before the clock moves: the first BootNotification is then in
+    # flight, and each simulated second waits for what it sent to be answered.
+    await peer.wait_connected(cp.identity, timeout=30)
+    await cp.until(lambda: len(peer.of("BootNotification")) >= 2, timeout=60)
     # While Pending, the charge point sends nothing but BootNotification.
     assert {r.action for r in peer.received} == {"BootNotification"}
     # The central system may still configure it while Pending.
@@ -44,7 +47,7 @@ async def test_boot_pending_then_accepted(make_cp: MakeCP, peer: CentralSystemPe
     assert peer.of("StatusNotification")[0].payload["connector_id"] == 0
     assert cp.app.station is not None
     assert cp.app.station.settings.int_value("HeartbeatInterval") == 120  # type: ignore[attr-defined]
-    await peer.wait_for(lambda: peer.of("Heartbeat"), timeout=15)
+    await cp.until(lambda: bool(peer.of("Heartbeat")), timeout=300)
 
 
 async def test_remote_start_and_stop(make_cp: MakeCP) -> None:
@@ -397,11 +400,11 @@ async def test_get_and_change_configuration(make_cp: MakeCP) -> None:
 
 
 async def test_meter_values_every_second(make_cp: MakeCP) -> None:
-    cp = await booted(make_cp, speed=5.0)
+    cp = await booted(make_cp, manual=True)
     await cp.call(call.ChangeConfiguration(key="MeterValueSampleInterval", value="1"))
     plug(cp)
     await cp.call(call.RemoteStartTransaction(id_tag="MV", connector_id=1))
-    await cp.peer.wait_for(lambda: len(cp.peer.of("MeterValues")) >= 10, timeout=20)
+    await cp.until(lambda: len(cp.peer.of("MeterValues")) >= 10, timeout=100)
     mvs = cp.peer.of("MeterValues")
     stamps = [mv.payload["meter_value"][0]["timestamp"] for mv in mvs]
     assert stamps == sorted(stamps)
@@ -439,12 +442,12 @@ async def test_minimum_status_duration_hides_short_blips(make_cp: MakeCP) -> Non
 
 
 async def test_clock_aligned_meter_values(make_cp: MakeCP) -> None:
-    cp = await booted(make_cp)
+    cp = await booted(make_cp, manual=True)
     await cp.call(call.ChangeConfiguration(key="MeterValueSampleInterval", value="0"))
     await cp.call(call.ChangeConfiguration(key="ClockAlignedDataInterval", value="60"))
     plug(cp)
     await cp.call(call.RemoteStartTransaction(id_tag="AL", connector_id=1))
-    await cp.peer.wait_for(lambda: len(cp.peer.of("MeterValues")) >= 2, timeout=20)
+    await cp.until(lambda: len(cp.peer.of("MeterValues")) >= 2, timeout=400)
     aligned = [
         mv.payload["meter_value"][0]
         for mv in cp.peer.of("MeterValues")
