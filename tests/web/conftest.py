@@ -70,6 +70,19 @@ USERS = {
 }
 
 
+_PASSWORDS: dict[str, tuple[str, str]] = {}
+
+
+def _password_of(email: str) -> tuple[str, str]:
+    """A person's password and its argon2 hash, made once per test process: argon2 is slow on
+    purpose, and every module's stack has the same people (a test that changes a password
+    changes it in its own stack only)."""
+    if email not in _PASSWORDS:
+        password = secrets.token_urlsafe(12)
+        _PASSWORDS[email] = (password, hash_password(password))
+    return _PASSWORDS[email]
+
+
 class Stack:
     """Runs the platform and the charge points on an event loop in a background thread."""
 
@@ -124,12 +137,13 @@ class Stack:
         await self.platform.start()
         store = self.platform.store
         for email, (role, site) in USERS.items():
-            self.passwords[email] = secrets.token_urlsafe(12)
+            password, password_hash = await asyncio.to_thread(_password_of, email)
+            self.passwords[email] = password
             site_id = await store.people.site(site, at=self.clock.now()) if site else None
             await store.accounts.create(
                 email,
                 role=role,
-                password_hash=await asyncio.to_thread(hash_password, self.passwords[email]),
+                password_hash=password_hash,
                 at=self.clock.now(),
                 site_id=site_id,
             )

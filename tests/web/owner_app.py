@@ -57,7 +57,7 @@ def stack_wait(predicate: Callable[[], bool], timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.5)
+        time.sleep(0.1)
 
 
 def assert_next_to_field(page: Any, field: str, error_id: str, words: str) -> None:
