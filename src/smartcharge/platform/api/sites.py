@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from smartcharge.platform.api.access import IdentityPath
 from smartcharge.platform.api.auth import Api, Caller, Operator, role
 from smartcharge.platform.api.schemas import GroupName, Strict
-from smartcharge.platform.services import site_charger_load, site_supply
-from smartcharge.platform.store.sites import Member, Supply
+from smartcharge.platform.services import site_charger_load, site_meter, site_supply
+from smartcharge.platform.store.sites import Member, Meter, Supply
 
 router = APIRouter(tags=["sites"])
 
@@ -92,3 +92,50 @@ async def put_load(
 ) -> LoadOut:
     change = site_charger_load.LoadChange(tuple(body.phases), body.priority, body.max_a)
     return _load(await site_charger_load.set_charger_load(ctx, who, name, identity, change))
+
+
+class MeterRequest(Strict):
+    host: Annotated[str, Field(min_length=1, max_length=253)]
+    port: Annotated[int, Field(strict=True)] = 502
+    unit: Annotated[int, Field(strict=True)] = 1  # Modbus id
+    model: str = "sdm630"
+
+
+class MeterOut(BaseModel):
+    host: str
+    port: int
+    unit: int
+    model: str
+    updated_at: datetime
+    reading_a: list[float] | None  # the site's import per phase at the last read
+    problem: str | None  # why there is no reading, in words (then: chargers at their fallback)
+
+
+def _meter(found: Meter, ctx: Api) -> MeterOut:
+    last = None if ctx.balancer is None else ctx.balancer.meters.last.get(found.site_id)
+    return MeterOut(
+        host=found.host,
+        port=found.port,
+        unit=found.unit,
+        model=found.model,
+        updated_at=found.updated_at,
+        reading_a=None if last is None or last.current_a is None else list(last.current_a),
+        problem=None if last is None else last.problem,
+    )
+
+
+@router.get("/api/sites/{name}/meter", response_model=MeterOut)
+async def get_meter(name: GroupName, who: SiteReader, ctx: Api) -> MeterOut:
+    return _meter(await site_meter.meter(ctx, who, name), ctx)
+
+
+@router.put("/api/sites/{name}/meter", response_model=MeterOut)
+async def put_meter(name: GroupName, body: MeterRequest, who: Operator, ctx: Api) -> MeterOut:
+    change = site_meter.MeterChange(body.host, body.port, body.unit, body.model)
+    return _meter(await site_meter.set_meter(ctx, who, name, change), ctx)
+
+
+@router.delete("/api/sites/{name}/meter", status_code=204)
+async def delete_meter(name: GroupName, who: Operator, ctx: Api) -> Response:
+    await site_meter.remove_meter(ctx, who, name)
+    return Response(status_code=204)

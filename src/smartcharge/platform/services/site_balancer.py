@@ -45,7 +45,8 @@ from smartcharge.ocpp.times import format_time
 from smartcharge.platform.background import failed_pass
 from smartcharge.platform.commands import Commander, CommandFailed
 from smartcharge.platform.ocpp_server import OcppServer
-from smartcharge.platform.services.site_balancing import EPSILON, Point, Site, plan
+from smartcharge.platform.services.site_balancing import EPSILON, PHASES, Point, Site, plan
+from smartcharge.platform.services.site_meter import SiteMeters
 from smartcharge.platform.store import Store
 from smartcharge.platform.store.sites import Member
 
@@ -58,6 +59,9 @@ RENEW_S = 60.0
 CLAIM_S = 10.0
 """How long a node's lease on a site lasts: renewed every round (`interval_s`), so another node
 takes over within `CLAIM_S + interval_s` of the holder's death."""
+METER_MARGIN_A = 1.0
+"""Added to the house load a site meter shows: its reading and the chargers' samples are not
+taken at the same instant."""
 MEASURED_S = 300.0
 """How old a charger's latest current sample may be and still count: the headroom it shows is
 shared (services/site_balancing.py `follow`); older, the charger is counted at its limit."""
@@ -110,6 +114,7 @@ class SiteBalancer:
     on_round: Callable[[int], Awaitable[None]] | None = None  # tests, bench: a site decided
     rounds: int = 0  # rounds this node has run (whether or not it held a site)
     _held: dict[str, _Held] = field(default_factory=dict)
+    meters: SiteMeters = field(default_factory=SiteMeters)
     _shares: dict[str, float] = field(default_factory=dict)  # "identity/connector" -> A
     _recorded: dict[int, dict[str, float]] = field(default_factory=dict)  # site -> as recorded
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -159,6 +164,7 @@ class SiteBalancer:
 
     async def release(self) -> None:
         """Stopping: leave this node's sites to another at once."""
+        self.meters.close()
         await self.store.sites.release(self.node)
 
     async def balance(self, site_id: int) -> None:
@@ -176,6 +182,16 @@ class SiteBalancer:
         for m in members:  # a charger never given a limit may draw all it can: cut it first
             self._held.setdefault(m.identity, _Held(live_a=m.max_a))
             points += self._points(site, m, statuses.get(m.charger_id, {}), measured)
+        meter = await self.store.sites.meter(site_id)
+        if meter is None:
+            self.meters.forget(site_id)
+        else:
+            reading = await self.meters.read(meter, max(supply.limit_a))
+            if reading.current_a is None:  # the house load is not known: each its fallback
+                cap = supply.fallback_a
+                points = [replace(p, max_a=min(p.max_a, cap), group_max_a=cap) for p in points]
+            else:
+                site = replace(site, other_load_a=_house(reading.current_a, points))
         before = {m.identity: self._held[m.identity].live_a for m in members}
         # A connector's last share (unknown: its charger's whole limit) for ramps and `follow`.
         previous = {p.key: self._shares.get(p.key, before[p.group]) for p in points}
@@ -296,3 +312,18 @@ class SiteBalancer:
             log.warning("balancing profile not sent charger=%s outcome=%s", identity, exc.outcome)
             return False
         return answer.get("status") == "Accepted"
+
+
+def _house(site_a: tuple[float, float, float], points: list[Point]) -> tuple[float, float, float]:
+    """The load on each phase that is not the chargers': what the site meter shows less what
+    the cars are measured drawing, plus `METER_MARGIN_A`."""
+    house = list(site_a)
+    for p in points:
+        if p.online and p.wants and p.drawn_a is not None:
+            for phase in p.phases:
+                house[phase] -= p.drawn_a
+    return (
+        max(0.0, house[PHASES[0]]) + METER_MARGIN_A,
+        max(0.0, house[PHASES[1]]) + METER_MARGIN_A,
+        max(0.0, house[PHASES[2]]) + METER_MARGIN_A,
+    )

@@ -68,6 +68,19 @@ class SiteSupply(Base):
     balancer_held: Mapped[str | None] = mapped_column(Text)
 
 
+class SiteMeter(Base):
+    """A site's own meter (0012), read by the platform over Modbus TCP: where it is and which
+    register map it speaks (the charger's meter models)."""
+
+    __tablename__ = "site_meters"
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+    host: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int]
+    unit: Mapped[int]
+    model: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime]
+
+
 class ChargerLoad(Base):
     """A charger's place on its site's supply (0011): the site phases it draws on ("1", "2",
     "3" or "123"), its priority (higher is served first) and its maximum per phase (A). A

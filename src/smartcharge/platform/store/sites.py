@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smartcharge.platform.store.models import Charger, MeterValue, Site, StatusEvent
-from smartcharge.platform.store.operator_models import ChargerLoad, SiteSupply
+from smartcharge.platform.store.operator_models import ChargerLoad, SiteMeter, SiteSupply
 
 ALL_PHASES = "123"
 DEFAULT_PRIORITY = 0
@@ -29,6 +29,18 @@ class Supply:
     limit_a: tuple[float, float, float]  # per phase
     other_load_a: tuple[float, float, float]  # household etc., per phase
     fallback_a: float
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """A site's own meter, read over Modbus TCP."""
+
+    site_id: int
+    host: str
+    port: int
+    unit: int  # Modbus id
+    model: str  # a register map: chargepoint/hardware/devices/register_maps.py
     updated_at: datetime
 
 
@@ -106,6 +118,31 @@ class Sites:
             "updated_at": at,
         }
         await self._set_row(SiteSupply, SiteSupply.site_id, site_id, values)
+
+    async def meter(self, site_id: int) -> Meter | None:
+        stmt = select(
+            SiteMeter.site_id,
+            SiteMeter.host,
+            SiteMeter.port,
+            SiteMeter.unit,
+            SiteMeter.model,
+            SiteMeter.updated_at,
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(stmt.where(SiteMeter.site_id == site_id))).first()
+        return None if row is None else Meter(*row)
+
+    async def set_meter(
+        self, site_id: int, *, host: str, port: int, unit: int, model: str, at: datetime
+    ) -> None:
+        """Set or replace the site's meter, in one statement."""
+        values = {"host": host, "port": port, "unit": unit, "model": model, "updated_at": at}
+        await self._set_row(SiteMeter, SiteMeter.site_id, site_id, values)
+
+    async def remove_meter(self, site_id: int) -> bool:
+        async with self._engine.begin() as conn:
+            gone = await conn.execute(delete(SiteMeter).where(SiteMeter.site_id == site_id))
+            return bool(gone.rowcount)
 
     async def chargers(self, site_id: int) -> list[tuple[int, str]]:
         """(id, identity) of the site's chargers."""
