@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from pki_fixtures import VERIFY_AT
 
 from smartcharge.chargepoint.security import firmware_image
 from smartcharge.chargepoint.security.firmware_verify import InvalidFirmwareSignature, verify
@@ -19,7 +19,7 @@ from smartcharge.manufacturer.keys import KeyFiles, create_keys, load_private_ke
 from smartcharge.manufacturer.signing import sign, sign_release
 
 IMAGE = b"firmware image " * 1000
-NOW = datetime.now(UTC)
+NOW = VERIFY_AT
 
 
 def mode(path: Path) -> int:

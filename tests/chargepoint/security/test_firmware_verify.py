@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from pki_fixtures import VERIFY_AT
 
 from smartcharge.chargepoint.security import firmware_image
 from smartcharge.chargepoint.security.firmware_verify import (
@@ -30,7 +31,7 @@ from smartcharge.manufacturer.keys import (
 from smartcharge.manufacturer.signing import sign
 
 IMAGE = b'{"format": "smartcharge-sim-firmware", "version": "1.2.3"}' + bytes(range(256)) * 40
-NOW = datetime.now(UTC)
+NOW = VERIFY_AT
 
 
 def material(pki: KeyFiles) -> tuple[bytes, bytes, bytes]:
