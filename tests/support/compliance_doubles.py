@@ -72,6 +72,12 @@ EXPECTED: dict[str, dict[str, str]] = {
     "delay-clock-seeded": {"R22": "pairs agree"},
 }
 
+# Rules a double's fault may leave without evidence (never judged wrongly): (rule, words of the
+# reason). Delays always under 60 s leave too little of a delay for the owner's skip to be told
+# from the delay running out (scenarios/delay.py, SKIP_LEFT_MIN_S); when one is long enough, the
+# skip is judged and passes.
+MAY_NOT_RUN: dict[str, dict[str, str]] = {"delay-under-60": {"R25": "of the delay left"}}
+
 # Where each fault's function answers differently from ours (as our run, watched, shows), a
 # superset: a scenario listed where the fault happened not to fire costs time, never a verdict.
 _DELAYS = ("random_delay", "delay_exemptions", "offpeak_evening", "offpeak_morning", "owner")
@@ -161,6 +167,11 @@ def misjudged(fault: str, runs: Runs) -> dict[str, tuple[str, str]]:
                 f"{c['name']} {c['detail']}" for c in res["checks"] if c["ok"] is False
             )
             if outcome is not Outcome.FAIL or expected[req] not in failing:
+                wrong[req] = (outcome.value, res["reason"])
+        elif req in MAY_NOT_RUN.get(fault, {}):
+            if outcome not in (Outcome.PASS, Outcome.NOT_RUN) or (
+                outcome is Outcome.NOT_RUN and MAY_NOT_RUN[fault][req] not in res["reason"]
+            ):
                 wrong[req] = (outcome.value, res["reason"])
         elif req in KNOWN_GAPS:
             if outcome not in (Outcome.FAIL, Outcome.NOT_RUN):

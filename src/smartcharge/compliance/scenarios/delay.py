@@ -48,9 +48,12 @@ SAMPLES_FULL = 400
 SAMPLES_AT_1800 = 30
 TIMED_MAX_S = 60
 PROFILE_ID = 21
-# The plug-in's delay is also the one the owner skips (R25): a draw shorter than this leaves too
-# little of it to tell a skip from the delay running out, so the car is plugged in again.
-SKIP_MIN_S = 60
+# The plug-in's delay is also the one the owner skips (R25): a draw shorter than SKIP_MIN_S may
+# leave too little of it by the time the suite skips (the checks between take simulated tens of
+# seconds on a busy machine), so the car is plugged in again. With under SKIP_LEFT_MIN_S left, the
+# delay may run out while the skip is on its way: no evidence either way.
+SKIP_MIN_S = 120
+SKIP_LEFT_MIN_S = 30
 
 
 async def _draw(ch: Charger, limit: float) -> int:
@@ -203,8 +206,7 @@ async def _skip(ch: Charger, r25: Recorder) -> None:
     await ch.csms.wait_for(lambda: applied() is not None, ch.real_seconds(left) + OUTCOME_WAIT_S)
     end = applied()
     tick = 1.5
-    # With little left the delay may run out while the skip is on its way: no evidence either way.
-    if earliest is None or end is None or left < SKIP_MIN_S / 2:
+    if earliest is None or end is None or left < SKIP_LEFT_MIN_S:
         r25.cannot(
             name,
             f"SkipDelay {status}; {left} s of the delay left when skipped"
