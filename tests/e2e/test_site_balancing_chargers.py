@@ -208,3 +208,54 @@ def latest(samples: list[tuple[datetime, float]], t: datetime) -> float:
     """The charger's current as last sampled at or before `t` (0 before its first sample)."""
     found = [a for at, a in samples if at <= t]
     return found[-1] if found else 0.0
+
+
+async def test_r24_a_balancers_increase_waits_for_the_random_delay_a_decrease_does_not(
+    site: Site,
+) -> None:
+    """Two of the four chargers charge, with a randomised delay of up to 600 s (R22, set
+    remotely: R23). The supply drops: both apply the cut at once, no simulated time passing (R8
+    before R24). It rises again: the balancer's increase is a relevant time (R24), so each holds
+    its cut limit for its drawn delay, counted down on its own clock, and only then rises."""
+    ocpp = site.platform.ocpp
+    cars = NAMES[:2]
+    for name in cars:
+        cp = site.cps[name]
+        await ocpp.wait_connected(name, timeout=30)
+        cp.hw.plug(1, battery_kwh=80.0, soc=20.0, max_power_w=22000.0)
+        await site.until(lambda cp=cp: cp.state(1)["status"] == "Preparing")
+        cp.hw.present_card("CARD")
+        await site.until(lambda cp=cp: cp.state(1)["status"] == "Charging")
+    await site.supply(40.0)
+    await site.until(lambda: all(site.limit(n) == 20 for n in cars))
+    for name in cars:
+        answer = await ocpp.send(
+            name, "ChangeConfiguration", {"key": "RandomisedDelayMaxSeconds", "value": "600"}
+        )
+        assert answer == {"status": "Accepted"}
+
+    await site.supply(24.0)
+    await site.round()
+    assert [site.limit(n) for n in cars] == [12.0, 12.0]  # at once
+    assert all(site.cps[n].state(1)["random_delay_remaining_s"] == 0 for n in cars)
+
+    await site.supply(40.0)
+    await site.round()
+    held = {n: site.cps[n].state(1)["random_delay_remaining_s"] for n in cars}
+    assert [site.limit(n) for n in cars] == [12.0, 12.0]  # the increase is not applied yet
+    assert all(0 < s <= 600 for s in held.values()), held
+    start = site.clock.monotonic()
+    rose: dict[str, float] = {}
+    async with asyncio.timeout(300):  # guard only: the verdict is the chargers' own clocks
+        while len(rose) < len(cars):
+            await site.clock.advance(1.0)
+            await site.settle()
+            for name in cars:
+                if name not in rose and site.limit(name) > 12.0:
+                    rose[name] = site.clock.monotonic() - start
+            if int(site.clock.monotonic() - start) % 10 == 0:
+                await site.round()
+            assert site.clock.monotonic() - start <= 601, held
+    for name in cars:
+        # Held for its whole drawn delay, then up (within the second the delay ran out).
+        assert held[name] - 1 <= rose[name] <= held[name] + 1, (name, held, rose)

@@ -102,7 +102,7 @@ class DsrOptOutMsg(Message):
 
 class ProfileFlagsMsg(Message):
     chargingProfileId: int
-    cause: Literal["csms_profile", "tariff", "user_schedule"] = "csms_profile"
+    cause: Literal["csms_profile", "tariff", "user_schedule", "load_balancing"] = "csms_profile"
     alreadyRandomised: bool = False
 
 

@@ -31,8 +31,10 @@ from smartcharge.regulations import Cause, RandomDelay, WeeklySchedule, is_peak
 
 # Causes that only say "energy may flow": after a power cut their first step is power_restore.
 _RESTORABLE = frozenset({Cause.PLUG_IN, Cause.DEFAULT_HOURS})
-# The most specific profile wins the flags: a TxProfile before a TxDefaultProfile.
-_RANK = {"TxProfile": 2, "TxDefaultProfile": 1}
+# The most specific profile wins the flags: a TxProfile before a TxDefaultProfile, and a
+# ChargePointMaxProfile's when nothing more specific is installed (a central system balancing
+# a site caps each charger that way, flagged load_balancing: its cuts must not wait, R8).
+_RANK = {"TxProfile": 2, "TxDefaultProfile": 1, "ChargePointMaxProfile": 0}
 NO_FLAGS = ProfileFlags()  # a profile the UK extension said nothing about
 
 
@@ -72,8 +74,9 @@ class Supply:
 
 def profile_flags_id(profiles: Iterable[InstalledProfile], connector_id: int) -> int | None:
     """The id of the profile whose UK-extension flags (cause, already randomised) describe a
-    change on `connector_id`: a TxProfile before a TxDefaultProfile, the connector's own before
-    connector 0's, then the highest stack level."""
+    change on `connector_id`: a TxProfile before a TxDefaultProfile before a
+    ChargePointMaxProfile, the connector's own before connector 0's, then the highest stack
+    level."""
     best = max(
         (
             (_RANK[e.profile.purpose], e.connector_id == connector_id, e.profile.stack_level, e)

@@ -293,10 +293,20 @@ class SiteBalancer:
             "alreadyRandomised": False,
         }
         try:
-            await self.commander.uk(identity, charger_id, "ProfileFlags", flags, user_id=None)
+            answer = await self.commander.uk(
+                identity, charger_id, "ProfileFlags", flags, user_id=None
+            )
         except CommandFailed as exc:
             log.warning("balancing flags not sent charger=%s outcome=%s", identity, exc.outcome)
             return False
+        if answer.get("status") != "Accepted":
+            # The limit still goes out (better than none), but such a charger may hold a cut
+            # back for its random delay: the operator must know.
+            log.warning(
+                "balancing flags refused charger=%s answer=%s: its cuts may wait for its delay",
+                identity,
+                answer.get("status"),
+            )
         request = max_profile(LIVE_ID, LIVE_LEVEL, target, self.now())
         if not await self._send(identity, charger_id, request):
             return False
