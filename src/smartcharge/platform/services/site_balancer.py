@@ -17,9 +17,10 @@ on connector 0 (the whole charger):
   until the lease runs out, then falls back to its share: the platform counts it at the larger
   of the two (`reserve_a`) until then, so the others never take what it may still draw.
 
-Each live limit goes out after a UK-extension ProfileFlags with cause `load_balancing`, not yet
-randomised: the charger applies a decrease at once (R8 over R24) and delays an increase like any
-relevant time (R24), as REGULATIONS.md's load-balancing decision says. Decreases go out first,
+Each live limit and fallback goes out after a UK-extension ProfileFlags with cause
+`load_balancing`, not yet randomised: the charger applies a decrease at once (R8 over R24) and
+delays an increase like any relevant time (R24), as REGULATIONS.md's load-balancing decision
+says. Decreases go out first,
 all of them answered before any increase is sent.
 
 Several nodes (platform/cluster.py): a site is balanced by the one node holding its lease in the
@@ -276,6 +277,8 @@ class SiteBalancer:
         held = self._held.setdefault(identity, _Held())
         if held.fallback_a == fallback_a:
             return True
+        if not await self._flags(identity, charger_id, FALLBACK_ID):
+            return False
         request = max_profile(FALLBACK_ID, FALLBACK_LEVEL, fallback_a, self.now())
         if not await self._send(identity, charger_id, request):
             return False
@@ -287,8 +290,20 @@ class SiteBalancer:
         due = self.monotonic() - held.renewed >= RENEW_S
         if abs(target - held.live_a) < 1e-6 and not due:
             return True
+        if not await self._flags(identity, charger_id, LIVE_ID):
+            return False
+        request = max_profile(LIVE_ID, LIVE_LEVEL, target, self.now())
+        if not await self._send(identity, charger_id, request):
+            return False
+        held.live_a, held.renewed = target, self.monotonic()
+        return True
+
+    async def _flags(self, identity: str, charger_id: int, profile_id: int) -> bool:
+        """The profile's cause (`load_balancing`, not yet randomised) ahead of it, so the
+        charger cuts at once and delays a rise (R8 before R24): the fallback's too, as a
+        charger falling back from its live limit is cut by it."""
         flags = {
-            "chargingProfileId": LIVE_ID,
+            "chargingProfileId": profile_id,
             "cause": "load_balancing",
             "alreadyRandomised": False,
         }
@@ -307,10 +322,6 @@ class SiteBalancer:
                 identity,
                 answer.get("status"),
             )
-        request = max_profile(LIVE_ID, LIVE_LEVEL, target, self.now())
-        if not await self._send(identity, charger_id, request):
-            return False
-        held.live_a, held.renewed = target, self.monotonic()
         return True
 
     async def _send(self, identity: str, charger_id: int, request: dict[str, Any]) -> bool:
