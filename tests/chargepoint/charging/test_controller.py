@@ -13,9 +13,13 @@ from smartcharge.chargepoint.charging import (
     OwnerRules,
     SessionFacts,
     Supply,
+    profile_flags_id,
     targets,
     within_caps,
 )
+from smartcharge.chargepoint.smart_charging.installed import InstalledProfile
+from smartcharge.chargepoint.smart_charging.profiles import parse_profile
+from smartcharge.platform.services.site_balancer import FALLBACK_ID, LIVE_ID, max_profile
 from smartcharge.regulations import Cause, RandomDelay
 
 SATURDAY_NOON = datetime(2026, 6, 6, 11, 0, tzinfo=UTC)  # inside the default hours
@@ -118,3 +122,25 @@ def test_R24_in_peak_hours_only_the_default_hours_stop_skips_its_delay() -> None
     delay = RandomDelay(1800, random.Random(3))
     changed, started = c.step(dsr, 0.0, delay, skip=False, hardware_max_a=32.0, peak=True)
     assert (changed, started) == (False, True) and c.applied.limit_a == 32.0
+
+
+def test_R8_R24_a_charge_point_max_profiles_flags_count_when_nothing_more_specific_is_there() -> (
+    None
+):
+    """A central system balancing a site caps each charger with ChargePointMaxProfiles flagged
+    `load_balancing` (services/site_balancer.py): their flags describe the change, so a cut is
+    not delayed; a TxDefaultProfile or TxProfile, more specific, still wins."""
+
+    def entry(purpose: str, profile_id: int, level: int, connector: int) -> InstalledProfile:
+        request = max_profile(profile_id, level, 10.0, SATURDAY_NOON)
+        d = {**request["csChargingProfiles"], "chargingProfilePurpose": purpose}
+        return InstalledProfile(connector, parse_profile(d))
+
+    site = [
+        entry("ChargePointMaxProfile", FALLBACK_ID, 1, 0),
+        entry("ChargePointMaxProfile", LIVE_ID, 2, 0),
+    ]
+    assert profile_flags_id(site, 1) == LIVE_ID  # the highest stack level
+    assert profile_flags_id(site[:1], 1) == FALLBACK_ID
+    tx_default = entry("TxDefaultProfile", 40, 0, 1)
+    assert profile_flags_id([*site, tx_default], 1) == 40
