@@ -31,8 +31,6 @@ from smartcharge.ocpp.uk_extension import VENDOR_ID
 
 log = logging.getLogger("smartcharge.compliance.csms")
 
-UK_VENDOR = VENDOR_ID  # the shared definition (smartcharge.ocpp.uk_extension)
-
 
 def now_iso() -> str:
     return format_time(datetime.now(UTC))
@@ -219,7 +217,7 @@ class CentralSystem:
         """The charger's org.smartcharge.uk DataTransfers of `message_id`: (time, data)."""
         out = []
         for m in self.received(identity, "DataTransfer"):
-            if m.payload.get("vendorId") == UK_VENDOR and m.payload.get("messageId") == message_id:
+            if m.payload.get("vendorId") == VENDOR_ID and m.payload.get("messageId") == message_id:
                 try:
                     data = orjson.loads(m.payload.get("data") or "{}")
                 except orjson.JSONDecodeError:

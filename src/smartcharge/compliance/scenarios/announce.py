@@ -17,6 +17,7 @@ from smartcharge.compliance.scenarios.base import (
     wait_limit,
 )
 from smartcharge.compliance.target import Charger
+from smartcharge.ocpp import uk_extension
 
 # Generous: every wait ends as soon as the charger has done what is awaited.
 OUTCOME_WAIT_S = 30.0
@@ -27,7 +28,7 @@ ZERO_TRIES = 3
 
 def announcement(ch: Charger, before: int) -> int | None:
     """The delay announced after the first `before` announcements, if one has come."""
-    got = ch.csms.uk_messages(ch.identity, "RandomDelay")
+    got = ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY)
     if len(got) <= before:
         return None
     value = got[before][1].get("remainingS")
@@ -38,7 +39,7 @@ async def announced(ch: Charger, before: int, timeout: float) -> int | None:
     """The next delay the charger announces after the first `before`, or None."""
 
     def count() -> int:
-        return len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+        return len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
 
     if not await ch.csms.wait_for(lambda: count() > before, timeout):
         return None
@@ -84,7 +85,7 @@ async def plug_ins(ch: Charger, enough: int) -> tuple[list[int | None], dict[str
     announcement: then only the announcement shows)."""
     drawn: list[int | None] = []
     while True:
-        before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+        before = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
         await start_session(ch, 1)
         got = await outcome(ch, before, 32.0)
         state = await connector(ch, 1)
@@ -97,7 +98,7 @@ async def plug_ins(ch: Charger, enough: int) -> tuple[list[int | None], dict[str
 def ran_out(ch: Charger, before: int, drawn: int) -> bool:
     """Whether a delay of `drawn` s announced after the first `before` may have run out by now
     (the announcement may have come late too: a starved charger sends late)."""
-    told = ch.csms.uk_messages(ch.identity, "RandomDelay")[before:]
+    told = ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY)[before:]
     if not told:
         return False
     since = ch.sim_seconds(asyncio.get_running_loop().time() - told[0][0] + STARVED_REAL_S)

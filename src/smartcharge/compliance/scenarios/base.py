@@ -17,9 +17,10 @@ from typing import Any
 
 import orjson
 
-from smartcharge.compliance.csms import UK_VENDOR, CentralSystem
+from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.results import Check, Evidence
 from smartcharge.compliance.target import Charger, ChargerSpec, Target
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.errors import CallError, OcppError
 from smartcharge.ocpp.times import format_time, parse_time
 
@@ -137,10 +138,7 @@ def latest_stamp(ch: Charger) -> datetime | None:
 
 async def uk(ch: Charger, message_id: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """An org.smartcharge.uk DataTransfer (docs/ocpp-extensions.md): (status, data)."""
-    res = await ch.call(
-        "DataTransfer",
-        {"vendorId": UK_VENDOR, "messageId": message_id, "data": orjson.dumps(data).decode()},
-    )
+    res = await ch.call("DataTransfer", uk_extension.data_transfer(message_id, data))
     try:
         body = orjson.loads(res.get("data") or "{}")
     except orjson.JSONDecodeError:

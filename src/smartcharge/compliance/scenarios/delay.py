@@ -58,7 +58,7 @@ SKIP_LEFT_MIN_S = 30
 
 async def _draw(ch: Charger, limit: float) -> int:
     """Make one relevant time (the profile to `limit`); the delay drawn for it, in seconds."""
-    before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+    before = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
     status = await set_profile(ch, 1, flat_profile(PROFILE_ID, limit))
     if status != "Accepted":
         raise ScenarioAborted(f"SetChargingProfile {limit:g} A: {status}")
@@ -74,7 +74,7 @@ async def _draw(ch: Charger, limit: float) -> int:
 async def _scheduled_event(ch: Charger, event_id: str) -> tuple[str, int | None, float, float]:
     """A DSR event scheduled for now at 8 A (a relevant time), then opted out of: (its answer,
     the delay drawn, the rate just after it, the rate before it)."""
-    before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+    before = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
     prior = float((await connector(ch, 1))["limit_a"])
     event = {
         "id": event_id,
@@ -91,7 +91,7 @@ async def _scheduled_event(ch: Charger, event_id: str) -> tuple[str, int | None,
         held = prior  # read after the delay ran out: only the announcement shows
     # The opt-out may itself be a relevant time (the rate goes back up): let it be announced or
     # applied before the session's skip, so that its delay is not taken for the next change's.
-    before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+    before = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
     await uk(ch, uk_extension.DSR_OPT_OUT, {"id": event_id})
     if await outcome(ch, before, prior):
         await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})
@@ -137,7 +137,7 @@ async def _timed(ch: Charger, rec: Recorder, limit: float, label: str) -> None:
     accepted. The true delay lies between the end less the second stamp and the end less the
     first: no wall clock of the suite's comes into it, so a busy machine only widens the bracket."""
     name = f"{label}: previous rate held for the drawn delay"
-    before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+    before = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
     # Energy offered shows as Charging, or SuspendedEV while the car has not yet started drawing.
     offered = ("Charging", "SuspendedEV")
     old_status = offered if limit == 0 else ("SuspendedEVSE",)
@@ -306,7 +306,7 @@ async def _random_delay(ctx: Context) -> None:
     r24.done()
     # "No delay this session" (R25).
     status, _ = await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1, "session": True})
-    before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+    before = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
     await set_profile(ch, 1, flat_profile(PROFILE_ID, 10.0))
     drawn = await outcome(ch, before, 10.0)
     name = "no delay for the rest of the session"

@@ -26,7 +26,7 @@ from smartcharge.ocpp import uk_extension
 async def _at_once(ch: Charger, limit: float, send: Any) -> tuple[str, int | None]:
     """Send something that must apply with no delay: (status, the delay announced for it: 0
     when it applied with none, None when it neither applied nor announced one)."""
-    before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+    before = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
     status = await send()
     return status, await outcome(ch, before, limit)
 
@@ -67,7 +67,7 @@ async def _exemptions(ctx: Context) -> None:
         return (await uk(ch, uk_extension.DSR_OPT_OUT, {"id": "fr-1"}))[0]
 
     # The owner's opt-out raises the rate: a relevant time; skip it to start from 32 A.
-    before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+    before = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
     await opt_out()
     await outcome(ch, before, 32.0)  # its delay announced (or none): then skip it
     await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})

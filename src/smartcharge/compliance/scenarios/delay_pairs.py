@@ -49,14 +49,14 @@ async def _pair(ch: Charger, limit: float) -> tuple[int, int]:
     """One relevant time for both connectors (a profile for connector 0): the delay each drew.
     A connector's delay is announced before its change applies, on the same connection, so a
     change seen applied with none announced was made at once (0 s)."""
-    before = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+    before = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
     status = await set_profile(ch, 0, flat_profile(PROFILE_ID, limit))
     if status != "Accepted":
         raise ScenarioAborted(f"SetChargingProfile for connector 0, {limit:g} A: {status}")
     drawn: dict[int, int] = {}
 
     async def both() -> bool:
-        for _, data in ch.csms.uk_messages(ch.identity, "RandomDelay")[before:]:
+        for _, data in ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY)[before:]:
             n, value = data.get("connectorId"), data.get("remainingS")
             if n in CONNECTORS and isinstance(value, int | float):
                 drawn.setdefault(int(n), int(value))

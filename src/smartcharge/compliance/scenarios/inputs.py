@@ -8,7 +8,7 @@ value is a fail; "Accepted" with nothing to look at is "not run".
 
 from __future__ import annotations
 
-from smartcharge.compliance.csms import UK_VENDOR, now_iso
+from smartcharge.compliance.csms import now_iso
 from smartcharge.compliance.scenarios.base import (
     SATURDAY_NOON_UK,
     Context,
@@ -112,7 +112,11 @@ async def _validation(r34: Recorder, ch: Charger) -> None:
     name = "a DataTransfer whose data is not JSON: rejected"
     res = await ch.call(
         "DataTransfer",
-        {"vendorId": UK_VENDOR, "messageId": uk_extension.CHARGE_NOW, "data": "{not json"},
+        {
+            "vendorId": uk_extension.VENDOR_ID,
+            "messageId": uk_extension.CHARGE_NOW,
+            "data": "{not json",
+        },
     )
     if res["status"] in ("UnknownVendorId", "UnknownMessageId"):
         r34.cannot(name, f"{res['status']}: the charger does not implement the UK extension")

@@ -142,7 +142,7 @@ async def _evening(ctx: Context) -> None:
         return
     # R18: the owner of the second car says "charge now", in peak hours.
     asked = charger_now(ch)
-    delays = len(ch.csms.uk_messages(ch.identity, "RandomDelay"))
+    delays = len(ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY))
     status, _ = await uk(ch, uk_extension.CHARGE_NOW, {"connectorId": 2})
     await offer(ch, ctx)
 
@@ -164,7 +164,7 @@ async def _evening(ctx: Context) -> None:
         # A delay for the override itself (not one of plug-in that was already running).
         delayed = [
             d
-            for _, d in ch.csms.uk_messages(ch.identity, "RandomDelay")[delays:]
+            for _, d in ch.csms.uk_messages(ch.identity, uk_extension.RANDOM_DELAY)[delays:]
             if d.get("connectorId") == 2 and d.get("cause") in OVERRIDES
         ]
         r18.check(

@@ -43,6 +43,7 @@ from smartcharge.compliance.scenarios.base import (
 )
 from smartcharge.compliance.target import Charger, ChargerSpec, SimulatedTarget
 from smartcharge.manufacturer.manifest import sign_manifest
+from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.times import parse_time
 
 NEWER = "99.9-compliance"
@@ -148,13 +149,9 @@ async def _owner_sees_update(rec: Recorder, ch: Charger) -> dict[str, Any]:
 
     with contextlib.suppress(ScenarioAborted):  # what it shows then is the evidence
         await until("the update check in the owner's status", shown, FETCH_WAIT_S, poll=0.2)
-    notices = [
-        m
-        for m in ch.csms.received(ch.identity, "DataTransfer")
-        if m.payload.get("messageId") == "UpdateAvailable"
-    ]
+    notices = ch.csms.uk_messages(ch.identity, uk_extension.UPDATE_AVAILABLE)
     told_csms = (
-        f"; also told to the central system (DataTransfer UpdateAvailable: {notices[-1].payload})"
+        f"; also told to the central system (DataTransfer UpdateAvailable: {notices[-1][1]})"
         if notices
         else "; no DataTransfer UpdateAvailable to the central system (not required)"
     )
