@@ -76,7 +76,10 @@ class GroupCommit:
         self._rows = 0  # rows waiting in the queue (meter values)
         self._writing: asyncio.Task[None] | None = None
         # A timer handle, not a sleeping task: one less task (and wake-up) per batch.
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
+        # When the timer fires: kept here, since uvloop hands back a plain Handle, without
+        # `when()`, for a deadline under a millisecond away.
+        self._deadline = 0.0
         self._insert_batches: dict[Any, Batch] = {}
         self.batches = 0
         self.items = 0
@@ -129,10 +132,10 @@ class GroupCommit:
             else:
                 loop = asyncio.get_running_loop()
                 at = loop.time() + delay
-                if self._timer is None or at < self._timer.when():
+                if self._timer is None or at < self._deadline:
                     if self._timer is not None:
                         self._timer.cancel()
-                    self._timer = loop.call_at(at, self._start)
+                    self._timer, self._deadline = loop.call_at(at, self._start), at
         # A caller that goes away (its charger disconnected) cancels only its own future: the
         # batch does not wait on it, so the others' commit and its own work still happen. (No
         # shield: one future and callback less per message.)
