@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
+from smartcharge.platform.store import sqlite_driver
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a transaction waits for another *process* holding SQLite's write lock (the CLI
 adding a charger, say). Within the process the engine has one connection (below)."""
@@ -53,6 +55,7 @@ def create_engine(
                 max_overflow=0,
                 pool_timeout=SQLITE_QUEUE_TIMEOUT_S,
                 pool_reset_on_return=None,
+                module=sqlite_driver.Dbapi(),  # one hand-off to aiosqlite's thread per statement
             )
         else:  # pragma: no cover - an in-memory database has one static connection already
             engine = create_async_engine(url, echo=echo)
