@@ -20,20 +20,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    ValidationError,
-    model_validator,
-)
-
 from smartcharge import __version__
 from smartcharge.chargepoint.config_fields import (
     Identity,
     KeyProblem,
     ResolvedPath,
-    Table,
     WsUrl,
     calendar_date,
     contact_address,
@@ -42,6 +33,14 @@ from smartcharge.chargepoint.config_fields import (
     is_identity,
     length_between,
     phase_count,
+)
+from smartcharge.chargepoint.config_model import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    Table,
+    ValidationError,
+    model_validator,
 )
 from smartcharge.chargepoint.config_tables import (
     ChargingConfig,

@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import (
+from smartcharge.chargepoint.config_model import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationInfo,
@@ -218,7 +216,3 @@ class KeyProblem(ValueError):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
-
-
-class Table(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)

@@ -6,13 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, model_validator
-
 from smartcharge.chargepoint.config_fields import (
     HttpUrl,
     KeyProblem,
     ResolvedPath,
-    Table,
     WsUrl,
     aware_datetime,
     float_range,
@@ -22,6 +19,14 @@ from smartcharge.chargepoint.config_fields import (
     printable_password,
     profile_number,
     split_host_port,
+)
+from smartcharge.chargepoint.config_model import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    Table,
+    model_validator,
 )
 
 

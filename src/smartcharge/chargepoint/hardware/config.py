@@ -26,16 +26,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
-
 from smartcharge.chargepoint.config_fields import (
     KeyProblem,
-    Table,
     float_range,
     host_port,
     int_range,
     split_host_port,
 )
+from smartcharge.chargepoint.config_model import AfterValidator, Field, Table, model_validator
 
 ModbusId = Annotated[int, AfterValidator(int_range(1, 247))]
 GpioLine = Annotated[int, AfterValidator(int_range(0, 1023))]
