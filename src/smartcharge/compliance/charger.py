@@ -48,6 +48,8 @@ class Charger:
         # (simulated start, loop time at launch): an upper bound of the charger's clock until
         # it has sent a timestamp of its own.
         self.clock_hint: tuple[datetime, float] | None = None
+        # What a scenario worked out from the messages so far, to read only new ones next time.
+        self.memo: dict[tuple[str, str], Any] = {}
 
     async def call(
         self, action: str, payload: dict[str, Any], timeout: float | None = None

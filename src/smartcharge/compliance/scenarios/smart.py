@@ -42,9 +42,14 @@ OFF_S = 120  # R3 holds the current off this long: a charger sampling every 60 s
 
 
 def _sampled(ch: Charger, measurand: str) -> list[tuple[datetime, float]]:
-    """(charger time, value) of every sampled `measurand` the charger sent, summed over phases."""
-    out: list[tuple[datetime, float]] = []
-    for m in ch.csms.received(ch.identity, "MeterValues"):
+    """(charger time, value) of every sampled `measurand` the charger sent, summed over phases.
+    The waits below ask again every few milliseconds while hundreds of samples arrive: what was
+    already read is kept on the charger (its messages are only ever appended)."""
+    seen_before, out = ch.memo.get(("sampled", measurand), (0, []))
+    messages = ch.csms.received(ch.identity, "MeterValues")
+    out = list(out) if len(messages) >= seen_before else []
+    seen_before = min(seen_before, len(messages))
+    for m in messages[seen_before:]:
         for mv in m.payload.get("meterValue") or []:
             total, seen = 0.0, False
             for sv in mv.get("sampledValue") or []:
@@ -57,7 +62,8 @@ def _sampled(ch: Charger, measurand: str) -> list[tuple[datetime, float]]:
             if seen:
                 stamp = parse_time(str(mv["timestamp"]))
                 out.append((stamp, total))
-    return out
+    ch.memo[("sampled", measurand)] = (len(messages), out)
+    return list(out)
 
 
 async def _smart_signals(ctx: Context) -> None:
