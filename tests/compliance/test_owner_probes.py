@@ -1,10 +1,12 @@
 """R33's owner-API probes can fail: against a server that still speaks TLS 1.0/1.1, or answers
-plain HTTP, they report it; against a TLS 1.2+ server they see the refusal and the certificate.
-R38's check wants all four pieces of device information."""
+plain HTTP, they report it; against a TLS 1.2+ server they see the refusal and the certificate;
+against a server that accepts the connection and says nothing they see no evidence either way
+(never a refusal). R38's check wants all four pieces of device information."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import warnings
 from collections.abc import AsyncIterator
@@ -41,6 +43,20 @@ def _context(ca: trustme.CA, minimum: ssl.TLSVersion) -> ssl.SSLContext:
     return ctx
 
 
+async def _silent() -> tuple[asyncio.Server, int]:
+    """Accepts connections, reads what comes and never answers: a charger starved of CPU, or
+    one that holds a connection it will not serve."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while await reader.read(4096):
+                pass
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
 @pytest.fixture
 async def servers() -> AsyncIterator[dict[str, int]]:
     ca = trustme.CA()
@@ -48,6 +64,7 @@ async def servers() -> AsyncIterator[dict[str, int]]:
         "old": await _serve(_context(ca, ssl.TLSVersion.TLSv1)),
         "modern": await _serve(_context(ca, ssl.TLSVersion.TLSv1_2)),
         "plain": await _serve(None),
+        "silent": await _silent(),
     }
     yield {name: port for name, (_, port) in started.items()}
     for server, _ in started.values():
@@ -70,8 +87,20 @@ async def test_old_tls_refused_by_a_modern_server(servers: dict[str, int]) -> No
 
 
 async def test_plain_http(servers: dict[str, int]) -> None:
-    assert await probe_plain_http("127.0.0.1", servers["plain"]) == "HTTP/1.1 200 OK"
-    assert await probe_plain_http("127.0.0.1", servers["modern"]) is None
+    answered = await probe_plain_http("127.0.0.1", servers["plain"])
+    assert answered.answered is True and answered.seen == "HTTP/1.1 200 OK"
+    # A TLS server closes on bytes that are not a handshake: the refusal is seen, not waited for.
+    refused = await probe_plain_http("127.0.0.1", servers["modern"])
+    assert refused.answered is False, refused
+
+
+async def test_a_silent_server_is_no_evidence(servers: dict[str, int]) -> None:
+    # The wait is short because this server never answers, however long it is given.
+    for version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1, None):
+        probe = await probe_tls("127.0.0.1", servers["silent"], version, wait=0.5)
+        assert probe.silent and probe.version is None and probe.refused, probe
+    plain = await probe_plain_http("127.0.0.1", servers["silent"], wait=0.5)
+    assert plain.answered is None and plain.seen, plain
 
 
 def test_device_info_needs_all_four() -> None:

@@ -111,6 +111,10 @@ class OwnerClient:
 # --- R33: what the owner API accepts on the wire ------------------------------------------------
 
 
+# Generous: a probe ends as soon as the charger answers or refuses; only a silent one waits it out.
+PROBE_WAIT_S = 10.0
+
+
 @dataclass(frozen=True)
 class Probe:
     """One connection attempt: `version` negotiated, or `refused` with the error."""
@@ -120,6 +124,9 @@ class Probe:
     peer_cert_sha256: str | None = None
     # The suite's own TLS library could not even offer the version (never a pass).
     unsupported_here: bool = False
+    # Nothing came back within the wait (no connection, or a handshake left unanswered): no
+    # evidence either way, never a pass. `refused` then says what was seen.
+    silent: bool = False
 
 
 def _client_context(version: ssl.TLSVersion | None) -> ssl.SSLContext:
@@ -135,53 +142,98 @@ def _client_context(version: ssl.TLSVersion | None) -> ssl.SSLContext:
     return ctx
 
 
-async def probe_tls(host: str, port: int, version: ssl.TLSVersion | None) -> Probe:
-    """Try a TLS handshake offering only `version` (None: the client's default range)."""
+async def _connect(
+    host: str, port: int, wait: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | str:
+    """A TCP connection, or why there is none (the charger said nothing about the probe yet)."""
+    try:
+        return await asyncio.wait_for(asyncio.open_connection(host, port), wait)
+    except (OSError, TimeoutError) as exc:
+        return f"no TCP connection in {wait:g} s: {type(exc).__name__}: {exc}"
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(OSError, ssl.SSLError):
+        await writer.wait_closed()
+
+
+def _drop(writer: asyncio.StreamWriter) -> None:
+    # After a failed start_tls the stream's protocol no longer owns the connection, so waiting
+    # for it to close would wait for ever: the connection is dropped instead.
+    writer.transport.abort()
+
+
+async def probe_tls(
+    host: str, port: int, version: ssl.TLSVersion | None, wait: float = PROBE_WAIT_S
+) -> Probe:
+    """Try a TLS handshake offering only `version` (None: the client's default range). The TCP
+    connection is made first, so that a refusal is the charger's answer to the handshake (an
+    alert, or the connection closed or reset), never a connection or an answer that did not come
+    in time (`silent`)."""
     try:
         ctx = _client_context(version)
     except (ValueError, ssl.SSLError) as exc:
         return Probe(None, f"this client cannot offer it: {exc}", unsupported_here=True)
+    connected = await _connect(host, port, wait)
+    if isinstance(connected, str):
+        return Probe(None, connected, silent=True)
+    _, writer = connected
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, ssl=ctx, server_hostname=host), 10
-        )
+        await asyncio.wait_for(writer.start_tls(ctx, server_hostname=host), wait)
     except ssl.SSLError as exc:
+        _drop(writer)
         text = str(exc)
         # OpenSSL says NO_PROTOCOLS_AVAILABLE when it refuses to offer the version itself.
         mine = "NO_PROTOCOLS_AVAILABLE" in text or "NO_CIPHERS_AVAILABLE" in text
         return Probe(None, text, unsupported_here=mine)
-    except (OSError, TimeoutError) as exc:
+    except ConnectionError as exc:  # closed or reset by the charger during the handshake
+        _drop(writer)
         return Probe(None, f"{type(exc).__name__}: {exc}")
+    except (OSError, TimeoutError) as exc:
+        _drop(writer)
+        return Probe(
+            None, f"no answer to the handshake in {wait:g} s ({type(exc).__name__})", silent=True
+        )
     ssl_object = writer.get_extra_info("ssl_object")
     der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
     digest = None
     if der:
         digest = x509.load_der_x509_certificate(der).fingerprint(hashes.SHA256()).hex(":")
     negotiated = ssl_object.version() if ssl_object is not None else None
-    writer.close()
-    with contextlib.suppress(OSError, ssl.SSLError):
-        await writer.wait_closed()
-    del reader
+    await _close(writer)
     return Probe(negotiated, peer_cert_sha256=digest)
 
 
-async def probe_plain_http(host: str, port: int) -> str | None:
-    """A plain-HTTP request to the TLS port: the status line if it was answered as HTTP, None if
-    the charger did not speak HTTP in clear (what R33 wants)."""
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
-    except (OSError, TimeoutError):
-        return None
+@dataclass(frozen=True)
+class PlainHttp:
+    """A plain-HTTP request to the TLS port: `answered` True (its status line in `seen`), False
+    when the charger refused to speak HTTP in clear (closed the connection, or sent something
+    that is not HTTP), None when nothing came back within the wait."""
+
+    answered: bool | None
+    seen: str
+
+
+async def probe_plain_http(host: str, port: int, wait: float = PROBE_WAIT_S) -> PlainHttp:
+    connected = await _connect(host, port, wait)
+    if isinstance(connected, str):
+        return PlainHttp(None, connected)
+    reader, writer = connected
     try:
         writer.write(b"GET /api/setup HTTP/1.1\r\nHost: charger\r\nConnection: close\r\n\r\n")
         await writer.drain()
-        line = await asyncio.wait_for(reader.readline(), 10)
+        line = await asyncio.wait_for(reader.readline(), wait)
+    except ConnectionError as exc:
+        return PlainHttp(False, f"connection {type(exc).__name__}")
     except (OSError, TimeoutError):
-        line = b""
+        return PlainHttp(None, f"no answer and the connection still open after {wait:g} s")
     finally:
-        writer.close()
+        await _close(writer)
     text = line.decode("latin-1").strip()
-    return text if text.startswith("HTTP/") else None
+    if text.startswith("HTTP/"):
+        return PlainHttp(True, text)
+    return PlainHttp(False, f"not HTTP: {line[:16]!r}" if line else "closed with no answer")
 
 
 def cert_sha256(cert_file: Path) -> str:

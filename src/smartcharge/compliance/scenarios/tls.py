@@ -169,32 +169,48 @@ async def _owner_api_https(rec: Recorder, ch: Charger) -> None:
         )
         return
     modern = await probe_tls(host, port, None)
-    rec.check(
-        "owner API: TLS 1.2 or later, presenting the charger's own certificate",
-        modern.version in ("TLSv1.2", "TLSv1.3")
-        and modern.peer_cert_sha256 is not None
-        and (own is None or modern.peer_cert_sha256 == own),
-        f"negotiated {modern.version or modern.refused}; certificate SHA-256"
-        f" {modern.peer_cert_sha256}"
-        + (f" (the charger's file: {own})" if owner is not None else " (compare with the label)"),
-    )
-    for name, version in (("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1)):
+    name = "owner API: TLS 1.2 or later, presenting the charger's own certificate"
+    if modern.silent:
+        rec.cannot(name, f"no evidence: {modern.refused}")
+    else:
+        rec.check(
+            name,
+            modern.version in ("TLSv1.2", "TLSv1.3")
+            and modern.peer_cert_sha256 is not None
+            and (own is None or modern.peer_cert_sha256 == own),
+            f"negotiated {modern.version or modern.refused}; certificate SHA-256"
+            f" {modern.peer_cert_sha256}"
+            + (
+                f" (the charger's file: {own})"
+                if owner is not None
+                else " (compare with the label)"
+            ),
+        )
+    # A refusal is the charger's answer to the old version (an alert, the connection closed or
+    # reset); a probe that got no answer in its wait shows nothing and is "not run".
+    for label, version in (("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1)):
         old = await probe_tls(host, port, version)
+        name = f"owner API: {label} refused"
         if old.unsupported_here:
-            why = f"the suite cannot offer {name}: {old.refused}"
-            rec.cannot(f"owner API: {name} refused", why)
+            rec.cannot(name, f"the suite cannot offer {label}: {old.refused}")
+        elif old.silent:
+            rec.cannot(name, f"no evidence: {old.refused}")
         else:
             rec.check(
-                f"owner API: {name} refused",
+                name,
                 old.version is None,
                 f"refused: {old.refused}" if old.version is None else f"accepted {old.version}",
             )
-    answered = await probe_plain_http(host, port)
-    rec.check(
-        "owner API: plain HTTP is not answered",
-        answered is None,
-        "no HTTP answer in clear" if answered is None else f"answered in clear: {answered}",
-    )
+    plain = await probe_plain_http(host, port)
+    name = "owner API: plain HTTP is not answered"
+    if plain.answered is None:
+        rec.cannot(name, f"no evidence: {plain.seen}")
+    else:
+        rec.check(
+            name,
+            not plain.answered,
+            f"answered in clear: {plain.seen}" if plain.answered else f"refused: {plain.seen}",
+        )
     if owner is None:
         return
     try:
