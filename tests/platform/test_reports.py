@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from platform_harness import Platform
 
 from smartcharge.platform import reports
+from smartcharge.regulations.calendar import PERIODS
 
 
 def _session(at: datetime, wh: float) -> dict[str, object]:
@@ -68,7 +69,7 @@ def test_last_12_months_ends_with_this_month() -> None:
         ),
         max_size=40,
     ),
-    st.sampled_from(reports.PERIODS),
+    st.sampled_from(PERIODS),
 )
 def test_buckets_lose_nothing_and_never_overlap(
     raw: list[tuple[datetime, int]], period: str

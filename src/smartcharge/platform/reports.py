@@ -11,13 +11,13 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from smartcharge.ocpp.times import format_time
 from smartcharge.regulations import UK_TZ
-
-PERIODS = ("day", "week", "month")
+from smartcharge.regulations.calendar import next_period_start as next_start
+from smartcharge.regulations.calendar import period_start as bucket_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,26 +26,6 @@ class Bucket:
     end: date  # day after the last, exclusive
     sessions: int
     energy_wh: float
-
-
-def bucket_start(day: date, period: str) -> date:
-    if period == "day":
-        return day
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    if period == "month":
-        return day.replace(day=1)
-    raise ValueError(f"period must be one of {', '.join(PERIODS)}")
-
-
-def next_start(start: date, period: str) -> date:
-    if period == "day":
-        return start + timedelta(days=1)
-    if period == "week":
-        return start + timedelta(days=7)
-    if period == "month":
-        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    raise ValueError(f"period must be one of {', '.join(PERIODS)}")
 
 
 def uk_midnight(day: date) -> datetime:

@@ -78,6 +78,33 @@ def uk_dates(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+# Calendar periods the owner's history and the platform's reports count sessions in (R10): a UK
+# date, an ISO week (from Monday), a calendar month.
+PERIODS = ("day", "week", "month")
+
+
+def period_start(day: date, period: str) -> date:
+    """The first UK date of the `period` holding the UK date `day`."""
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+
+
+def next_period_start(start: date, period: str) -> date:
+    """The first UK date of the `period` after the one starting on `start`."""
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    if period == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+
+
 @dataclass(frozen=True)
 class HolidayCalendar:
     """Dates on which an operator treats the peak-hours windows as off-peak.

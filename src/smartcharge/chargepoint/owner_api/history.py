@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from smartcharge.chargepoint.store_sessions import Session
 from smartcharge.ocpp.times import format_time
+from smartcharge.regulations import calendar
 from smartcharge.regulations.calendar import to_uk
 
 Period = Literal["day", "week", "month"]
@@ -44,14 +45,7 @@ def session_json(s: Session) -> dict[str, Any]:
 
 def period_start(when: datetime, period: Period) -> date:
     """The first UK date of the period holding `when`."""
-    day = to_uk(when).date()
-    if period == "day":
-        return day
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    if period == "month":
-        return day.replace(day=1)
-    raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    return calendar.period_start(to_uk(when).date(), period)
 
 
 def totals(sessions: Iterable[Session], period: Period) -> list[dict[str, Any]]:
