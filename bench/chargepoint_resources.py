@@ -43,6 +43,7 @@ from cp_measure import (
     until,
 )
 from cp_report import console, report, write_json
+from smartcharge.ocpp import uk_extension as uk
 from smartcharge.sim.central_system import CentralSystem
 
 START = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # a Saturday: default hours all day (R14)
@@ -105,6 +106,7 @@ async def bench_smartcharge(
     trace: Path | None = None,
     profile: Path | None = None,
     devices: Devices | None = None,
+    uk_extension: bool = False,
 ) -> Measurement:
     cfg, log, control_port = work / "cp.toml", work / "smartcharge.log", free_port()
     write_config(cfg, cs.port, control_port, speed)
@@ -161,6 +163,14 @@ async def bench_smartcharge(
                 )
                 if result.get("status") != "Accepted":
                     raise BenchError(f"ChangeConfiguration {key}: {result}")
+            if uk_extension:  # a central system speaking the UK extension, as the platform does
+                result = await cs.call(
+                    SC_IDENTITY,
+                    "DataTransfer",
+                    uk.data_transfer(uk.GET_CHARGING_STATE, {}),
+                )
+                if result.get("status") != "Accepted":
+                    raise BenchError(f"DataTransfer {uk.GET_CHARGING_STATE}: {result}")
             for n in (1, 2):
                 # Big enough not to fill up in the run: 90 kWh to go at 11 kW is over 8 hours.
                 await post(
@@ -273,7 +283,14 @@ async def run(args: argparse.Namespace) -> tuple[Measurement, Measurement]:
         with tempfile.TemporaryDirectory(prefix="sc-bench-") as tmp:
             work = Path(tmp)
             sc = await bench_smartcharge(
-                cs, work, args.speed, real_s, args.trace_memory, args.profile_cpu, devices
+                cs,
+                work,
+                args.speed,
+                real_s,
+                args.trace_memory,
+                args.profile_cpu,
+                devices,
+                args.uk_extension,
             )
             base = await bench_baseline(cs, work, args.speed, real_s)
     finally:
@@ -312,6 +329,12 @@ def main() -> None:
         default="simulated",
         help="devices: the charger's real drivers on Modbus TCP against simulated devices "
         "(their polling runs on real time, so the CPU figure needs --speed 1)",
+    )
+    parser.add_argument(
+        "--uk-extension",
+        action="store_true",
+        help="send the charger one UK-extension message (GetChargingState) before measuring, as "
+        "a central system speaking the extension would: the charger then loads its models",
     )
     args = parser.parse_args()
     if args.speed <= 0 or args.simulated_minutes <= 0:

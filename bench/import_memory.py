@@ -31,22 +31,15 @@ import importlib  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 # (label, modules), in the order `python -m smartcharge chargepoint run` (the lean daemon entry,
-# smartcharge/chargepoint/daemon.py) first imports them; "where" names the first importer.
+# smartcharge/chargepoint/daemon.py) first imports them; "where" names the first importer. Then
+# what the charger loads only on use.
 GROUPS: list[tuple[str, list[str]]] = [
     ("asyncio, ssl, socket (daemon.py:12)", ["asyncio", "ssl"]),
     ("orjson, logging.handlers (logs.py:11-17)", ["orjson", "logging.handlers"]),
     (
-        "pydantic, pydantic-core (config.py:23; also control_api.py:20)",
-        ["pydantic", "pydantic.main", "pydantic.fields", "pydantic.type_adapter"],
+        "ocpp without jsonschema (chargepoint/__init__.py: ocpp_import.py defers it)",
+        ["smartcharge.chargepoint", "ocpp.v16", "ocpp.v16.enums"],
     ),
-    (
-        "jsonschema, referencing, rpds, attrs (ocpp/messages.py:13, reached from "
-        "configuration_keys.py:28 through ocpp/v16/__init__.py; smartcharge never calls it)",
-        ["jsonschema"],
-    ),
-    ("ocpp (configuration_keys.py:28; also ocpp/rpc.py:30)", ["ocpp.v16", "ocpp.v16.enums"]),
-    ("aiohttp client (transfer.py:14, via diagnostics.py)", ["aiohttp"]),
-    ("aiohttp.web server (control_api.py:19)", ["aiohttp.web"]),
     ("websockets (link.py:24; also ocpp/rpc.py:38)", ["websockets.asyncio.client"]),
     ("fastjsonschema (ocpp/schemas.py:30)", ["fastjsonschema"]),
     ("sqlite3 (store.py:14)", ["sqlite3"]),
@@ -57,7 +50,19 @@ GROUPS: list[tuple[str, list[str]]] = [
             "smartcharge.logs",
             "smartcharge.chargepoint.config",
             "smartcharge.chargepoint.app",
+            "smartcharge.chargepoint.hardware.devices.build",
         ],
+    ),
+    # Below: loaded on use only, not by a charger on its devices at start.
+    (
+        "on the first UK-extension message: pydantic and the models (uk_messages.py)",
+        ["smartcharge.ocpp.uk_messages"],
+    ),
+    ("on a file transfer: aiohttp client (transfer.py)", ["aiohttp"]),
+    ("with the owner API or the simulator's control API: aiohttp.web", ["aiohttp.web"]),
+    (
+        "on a certificate, key or signature: cryptography (security/crypto.py)",
+        ["cryptography.x509"],
     ),
 ]
 
