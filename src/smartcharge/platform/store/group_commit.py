@@ -52,8 +52,10 @@ async def _each(conn: AsyncConnection, works: list[Work]) -> list[Any]:
 
 
 def _inserts(model: Any) -> Batch:
+    statement = insert(model)  # built once: per batch it paid its construction and cache key
+
     async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[Any]:
-        await conn.execute(insert(model), rows)  # one executemany for the batch's rows
+        await conn.execute(statement, rows)  # one executemany for the batch's rows
         return [None] * len(rows)
 
     return insert_rows

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, RowMapping, bindparam, insert, select, update
+from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -97,23 +97,23 @@ class Transactions:
             return [row._mapping for row in rows]
 
 
-def _insert_ignoring_duplicates(conn: AsyncConnection) -> Insert:
-    """INSERT ... ON CONFLICT DO NOTHING, in the dialect at hand (both engines have it)."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(Transaction).on_conflict_do_nothing()
-    return sqlite.insert(Transaction).on_conflict_do_nothing()
-
-
 _KEY = ("charger_id", "connector_id", "id_tag", "meter_start", "started_at")
 """What makes a start the same start sent again (the table's unique constraint)."""
+
+# The batches' statements, built once: a statement built per batch paid its construction and
+# its cache key every time (bench/platform.md, 2026-12-06 third session).
+_START = {
+    name: dialect.insert(Transaction)
+    .on_conflict_do_nothing()  # both engines have it
+    .returning(Transaction.id, *(getattr(Transaction, key) for key in _KEY))
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 async def _starts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
     """A batch's starts in one INSERT (ON CONFLICT DO NOTHING, RETURNING the new ids with their
     keys); a start sent again gets the id its first sending got, read by its key."""
-    stmt = _insert_ignoring_duplicates(conn).returning(
-        Transaction.id, *(getattr(Transaction, name) for name in _KEY)
-    )
+    stmt = _START[conn.dialect.name]
     new = {tuple(r[1:]): int(r[0]) for r in (await conn.execute(stmt, rows)).all()}
     ids = []
     for row in rows:
@@ -157,15 +157,16 @@ _STOP = (
 )
 
 
+_OURS = select(Transaction.id, Transaction.charger_id, Transaction.connector_id).where(
+    Transaction.id.in_(bindparam("ids", expanding=True)),
+    Transaction.unknown_transaction.is_(False),
+)
+
+
 async def _stops(conn: AsyncConnection, stops: list[_Stop]) -> list[Stopped]:
     """A batch's stops: one SELECT finds which are ours, one executemany UPDATE stores them;
     a stop of a transaction we never gave the charger is kept apart (`_stop_unknown`)."""
-    found = await conn.execute(
-        select(Transaction.id, Transaction.charger_id, Transaction.connector_id).where(
-            Transaction.id.in_({s.transaction_id for s in stops}),
-            Transaction.unknown_transaction.is_(False),
-        )
-    )
+    found = await conn.execute(_OURS, {"ids": list({s.transaction_id for s in stops})})
     ours = {row.id: (row.charger_id, row.connector_id) for row in found}
     known = [s for s in stops if ours.get(s.transaction_id, (None,))[0] == s.charger_id]
     if known:
