@@ -189,7 +189,9 @@ async def probe_tls(
         return Probe(None, text, unsupported_here=mine)
     except ConnectionError as exc:  # closed or reset by the charger during the handshake
         _drop(writer)
-        return Probe(None, f"{type(exc).__name__}: {exc}")
+        return Probe(
+            None, f"{type(exc).__name__} during the handshake" + (f": {exc}" if str(exc) else "")
+        )
     except (OSError, TimeoutError) as exc:
         _drop(writer)
         return Probe(
