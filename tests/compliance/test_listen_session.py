@@ -79,3 +79,21 @@ async def test_a_session_is_measured_from_meter_values(tmp_path: Path) -> None:
     assert outcomes["R12"] is Outcome.NOT_RUN
     r11 = run.results["R11"].checks[0]
     assert "median interval 1.000 s" in r11.detail, r11
+
+
+def test_R3_a_hold_with_no_sample_in_between_is_no_evidence() -> None:
+    """R3 passes on samples that show the hold, never on their absence (issue 16, item 1)."""
+    from datetime import UTC, datetime, timedelta
+
+    from smartcharge.compliance.scenarios.session import hold_verdict
+
+    now = datetime(2026, 6, 6, 12, 0, tzinfo=UTC)
+
+    def at(s: float, amps: float) -> tuple[datetime, float]:
+        return now + timedelta(seconds=s), amps
+
+    edges = [at(1, 0.0), at(61, 16.0)]
+    assert hold_verdict(edges, now, True, True)[0] is None  # nothing seen from 5 to 55 s
+    assert hold_verdict([*edges, at(30, 0.0)], now, True, True)[0] is True
+    assert hold_verdict([*edges, at(30, 16.0)], now, True, True)[0] is False
+    assert hold_verdict([*edges, at(30, 0.0)], now, None, True)[0] is None

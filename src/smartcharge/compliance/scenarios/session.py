@@ -45,6 +45,7 @@ SAMPLE_WAIT_S = 120.0  # ends at the charger's first sample that shows the outco
 GRACE_S = 60.0  # a rate change shows in its samples within a minute of its own clock
 SAMPLED = "Energy.Active.Import.Register,Power.Active.Import,Current.Offered"
 REQUIREMENTS = ("R2", "R3", "R8", "R9", "R11", "R12")
+HOLD_FROM, HOLD_UNTIL = timedelta(seconds=5), timedelta(seconds=55)  # R3: the hold, its clock
 
 
 def _samples(ch: Charger, n: int, measurand: str, after: datetime) -> list[tuple[datetime, float]]:
@@ -75,6 +76,21 @@ async def _offered(
 
     await ch.csms.wait_for(decided, SAMPLE_WAIT_S)
     return verdict
+
+
+def hold_verdict(
+    samples: list[tuple[datetime, float]], now: datetime, off: bool | None, on: bool | None
+) -> tuple[bool | None, str]:
+    """R3 from the charger's Current.Offered samples (its clock) of a profile 0 A from `now`, 16 A
+    from 60 s later: off and on as _offered found them, and nothing offered from 5 to 55 s. That
+    "nothing" needs a sample in between to show it: with none, there is no evidence either way."""
+    between = [(t, v) for t, v in samples if now + HOLD_FROM < t < now + HOLD_UNTIL]
+    early = [t for t, v in between if v > 0.5]
+    if off is None or on is None:
+        return None, f"early {early[:2]}"
+    if not between:
+        return None, "no Current.Offered sample between 5 and 55 s to show the hold"
+    return bool(off and on and not early), f"{len(between)} samples between, early {early[:2]}"
 
 
 def _judge(rec: Recorder, name: str, status: str, verdict: bool | None, what: str) -> None:
@@ -149,15 +165,12 @@ async def _session(ctx: Context) -> None:
     )
     off = await _offered(ch, n, 0.0, now, low=True)
     on = await _offered(ch, n, 16.0, now + timedelta(seconds=59), low=False)
-    early = [
-        t
-        for t, v in offered_samples(ch, n)
-        if now + timedelta(seconds=5) < t < now + timedelta(seconds=55) and v > 0.5
-    ]
-    verdict = None if off is None or on is None else bool(off and on and not early)
-    _judge(
-        recs["R3"], "0 A now, 16 A 60 s later (its clock)", status, verdict, f"early {early[:2]}"
-    )
+    verdict, what = hold_verdict(offered_samples(ch, n), now, off, on)
+    name = "0 A now, 16 A 60 s later (its clock)"
+    if verdict is None and off is not None and on is not None and status == "Accepted":
+        recs["R3"].cannot(name, what)
+    else:
+        _judge(recs["R3"], name, status, verdict, what)
     await _stop(ch, recs, n, tx, began)
     for rec in recs.values():
         rec.done()
