@@ -71,20 +71,3 @@ def test_deferring_is_a_no_op_once_jsonschema_is_loaded() -> None:
         "print(ocpp.messages.Draft4Validator is real)\n"
     )
     assert out == ["True"]
-
-
-def test_the_uk_extension_models_load_with_the_first_uk_message() -> None:
-    """pydantic is loaded when the charger first checks a UK-extension message (uk_messages.py),
-    and that message is checked as before."""
-    out = _run(
-        "import sys\n"
-        "import smartcharge.chargepoint.app\n"
-        "from smartcharge.ocpp import uk_extension as uk\n"
-        "print('pydantic' in sys.modules)\n"
-        "try:\n"
-        "    uk.parse(uk.TO_CHARGER[uk.CHARGE_NOW], '{\"connectorId\": 0}')\n"
-        "except uk.UkExtensionError as exc:\n"
-        "    print(str(exc).replace(' ', '_'))\n"
-        "print('pydantic' in sys.modules)\n"
-    )
-    assert out == ["False", "connectorId:_Input_should_be_greater_than_or_equal_to_1", "True"]

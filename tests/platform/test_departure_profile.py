@@ -10,11 +10,11 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from smartcharge.chargepoint.charging import ConnectorInput, ProfileFlags, decide
+from smartcharge.chargepoint.ocpp_handlers.uk_extension import ProfileFlagsMsg
 from smartcharge.chargepoint.smart_charging.composite import limit_at
 from smartcharge.chargepoint.smart_charging.installed import Installed
 from smartcharge.chargepoint.smart_charging.profiles import parse_profile
 from smartcharge.ocpp.schemas import validate_request
-from smartcharge.ocpp.uk_messages import ProfileFlagsMsg
 from smartcharge.platform.services.departure_profile import (
     clear_charging_profile,
     profile_flags,

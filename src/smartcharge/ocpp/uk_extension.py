@@ -12,31 +12,24 @@ other accepts.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 import orjson
 
-if TYPE_CHECKING:  # at run time these load on first use (__getattr__ below)
-    from smartcharge.ocpp.uk_messages import (  # noqa: F401
-        TO_CENTRAL_SYSTEM,
-        TO_CHARGER,
-        ChargeNowMsg,
-        ConnectorMsg,
-        DsrEventMsg,
-        DsrOptOutMsg,
-        EmptyMsg,
-        FactoryResetMsg,
-        GetDeviceInfoMsg,
-        GetUserScheduleMsg,
-        Message,
-        ProfileFlagsMsg,
-        RandomDelayMsg,
-        SetDefaultHoursMsg,
-        SetUserScheduleMsg,
-        SkipDelayMsg,
-        UpdateAvailableMsg,
-        first_error,
-    )
+from smartcharge.ocpp.uk_check import (
+    Choice,
+    Flag,
+    Message,
+    Num,
+    Records,
+    Text,
+    Time,
+    UkExtensionError,
+    check,
+    spec,
+)
 
 VENDOR_ID = "org.smartcharge.uk"
 
@@ -63,44 +56,138 @@ LOCATION_MAX = 512
 DATA_MAX = 65_536  # characters of `data` looked at; longer is refused unread
 
 
-class UkExtensionError(ValueError):
-    """A message's data does not fit its schema; the text names the field."""
+OwnerOrAdmin = Literal["owner", "administrator"]
+AMPS = Num(float, ge=0, le=1000, finite=True)
+EVENT_ID = Text(min_length=1, max_length=64)
+CONNECTOR_ID = Num(int, ge=1, le=255)
+BY = spec(Choice.of(OwnerOrAdmin))
+
+# Each message's keys, in the order they are checked (the first problem is the one named). A
+# key with a default may be left out.
 
 
-# The message models (and pydantic) load on first use: see uk_messages.py.
-_MODELS = frozenset(
-    [
-        "Message",
-        "ConnectorMsg",
-        "ChargeNowMsg",
-        "SkipDelayMsg",
-        "DsrEventMsg",
-        "DsrOptOutMsg",
-        "ProfileFlagsMsg",
-        "EmptyMsg",
-        "GetUserScheduleMsg",
-        "GetDeviceInfoMsg",
-        "FactoryResetMsg",
-        "RandomDelayMsg",
-        "UpdateAvailableMsg",
-        "SetDefaultHoursMsg",
-        "SetUserScheduleMsg",
-        "TO_CHARGER",
-        "TO_CENTRAL_SYSTEM",
-        "first_error",
-    ]
-)
+@dataclass(frozen=True, kw_only=True)
+class SetDefaultHoursMsg(Message):
+    Mode = Literal["default", "custom", "removed"]
+    mode: Mode = field(metadata=spec(Choice.of(Mode)))
+    windows: list[dict[str, Any]] | None = field(
+        default=None, metadata=spec(Records(64), nullable=True)
+    )
+    by: OwnerOrAdmin = field(default="owner", metadata=BY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _MODELS:
-        from smartcharge.ocpp import uk_messages
+@dataclass(frozen=True, kw_only=True)
+class SetUserScheduleMsg(Message):
+    windows: list[dict[str, Any]] = field(metadata=spec(Records(64)))  # empty: remove it
+    limitA: float | None = field(default=None, metadata=spec(AMPS, nullable=True))
+    by: OwnerOrAdmin = field(default="owner", metadata=BY)
 
-        return getattr(uk_messages, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorMsg(Message):
+    connectorId: int = field(metadata=spec(CONNECTOR_ID))
 
 
-M = TypeVar("M", bound="Message")
+@dataclass(frozen=True, kw_only=True)
+class ChargeNowMsg(ConnectorMsg):
+    By = Literal["owner", "end_user", "administrator"]
+    by: By = field(default="owner", metadata=spec(Choice.of(By)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SkipDelayMsg(ConnectorMsg):
+    session: bool = field(default=False, metadata=spec(Flag()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DsrEventMsg(Message):
+    Kind = Literal["response", "scheduled"]
+    id: str = field(metadata=spec(EVENT_ID))
+    kind: Kind = field(metadata=spec(Choice.of(Kind)))
+    limitA: float = field(metadata=spec(AMPS))
+    start: datetime = field(metadata=spec(Time()))
+    durationS: int = field(metadata=spec(Num(int, gt=0, le=7 * 86400)))
+    alreadyRandomised: bool = field(default=False, metadata=spec(Flag()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DsrOptOutMsg(Message):
+    id: str = field(metadata=spec(EVENT_ID))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProfileFlagsMsg(Message):
+    Cause = Literal["csms_profile", "tariff", "user_schedule", "load_balancing"]
+    chargingProfileId: int = field(metadata=spec(Num(int)))
+    cause: Cause = field(default="csms_profile", metadata=spec(Choice.of(Cause)))
+    alreadyRandomised: bool = field(default=False, metadata=spec(Flag()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmptyMsg(Message):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetUserScheduleMsg(Message):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetDeviceInfoMsg(Message):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class FactoryResetMsg(Message):
+    by: OwnerOrAdmin = field(default="owner", metadata=BY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RandomDelayMsg(Message):
+    connectorId: int = field(metadata=spec(CONNECTOR_ID))
+    remainingS: float = field(metadata=spec(Num(float, ge=0, le=86_400, finite=True)))
+    cause: str | None = field(default=None, metadata=spec(Text(max_length=40), nullable=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateAvailableMsg(Message):
+    version: str = field(metadata=spec(Text(min_length=1, max_length=VERSION_MAX)))
+    location: str | None = field(
+        default=None,
+        metadata=spec(Text(max_length=LOCATION_MAX, pattern=r"^https?://[^\s]+$"), nullable=True),
+    )
+    checkedAt: datetime = field(metadata=spec(Time()))
+    running: str | None = field(
+        default=None, metadata=spec(Text(max_length=VERSION_MAX), nullable=True)
+    )
+
+
+TO_CHARGER: dict[str, type[Message]] = {
+    GET_DEFAULT_HOURS: EmptyMsg,
+    SET_DEFAULT_HOURS: SetDefaultHoursMsg,
+    GET_USER_SCHEDULE: GetUserScheduleMsg,
+    SET_USER_SCHEDULE: SetUserScheduleMsg,
+    CHARGE_NOW: ChargeNowMsg,
+    SKIP_DELAY: SkipDelayMsg,
+    DSR_EVENT: DsrEventMsg,
+    DSR_OPT_OUT: DsrOptOutMsg,
+    PROFILE_FLAGS: ProfileFlagsMsg,
+    GET_CHARGING_STATE: EmptyMsg,
+    GET_DEVICE_INFO: GetDeviceInfoMsg,
+    FACTORY_RESET: FactoryResetMsg,
+}
+"""What a charger accepts, by message name."""
+
+TO_CENTRAL_SYSTEM: dict[str, type[Message]] = {
+    RANDOM_DELAY: RandomDelayMsg,
+    UPDATE_AVAILABLE: UpdateAvailableMsg,
+    DSR_OPT_OUT: DsrOptOutMsg,
+}
+"""What a central system accepts from a charger, by message name."""
+
+
+M = TypeVar("M", bound=Message)
 
 
 def parse(model: type[M], data: str | None) -> M:
@@ -113,9 +200,7 @@ def parse(model: type[M], data: str | None) -> M:
         raise UkExtensionError("data: not JSON") from None
     if not isinstance(raw, dict):
         raise UkExtensionError("data: must be a JSON object")
-    from smartcharge.ocpp.uk_messages import validate
-
-    return validate(model, raw)
+    return check(model, raw)
 
 
 def encode(data: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -21,13 +21,30 @@ from smartcharge.chargepoint.owner_controls import NotPermitted, OwnerControls
 from smartcharge.chargepoint.station import Station
 from smartcharge.clock import Clock
 from smartcharge.ocpp.times import format_time
-from smartcharge.ocpp.uk_extension import FACTORY_RESET, VENDOR_ID, UkExtensionError, parse
+from smartcharge.ocpp.uk_extension import (
+    FACTORY_RESET,
+    TO_CHARGER,
+    VENDOR_ID,
+    ChargeNowMsg,
+    DsrEventMsg,
+    DsrOptOutMsg,
+    EmptyMsg,
+    FactoryResetMsg,
+    GetDeviceInfoMsg,
+    GetUserScheduleMsg,
+    Message,
+    ProfileFlagsMsg,
+    SetDefaultHoursMsg,
+    SetUserScheduleMsg,
+    SkipDelayMsg,
+    UkExtensionError,
+    parse,
+)
 from smartcharge.regulations import Cause
 
-if TYPE_CHECKING:
-    from smartcharge.ocpp.uk_messages import FactoryResetMsg, GetDeviceInfoMsg, Message
-
 log = logging.getLogger("smartcharge.chargepoint.uk_extension")
+
+MODELS = TO_CHARGER  # the shared definition (smartcharge.ocpp.uk_extension)
 
 
 @dataclass(frozen=True)
@@ -66,11 +83,7 @@ class UkExtension:
         if req.get("vendorId") != VENDOR_ID:
             return {"status": "UnknownVendorId"}
         message = req.get("messageId")
-        # The models, and pydantic with them, load with the first UK-extension message (a
-        # charger whose central system never sends one does not keep them resident).
-        from smartcharge.ocpp.uk_messages import TO_CHARGER
-
-        model = TO_CHARGER.get(message or "")
+        model = MODELS.get(message or "")
         if model is None:
             return {"status": "UnknownMessageId"}
         try:
@@ -97,30 +110,28 @@ class UkExtension:
             log.warning("factory reset not started: %s", exc)
 
     def _handle(self, msg: Message) -> dict[str, Any]:
-        from smartcharge.ocpp import uk_messages as m
-
         st = self.station
-        if isinstance(msg, m.GetDeviceInfoMsg | m.FactoryResetMsg):
+        if isinstance(msg, GetDeviceInfoMsg | FactoryResetMsg):
             return self._device(msg)
         controls = self.controls
         now = self.clock.now()
-        if isinstance(msg, m.SetDefaultHoursMsg):
+        if isinstance(msg, SetDefaultHoursMsg):
             state = controls.set_default_hours(msg.mode, now=now, by=msg.by, windows=msg.windows)
             log.info("default hours set to %s by %s", state.mode, msg.by)
             return _answer("Accepted", self._default_hours())
-        if isinstance(msg, m.SetUserScheduleMsg):
+        if isinstance(msg, SetUserScheduleMsg):
             plan = controls.set_user_schedule(msg.windows, limit_a=msg.limitA, now=now, by=msg.by)
             log.info("owner schedule %s by %s", "set" if plan else "removed", msg.by)
             return _answer("Accepted", self._user_schedule())
-        if isinstance(msg, m.GetUserScheduleMsg):
+        if isinstance(msg, GetUserScheduleMsg):
             return _answer("Accepted", self._user_schedule())
-        if isinstance(msg, m.SkipDelayMsg):
+        if isinstance(msg, SkipDelayMsg):
             ok = st.skip_delay(msg.connectorId, session=msg.session)
             return _answer("Accepted" if ok else "Rejected")
-        if isinstance(msg, m.ChargeNowMsg):
+        if isinstance(msg, ChargeNowMsg):
             ok = st.charge_now(msg.connectorId, by=msg.by)
             return _answer("Accepted" if ok else "Rejected")
-        if isinstance(msg, m.DsrEventMsg):
+        if isinstance(msg, DsrEventMsg):
             start = msg.start
             if start.tzinfo is None:
                 raise ValueError("start: needs a UTC offset")
@@ -136,21 +147,19 @@ class UkExtension:
             )
             log.info("DSR event %s (%s) received", msg.id, msg.kind)
             return _answer("Accepted")
-        if isinstance(msg, m.DsrOptOutMsg):
+        if isinstance(msg, DsrOptOutMsg):
             ok = controls.opt_out(msg.id)
             return _answer("Accepted" if ok else "Rejected")
-        if isinstance(msg, m.ProfileFlagsMsg):
+        if isinstance(msg, ProfileFlagsMsg):
             controls.set_profile_flags(
                 msg.chargingProfileId, ProfileFlags(Cause(msg.cause), msg.alreadyRandomised)
             )
             return _answer("Accepted")
-        if isinstance(msg, m.EmptyMsg):
+        if isinstance(msg, EmptyMsg):
             return _answer("Accepted", self._state())
         raise AssertionError(f"unhandled {type(msg).__name__}")
 
     def _device(self, msg: GetDeviceInfoMsg | FactoryResetMsg) -> dict[str, Any]:
-        from smartcharge.ocpp.uk_messages import GetDeviceInfoMsg
-
         if self.device is None:
             return _answer("Rejected", {"error": "not supported by this charger"})
         if isinstance(msg, GetDeviceInfoMsg):
