@@ -334,7 +334,7 @@ def main() -> None:
         "--uk-extension",
         action="store_true",
         help="send the charger one UK-extension message (GetChargingState) before measuring, as "
-        "a central system speaking the extension would: the charger then loads its models",
+        "a central system speaking the extension would",
     )
     args = parser.parse_args()
     if args.speed <= 0 or args.simulated_minutes <= 0:

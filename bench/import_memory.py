@@ -55,8 +55,8 @@ GROUPS: list[tuple[str, list[str]]] = [
     ),
     # Below: loaded on use only, not by a charger on its devices at start.
     (
-        "on the first UK-extension message: pydantic and the models (uk_messages.py)",
-        ["smartcharge.ocpp.uk_messages"],
+        "on a UK-extension message that is not plain: pydantic (uk_pydantic.py)",
+        ["smartcharge.ocpp.uk_pydantic", "pydantic.main", "pydantic.fields"],
     ),
     ("on a file transfer: aiohttp client (transfer.py)", ["aiohttp"]),
     ("with the owner API or the simulator's control API: aiohttp.web", ["aiohttp.web"]),

@@ -6,7 +6,9 @@ each message's `data` (docs/ocpp-extensions.md).
 model and returns the model, or raises `UkExtensionError` naming the field (what the receiver
 answers `Rejected` with, changing nothing). The models are strict (no extra fields, numbers
 finite and in range, strings bounded) on both sides: what one side may send is exactly what the
-other accepts.
+other accepts. The messages are frozen dataclasses whose fields carry their checks
+(uk_check.py: a plain message is taken as it is; anything else goes to pydantic models built from
+the same declarations, uk_pydantic.py).
 """
 
 from __future__ import annotations
