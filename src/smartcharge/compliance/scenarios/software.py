@@ -47,7 +47,9 @@ from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.times import parse_time
 
 NEWER = "99.9-compliance"
-UPDATE_SPEED = 300.0  # an hour of the charger's clock in 12 real seconds
+# An hour of the charger's clock in 30 real seconds: a start slowed by a busy machine stays well
+# under half an interval (15 real s) on the charger's clock, where "at start" is judged.
+UPDATE_SPEED = 120.0
 # Generous: each wait ends as soon as the charger did what is awaited.
 FETCH_WAIT_S = 60.0
 CHECK_INTERVAL_H = 1  # the shortest the charger allows; shipped: 24 h (docs/chargepoint.md)
@@ -85,18 +87,9 @@ async def _update_check(ctx: Context) -> None:
         booted = ch.csms.received(ch.identity, "BootNotification")[0].at
         await ctx.csms.wait_for(lambda: bool(fetched()), FETCH_WAIT_S)
         first = fetched()
-        name = "the charger checks for updates at start"
-        if first:
-            r30.check(
-                name,
-                True,
-                f"release description fetched {first[0] - booted:+.1f} real s from its"
-                " BootNotification",
-            )
-        else:
-            r30.cannot(name, f"not fetched within {FETCH_WAIT_S:.0f} s of the boot")
         first_at = (await _owner_sees_update(r30, ch)).get("checkedAt")
         interval_s = CHECK_INTERVAL_H * 3600.0
+        _at_start(r30, first[0] - booted if first else None, first_at, interval_s)
         # Generous (three intervals of the simulated clock): it ends at the second fetch.
         await ctx.csms.wait_for(lambda: len(fetched()) >= 2, ch.real_seconds(interval_s * 3))
         got = fetched()
@@ -119,6 +112,27 @@ async def _update_check(ctx: Context) -> None:
     finally:
         await server.stop()
     r30.done()
+
+
+def _at_start(r30: Recorder, real_s: float | None, first_at: object, interval_s: float) -> None:
+    """On the charger's own clock, which starts at SATURDAY_NOON_UK: its first check nearer its
+    start than one interval later (a charger that only checks periodically fetches too, but an
+    interval after its start, which the suite's wall clock cannot tell from a slow start)."""
+    name = "the charger checks for updates at start"
+    if real_s is None:
+        r30.cannot(name, f"not fetched within {FETCH_WAIT_S:.0f} s of the boot")
+        return
+    if first_at is None:
+        r30.cannot(name, "fetched, but the time of the check is not shown to the owner")
+        return
+    after_s = (parse_time(str(first_at)) - SATURDAY_NOON_UK).total_seconds()
+    r30.check(
+        name,
+        after_s < interval_s / 2,
+        f"first check at {first_at} (charger clock), {after_s / 60:.0f} min after its clock"
+        f" started, one interval being {interval_s / 60:.0f} min; release description fetched"
+        f" {real_s:+.1f} real s from its BootNotification",
+    )
 
 
 async def _next_check(ch: Charger, after: str) -> str | None:
