@@ -22,6 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import broken_faults
+from broken_faults import MORE_FAULTS
+
 FAULTS = (
     "peak",
     "no-delay",
@@ -42,6 +45,7 @@ FAULTS = (
     "power-every-60s",
     "offline-session-lost",
     "delay-clock-seeded",
+    *MORE_FAULTS,
 )
 
 
@@ -275,7 +279,7 @@ def _measuring_patches(fault: str) -> list[Patch] | None:
             )
 
         return [Patch(DelayedRate, "step", seeded, fires=draws)]
-    return None
+    return broken_faults.patches(fault)
 
 
 def _uncapped_schedule(orig: Callable[..., Any]) -> Callable[..., Any]:

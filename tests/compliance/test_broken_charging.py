@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from compliance_doubles import module_of_doubles
 
-FAULTS = ["peak", "peak-fridays", "charge-now-ignored", "unclamped"]
+FAULTS = ["peak", "peak-fridays", "charge-now-ignored", "unclamped", "defaults-overlap-peak"]
 pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]
 
 runs, test_reports_exactly_the_broken_rules = module_of_doubles(FAULTS)

@@ -70,13 +70,33 @@ EXPECTED: dict[str, dict[str, str]] = {
     "offline-session-lost": {"R7": "lost"},
     # Uniform one draw at a time: only two drawn at one instant show the clock's seed.
     "delay-clock-seeded": {"R22": "pairs agree"},
+    "info-wrong-version": {"R38": "model or version differ"},
+    "non-json-accepted": {"R34": "not JSON"},
+    "history-6-months": {"R10": "every session of the past 12 months"},
+    # Nothing hashed: the changed install passes too, so the owner is never told.
+    "boot-unchecked": {"R31": "changed: the owner is told"},
+    "no-check-at-start": {"R30": "checks for updates at start"},
+    "randomised-opt-out-ignored": {"R19": "opts out of each DSR event"},
+    "remove-ignored": {"R16": "removes the default hours"},
+    "acceptance-unrecorded": {"R15": "answer and time recorded"},
+    # The owner's response event does not limit the rate either (R5: the owner sees it act).
+    "response-dsr-ignored": {"R4": "response DSR event limits", "R5": "the event limits the rate"},
+    "settings-lost-on-switch": {"R6": "the owner's settings are kept"},
+    # Reported and obeyed: the Monday-evening car charges from 21:45 (R13, R17).
+    "defaults-overlap-peak": {"R14": "in peak", "R13": "first Charging", "R17": "Charging from"},
 }
 
 # Rules a double's fault may leave without evidence (never judged wrongly): (rule, words of the
 # reason). Delays always under 60 s leave too little of a delay for the owner's skip to be told
 # from the delay running out (scenarios/delay.py, SKIP_LEFT_MIN_S); when one is long enough, the
 # skip is judged and passes.
-MAY_NOT_RUN: dict[str, dict[str, str]] = {"delay-under-60": {"R25": "of the delay left"}}
+MAY_NOT_RUN: dict[str, dict[str, str]] = {
+    "delay-under-60": {"R25": "of the delay left"},
+    # With no answer recorded there is no setting to see kept across the switch (R6).
+    "acceptance-unrecorded": {"R6": "not recorded"},
+    # A response event that never applies is neither applied nor delayed: R26 has nothing to time.
+    "response-dsr-ignored": {"R26": "neither applied nor delayed"},
+}
 
 # Where each fault's function answers differently from ours (as our run, watched, shows), a
 # superset: a scenario listed where the fault happened not to fire costs time, never a verdict.
@@ -107,6 +127,26 @@ FIRES: dict[str, tuple[str, ...]] = {
     "power-every-60s": ("smart_signals",),  # the only one that asks for samples every second
     "offline-session-lost": ("offline",),  # the only one that pulls the network
     "delay-clock-seeded": (*_DELAYS, "as_shipped", "delay_pairs"),
+    "info-wrong-version": ("credentials",),  # the only one that reads the owner API's /api/info
+    "non-json-accepted": ("inputs",),
+    "history-6-months": ("owner",),  # the only one that reads the owner's history
+    "boot-unchecked": ("boot_integrity",),  # the only one with a signed boot manifest
+    "no-check-at-start": ("update_check",),  # the only one with an update URL
+    "randomised-opt-out-ignored": ("dsr",),  # the only one opting out of such an event
+    "remove-ignored": ("offpeak_evening",),  # the only one that removes them over OCPP
+    # The two that accept the offered defaults on a charger in its first use.
+    "acceptance-unrecorded": ("offpeak_evening", "supplier_switch"),
+    "response-dsr-ignored": ("dsr", "owner", "delay_exemptions"),  # those that send one
+    "settings-lost-on-switch": ("supplier_switch",),  # the only restart at another address
+    # Those that read the default hours over OCPP, and the one charging on a weekday evening.
+    "defaults-overlap-peak": (
+        "offpeak_evening",
+        "offpeak_morning",
+        "as_shipped",
+        "inputs",
+        "supplier_switch",
+        "offline",
+    ),
 }
 
 Runs = dict[str, tuple[list[str], dict[str, dict[str, Any]]]]
