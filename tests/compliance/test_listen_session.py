@@ -97,3 +97,18 @@ def test_R3_a_hold_with_no_sample_in_between_is_no_evidence() -> None:
     assert hold_verdict([*edges, at(30, 0.0)], now, True, True)[0] is True
     assert hold_verdict([*edges, at(30, 16.0)], now, True, True)[0] is False
     assert hold_verdict([*edges, at(30, 0.0)], now, None, True)[0] is None
+
+
+def test_R12_power_counts_for_the_time_it_was_held_not_per_sample() -> None:
+    """A busy charger samples late: 100 s at 10 kW sampled every second, then 100 s at 0 W
+    sampled twice, is 277.8 Wh (a mean of the samples would say twice that)."""
+    from datetime import UTC, datetime, timedelta
+
+    from smartcharge.compliance.scenarios.session import power_energy_wh
+
+    t0 = datetime(2026, 6, 6, 12, 0, tzinfo=UTC)
+    power = [(t0 + timedelta(seconds=s), 10_000.0) for s in range(100)]
+    power += [(t0 + timedelta(seconds=100), 0.0), (t0 + timedelta(seconds=150), 0.0)]
+    got = power_energy_wh(power, t0, t0 + timedelta(seconds=200))
+    assert abs(got - 10_000 * 100 / 3600) < 0.01
+    assert power_energy_wh([], t0, t0 + timedelta(seconds=1)) == 0.0

@@ -166,6 +166,13 @@ async def get_config(ch: Charger, key: str) -> str | None:
     return None
 
 
+# How long a scenario waits, in real seconds, for the charger's own evidence of a step it needs
+# (a status, a transaction, a rate) before it stops as "not run". Only a charger that never shows
+# it waits this long, so it is generous: on a machine busy with other work a charger at 10-20x
+# real time was seen to need more than 10 s to report Charging after a skip.
+GUARD_S = 60.0
+
+
 async def until(
     what: str, predicate: Callable[[], Awaitable[bool]], timeout: float, poll: float = 0.02
 ) -> float:
@@ -185,7 +192,7 @@ async def connector(ch: Charger, n: int) -> dict[str, Any]:
     return await ch.sim.connector(n)
 
 
-async def wait_limit(ch: Charger, n: int, amps: float, timeout: float = 10.0) -> float:
+async def wait_limit(ch: Charger, n: int, amps: float, timeout: float = GUARD_S) -> float:
     async def ok() -> bool:
         return abs(float((await connector(ch, n)).get("limit_a") or 0.0) - amps) < 0.05
 
@@ -253,7 +260,7 @@ async def start_session(ch: Charger, n: int, id_tag: str | None = None) -> None:
     async def started() -> bool:
         return (await connector(ch, n)).get("transaction_id") is not None
 
-    await until(f"a transaction on connector {n}", started, 15)
+    await until(f"a transaction on connector {n}", started, GUARD_S)
 
 
 async def stop_session(ch: Charger, n: int) -> None:
@@ -266,7 +273,7 @@ async def stop_session(ch: Charger, n: int) -> None:
         async def stopped() -> bool:
             return (await connector(ch, n)).get("transaction_id") is None
 
-        await until(f"the session on connector {n} to stop", stopped, 15)
+        await until(f"the session on connector {n} to stop", stopped, GUARD_S)
     await ch.sim.unplug(n)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from smartcharge.compliance.csms import now_iso
 from smartcharge.compliance.scenarios.base import (
+    GUARD_S,
     SATURDAY_NOON_UK,
     Context,
     Recorder,
@@ -35,7 +36,7 @@ async def _inputs(ctx: Context) -> None:
     r8, r34 = ctx.rec("R8"), ctx.rec("R34")
     ch = await ctx.charger(ChargerSpec(start=SATURDAY_NOON_UK, speed=20, random_delay_max_s=0))
     await start_session(ch, 1)
-    await wait_limit(ch, 1, HARDWARE_A, timeout=30)
+    await wait_limit(ch, 1, HARDWARE_A, timeout=GUARD_S)
     await _setpoints(r8, ch)
     await _fixed_setting(r8, ch)
     await _validation(r34, ch)
@@ -78,13 +79,13 @@ async def _planned(r8: Recorder, ch: Charger, profile_id: int, amps: float, name
     )
     if ch.sim is not None and safe:
         # The plan is what it says; the connector shows what it does, once it applied the plan.
-        await wait_limit(ch, 1, max(planned, 0.0), timeout=30)
+        await wait_limit(ch, 1, max(planned, 0.0), timeout=GUARD_S)
         offered = float((await connector(ch, 1))["offered_current_a"])
         safe = 0.0 <= offered <= HARDWARE_A
         detail += f"; the connector offers {offered:g} A"
     await call_status(ch, "ClearChargingProfile", {"id": profile_id})
     if ch.sim is not None:
-        await wait_limit(ch, 1, HARDWARE_A, timeout=30)
+        await wait_limit(ch, 1, HARDWARE_A, timeout=GUARD_S)
     r8.check(name, safe, detail)
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.scenarios.base import (
+    GUARD_S,
     SATURDAY_NOON_UK,
     Context,
     Scenario,
@@ -63,7 +64,7 @@ async def _offline(ctx: Context) -> None:
         return bool(c.get("contactor_closed")) and float(c.get("true_power_w") or 0) > 0
 
     try:
-        await until("charging while offline", charging, 30)
+        await until("charging while offline", charging, GUARD_S)
         await asyncio.sleep(ch.real_seconds(30))
         c = await connector(ch, 1)
         r7.check(

@@ -16,6 +16,7 @@ from typing import Any
 
 from smartcharge.compliance.scenarios.base import (
     FRIDAY_07_56_UK,
+    GUARD_S,
     MONDAY_21_45_UK,
     STARVED_REAL_S,
     Context,
@@ -277,7 +278,7 @@ async def _morning(ctx: Context) -> None:
     async def charging() -> bool:
         return bool(status_times(ch, 1, "Charging"))
 
-    await until("Charging on connector 1", charging, 10)
+    await until("Charging on connector 1", charging, GUARD_S)
     began = status_times(ch, 1, "Charging")[0]
     eight = began.astimezone(UK_TZ).replace(hour=8, minute=0, second=0, microsecond=0)
     window_end = eight - timedelta(seconds=DELAY_MAX_S)

@@ -93,6 +93,20 @@ def hold_verdict(
     return bool(off and on and not early), f"{len(between)} samples between, early {early[:2]}"
 
 
+def power_energy_wh(power: list[tuple[datetime, float]], start: datetime, end: datetime) -> float:
+    """The energy (Wh) the power samples account for from `start` to `end`, each held until the
+    next one (the charger's clock): a mean of the samples would weigh a stretch where a busy
+    charger sampled late as less than the same time sampled on time."""
+    inside = sorted((t, v) for t, v in power if start <= t <= end)
+    if not inside:
+        return 0.0
+    stamps = [start, *(t for t, _ in inside[1:]), end]
+    return sum(
+        v * (b - a).total_seconds() / 3600
+        for (_, v), a, b in zip(inside, stamps[:-1], stamps[1:], strict=True)
+    )
+
+
 def _judge(rec: Recorder, name: str, status: str, verdict: bool | None, what: str) -> None:
     if status != "Accepted" and status != "Rejected":
         rec.cannot(name, f"SetChargingProfile: {status}")
@@ -204,9 +218,7 @@ async def _stop(ch: Charger, recs: dict[str, Recorder], n: int, tx: int, began: 
     if len(energy) < 2 or len(power) < 2:
         recs["R12"].cannot("the register agrees with the power", "too few samples")
     else:
-        hours = (energy[-1][0] - energy[0][0]).total_seconds() / 3600
-        inside = [v for t, v in power if energy[0][0] <= t <= energy[-1][0]]
-        expected = statistics.mean(inside) * hours if inside else 0.0
+        expected = power_energy_wh(power, energy[0][0], energy[-1][0])
         gained = energy[-1][1] - energy[0][1]
         err = (gained - expected) / expected if expected else float("inf")
         recs["R12"].check(

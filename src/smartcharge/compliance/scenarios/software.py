@@ -28,6 +28,7 @@ import smartcharge
 from smartcharge.compliance.file_server import FileServer
 from smartcharge.compliance.owner_client import OwnerApiError
 from smartcharge.compliance.scenarios.base import (
+    GUARD_S,
     SATURDAY_NOON_UK,
     Context,
     Recorder,
@@ -321,7 +322,7 @@ async def _remote_start(ch: Charger, id_tag: str) -> str:
         async def started() -> bool:
             return (await connector(ch, 1)).get("transaction_id") is not None
 
-        await until("the remote start", started, 15)
+        await until("the remote start", started, GUARD_S)
     return status
 
 
