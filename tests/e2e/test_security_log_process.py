@@ -5,7 +5,6 @@ simulator control API its config enables."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import sqlite3
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import psutil
 from cp_harness import control, free_port, start_process, write_process_config
 from csms_peer import CentralSystemPeer
+from waiting import until
 
 from smartcharge.chargepoint.security.security_log import SecurityLog
 
@@ -23,12 +23,6 @@ def logged(db: Path, event: str) -> bool:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute("SELECT count(*) FROM entries WHERE event = ?", (event,)).fetchone()
     return bool(rows[0])
-
-
-async def until(predicate: object, timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():  # type: ignore[operator]
-            await asyncio.sleep(0.05)
 
 
 async def test_security_events_survive_kill_9_and_are_sent_after_boot(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -16,19 +15,11 @@ from link_cut import CuttableLink
 from platform_harness import Platform
 from sqlalchemy import func, select
 from test_chargepoint_against_platform import our_charge_point
+from waiting import until
 
 from smartcharge.platform.store.models import Transaction
 
 OWNER = "owner@example.org"
-
-
-async def until(check: Callable[[], Awaitable[bool] | bool], timeout: float = 30.0) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            result = check()
-            if await result if not isinstance(result, bool) else result:
-                return
-            await asyncio.sleep(0.05)
 
 
 async def test_a_card_blocked_while_the_charger_was_offline_is_refused_once_it_is_back(

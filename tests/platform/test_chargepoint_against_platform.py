@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,18 +13,13 @@ from typing import Any
 from platform_harness import Platform
 from sqlalchemy import select
 from test_ocpp_server import refused
+from waiting import until
 
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import parse_config
 from smartcharge.chargepoint.security.provisioning import open_vault, provision
 from smartcharge.platform.services.passwords import rotate_password
 from smartcharge.platform.store.models import MeterValue, StatusEvent, Transaction
-
-
-async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await predicate():
-            await asyncio.sleep(0.05)
 
 
 def our_charge_point(

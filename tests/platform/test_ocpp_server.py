@@ -16,6 +16,7 @@ from api_harness import UkPeer
 from ocpp.v16 import call
 from platform_harness import MakePlatform, Peer, Platform, basic, now_iso
 from sqlalchemy import event, func, select
+from waiting import until
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -122,8 +123,7 @@ async def test_a_full_session(platform: Platform, peers: OpenPeer) -> None:
     assert await count(platform, LogStatusEvent) == 2
 
     await peer.ws.close()
-    await asyncio.sleep(0.1)
-    assert not platform.app.ocpp.is_connected("CP-1")
+    await until(lambda: not platform.app.ocpp.is_connected("CP-1"), what="the platform to see it")
     charger = await platform.store.chargers.get("CP-1")
     assert charger is not None and charger["connected_node"] is None
     assert charger["last_seen_at"] is not None
@@ -249,7 +249,7 @@ async def test_send_returns_the_answer_or_a_clear_error(
     with pytest.raises(CallTimeout):
         await server.send("CP-1", "GetConfiguration", {}, timeout=0.3)
     await peer.ws.close()
-    await asyncio.sleep(0.1)
+    await until(lambda: not server.is_connected("CP-1"), what="the platform to see it go")
     with pytest.raises(ChargerOffline):
         await server.send("CP-1", "GetConfiguration", {})
 

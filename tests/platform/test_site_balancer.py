@@ -6,7 +6,6 @@ Every verdict waits for what the chargers were sent."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from api_harness import UkPeer, user_client
 from ocpp.v16 import call
 from platform_harness import Peer, Platform, now_iso
+from waiting import until
 
 from smartcharge.platform.services.site_balancer import FALLBACK_ID, LIVE_ID
 
@@ -34,12 +34,6 @@ def limits(peer: Peer, profile_id: int) -> list[float]:
 def live(peer: Peer) -> float | None:
     sent = limits(peer, LIVE_ID)
     return sent[-1] if sent else None
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.05)
 
 
 async def charging(peer: Peer) -> None:
