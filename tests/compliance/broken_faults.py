@@ -25,6 +25,7 @@ MORE_FAULTS = (
     "response-dsr-ignored",
     "settings-lost-on-switch",
     "defaults-overlap-peak",
+    "sample-interval-min-5",
 )
 
 LAST_CSMS_KEY = "broken.last_csms_url"  # settings-lost-on-switch: the central system last used
@@ -184,6 +185,19 @@ def _owner_control_patches(fault: str) -> list[Any] | None:
         return [Patch(boot_parts, "owner_controls", forgetting, fires=switched)]
     if fault == "defaults-overlap-peak":
         return _evening_from_21(Patch)
+    if fault == "sample-interval-min-5":
+        from smartcharge.chargepoint import configuration_keys
+
+        def floor_5(orig: Callable[..., Any]) -> Callable[..., Any]:
+            def canonical(defn: Any, value: Any, max_items: Any) -> Any:
+                out = orig(defn, value, max_items)
+                if defn.name == "MeterValueSampleInterval" and out is not None and 0 < int(out) < 5:
+                    return None  # Rejected: its meter is read every 5 s at best
+                return out
+
+            return canonical
+
+        return [Patch(configuration_keys, "canonical", floor_5)]
     return None
 
 

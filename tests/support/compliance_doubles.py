@@ -84,6 +84,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "settings-lost-on-switch": {"R6": "the owner's settings are kept"},
     # Reported and obeyed: the Monday-evening car charges from 21:45 (R13, R17).
     "defaults-overlap-peak": {"R14": "in peak", "R13": "first Charging", "R17": "Charging from"},
+    # The interval of 1 s refused: power is then sampled every 60 s, not every second (R11).
+    "sample-interval-min-5": {"R1": "ChangeConfiguration answered", "R11": "1 s accepted"},
 }
 
 # Rules a double's fault may leave without evidence (never judged wrongly): (rule, words of the
@@ -96,6 +98,8 @@ MAY_NOT_RUN: dict[str, dict[str, str]] = {
     "acceptance-unrecorded": {"R6": "not recorded"},
     # A response event that never applies is neither applied nor delayed: R26 has nothing to time.
     "response-dsr-ignored": {"R26": "neither applied nor delayed"},
+    # Power sampled every 60 s: R12's steady samples may not come within its guard.
+    "sample-interval-min-5": {"R12": "no steady"},
 }
 
 # Where each fault's function answers differently from ours (as our run, watched, shows), a
@@ -147,6 +151,7 @@ FIRES: dict[str, tuple[str, ...]] = {
         "supplier_switch",
         "offline",
     ),
+    "sample-interval-min-5": ("smart_signals",),  # the only one that asks for samples every second
 }
 
 Runs = dict[str, tuple[list[str], dict[str, dict[str, Any]]]]
