@@ -33,6 +33,8 @@ FRIDAY_07_56_UK = datetime(2026, 6, 5, 6, 56, tzinfo=UTC)
 
 # Generous: a wait ends as soon as the charger shows what it does.
 SETTLE_WAIT_S = 60.0
+# A rate change (no random delay) shows in the charger's samples within a minute of its clock.
+GRACE_S = 60.0
 # A simulated charger's clock runs on while a busy machine starves it of CPU, so it may act up
 # to this many real seconds late on its own clock (many simulated seconds at 20-40x). Only a
 # lateness bound allows for it; acting early is never excused.

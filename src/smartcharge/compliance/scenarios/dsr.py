@@ -7,6 +7,7 @@ and that the owner can override one; which DSR events are delayed is R24/R26's b
 from __future__ import annotations
 
 from smartcharge.compliance.scenarios.base import (
+    GRACE_S,
     SATURDAY_NOON_UK,
     Context,
     Recorder,
@@ -19,8 +20,6 @@ from smartcharge.compliance.scenarios.base import (
 )
 from smartcharge.compliance.target import ChargerSpec
 from smartcharge.ocpp import uk_extension
-
-GRACE_S = 60.0  # a DSR event (no random delay here) acts within a minute of the charger's clock
 
 
 def _judge(rec: Recorder, name: str, status: str, amps: float, verdict: bool | None) -> None:

@@ -26,6 +26,7 @@ import statistics
 from datetime import datetime, timedelta
 
 from smartcharge.compliance.scenarios.base import (
+    GRACE_S,
     Context,
     Recorder,
     Scenario,
@@ -42,7 +43,6 @@ from smartcharge.ocpp.times import parse_time
 
 PLUG_WAIT_S = 300.0  # the operator walks to the charger
 SAMPLE_WAIT_S = 120.0  # ends at the charger's first sample that shows the outcome
-GRACE_S = 60.0  # a rate change shows in its samples within a minute of its own clock
 SAMPLED = "Energy.Active.Import.Register,Power.Active.Import,Current.Offered"
 REQUIREMENTS = ("R2", "R3", "R8", "R9", "R11", "R12")
 HOLD_FROM, HOLD_UNTIL = timedelta(seconds=5), timedelta(seconds=55)  # R3: the hold, its clock
