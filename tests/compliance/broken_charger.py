@@ -24,6 +24,7 @@ from typing import Any
 
 import broken_faults
 from broken_faults import MORE_FAULTS
+from broken_smart import SMART_FAULTS
 
 FAULTS = (
     "peak",
@@ -46,6 +47,7 @@ FAULTS = (
     "offline-session-lost",
     "delay-clock-seeded",
     *MORE_FAULTS,
+    *SMART_FAULTS,
 )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import broken_smart
 import orjson
 
 MORE_FAULTS = (
@@ -198,7 +199,7 @@ def _owner_control_patches(fault: str) -> list[Any] | None:
             return canonical
 
         return [Patch(configuration_keys, "canonical", floor_5)]
-    return None
+    return broken_smart.patches(fault)
 
 
 def _evening_from_21(patch: Any) -> list[Any]:

@@ -86,6 +86,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     "defaults-overlap-peak": {"R14": "in peak", "R13": "first Charging", "R17": "Charging from"},
     # The interval of 1 s refused: power is then sampled every 60 s, not every second (R11).
     "sample-interval-min-5": {"R1": "ChangeConfiguration answered", "R11": "1 s accepted"},
+    "raise-ignored": {"R2": "still offered 10 A"},
+    # The summer schedule read an hour early: 32 A while it should hold the current off.
+    "start-local-time": {"R3": "offered 32 A at"},
+    "offered-zero-dropped": {"R9": "never reported: 0 A"},
 }
 
 # Rules a double's fault may leave without evidence (never judged wrongly): (rule, words of the
@@ -152,6 +156,16 @@ FIRES: dict[str, tuple[str, ...]] = {
         "offline",
     ),
     "sample-interval-min-5": ("smart_signals",),  # the only one that asks for samples every second
+    "raise-ignored": ("smart_signals",),  # the only one doubling a limit it had set
+    "start-local-time": ("smart_signals",),  # the only one with a summer startSchedule
+    # Those where a charging session is held at 0 A while it samples Current.Offered.
+    "offered-zero-dropped": (
+        "smart_signals",
+        "random_delay",
+        "offpeak_evening",
+        "offpeak_morning",
+        "owner",
+    ),
 }
 
 Runs = dict[str, tuple[list[str], dict[str, dict[str, Any]]]]
