@@ -37,3 +37,24 @@ def test_a_declared_outcome_needs_its_reason_and_cannot_be_pass() -> None:
     manual = result(Check("a", True, "ok"), exempt=Outcome.MANUAL, why="inspect the enclosure")
     assert manual.outcome is Outcome.MANUAL
     assert not manual.compliant
+
+
+def test_R39_fails_a_compliant_row_that_names_no_scenario() -> None:
+    """R39's "compliant rows are backed by passing tests" is worked out, never written as held."""
+    from smartcharge.compliance.runner import Run, _assurance
+
+    def run(scenario: str) -> Run:
+        results = {
+            "R2": Result("R2", scenario, NOW, NOW, [Check("a", True, "ok")]),
+            "R39": Result("R39", "", NOW, NOW),
+        }
+        return Run("simulated", NOW, NOW, fast=True, results=results)
+
+    def backed(r: Run) -> bool | None:
+        _assurance(r, NOW)
+        return {c.name: c.ok for c in r.results["R39"].checks}[
+            "compliant rows are backed by passing tests"
+        ]
+
+    assert backed(run("smart_signals")) is True
+    assert backed(run("")) is False

@@ -251,13 +251,21 @@ def _assurance(run: Run, now: datetime) -> None:
         )
     )
     r39.checks.append(names_the_charger(run))
-    passing = sum(1 for r in run.results.values() if r.requirement != "R39" and r.compliant)
+    compliant = [r for r in run.results.values() if r.requirement != "R39" and r.compliant]
+    # A row written compliant must name the scenario that ran it and a check that held there.
+    unbacked = [
+        r.requirement
+        for r in compliant
+        if not r.scenario or not any(c.ok is True for c in r.checks)
+    ]
     r39.checks.append(
         Check(
             "compliant rows are backed by passing tests",
-            True,
-            f"{passing} rows are written compliant, each from a passing test named in the file;"
-            " the renderer refuses any other (tests/compliance/test_technical_file.py)",
+            not unbacked,
+            f"no scenario or passing check behind: {', '.join(unbacked)}"
+            if unbacked
+            else f"{len(compliant)} rows are written compliant, each from a passing test named in"
+            " the file; the renderer refuses any other (tests/compliance/test_technical_file.py)",
         )
     )
 
