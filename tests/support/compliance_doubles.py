@@ -93,11 +93,10 @@ EXPECTED: dict[str, dict[str, str]] = {
 }
 
 # Rules a double's fault may leave without evidence (never judged wrongly): (rule, words of the
-# reason). Delays always under 60 s leave too little of a delay for the owner's skip to be told
-# from the delay running out (scenarios/delay.py, SKIP_LEFT_MIN_S); when one is long enough, the
-# skip is judged and passes.
+# reason). Delays always under 60 s are too short to tell the owner's skip from the delay ending
+# (scenarios/delay.py, SKIP_MIN_S): the skip is never judged on them, so R25 is not run every time.
 MAY_NOT_RUN: dict[str, dict[str, str]] = {
-    "delay-under-60": {"R25": "of the delay left"},
+    "delay-under-60": {"R25": "too short to tell a skip"},
     # With no answer recorded there is no setting to see kept across the switch (R6).
     "acceptance-unrecorded": {"R6": "not recorded"},
     # A response event that never applies is neither applied nor delayed: R26 has nothing to time.

@@ -77,9 +77,11 @@ def draws_in_words(drawn: list[int], most: int) -> str:
     )
 
 
-async def plug_ins(ch: Charger, enough: int) -> tuple[list[int | None], dict[str, Any], bool]:
+async def plug_ins(
+    ch: Charger, enough: int, tries: int = ZERO_TRIES
+) -> tuple[list[int | None], dict[str, Any], bool]:
     """Plug in on connector 1 (a relevant time), and again (unplugged first) while the delay
-    drawn is under `enough` s, up to ZERO_TRIES times: each delay drawn (see `outcome`), the
+    drawn is under `enough` s, up to `tries` times: each delay drawn (see `outcome`), the
     connector's state after the last, and whether that delay may have run out before the state
     was read (on a busy machine the read can come many simulated seconds after the
     announcement: then only the announcement shows)."""
@@ -90,7 +92,7 @@ async def plug_ins(ch: Charger, enough: int) -> tuple[list[int | None], dict[str
         got = await outcome(ch, before, 32.0)
         state = await connector(ch, 1)
         drawn.append(got)
-        if got is None or got >= enough or len(drawn) == ZERO_TRIES:
+        if got is None or got >= enough or len(drawn) == tries:
             return drawn, state, got is not None and ran_out(ch, before, got)
         await stop_session(ch, 1)
 
