@@ -227,6 +227,7 @@ def test_energy_sessions_totals_charts_csv(context: Any, stack: Any, shots: Any)
     page.get_by_label("From").fill("2026-01-01")
     page.get_by_label(re.compile("^Until")).fill("2026-02-01")
     page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"period=custom"))  # the new page, not the year's still showing
     assert page.locator("#period-total").inner_text() == "10.00 kWh"
     # Each view downloads as CSV (the REST API's own CSV, with the same cookie).
     with page.expect_download() as got:
@@ -239,6 +240,7 @@ def test_energy_sessions_totals_charts_csv(context: Any, stack: Any, shots: Any)
     page.get_by_label("From").fill("2026-01-05")
     page.get_by_label(re.compile("^Until")).fill("2026-01-19")
     page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"period=week"))
     weeks = [r.split("\t") for r in page.locator("#totals tbody tr").all_inner_texts()]
     assert weeks == [
         ["2026-01-05", "2026-01-12", "0", "0.00"],
