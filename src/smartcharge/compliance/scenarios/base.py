@@ -109,20 +109,51 @@ class Scenario:
 
 
 def charger_now(ch: Charger) -> datetime:
-    """The charger's clock, estimated from the last timestamp it sent and its speed."""
+    """The charger's clock, estimated from the timestamps it sent and its speed: never ahead of
+    it. Each recent message gives a lower bound (its stamp plus the time since it arrived); the
+    latest bound wins, because MeterValues may queue behind while a status goes out at once."""
     loop_now = asyncio.get_running_loop().time()
-    for m in reversed(ch.csms.inbound.get(ch.identity, [])):
+    bounds = []
+    for m in ch.csms.inbound.get(ch.identity, [])[-RECENT:]:
         stamp = m.payload.get("timestamp")
         if m.action == "MeterValues":
             values = m.payload.get("meterValue") or []
             stamp = values[-1].get("timestamp") if values else None
         if isinstance(stamp, str):
-            then = parse_time(stamp)
-            return then + timedelta(seconds=ch.sim_seconds(loop_now - m.at))
+            bounds.append(parse_time(stamp) + timedelta(seconds=ch.sim_seconds(loop_now - m.at)))
+    if bounds:
+        return max(bounds)
     if ch.clock_hint is not None:
         start, launched = ch.clock_hint
         return start + timedelta(seconds=ch.sim_seconds(loop_now - launched))
     return datetime.now(UTC)
+
+
+# charger_now looks at this many of the latest messages (a queue of samples is rarely longer).
+RECENT = 200
+
+
+def status_stamps(ch: Charger, since: int, connector_id: int = 1) -> list[tuple[datetime, str]]:
+    """(charger time, status) of a connector's StatusNotifications after the first `since`."""
+    out = []
+    for m in ch.csms.received(ch.identity, "StatusNotification")[since:]:
+        if m.payload.get("connectorId") == connector_id and isinstance(
+            m.payload.get("timestamp"), str
+        ):
+            out.append((parse_time(m.payload["timestamp"]), str(m.payload["status"])))
+    return out
+
+
+async def stamp_now(ch: Charger, wait_s: float = 30.0) -> datetime | None:
+    """The charger's clock now, as it stamps a StatusNotification it is asked for: a time it had
+    reached once everything sent before was answered (None: it sent none)."""
+    since = len(ch.csms.received(ch.identity, "StatusNotification"))
+    await call_status(
+        ch, "TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 1}
+    )
+    await ch.csms.wait_for(lambda: bool(status_stamps(ch, since)), wait_s)
+    got = status_stamps(ch, since)
+    return got[0][0] if got else None
 
 
 def latest_stamp(ch: Charger) -> datetime | None:

@@ -35,13 +35,14 @@ from smartcharge.compliance.scenarios.base import (
     flat_profile,
     get_config,
     set_profile,
+    stamp_now,
+    status_stamps,
     uk,
     wait_limit,
 )
 from smartcharge.compliance.statistics import looks_uniform, uniformity
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp import uk_extension
-from smartcharge.ocpp.times import parse_time
 
 SAMPLES_FAST = 120
 SAMPLES_FULL = 400
@@ -111,27 +112,6 @@ async def _set_max(ch: Charger, value: str) -> str:
     )
 
 
-def _status_stamps(ch: Charger, since: int) -> list[tuple[datetime, str]]:
-    """(charger time, status) of connector 1's StatusNotifications after the first `since`."""
-    out = []
-    for m in ch.csms.received(ch.identity, "StatusNotification")[since:]:
-        if m.payload.get("connectorId") == 1 and isinstance(m.payload.get("timestamp"), str):
-            stamp = parse_time(m.payload["timestamp"])
-            out.append((stamp, str(m.payload["status"])))
-    return out
-
-
-async def _stamp_now(ch: Charger) -> datetime | None:
-    """The charger's clock now, as it stamps a StatusNotification it is asked for."""
-    since = len(ch.csms.received(ch.identity, "StatusNotification"))
-    await call_status(
-        ch, "TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 1}
-    )
-    await ch.csms.wait_for(lambda: bool(_status_stamps(ch, since)), OUTCOME_WAIT_S)
-    got = _status_stamps(ch, since)
-    return got[0][0] if got else None
-
-
 async def _timed(ch: Charger, rec: Recorder, limit: float, label: str) -> None:
     """Time one delay end to end on the charger's own clock (R24): the rate goes between 0 A and
     16 A, so its status (Charging / SuspendedEVSE) changes when the new rate applies, stamped by
@@ -145,7 +125,7 @@ async def _timed(ch: Charger, rec: Recorder, limit: float, label: str) -> None:
     offered = ("Charging", "SuspendedEV")
     old_status = offered if limit == 0 else ("SuspendedEVSE",)
     new_status = ("SuspendedEVSE",) if limit == 0 else offered
-    earliest = await _stamp_now(ch)
+    earliest = await stamp_now(ch, OUTCOME_WAIT_S)
     since = len(ch.csms.received(ch.identity, "StatusNotification"))
     await set_profile(ch, 1, flat_profile(PROFILE_ID, limit))
     await call_status(
@@ -153,7 +133,7 @@ async def _timed(ch: Charger, rec: Recorder, limit: float, label: str) -> None:
     )
 
     def stamps() -> list[tuple[datetime, str]]:
-        return _status_stamps(ch, since)
+        return status_stamps(ch, since)
 
     def changed() -> bool:
         return any(s in new_status for _, s in stamps())
@@ -204,14 +184,14 @@ async def _skip(ch: Charger, r25: Recorder, drawn: int | None) -> None:
             " too short to tell a skip from the delay ending",
         )
         return
-    earliest = await _stamp_now(ch)
+    earliest = await stamp_now(ch, OUTCOME_WAIT_S)
     left = int((await connector(ch, 1)).get("random_delay_remaining_s") or 0)
     since = len(ch.csms.received(ch.identity, "StatusNotification"))
     status, _ = await uk(ch, uk_extension.SKIP_DELAY, {"connectorId": 1})
     offered = ("Charging", "SuspendedEV")
 
     def applied() -> datetime | None:
-        return next((t for t, st in _status_stamps(ch, since) if st in offered), None)
+        return next((t for t, st in status_stamps(ch, since) if st in offered), None)
 
     await ch.csms.wait_for(lambda: applied() is not None, ch.real_seconds(left) + OUTCOME_WAIT_S)
     end = applied()

@@ -24,10 +24,11 @@ from smartcharge.compliance.scenarios.base import (
     composite,
     connector,
     flat_profile,
-    latest_stamp,
     set_profile,
     settles,
+    stamp_now,
     start_session,
+    status_stamps,
     until,
     wait_limit,
 )
@@ -39,7 +40,9 @@ from smartcharge.ocpp.times import parse_time
 # only turn a charger that never shows it into "not run", so they are generous enough for a
 # busy machine that starves the charger and the suite alike.
 LIMIT_WAIT_S = 60.0
-OFF_S = 120  # R3 holds the current off this long: a charger sampling every 60 s still shows it
+# R3 holds the current off this long (its clock): a minute's grace after the charger took the
+# profile still leaves a hold long enough for a charger sampling every 60 s to show it.
+OFF_S = 180
 
 
 async def _smart_signals(ctx: Context) -> None:
@@ -94,21 +97,26 @@ async def _smart_signals(ctx: Context) -> None:
     r2.done()
 
     # R3: a schedule that holds charging off now and lets it flow OFF_S s later (charger time).
-    since = len(ch.csms.received(ch.identity, "StatusNotification"))
-    set_at = latest_stamp(ch) or charger_now(ch)
-    begin = charger_now(ch) - timedelta(seconds=30)
-    planned = begin + timedelta(seconds=30 + OFF_S)
+    # Both ends of the hold are read off the charger's own clock: it stamps a status asked for
+    # just before the profile is sent (the schedule is laid out from it) and another asked for
+    # once the profile was accepted (the hold is judged from a minute after that). Its samples
+    # may queue behind on a busy machine; the suite's estimate would lag with them.
+    t0 = await stamp_now(ch) or charger_now(ch)
+    begin = t0 - timedelta(seconds=30)
+    planned = t0 + timedelta(seconds=OFF_S)
     profile = flat_profile(
         12, 0, purpose="TxDefaultProfile", start=begin, periods=[(0, 0.0), (30 + OFF_S, 32.0)]
     )
     name = "electricity flows at the scheduled time, not before"
     status = await set_profile(ch, 1, profile)
+    since = len(ch.csms.received(ch.identity, "StatusNotification"))
+    taken = await stamp_now(ch) or ch.clock_upper_bound()
+    hold_from = taken + timedelta(seconds=GRACE_S)
+    hold_until = planned - timedelta(seconds=5)
 
     def in_hold() -> list[tuple[datetime, float]]:
         """Its samples offering current in the hold: from a minute after the profile (its clock)
         to a moment before the schedule lets it flow."""
-        hold_from = set_at + timedelta(seconds=GRACE_S)
-        hold_until = planned - timedelta(seconds=5)
         return [(t, v) for t, v in sampled(ch, "Current.Offered") if hold_from < t < hold_until]
 
     async def off_or_offered() -> bool:
@@ -116,6 +124,11 @@ async def _smart_signals(ctx: Context) -> None:
         return on or abs(float((await connector(ch, 1)).get("limit_a") or 0.0)) < 0.05
 
     try:
+        if hold_from >= hold_until:
+            raise ScenarioAborted(
+                f"{status}; the charger took the profile at {taken:%H:%M:%S}Z on its clock, too"
+                f" late to see it hold the current off before {planned:%H:%M:%S}Z"
+            )
         await until("the current off, or offered in the hold", off_or_offered, SAMPLE_WAIT_S)
         offered_early = [(t, v) for t, v in in_hold() if v > 0.5]
         if offered_early:
@@ -128,18 +141,20 @@ async def _smart_signals(ctx: Context) -> None:
         await _reported(ch, 0.0, applied[0.0])
         took = await wait_limit(ch, 1, 32.0, timeout=ch.real_seconds(OFF_S) + SAMPLE_WAIT_S)
 
-        def flowing() -> list[datetime]:
-            return [
-                parse_time(m.payload["timestamp"])
-                for m in ch.csms.received(ch.identity, "StatusNotification")[since:]
-                if m.payload.get("connectorId") == 1 and m.payload.get("status") == "Charging"
-            ]
+        def flowing() -> list[datetime]:  # after the status it stamped when asked (at `taken`)
+            return [t for t, st in status_stamps(ch, since) if st == "Charging" and t > taken]
 
-        await ch.csms.wait_for(lambda: bool(flowing()), SAMPLE_WAIT_S)
+        def covered() -> bool:  # every sample of the hold is in: its samples arrive in order
+            power = sampled(ch, "Power.Active.Import")
+            return bool(flowing()) and bool(power) and power[-1][0] >= hold_until
+
+        await ch.csms.wait_for(covered, SAMPLE_WAIT_S)
         flowed = flowing()[0] if flowing() else None
         offered_early = [(t, v) for t, v in in_hold() if v > 0.5]
         if flowed is None:
             r3.cannot(name, f"{status}; no Charging status after the schedule")
+        elif not covered():
+            r3.cannot(name, f"{status}; its samples never reached {hold_until:%H:%M:%S}Z")
         else:
             early = (planned - flowed).total_seconds()
             r3.check(
