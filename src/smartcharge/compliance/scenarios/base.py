@@ -19,6 +19,12 @@ import orjson
 
 from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.results import Check, Evidence
+from smartcharge.compliance.scenarios.charger_clock import (
+    charger_now,
+    latest_stamp,
+    status_stamps,
+    upper_bound,
+)
 from smartcharge.compliance.target import Charger, ChargerSpec, Target
 from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.errors import CallError, OcppError
@@ -108,42 +114,6 @@ class Scenario:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def charger_now(ch: Charger) -> datetime:
-    """The charger's clock, estimated from the timestamps it sent and its speed: never ahead of
-    it. Each recent message gives a lower bound (its stamp plus the time since it arrived); the
-    latest bound wins, because MeterValues may queue behind while a status goes out at once."""
-    loop_now = asyncio.get_running_loop().time()
-    bounds = []
-    for m in ch.csms.inbound.get(ch.identity, [])[-RECENT:]:
-        stamp = m.payload.get("timestamp")
-        if m.action == "MeterValues":
-            values = m.payload.get("meterValue") or []
-            stamp = values[-1].get("timestamp") if values else None
-        if isinstance(stamp, str):
-            bounds.append(parse_time(stamp) + timedelta(seconds=ch.sim_seconds(loop_now - m.at)))
-    if bounds:
-        return max(bounds)
-    if ch.clock_hint is not None:
-        start, launched = ch.clock_hint
-        return start + timedelta(seconds=ch.sim_seconds(loop_now - launched))
-    return datetime.now(UTC)
-
-
-# charger_now looks at this many of the latest messages (a queue of samples is rarely longer).
-RECENT = 200
-
-
-def status_stamps(ch: Charger, since: int, connector_id: int = 1) -> list[tuple[datetime, str]]:
-    """(charger time, status) of a connector's StatusNotifications after the first `since`."""
-    out = []
-    for m in ch.csms.received(ch.identity, "StatusNotification")[since:]:
-        if m.payload.get("connectorId") == connector_id and isinstance(
-            m.payload.get("timestamp"), str
-        ):
-            out.append((parse_time(m.payload["timestamp"]), str(m.payload["status"])))
-    return out
-
-
 async def stamp_now(ch: Charger, wait_s: float = 30.0) -> datetime | None:
     """The charger's clock now, as it stamps a StatusNotification it is asked for: a time it had
     reached once everything sent before was answered (None: it sent none)."""
@@ -154,19 +124,6 @@ async def stamp_now(ch: Charger, wait_s: float = 30.0) -> datetime | None:
     await ch.csms.wait_for(lambda: bool(status_stamps(ch, since)), wait_s)
     got = status_stamps(ch, since)
     return got[0][0] if got else None
-
-
-def latest_stamp(ch: Charger) -> datetime | None:
-    """The latest time the charger's own clock stamped on a message it sent (None: none yet)."""
-    stamps = []
-    for m in ch.csms.inbound.get(ch.identity, []):
-        stamp = m.payload.get("timestamp")
-        if m.action == "MeterValues":
-            values = m.payload.get("meterValue") or []
-            stamp = values[-1].get("timestamp") if values else None
-        if isinstance(stamp, str):
-            stamps.append(parse_time(stamp))
-    return max(stamps, default=None)
 
 
 async def uk(ch: Charger, message_id: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -262,15 +219,25 @@ async def settles(
     charger's clock: True once it offers `amps`; False when the charger's own samples, stamped
     `grace_s` after the change, still offer something else (its clock proves it was late);
     None when neither shows within `timeout` real seconds."""
-    deadline = (latest_stamp(ch) or charger_now(ch)) + timedelta(seconds=grace_s)
     verdict: bool | None = None
+    first = latest_stamp(ch) or charger_now(ch)  # no later than the change reached it
+    taken: datetime | None = None  # a time on its clock after the change reached it
+
+    def late(after: datetime) -> bool:
+        since = after + timedelta(seconds=grace_s)
+        return any(t >= since and abs(v - amps) >= 0.5 for t, v in offered_samples(ch, n))
 
     async def decided() -> bool:
-        nonlocal verdict
+        nonlocal verdict, taken
         if abs(float((await connector(ch, n)).get("limit_a") or 0.0) - amps) < 0.05:
             verdict = True
-        elif any(t >= deadline and abs(v - amps) >= 0.5 for t, v in offered_samples(ch, n)):
-            verdict = False
+        elif late(first) or taken is not None:
+            # Its samples may queue far behind (a busy machine): only a stamp it made once the
+            # change had reached it, asked for now, dates a sample as late.
+            if taken is None:
+                taken = await stamp_now(ch) or upper_bound(ch)
+            if late(taken):
+                verdict = False
         return verdict is not None
 
     try:
@@ -357,17 +324,6 @@ def security_event(ch: Charger, kind: str, since: int) -> bool:
     """Whether a SecurityEventNotification of `kind` came after the first `since` of them."""
     got = ch.csms.received(ch.identity, "SecurityEventNotification")[since:]
     return any(m.payload.get("type") == kind for m in got)
-
-
-def status_times(ch: Charger, n: int, status: str) -> list[datetime]:
-    """When (charger time) connector `n` reported `status`."""
-    out = []
-    for m in ch.csms.received(ch.identity, "StatusNotification"):
-        if m.payload.get("connectorId") == n and m.payload.get("status") == status:
-            stamp = m.payload.get("timestamp")
-            if isinstance(stamp, str):
-                out.append(parse_time(stamp))
-    return out
 
 
 def cannot_here(ctx: Context, requirements: tuple[str, ...], what: str, why: str) -> None:

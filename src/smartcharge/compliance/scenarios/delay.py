@@ -30,16 +30,15 @@ from smartcharge.compliance.scenarios.base import (
     ScenarioAborted,
     call_status,
     cannot_here,
-    charger_now,
     connector,
     flat_profile,
     get_config,
     set_profile,
     stamp_now,
-    status_stamps,
     uk,
     wait_limit,
 )
+from smartcharge.compliance.scenarios.charger_clock import charger_now, status_stamps
 from smartcharge.compliance.statistics import looks_uniform, uniformity
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp import uk_extension

@@ -12,13 +12,13 @@ from smartcharge.compliance.scenarios.base import (
     Context,
     Recorder,
     Scenario,
-    charger_now,
     flat_profile,
     set_profile,
     start_session,
     uk,
     wait_limit,
 )
+from smartcharge.compliance.scenarios.charger_clock import charger_now
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp import uk_extension
 

@@ -12,12 +12,12 @@ from smartcharge.compliance.scenarios.base import (
     Context,
     Recorder,
     Scenario,
-    charger_now,
     settles,
     start_session,
     uk,
     wait_limit,
 )
+from smartcharge.compliance.scenarios.charger_clock import charger_now
 from smartcharge.compliance.target import ChargerSpec
 from smartcharge.ocpp import uk_extension
 

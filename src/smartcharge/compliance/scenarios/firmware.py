@@ -32,8 +32,8 @@ from smartcharge.compliance.scenarios.base import (
     Recorder,
     Scenario,
     call_status,
-    charger_now,
 )
+from smartcharge.compliance.scenarios.charger_clock import charger_now
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.manufacturer import keys, signing
 

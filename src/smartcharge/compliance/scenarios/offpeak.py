@@ -24,14 +24,12 @@ from smartcharge.compliance.scenarios.base import (
     Scenario,
     ScenarioAborted,
     cannot_here,
-    charger_now,
-    latest_stamp,
     start_session,
-    status_times,
     uk,
     uk_check,
     until,
 )
+from smartcharge.compliance.scenarios.charger_clock import charger_now, latest_stamp, status_times
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp import uk_extension
 from smartcharge.regulations import UK_TZ, WeeklySchedule, allowed, is_peak

@@ -27,7 +27,6 @@ from smartcharge.compliance.scenarios.base import (
     Context,
     Recorder,
     Scenario,
-    charger_now,
     connector,
     offered_samples,
     settles,
@@ -36,6 +35,7 @@ from smartcharge.compliance.scenarios.base import (
     uk,
     until,
 )
+from smartcharge.compliance.scenarios.charger_clock import charger_now
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp import uk_extension
 

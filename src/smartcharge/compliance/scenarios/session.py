@@ -33,11 +33,11 @@ from smartcharge.compliance.scenarios.base import (
     ScenarioAborted,
     call_status,
     flat_profile,
-    latest_stamp,
     meter_samples,
     offered_samples,
     set_profile,
 )
+from smartcharge.compliance.scenarios.charger_clock import latest_stamp
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp.times import parse_time
 

@@ -20,7 +20,6 @@ from smartcharge.compliance.scenarios.base import (
     Scenario,
     ScenarioAborted,
     call_status,
-    charger_now,
     composite,
     connector,
     flat_profile,
@@ -28,10 +27,10 @@ from smartcharge.compliance.scenarios.base import (
     settles,
     stamp_now,
     start_session,
-    status_stamps,
     until,
     wait_limit,
 )
+from smartcharge.compliance.scenarios.charger_clock import charger_now, status_stamps
 from smartcharge.compliance.scenarios.smart_samples import SAMPLE_WAIT_S, accuracy, sampled
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp.times import parse_time
