@@ -308,7 +308,10 @@ async def _morning(ctx: Context) -> None:
         return stamp is not None and stamp > eight + jitter
 
     # Until it stops, or its own clock has passed 08:00 with no stop: either is the evidence.
-    await ch.csms.wait_for(lambda: bool(stops()) or past_eight(), ch.real_seconds(5 * 60) + 60)
+    # The guard counts from when it began charging (its clock): a slow machine may have made
+    # _ready_by start it minutes early.
+    guard = ch.real_seconds((eight - began).total_seconds()) + GUARD_S
+    await ch.csms.wait_for(lambda: bool(stops()) or past_eight(), guard)
     if not stops():
         why = f"no stop, and the charger's own clock read {_uk(latest_stamp(ch) or began)}"
         for rec, name in (
