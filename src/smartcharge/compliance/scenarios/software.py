@@ -194,7 +194,8 @@ async def _boot_integrity(ctx: Context) -> None:
     folder = Path(tempfile.mkdtemp(prefix="compliance-software-"))
     try:
         software = folder / "smartcharge"
-        shutil.copytree(
+        await asyncio.to_thread(  # hundreds of files: off the event loop
+            shutil.copytree,
             Path(smartcharge.__file__).parent,
             software,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
