@@ -162,10 +162,49 @@ _OURS = select(Transaction.id, Transaction.charger_id, Transaction.connector_id)
     Transaction.unknown_transaction.is_(False),
 )
 
+# PostgreSQL: a batch's stops in one statement and one round trip, the rows that are ours
+# updated and returned (which is how the unknown ones are told apart). The SELECT and the
+# executemany UPDATE below were two round trips and two statements through SQLAlchemy per
+# window, among the largest costs of a message on PostgreSQL (bench/platform.md). SQLite has no
+# round trips (the statements run in one thread) and keeps the two plain statements.
+_PG_STOPS = f"""
+UPDATE {Transaction.__tablename__} AS t
+SET meter_stop = s.meter_stop, stopped_at = s.stopped_at,
+    stop_reason = s.stop_reason, stop_id_tag = s.stop_id_tag
+FROM unnest($1::integer[], $2::integer[], $3::integer[], $4::timestamptz[], $5::text[],
+            $6::text[]) AS s(tx, charger, meter_stop, stopped_at, stop_reason, stop_id_tag)
+WHERE t.id = s.tx AND t.charger_id = s.charger AND NOT t.unknown_transaction
+RETURNING t.id, t.charger_id, t.connector_id
+"""
+
 
 async def _stops(conn: AsyncConnection, stops: list[_Stop]) -> list[Stopped]:
-    """A batch's stops: one SELECT finds which are ours, one executemany UPDATE stores them;
-    a stop of a transaction we never gave the charger is kept apart (`_stop_unknown`)."""
+    """A batch's stops: those of a transaction this charger started with us are stored in
+    set-based statements; a stop of a transaction we never gave the charger is kept apart
+    (`_stop_unknown`)."""
+    # The same stop twice in a batch (sent again before its answer came) is stored once, with
+    # the values it was sent with last, as one UPDATE per stop in order would leave them.
+    latest = list({(s.transaction_id, s.charger_id): s for s in stops}.values())
+    if conn.dialect.name == "postgresql":
+        ours = await _store_stops_postgresql(conn, latest)
+    else:
+        ours = await _store_stops(conn, latest)
+    results = []
+    for s in stops:
+        mine = ours.get(s.transaction_id)
+        if mine is not None and mine[0] == s.charger_id:
+            results.append(Stopped(s.transaction_id, False, mine[1]))
+        else:
+            results.append(await _stop_unknown(conn, s))
+    return results
+
+
+_Ours = dict[int, tuple[int, int | None]]
+"""The stopped transactions that are ours: id -> (charger id, connector id)."""
+
+
+async def _store_stops(conn: AsyncConnection, stops: list[_Stop]) -> _Ours:
+    """One SELECT finds which stops are ours, one executemany UPDATE stores them."""
     found = await conn.execute(_OURS, {"ids": list({s.transaction_id for s in stops})})
     ours = {row.id: (row.charger_id, row.connector_id) for row in found}
     known = [s for s in stops if ours.get(s.transaction_id, (None,))[0] == s.charger_id]
@@ -173,13 +212,33 @@ async def _stops(conn: AsyncConnection, stops: list[_Stop]) -> list[Stopped]:
         await conn.execute(
             _STOP, [{"tx": s.transaction_id, "charger": s.charger_id, **s.values} for s in known]
         )
-    results = []
+    return ours
+
+
+async def _store_stops_postgresql(conn: AsyncConnection, stops: list[_Stop]) -> _Ours:
+    """`_PG_STOPS`: the stops that are ours stored and returned, in one statement."""
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
     for s in stops:
-        if ours.get(s.transaction_id, (None,))[0] == s.charger_id:
-            results.append(Stopped(s.transaction_id, False, ours[s.transaction_id][1]))
-        else:
-            results.append(await _stop_unknown(conn, s))
-    return results
+        stopped_at = s.values["stopped_at"]
+        if not isinstance(stopped_at, datetime) or stopped_at.tzinfo is None:
+            raise ValueError("times are stored as aware datetimes (UTC)")  # as UtcDateTime
+        for column, value in zip(
+            columns,
+            (
+                s.transaction_id,
+                s.charger_id,
+                s.values["meter_stop"],
+                stopped_at,
+                s.values["stop_reason"],
+                s.values["stop_id_tag"],
+            ),
+            strict=True,
+        ):
+            column.append(value)
+    # Through SQLAlchemy's connection, not the driver's: it begins the transaction if this is
+    # the batch's first statement, so the stops commit or roll back with the rest.
+    rows = await conn.exec_driver_sql(_PG_STOPS, columns)
+    return {row.id: (row.charger_id, row.connector_id) for row in rows}
 
 
 _stops.rank = 2  # type: ignore[attr-defined]  # after the starts of the same transaction
