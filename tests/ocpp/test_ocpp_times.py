@@ -85,3 +85,20 @@ def test_a_naive_time_is_taken_as_utc() -> None:
 @given(st.datetimes(timezones=st.just(UTC)))
 def test_format_then_parse_is_the_same_instant(when: datetime) -> None:
     assert parse_time(format_time(when, "auto")) == when
+
+
+@given(st.datetimes(timezones=st.just(UTC)), st.sampled_from([0, 1, 3, 6]))
+def test_the_plain_utc_shortcut_reads_as_the_general_path(when: datetime, digits: int) -> None:
+    # "...Z" with 0 to 6 fraction digits goes through datetime.fromisoformat; the same instant
+    # spelt "+00:00" goes through the RFC 3339 regex: both must read it alike.
+    text = when.replace(tzinfo=None).isoformat(timespec="seconds") + (
+        f".{when.microsecond:06d}"[: digits + 1] if digits else ""
+    )
+    fast, general = parse_time(text + "Z"), parse_time(text + "+00:00")
+    assert fast == general and fast.tzinfo is UTC and general.tzinfo is UTC
+
+
+@pytest.mark.parametrize("text", ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00.000Z"])
+def test_an_impossible_plain_utc_date_is_refused_as_any_other(text: str) -> None:
+    with pytest.raises(ValueError, match="not an RFC 3339 date-time"):
+        parse_time(text)

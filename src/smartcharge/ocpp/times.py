@@ -17,6 +17,15 @@ _RFC3339 = re.compile(
     r"(?:([zZ])|([+-])(\d\d):?(\d\d))?"
 )
 
+# The spelling nearly every charger sends, and the one we write: UTC with "Z", at most
+# microseconds, hours 00 to 23 and no leap second. `datetime.fromisoformat` (C) reads exactly
+# these as `parse_time` below would, five times faster; a message carries one or more times and
+# the regex path was about 2 % of the platform's CPU under load (bench/platform.md). Any other
+# spelling, and anything fromisoformat refuses (2026-02-30), takes the general path.
+_PLAIN_UTC = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?Z"
+)
+
 Timespec = Literal["auto", "seconds", "milliseconds"]
 
 
@@ -32,6 +41,11 @@ def parse_time(text: str) -> datetime:
 
     Raises `MissingOffset` for a date-time without an offset and `ValueError` ("not an RFC
     3339 date-time") for anything else that is not one, so callers can name the field."""
+    if _PLAIN_UTC.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:  # an impossible date: refused below, with our message
+            pass
     m = _RFC3339.fullmatch(text)
     if m is None:
         raise ValueError("not an RFC 3339 date-time")
