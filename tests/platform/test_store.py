@@ -15,6 +15,7 @@ from sqlalchemy import event, func, select
 from smartcharge.platform.registry import add_charger, verify_password
 from smartcharge.platform.store import ChargerExists, Store
 from smartcharge.platform.store import migrate as migrations
+from smartcharge.platform.store.meter_values import insert_rows
 from smartcharge.platform.store.models import Charger, MeterValue, User
 
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -227,6 +228,18 @@ async def test_meter_values_read_back_as_written(store: Store) -> None:
     async with store.engine.connect() as conn:
         later = select(func.count()).where(MeterValue.timestamp > T0 - timedelta(seconds=1))
         assert await conn.scalar(later) == 1
+
+
+async def test_meter_values_roll_back_with_their_batch(store: Store) -> None:
+    """Written in the batch's transaction even as its first statement: a batch that fails
+    leaves none of its rows (its messages are then tried one by one)."""
+    cid = await store.chargers.add("CP", None, at=T0)
+    with contextlib.suppress(RuntimeError):
+        async with store.engine.begin() as conn:
+            await insert_rows(conn, [_row(cid, 0)])
+            raise RuntimeError("the batch fails after its meter values")
+    async with store.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(MeterValue)) == 0
 
 
 async def test_a_naive_time_fails_the_batch_and_writes_nothing(store: Store) -> None:

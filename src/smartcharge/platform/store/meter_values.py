@@ -147,14 +147,18 @@ async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None
                 sample_key(r, str(at) if text else at.isoformat()),
             )
         )
-    driver = (await conn.get_raw_connection()).driver_connection
-    assert driver is not None
     if text:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # in the transaction: our BEGIN IMMEDIATE came first
         for i in range(0, len(records), SQLITE_ROWS_PER_INSERT):
             chunk = records[i : i + SQLITE_ROWS_PER_INSERT]
             await driver.execute(_sqlite_insert(len(chunk)), [v for r in chunk for v in r])
     else:
-        await driver.execute(_PG_INSERT, *(list(column) for column in zip(*records, strict=True)))
+        # Through SQLAlchemy's connection, not asyncpg's: SQLAlchemy begins the transaction at
+        # its first statement, and straight to asyncpg this INSERT, when first in its batch,
+        # committed on its own, outside the batch's transaction (a batch that failed kept it).
+        columns = tuple(list(column) for column in zip(*records, strict=True))
+        await conn.exec_driver_sql(_PG_INSERT, columns)
 
 
 class MeterValueWriter:
