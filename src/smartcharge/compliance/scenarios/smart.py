@@ -30,7 +30,7 @@ from smartcharge.compliance.scenarios.base import (
     until,
     wait_limit,
 )
-from smartcharge.compliance.scenarios.charger_clock import charger_now, status_stamps
+from smartcharge.compliance.scenarios.charger_clock import charger_now, status_stamps, upper_bound
 from smartcharge.compliance.scenarios.smart_samples import SAMPLE_WAIT_S, accuracy, sampled
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp.times import parse_time
@@ -109,7 +109,7 @@ async def _smart_signals(ctx: Context) -> None:
     name = "electricity flows at the scheduled time, not before"
     status = await set_profile(ch, 1, profile)
     since = len(ch.csms.received(ch.identity, "StatusNotification"))
-    taken = await stamp_now(ch) or ch.clock_upper_bound()
+    taken = await stamp_now(ch) or upper_bound(ch)
     hold_from = taken + timedelta(seconds=GRACE_S)
     hold_until = planned - timedelta(seconds=5)
 
