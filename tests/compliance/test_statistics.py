@@ -6,7 +6,12 @@ import random
 
 import pytest
 
-from smartcharge.compliance.statistics import looks_uniform, uniformity
+from smartcharge.compliance.statistics import (
+    judged_twice,
+    looks_uniform,
+    needs_second_sample,
+    uniformity,
+)
 
 
 def verdict(samples: list[int], max_s: int = 600) -> tuple[bool, str]:
@@ -44,3 +49,33 @@ def test_bad_arguments_are_refused() -> None:
         uniformity([1, 2, 3], 0)
     with pytest.raises(ValueError):
         uniformity([1], 600)
+
+
+def test_a_sample_failing_on_its_p_values_alone_is_decided_by_a_second() -> None:
+    """One fair sample in 500 fails at alpha 0.001: a second independent one decides, so a fair
+    charger fails only when both do, while an unfair one fails both."""
+    rng = random.Random(11)
+    unlucky = next(
+        s
+        for s in (uniformity([rng.randint(0, 600) for _ in range(120)], 600) for _ in range(5000))
+        if not looks_uniform(s)[0]
+    )
+    assert needs_second_sample(unlucky)
+    fair = uniformity([rng.randint(0, 600) for _ in range(120)], 600)
+    ok, why = judged_twice(unlucky, fair)
+    assert ok and why.startswith("first sample not uniform") and "second" in why
+    unfair = uniformity([rng.randint(0, 300) for _ in range(120)], 600)
+    ok, why = judged_twice(unlucky, unfair)
+    assert not ok and why.endswith(")") and "second, independent sample not uniform" in why
+    assert not needs_second_sample(fair)
+
+
+def test_out_of_range_too_few_or_decisive_fail_without_a_second_sample() -> None:
+    rng = random.Random(5)
+    assert not needs_second_sample(
+        uniformity([rng.randint(0, 600) for _ in range(119)] + [601], 600)
+    )
+    assert not needs_second_sample(uniformity([0] * 20, 600))
+    # Decisively unfair: a charger that never delays or uses half the range is not sampled twice.
+    assert not needs_second_sample(uniformity([0] * 120, 600))
+    assert not needs_second_sample(uniformity([rng.randint(0, 300) for _ in range(120)], 600))

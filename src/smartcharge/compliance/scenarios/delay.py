@@ -40,7 +40,12 @@ from smartcharge.compliance.scenarios.base import (
     wait_limit,
 )
 from smartcharge.compliance.scenarios.charger_clock import charger_now, status_stamps
-from smartcharge.compliance.statistics import looks_uniform, uniformity
+from smartcharge.compliance.statistics import (
+    judged_twice,
+    looks_uniform,
+    needs_second_sample,
+    uniformity,
+)
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp import uk_extension
 
@@ -248,6 +253,13 @@ async def _random_delay(ctx: Context) -> None:
     ok, verdict = looks_uniform(summary)
     r22.evidence.samples["random delay at max 600 s"] = [float(s) for s in samples]
     r22.evidence.statistics["random delay at max 600 s"] = summary
+    if needs_second_sample(summary):
+        again = await _sample(ch, n)
+        second = await asyncio.to_thread(uniformity, again, 600)
+        ok, verdict = judged_twice(summary, second)
+        r22.evidence.samples["random delay at max 600 s, second sample"] = [float(s) for s in again]
+        r22.evidence.statistics["random delay at max 600 s, second sample"] = second
+        samples += again
     r22.check("delays uniform over 0..600 whole seconds", ok, verdict)
     r21.check(
         "delays are whole seconds within 0..max",
