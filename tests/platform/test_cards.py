@@ -15,6 +15,7 @@ from api_harness import logged_in, set_password, user_client
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
 from platform_harness import Peer, PeerChargePoint, Platform
+from waiting import until
 
 OpenPeer = Callable[..., Awaitable[Peer]]
 OWNER = "owner@example.org"
@@ -143,6 +144,12 @@ async def test_a_version_mismatch_or_a_charger_that_lost_its_list_gets_the_full_
         kind, version, entries = await next_event(peer)
         assert (kind, version, set(entries)) == ("Full", 3, {"CARD-A", "CARD-B"})
 
+        async def confirmed() -> bool:  # the charger's answer reached the platform and is kept
+            state = (await owner.get("/api/chargers/CP-1/local-list")).json()
+            return bool(state["version"] == 3)
+
+        # Closed only then: a list the platform never heard accepted is not the charger's.
+        await until(confirmed, what="version 3 recorded")
         # A charger replaced (or reset) reconnects with no list: it gets all of it.
         await peer.ws.close()
         fresh = await connect(platform, peers)
