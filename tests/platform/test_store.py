@@ -132,8 +132,11 @@ def _row(cid: int, n: int) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def commits_of(store: Store) -> Iterator[list[None]]:
-    """The commits the store makes inside the block, one item each (counted by SQLAlchemy)."""
+    """The commits the store makes inside the block, one item each, complete once the block
+    has ended: SQLAlchemy's transactions, and the windows written on PostgreSQL as one
+    statement outside a transaction block (store/pg_window.py), each its own commit."""
     commits: list[None] = []
+    single_statements = store.commits.one_statement_batches
 
     def count(_conn: Any) -> None:
         commits.append(None)
@@ -143,6 +146,7 @@ def commits_of(store: Store) -> Iterator[list[None]]:
         yield commits
     finally:
         event.remove(store.engine.sync_engine, "commit", count)
+        commits.extend([None] * (store.commits.one_statement_batches - single_statements))
 
 
 async def test_meter_values_are_written_in_batches(store: Store) -> None:

@@ -14,7 +14,9 @@ commit per window for everything chargers send, not one per kind.
 Every caller returns only once its batch is committed (or gets the error), so the answer still
 follows the commit.
 
-Rows of the same table in a batch go in one executemany. If a batch fails, it is rolled back
+Rows of the same table in a batch go in one executemany. On PostgreSQL a window whose work all
+has a part in one statement is written as that one statement (store/pg_window.py). If a batch
+fails, it is rolled back
 and each piece of work is run again in its own transaction, so one bad message (say a status of
 a charger deleted meanwhile) fails alone and the others are stored.
 """
@@ -29,6 +31,8 @@ from typing import Any, TypeVar
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from smartcharge.platform.store import pg_window
+
 log = logging.getLogger("smartcharge.platform.store")
 
 T = TypeVar("T")
@@ -36,7 +40,9 @@ Work = Callable[[AsyncConnection], Awaitable[Any]]
 Batch = Callable[[AsyncConnection, list[Any]], Awaitable[list[Any]]]
 """A batch function: the work of several callers (`args`, one each) in set-based statements
 on `conn`; one result per argument, in order. `rank` (attribute, default 1) orders the groups
-within a transaction: starts (0) before anything else, stops (2) after everything else."""
+within a transaction: starts (0) before anything else, stops (2) after everything else.
+`pg_part` (attribute, optional): args -> `pg_window.Part`, the same work as a part of the
+window's one statement on PostgreSQL."""
 
 
 class _Item:
@@ -58,6 +64,9 @@ def _inserts(model: Any) -> Batch:
         await conn.execute(statement, rows)  # one executemany for the batch's rows
         return [None] * len(rows)
 
+    pg_part = pg_window.unnest_part(model.__table__)
+    if pg_part is not None:
+        insert_rows.pg_part = pg_part  # type: ignore[attr-defined]
     return insert_rows
 
 
@@ -85,6 +94,8 @@ class GroupCommit:
         self._insert_batches: dict[Any, Batch] = {}
         self.batches = 0
         self.items = 0
+        self._one_statement = engine.dialect.name == "postgresql"
+        self.one_statement_batches = 0  # of them, written as one statement (pg_window.py)
 
     async def insert(self, model: Any, row: dict[str, Any]) -> None:
         """Insert `row` into `model`'s table; return once it is committed. Give every row of a
@@ -170,19 +181,21 @@ class GroupCommit:
         try:
             results = await self._transaction(batch)
         except Exception as exc:
-            if len(batch) == 1:
+            if len(batch) == 1 and not self._one_statement:
                 _fail(batch[0], exc)
                 return
             reason = getattr(exc, "orig", None) or exc  # not the statement and its values
-            log.warning(
-                "group commit failed, one by one now items=%d reason=%s: %s",
-                len(batch),
-                type(reason).__name__,
-                reason,
-            )
+            if len(batch) > 1:  # one alone on PostgreSQL: tried once more, on the ordinary path
+                log.warning(
+                    "group commit failed, one by one now items=%d reason=%s: %s",
+                    len(batch),
+                    type(reason).__name__,
+                    reason,
+                )
             for item in batch:
                 try:
-                    result = (await self._transaction([item]))[0]
+                    # The ordinary path: each caller gets its error as it always did.
+                    result = (await self._transaction([item], one_statement=False))[0]
                 except Exception as one:
                     _fail(item, one)
                 else:
@@ -197,12 +210,22 @@ class GroupCommit:
         for item, result in zip(batch, results, strict=True):
             _succeed(item, result)
 
-    async def _transaction(self, batch: list[_Item]) -> list[Any]:
+    async def _transaction(self, batch: list[_Item], *, one_statement: bool = True) -> list[Any]:
         results: list[Any] = [None] * len(batch)
         groups: dict[Batch, list[int]] = {}
         for i, item in enumerate(batch):
             groups.setdefault(item.batch, []).append(i)
         ordered = sorted(groups.items(), key=lambda group: getattr(group[0], "rank", 1))
+        if one_statement and self._one_statement and all(hasattr(fn, "pg_part") for fn in groups):
+            # A value the parts cannot encode (a naive time, say) raises here, before anything
+            # is sent; the window is then tried one by one on the ordinary path.
+            parts = [_part(fn, [batch[i].arg for i in indexes]) for fn, indexes in ordered]
+            outs = await pg_window.write(self._engine, parts)
+            for (_fn, indexes), out in zip(ordered, outs, strict=True):
+                for i, result in zip(indexes, out, strict=True):
+                    results[i] = result
+            self.one_statement_batches += 1
+            return results
         async with self._engine.begin() as conn:
             for fn, indexes in ordered:
                 out = await fn(conn, [batch[i].arg for i in indexes])
@@ -211,8 +234,15 @@ class GroupCommit:
         return results
 
 
+def _part(fn: Batch, args: list[Any]) -> pg_window.Part:
+    part: pg_window.Part = fn.pg_part(args)  # type: ignore[attr-defined]
+    return part
+
+
 def _succeed(item: _Item, result: Any) -> None:
-    if not item.done.done():
+    if isinstance(result, pg_window.Failed):  # its work after the window's commit failed
+        _fail(item, result.error)
+    elif not item.done.done():
         item.done.set_result(result)
 
 

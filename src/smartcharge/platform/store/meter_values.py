@@ -27,6 +27,7 @@ different readings within one second are two samples, never one dropped as a "re
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -37,6 +38,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smartcharge.platform.store import pg_window
 from smartcharge.platform.store.group_commit import GroupCommit
 from smartcharge.platform.store.models import MeterValue
 
@@ -114,6 +116,34 @@ async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None
         await conn.execute(insert(MeterValue), rows)
         return
     text = dialect == "sqlite"
+    records = _records(rows, text=text)
+    if text:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # in the transaction: our BEGIN IMMEDIATE came first
+        for i in range(0, len(records), SQLITE_ROWS_PER_INSERT):
+            chunk = records[i : i + SQLITE_ROWS_PER_INSERT]
+            await driver.execute(_sqlite_insert(len(chunk)), [v for r in chunk for v in r])
+    else:
+        # Through SQLAlchemy's connection, not asyncpg's: SQLAlchemy begins the transaction at
+        # its first statement, and straight to asyncpg this INSERT, when first in its batch,
+        # committed on its own, outside the batch's transaction (a batch that failed kept it).
+        await conn.exec_driver_sql(_PG_INSERT, _arrays(records))
+
+
+def pg_part(rows: list[dict[str, Any]]) -> pg_window.Part:
+    """The rows as a part of the window's one statement on PostgreSQL (store/pg_window.py)."""
+    return pg_window.Part(
+        _PG_INSERT, _arrays(_records(rows, text=False)), False, pg_window.no_results(len(rows))
+    )
+
+
+def _arrays(records: list[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+    """`_PG_INSERT`'s parameters: one array per column."""
+    return tuple(list(column) for column in zip(*records, strict=True))
+
+
+def _records(rows: list[dict[str, Any]], *, text: bool) -> list[tuple[Any, ...]]:
+    """The rows as tuples of `COLUMNS`, times as stored (`text`: SQLite's spelling)."""
     times: dict[datetime, Any] = {}  # a message's rows share their times: convert each once
 
     def utc(value: datetime) -> Any:
@@ -147,18 +177,7 @@ async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None
                 sample_key(r, str(at) if text else at.isoformat()),
             )
         )
-    if text:
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None  # in the transaction: our BEGIN IMMEDIATE came first
-        for i in range(0, len(records), SQLITE_ROWS_PER_INSERT):
-            chunk = records[i : i + SQLITE_ROWS_PER_INSERT]
-            await driver.execute(_sqlite_insert(len(chunk)), [v for r in chunk for v in r])
-    else:
-        # Through SQLAlchemy's connection, not asyncpg's: SQLAlchemy begins the transaction at
-        # its first statement, and straight to asyncpg this INSERT, when first in its batch,
-        # committed on its own, outside the batch's transaction (a batch that failed kept it).
-        columns = tuple(list(column) for column in zip(*records, strict=True))
-        await conn.exec_driver_sql(_PG_INSERT, columns)
+    return records
 
 
 class MeterValueWriter:
@@ -175,20 +194,33 @@ class MeterValueWriter:
         self._max_delay = max_delay
         self.batches = 0  # statements' worth of batches handed to the database
         self.rows_written = 0  # rows committed
+        self._batch = self._batch_function()  # once: the group commit groups by identity
 
     async def append(self, rows: Sequence[dict[str, Any]]) -> None:
         """Add `rows` (MeterValue column values) and return once they are committed."""
         if not rows:
             return
-        await self._commits.batched(self._insert, rows, rows=len(rows), within=self._max_delay)
+        await self._commits.batched(self._batch, rows, rows=len(rows), within=self._max_delay)
         self.rows_written += len(rows)
 
-    async def _insert(
-        self, conn: AsyncConnection, messages: list[Sequence[dict[str, Any]]]
-    ) -> list[None]:
-        await insert_rows(conn, [row for rows in messages for row in rows])
-        self.batches += 1
-        return [None] * len(messages)
+    def _batch_function(self) -> Any:
+        """The group commit's batch function for meter values, with its part of the window's
+        one statement on PostgreSQL (`pg_part`)."""
+
+        async def insert(
+            conn: AsyncConnection, messages: list[Sequence[dict[str, Any]]]
+        ) -> list[None]:
+            await insert_rows(conn, [row for rows in messages for row in rows])
+            self.batches += 1
+            return [None] * len(messages)
+
+        def part(messages: list[Sequence[dict[str, Any]]]) -> pg_window.Part:
+            self.batches += 1
+            whole = pg_part([row for rows in messages for row in rows])
+            return dataclasses.replace(whole, results=pg_window.no_results(len(messages)))
+
+        insert.pg_part = part  # type: ignore[attr-defined]
+        return insert
 
     async def flush(self) -> None:
         """Write what is waiting now and wait for every write in progress."""

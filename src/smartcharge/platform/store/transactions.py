@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +12,7 @@ from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from smartcharge.platform.store import pg_window
 from smartcharge.platform.store.group_commit import GroupCommit
 from smartcharge.platform.store.models import Transaction
 
@@ -120,17 +123,50 @@ async def _starts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int
         key = tuple(row[name] for name in _KEY)
         tx = new.get(key)
         if tx is None:  # sent again: its first sending is stored (this batch or before)
-            tx = await conn.scalar(
-                select(Transaction.id).where(
-                    *(getattr(Transaction, name) == row[name] for name in _KEY)
-                )
-            )
+            tx = await conn.scalar(select(Transaction.id).where(*_same_start(row)))
             assert tx is not None, "the conflicting start must exist"
         ids.append(int(tx))
     return ids
 
 
+def _started(row: dict[str, Any]) -> Callable[[AsyncConnection], Awaitable[int]]:
+    async def look_up(conn: AsyncConnection) -> int:
+        tx = await conn.scalar(select(Transaction.id).where(*_same_start(row)))
+        assert tx is not None, "the conflicting start must exist"
+        return int(tx)
+
+    return look_up
+
+
+def _same_start(row: dict[str, Any]) -> list[Any]:
+    return [getattr(Transaction, name) == row[name] for name in _KEY]
+
+
+_START_KEYS = (*_KEY, "id_tag_status", "reservation_id", "unknown_transaction", "created_at")
+_PG_START = (
+    pg_window.unnest_insert(Transaction.__table__, _START_KEYS)
+    + f" ON CONFLICT DO NOTHING RETURNING id, {', '.join(_KEY)}"
+)
+
+
+def _pg_starts(rows: list[dict[str, Any]]) -> pg_window.Part:
+    """The starts as a part of the window's one statement (store/pg_window.py); a start sent
+    again after its first sending was stored reads that one's id once the window is committed."""
+
+    def results(returned: list[tuple[Any, ...]]) -> list[Any]:
+        new = {tuple(r[1:]): int(r[0]) for r in returned}
+        found: list[Any] = []
+        for row in rows:
+            tx = new.get(tuple(row[name] for name in _KEY))
+            found.append(pg_window.Later(_started(row)) if tx is None else tx)
+        return found
+
+    params = pg_window.columns(Transaction.__table__, _START_KEYS, rows)
+    return pg_window.Part(_PG_START, params, True, results)
+
+
 _starts.rank = 0  # type: ignore[attr-defined]  # before stops in the same transaction
+_starts.pg_part = _pg_starts  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,21 +218,22 @@ async def _stops(conn: AsyncConnection, stops: list[_Stop]) -> list[Stopped]:
     """A batch's stops: those of a transaction this charger started with us are stored in
     set-based statements; a stop of a transaction we never gave the charger is kept apart
     (`_stop_unknown`)."""
-    # The same stop twice in a batch (sent again before its answer came) is stored once, with
-    # the values it was sent with last, as one UPDATE per stop in order would leave them.
-    latest = list({(s.transaction_id, s.charger_id): s for s in stops}.values())
+    latest = _latest(stops)
     if conn.dialect.name == "postgresql":
         ours = await _store_stops_postgresql(conn, latest)
     else:
         ours = await _store_stops(conn, latest)
     results = []
     for s in stops:
-        mine = ours.get(s.transaction_id)
-        if mine is not None and mine[0] == s.charger_id:
-            results.append(Stopped(s.transaction_id, False, mine[1]))
-        else:
-            results.append(await _stop_unknown(conn, s))
+        judged = _judged(s, ours)
+        results.append(await judged.work(conn) if isinstance(judged, pg_window.Later) else judged)
     return results
+
+
+def _latest(stops: list[_Stop]) -> list[_Stop]:
+    """The same stop twice in a batch (sent again before its answer came) is stored once, with
+    the values it was sent with last, as one UPDATE per stop in order would leave them."""
+    return list({(s.transaction_id, s.charger_id): s for s in stops}.values())
 
 
 _Ours = dict[int, tuple[int, int | None]]
@@ -217,6 +254,14 @@ async def _store_stops(conn: AsyncConnection, stops: list[_Stop]) -> _Ours:
 
 async def _store_stops_postgresql(conn: AsyncConnection, stops: list[_Stop]) -> _Ours:
     """`_PG_STOPS`: the stops that are ours stored and returned, in one statement."""
+    # Through SQLAlchemy's connection, not the driver's: it begins the transaction if this is
+    # the batch's first statement, so the stops commit or roll back with the rest.
+    rows = await conn.exec_driver_sql(_PG_STOPS, _stop_columns(stops))
+    return {row.id: (row.charger_id, row.connector_id) for row in rows}
+
+
+def _stop_columns(stops: list[_Stop]) -> tuple[list[Any], ...]:
+    """`_PG_STOPS`'s parameters: one array per column."""
     columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
     for s in stops:
         stopped_at = s.values["stopped_at"]
@@ -235,13 +280,31 @@ async def _store_stops_postgresql(conn: AsyncConnection, stops: list[_Stop]) -> 
             strict=True,
         ):
             column.append(value)
-    # Through SQLAlchemy's connection, not the driver's: it begins the transaction if this is
-    # the batch's first statement, so the stops commit or roll back with the rest.
-    rows = await conn.exec_driver_sql(_PG_STOPS, columns)
-    return {row.id: (row.charger_id, row.connector_id) for row in rows}
+    return columns
+
+
+def _pg_stops(stops: list[_Stop]) -> pg_window.Part:
+    """The stops as a part of the window's one statement (`_PG_STOPS`); a stop of a
+    transaction we never gave that charger is kept as a flagged row once the window is
+    committed."""
+    latest = _latest(stops)
+
+    def results(returned: list[tuple[Any, ...]]) -> list[Any]:
+        ours = {row[0]: (row[1], row[2]) for row in returned}
+        return [_judged(s, ours) for s in stops]
+
+    return pg_window.Part(_PG_STOPS, _stop_columns(latest), True, results)
+
+
+def _judged(s: _Stop, ours: _Ours) -> Stopped | pg_window.Later:
+    mine = ours.get(s.transaction_id)
+    if mine is not None and mine[0] == s.charger_id:
+        return Stopped(s.transaction_id, False, mine[1])
+    return pg_window.Later(functools.partial(_stop_unknown, s=s))
 
 
 _stops.rank = 2  # type: ignore[attr-defined]  # after the starts of the same transaction
+_stops.pg_part = _pg_stops  # type: ignore[attr-defined]
 
 
 async def _stop_unknown(conn: AsyncConnection, s: _Stop) -> Stopped:
