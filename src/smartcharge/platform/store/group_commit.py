@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from smartcharge.platform.store import pg_window
+from smartcharge.platform.store import pg_window, sqlite_window
 
 log = logging.getLogger("smartcharge.platform.store")
 
@@ -65,8 +65,9 @@ def _inserts(model: Any) -> Batch:
         return [None] * len(rows)
 
     pg_part = pg_window.unnest_part(model.__table__)
-    if pg_part is not None:
+    if pg_part is not None:  # its columns are written as they are (pg_window.unnest_part)
         insert_rows.pg_part = pg_part  # type: ignore[attr-defined]
+        insert_rows.sqlite_part = sqlite_window.rows_part(model.__table__)  # type: ignore[attr-defined]
     return insert_rows
 
 
@@ -94,8 +95,9 @@ class GroupCommit:
         self._insert_batches: dict[Any, Batch] = {}
         self.batches = 0
         self.items = 0
-        self._one_statement = engine.dialect.name == "postgresql"
-        self.one_statement_batches = 0  # of them, written as one statement (pg_window.py)
+        self._fast_path = engine.dialect.name  # pg_window.py, sqlite_window.py
+        # Of them, written as one statement (pg_window.py) or in one hand-off (sqlite_window.py).
+        self.one_statement_batches = 0
 
     async def insert(self, model: Any, row: dict[str, Any]) -> None:
         """Insert `row` into `model`'s table; return once it is committed. Give every row of a
@@ -181,7 +183,7 @@ class GroupCommit:
         try:
             results = await self._transaction(batch)
         except Exception as exc:
-            if len(batch) == 1 and not self._one_statement:
+            if len(batch) == 1 and self._fast_path not in ("postgresql", "sqlite"):
                 _fail(batch[0], exc)
                 return
             reason = getattr(exc, "orig", None) or exc  # not the statement and its values
@@ -216,27 +218,44 @@ class GroupCommit:
         for i, item in enumerate(batch):
             groups.setdefault(item.batch, []).append(i)
         ordered = sorted(groups.items(), key=lambda group: getattr(group[0], "rank", 1))
-        if one_statement and self._one_statement and all(hasattr(fn, "pg_part") for fn in groups):
-            # A value the parts cannot encode (a naive time, say) raises here, before anything
-            # is sent; the window is then tried one by one on the ordinary path.
-            parts = [_part(fn, [batch[i].arg for i in indexes]) for fn, indexes in ordered]
-            outs = await pg_window.write(self._engine, parts)
-            for (_fn, indexes), out in zip(ordered, outs, strict=True):
-                for i, result in zip(indexes, out, strict=True):
-                    results[i] = result
-            self.one_statement_batches += 1
-            return results
-        async with self._engine.begin() as conn:
-            for fn, indexes in ordered:
-                out = await fn(conn, [batch[i].arg for i in indexes])
-                for i, result in zip(indexes, out, strict=True):
-                    results[i] = result
+        # A value the parts cannot take (a naive time, say) raises while they are built, before
+        # anything is sent; the window is then tried one by one on the ordinary path.
+        outs = await self._fast(ordered, batch) if one_statement else None
+        if outs is None:
+            async with self._engine.begin() as conn:
+                outs = [await fn(conn, [batch[i].arg for i in idx]) for fn, idx in ordered]
+        for (_fn, indexes), out in zip(ordered, outs, strict=True):
+            for i, result in zip(indexes, out, strict=True):
+                results[i] = result
         return results
+
+    async def _fast(
+        self, ordered: list[tuple[Batch, list[int]]], batch: list[_Item]
+    ) -> list[list[Any]] | None:
+        """The window as one statement (PostgreSQL) or in one hand-off (SQLite) when all its
+        work has a part for it; None when not."""
+        fns = [fn for fn, _ in ordered]
+        if self._fast_path == "postgresql" and all(hasattr(fn, "pg_part") for fn in fns):
+            parts = [_part(fn, [batch[i].arg for i in idx]) for fn, idx in ordered]
+            outs = await pg_window.write(self._engine, parts)
+        elif self._fast_path == "sqlite" and all(hasattr(fn, "sqlite_part") for fn in fns):
+            dialect = self._engine.dialect
+            steps = [_step(fn, dialect, [batch[i].arg for i in idx]) for fn, idx in ordered]
+            outs = await sqlite_window.write(self._engine, steps)
+        else:
+            return None
+        self.one_statement_batches += 1
+        return outs
 
 
 def _part(fn: Batch, args: list[Any]) -> pg_window.Part:
     part: pg_window.Part = fn.pg_part(args)  # type: ignore[attr-defined]
     return part
+
+
+def _step(fn: Batch, dialect: Any, args: list[Any]) -> sqlite_window.Step:
+    step: sqlite_window.Step = fn.sqlite_part(dialect, args)  # type: ignore[attr-defined]
+    return step
 
 
 def _succeed(item: _Item, result: Any) -> None:

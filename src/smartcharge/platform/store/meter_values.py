@@ -31,7 +31,8 @@ import dataclasses
 import functools
 import hashlib
 import logging
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -120,14 +121,20 @@ async def insert_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None
     if text:
         driver = (await conn.get_raw_connection()).driver_connection
         assert driver is not None  # in the transaction: our BEGIN IMMEDIATE came first
-        for i in range(0, len(records), SQLITE_ROWS_PER_INSERT):
-            chunk = records[i : i + SQLITE_ROWS_PER_INSERT]
-            await driver.execute(_sqlite_insert(len(chunk)), [v for r in chunk for v in r])
+        for sql, params in _sqlite_inserts(records):
+            await driver.execute(sql, params)
     else:
         # Through SQLAlchemy's connection, not asyncpg's: SQLAlchemy begins the transaction at
         # its first statement, and straight to asyncpg this INSERT, when first in its batch,
         # committed on its own, outside the batch's transaction (a batch that failed kept it).
         await conn.exec_driver_sql(_PG_INSERT, _arrays(records))
+
+
+def _sqlite_inserts(records: list[tuple[Any, ...]]) -> Iterator[tuple[str, list[Any]]]:
+    """The multi-row INSERTs of the records on SQLite, with their parameters."""
+    for i in range(0, len(records), SQLITE_ROWS_PER_INSERT):
+        chunk = records[i : i + SQLITE_ROWS_PER_INSERT]
+        yield _sqlite_insert(len(chunk)), [v for r in chunk for v in r]
 
 
 def pg_part(rows: list[dict[str, Any]]) -> pg_window.Part:
@@ -205,7 +212,8 @@ class MeterValueWriter:
 
     def _batch_function(self) -> Any:
         """The group commit's batch function for meter values, with its part of the window's
-        one statement on PostgreSQL (`pg_part`)."""
+        one statement on PostgreSQL (`pg_part`) and in the window's one hand-off on SQLite
+        (`sqlite_part`)."""
 
         async def insert(
             conn: AsyncConnection, messages: list[Sequence[dict[str, Any]]]
@@ -219,7 +227,19 @@ class MeterValueWriter:
             whole = pg_part([row for rows in messages for row in rows])
             return dataclasses.replace(whole, results=pg_window.no_results(len(messages)))
 
+        def step(_dialect: Any, messages: list[Sequence[dict[str, Any]]]) -> Any:
+            self.batches += 1
+            records = _records([row for rows in messages for row in rows], text=True)
+
+            def in_thread(conn: sqlite3.Connection) -> list[None]:
+                for sql, params in _sqlite_inserts(records):
+                    conn.execute(sql, params)
+                return [None] * len(messages)
+
+            return in_thread
+
         insert.pg_part = part  # type: ignore[attr-defined]
+        insert.sqlite_part = step  # type: ignore[attr-defined]
         return insert
 
     async def flush(self) -> None:

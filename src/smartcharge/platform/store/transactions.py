@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -129,44 +128,11 @@ async def _starts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int
     return ids
 
 
-def _started(row: dict[str, Any]) -> Callable[[AsyncConnection], Awaitable[int]]:
-    async def look_up(conn: AsyncConnection) -> int:
-        tx = await conn.scalar(select(Transaction.id).where(*_same_start(row)))
-        assert tx is not None, "the conflicting start must exist"
-        return int(tx)
-
-    return look_up
-
-
 def _same_start(row: dict[str, Any]) -> list[Any]:
     return [getattr(Transaction, name) == row[name] for name in _KEY]
 
 
-_START_KEYS = (*_KEY, "id_tag_status", "reservation_id", "unknown_transaction", "created_at")
-_PG_START = (
-    pg_window.unnest_insert(Transaction.__table__, _START_KEYS)
-    + f" ON CONFLICT DO NOTHING RETURNING id, {', '.join(_KEY)}"
-)
-
-
-def _pg_starts(rows: list[dict[str, Any]]) -> pg_window.Part:
-    """The starts as a part of the window's one statement (store/pg_window.py); a start sent
-    again after its first sending was stored reads that one's id once the window is committed."""
-
-    def results(returned: list[tuple[Any, ...]]) -> list[Any]:
-        new = {tuple(r[1:]): int(r[0]) for r in returned}
-        found: list[Any] = []
-        for row in rows:
-            tx = new.get(tuple(row[name] for name in _KEY))
-            found.append(pg_window.Later(_started(row)) if tx is None else tx)
-        return found
-
-    params = pg_window.columns(Transaction.__table__, _START_KEYS, rows)
-    return pg_window.Part(_PG_START, params, True, results)
-
-
 _starts.rank = 0  # type: ignore[attr-defined]  # before stops in the same transaction
-_starts.pg_part = _pg_starts  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,19 +249,6 @@ def _stop_columns(stops: list[_Stop]) -> tuple[list[Any], ...]:
     return columns
 
 
-def _pg_stops(stops: list[_Stop]) -> pg_window.Part:
-    """The stops as a part of the window's one statement (`_PG_STOPS`); a stop of a
-    transaction we never gave that charger is kept as a flagged row once the window is
-    committed."""
-    latest = _latest(stops)
-
-    def results(returned: list[tuple[Any, ...]]) -> list[Any]:
-        ours = {row[0]: (row[1], row[2]) for row in returned}
-        return [_judged(s, ours) for s in stops]
-
-    return pg_window.Part(_PG_STOPS, _stop_columns(latest), True, results)
-
-
 def _judged(s: _Stop, ours: _Ours) -> Stopped | pg_window.Later:
     mine = ours.get(s.transaction_id)
     if mine is not None and mine[0] == s.charger_id:
@@ -304,7 +257,6 @@ def _judged(s: _Stop, ours: _Ours) -> Stopped | pg_window.Later:
 
 
 _stops.rank = 2  # type: ignore[attr-defined]  # after the starts of the same transaction
-_stops.pg_part = _pg_stops  # type: ignore[attr-defined]
 
 
 async def _stop_unknown(conn: AsyncConnection, s: _Stop) -> Stopped:
@@ -334,3 +286,13 @@ async def _stop_unknown(conn: AsyncConnection, s: _Stop) -> Stopped:
         )
     ).scalar_one()
     return Stopped(int(row_id), unknown=True, connector_id=None)
+
+
+# The starts' and stops' parts of a window written as one statement (PostgreSQL) or in one
+# hand-off (SQLite): transaction_parts.py, which builds on this module's statements.
+from smartcharge.platform.store import transaction_parts  # noqa: E402
+
+_starts.pg_part = transaction_parts.pg_starts  # type: ignore[attr-defined]
+_starts.sqlite_part = transaction_parts.sqlite_starts  # type: ignore[attr-defined]
+_stops.pg_part = transaction_parts.pg_stops  # type: ignore[attr-defined]
+_stops.sqlite_part = transaction_parts.sqlite_stops  # type: ignore[attr-defined]
