@@ -14,11 +14,12 @@ commit per window for everything chargers send, not one per kind.
 Every caller returns only once its batch is committed (or gets the error), so the answer still
 follows the commit.
 
-Rows of the same table in a batch go in one executemany. On PostgreSQL a window whose work all
-has a part in one statement is written as that one statement (store/pg_window.py). If a batch
-fails, it is rolled back
-and each piece of work is run again in its own transaction, so one bad message (say a status of
-a charger deleted meanwhile) fails alone and the others are stored.
+Rows of the same table in a batch go in one executemany. A window whose work all has a part
+for it is written without SQLAlchemy's statements: on PostgreSQL as one statement
+(store/pg_window.py), on SQLite in one hand-off to aiosqlite's thread (store/sqlite_window.py).
+If a batch fails, it is rolled back and each piece of work is run again in its own ordinary
+transaction, so one bad message (say a status of a charger deleted meanwhile) fails alone, with
+the error it always got, and the others are stored.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ Batch = Callable[[AsyncConnection, list[Any]], Awaitable[list[Any]]]
 on `conn`; one result per argument, in order. `rank` (attribute, default 1) orders the groups
 within a transaction: starts (0) before anything else, stops (2) after everything else.
 `pg_part` (attribute, optional): args -> `pg_window.Part`, the same work as a part of the
-window's one statement on PostgreSQL."""
+window's one statement on PostgreSQL; `sqlite_part` (optional): (dialect, args) ->
+`sqlite_window.Step`, the same work on the plain `sqlite3` connection."""
 
 
 class _Item:
