@@ -8,9 +8,10 @@ work of everyone who came in while the previous batch was being written goes in 
 one transaction, one commit. A batch starts `max_delay` seconds after its first piece of work
 came in (meter values: their own `meter_batch_ms`, the earliest deadline wins), or once
 `max_items` pieces or `max_rows` rows are waiting, so that even at a few messages a second a
-commit serves several; a batch that gathered while the previous one was written goes at once,
-having waited as long. Meter values share these transactions (store/meter_values.py): one
-commit per window for everything chargers send, not one per kind.
+commit serves several; what came in while the previous batch was written goes at its own
+first deadline too (at once if that has passed while writing). Meter values share these
+transactions (store/meter_values.py): one commit per window for everything chargers send, not
+one per kind.
 Every caller returns only once its batch is committed (or gets the error), so the answer still
 follows the commit.
 
@@ -94,6 +95,7 @@ class GroupCommit:
         # When the timer fires: kept here, since uvloop hands back a plain Handle, without
         # `when()`, for a deadline under a millisecond away.
         self._deadline = 0.0
+        self._due = False  # what waits is to be written as soon as the writer can
         self._insert_batches: dict[Any, Batch] = {}
         self.batches = 0
         self.items = 0
@@ -132,27 +134,31 @@ class GroupCommit:
             self._start()
 
     def _start(self) -> None:
+        """What waits is due: written now, or right after the batch being written."""
         if self._timer is not None:
             self._timer.cancel()
         self._timer = None
+        self._due = bool(self._queue)
         if self._writing is None and self._queue:
             self._writing = asyncio.create_task(self._write_all())
 
     async def _submit(self, item: _Item, delay: float | None = None) -> Any:
         self._queue.append(item)
         self._rows += item.rows
-        if self._writing is None:
-            delay = self._max_delay if delay is None else delay
-            full = len(self._queue) >= self._max_items or self._rows >= self._max_rows
-            if full or not delay:
-                self._start()
-            else:
-                loop = asyncio.get_running_loop()
-                at = loop.time() + delay
-                if self._timer is None or at < self._deadline:
-                    if self._timer is not None:
-                        self._timer.cancel()
-                    self._timer, self._deadline = loop.call_at(at, self._start), at
+        delay = self._max_delay if delay is None else delay
+        full = len(self._queue) >= self._max_items or self._rows >= self._max_rows
+        if full or not delay:
+            self._start()
+        elif not self._due:
+            # Armed while a batch is being written too: what comes in meanwhile waits for its
+            # own deadline, not only for that write (a few milliseconds), so that a window
+            # holds what a window's time brings (fewer, fuller commits: bench/platform.md).
+            loop = asyncio.get_running_loop()
+            at = loop.time() + delay
+            if self._timer is None or at < self._deadline:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer, self._deadline = loop.call_at(at, self._start), at
         # A caller that goes away (its charger disconnected) cancels only its own future: the
         # batch does not wait on it, so the others' commit and its own work still happen. (No
         # shield: one future and callback less per message.)
@@ -160,12 +166,14 @@ class GroupCommit:
 
     async def _write_all(self) -> None:
         try:
-            while self._queue:
+            while self._queue and self._due:
                 batch = self._take()
+                # What is left of a queue that was due (more than a batch holds) goes next.
+                self._due = bool(self._queue)
                 await self._write(batch)
         finally:
             self._writing = None
-            if self._queue:  # pragma: no cover - only after a cancellation at shutdown
+            if self._queue and self._due:  # pragma: no cover - a cancellation at shutdown
                 self._writing = asyncio.create_task(self._write_all())
 
     def _take(self) -> list[_Item]:
