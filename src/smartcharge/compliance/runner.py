@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from smartcharge.compliance import statistics
 from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.dsr_agreement import DsrAgreement
 from smartcharge.compliance.results import Check, Evidence, Outcome, Result
@@ -93,6 +94,8 @@ async def run_suite(
         for s in scenarios
         if (target.simulated or not s.ours_only) and (session or not s.session_only)
     ]
+    if target.simulated and any(s.uses_statistics for s in scenarios):
+        statistics.load()  # before any charger runs (see there)
     central = csms or CentralSystem()
     if csms is None:
         await central.start()

@@ -104,6 +104,9 @@ class Scenario:
     ours_only: bool = False
     # Only with a charging session on a charger under test (`--listen --session`).
     session_only: bool = False
+    # It judges a sample with SciPy's tests (statistics.py): the run loads SciPy before it
+    # starts any charger (see `statistics.load`).
+    uses_statistics: bool = False
     # Why the scenario (or the rest of it) needs the simulated hardware.
     physical: str = (
         "it plugs an EV in, presents cards or pulls the network through the simulator's control"

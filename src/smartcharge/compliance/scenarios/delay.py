@@ -378,5 +378,6 @@ SCENARIOS = (
         _random_delay,
         ocpp_only=_delay_ocpp,
         physical="the delays are drawn at relevant times that a plugged-in car makes",
+        uses_statistics=True,
     ),
 )
