@@ -73,8 +73,12 @@ def basic_auth(identity: str) -> str:
     return "Basic " + base64.b64encode(f"{identity}:{PASSWORD}".encode()).decode()
 
 
-async def provision(url: str, n: int, old_hashes: bool = False) -> None:
-    """N chargers and the id tag, straight into a migrated database."""
+async def provision(
+    url: str, n: int, old_hashes: bool = False, connected_before: bool = False
+) -> None:
+    """N chargers and the id tag, straight into a migrated database. `connected_before`: each
+    as a charger that has connected before (its security profile recorded, 1), as after a
+    node restart; otherwise each one's first connection records it (a write of its own)."""
     from sqlalchemy import insert
 
     from smartcharge.platform.store.models import Charger as ChargerRow
@@ -88,7 +92,12 @@ async def provision(url: str, n: int, old_hashes: bool = False) -> None:
         await conn.execute(
             insert(ChargerRow),
             [
-                {"identity": f"LOAD-{i:05d}", "password_hash": password_hash, "created_at": now}
+                {
+                    "identity": f"LOAD-{i:05d}",
+                    "password_hash": password_hash,
+                    "created_at": now,
+                    "security_profile": 1 if connected_before else None,
+                }
                 for i in range(n)
             ],
         )

@@ -207,6 +207,12 @@ async def main() -> None:
         help="--storm: first with hashes made with argon2-cffi's defaults",
     )
     parser.add_argument(
+        "--storm-first-connect",
+        action="store_true",
+        help="--storm: chargers that never connected before (each one's first connection"
+        " records its security profile); by default they reconnect, as after a node restart",
+    )
+    parser.add_argument(
         "--mix", action="store_true", help="the real message mix (bench/mix_run.py), per type"
     )
     parser.add_argument("--speed", type=float, default=1.0, help="--mix: times real time")
@@ -252,7 +258,8 @@ async def main() -> None:
                 for hash_kind in hashes:
                     async with Database(kind, args.pg, tmp) as url:
                         old = hash_kind == "argon2 defaults"
-                        await provision(url, args.chargers, old_hashes=old)
+                        before = args.storm and not args.storm_first_connect
+                        await provision(url, args.chargers, old_hashes=old, connected_before=before)
                         r = await run_server(server, url, args, tmp, hash_kind)
                     r["database"] = kind
                     results.append(r)
