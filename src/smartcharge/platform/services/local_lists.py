@@ -98,7 +98,7 @@ class LocalListSync:
     async def sync(self, charger_id: int, identity: str) -> str:
         """Bring one charger's list (and cache) in step; the outcome in words, also recorded.
         A charger that never had a card, a list or a cache to clear is left alone (no call, no
-        write: a reconnect storm of such chargers costs two reads each)."""
+        write: a reconnect storm of such chargers costs one read each)."""
         lock = self._locks.setdefault(charger_id, asyncio.Lock())
         async with lock:
             try:
@@ -112,10 +112,11 @@ class LocalListSync:
             return outcome
 
     async def _sync(self, charger_id: int, identity: str) -> str | None:
-        version, sent, clear_cache = await self.store.cards.list_state(charger_id)
-        wanted = entries(
-            await self.store.cards.for_charger(charger_id, exclude_prefix=REMOTE_TAG_PREFIX)
-        )
+        cards = self.store.cards
+        if not await cards.anything_to_keep(charger_id, exclude_prefix=REMOTE_TAG_PREFIX):
+            return None  # one read: a reconnect storm is mostly chargers without cards
+        version, sent, clear_cache = await cards.list_state(charger_id)
+        wanted = entries(await cards.for_charger(charger_id, exclude_prefix=REMOTE_TAG_PREFIX))
         if version == 0 and not (sent or wanted or clear_cache):
             return None
         answer = await self._call(charger_id, identity, "GetLocalListVersion", {})

@@ -12,6 +12,7 @@ from sqlalchemy import RowMapping, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from smartcharge.platform.store import driver_sql
 from smartcharge.platform.store.models import Charger, IdTag, Transaction, User
 from smartcharge.platform.store.operator_models import LocalList
 
@@ -25,6 +26,23 @@ CARD_COLUMNS = (
     User.email.label("owner"),
     IdTag.created_at,
 )
+
+
+_ANYTHING_TO_KEEP = """
+SELECT EXISTS (
+    SELECT 1 FROM local_lists
+    WHERE charger_id = $1 AND (version <> 0 OR entries <> '{}' OR clear_cache)
+) OR EXISTS (
+    SELECT 1 FROM id_tags t JOIN chargers c ON c.id = $1
+    WHERE (
+        t.owner_id = c.owner_id
+        OR t.owner_id IN (SELECT id FROM users WHERE site_id = c.site_id)
+    ) AND (
+        CAST($2 AS TEXT) = ''
+        OR substr(t.id_tag, 1, length(CAST($2 AS TEXT))) <> CAST($2 AS TEXT)
+    )
+)"""
+"""`anything_to_keep`: the same cards as `for_charger` (a NULL owner or site matches none)."""
 
 
 class CardExists(ValueError):
@@ -108,6 +126,13 @@ class Cards:
         )
         async with self._engine.connect() as conn:
             return [(int(r.id), str(r.identity)) for r in await conn.execute(query)]
+
+    async def anything_to_keep(self, charger_id: int, *, exclude_prefix: str = "") -> bool:
+        """Whether the charger has had a list or a cache to clear, or has cards that belong on
+        its list (`for_charger`). One statement on the driver (driver_sql.py): every charger
+        that connects asks it, and most have none."""
+        row = await driver_sql.fetchrow(self._engine, _ANYTHING_TO_KEEP, charger_id, exclude_prefix)
+        return row is not None and bool(row[0])
 
     async def for_charger(self, charger_id: int, *, exclude_prefix: str = "") -> list[RowMapping]:
         """The cards that belong on this charger's local list: its owner's, and those of the

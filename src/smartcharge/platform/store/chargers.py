@@ -11,6 +11,7 @@ from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from smartcharge.platform.store import driver_sql, pg_window, sqlite_window
 from smartcharge.platform.store.group_commit import Batch, GroupCommit
 from smartcharge.platform.store.models import Charger
 
@@ -26,6 +27,14 @@ BOOT_FIELDS = {
     "meterSerialNumber": "meter_serial_number",
 }
 """BootNotification field -> column."""
+
+_CREDENTIALS = (
+    "SELECT id, identity, password_hash, pending_password_hash, pending_password_accepted_at,"
+    " security_profile FROM chargers WHERE identity = $1"
+)
+_CONNECTED = (
+    "UPDATE chargers SET connected_node = $2, connected_at = $3, last_seen_at = $3 WHERE id = $1"
+)
 
 
 class ChargerExists(ValueError):
@@ -96,28 +105,13 @@ class Chargers:
             return bool(result.rowcount)
 
     async def credentials(self, identity: str) -> Credentials | None:
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(
-                        Charger.id,
-                        Charger.identity,
-                        Charger.password_hash,
-                        Charger.pending_password_hash,
-                        Charger.pending_password_accepted_at,
-                        Charger.security_profile,
-                    ).where(Charger.identity == identity)
-                )
-            ).first()
+        # On the driver (driver_sql.py): every connecting charger's first statement.
+        row = await driver_sql.fetchrow(self._engine, _CREDENTIALS, identity)
         if row is None:
             return None
+        cid, name, password_hash, pending_hash, pending_accepted_at, profile = row
         return Credentials(
-            row.id,
-            row.identity,
-            row.password_hash,
-            row.pending_password_hash,
-            row.pending_password_accepted_at is not None,
-            row.security_profile,
+            cid, name, password_hash, pending_hash, pending_accepted_at is not None, profile
         )
 
     async def raise_security_profile(self, charger_id: int, profile: int) -> bool:
@@ -203,14 +197,11 @@ class Chargers:
             )
 
     async def connected(self, charger_id: int, node: str, *, at: datetime) -> None:
-        # Its own transaction, not a group commit's: the server registers the connection right
-        # after this returns, and a command must then find the node recorded.
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(Charger)
-                .where(Charger.id == charger_id)
-                .values(connected_node=node, connected_at=at, last_seen_at=at)
-            )
+        # Its own statement, not a group commit's: the server registers the connection right
+        # after this returns, and a command must then find the node recorded. On the driver
+        # (driver_sql.py): one round trip, as every connecting charger runs it.
+        when = driver_sql.bind(self._engine, Charger.__table__.c.connected_at, at)
+        await driver_sql.execute(self._engine, _CONNECTED, charger_id, node, when)
 
     async def disconnected(self, charger_id: int, node: str, *, at: datetime) -> None:
         """Clear the node, unless the charger has meanwhile connected to another node."""
@@ -237,7 +228,8 @@ class Chargers:
 
 
 def _updates(columns: list[str]) -> Batch:
-    """Many chargers' rows updated (the same `columns`) in one executemany."""
+    """Many chargers' rows updated (the same `columns`) in one executemany; in a window's one
+    statement on PostgreSQL and its one hand-off on SQLite (group_commit.py)."""
     stmt = (
         update(Charger)
         .where(Charger.id == bindparam("charger"))
@@ -248,6 +240,9 @@ def _updates(columns: list[str]) -> Batch:
         await conn.execute(stmt, [{"charger": cid, **values} for cid, values in args])
         return [None] * len(args)
 
+    table = Charger.__table__
+    batch.pg_part = pg_window.update_part(table, "id", columns)  # type: ignore[attr-defined]
+    batch.sqlite_part = sqlite_window.update_part(table, "id", columns)  # type: ignore[attr-defined]
     return batch
 
 

@@ -158,6 +158,32 @@ def unnest_part(table: FromClause) -> Callable[[list[dict[str, Any]]], Part] | N
     return part
 
 
+def unnest_update(table: FromClause, key: str, keys: Sequence[str]) -> str:
+    """`UPDATE table SET keys FROM unnest($1::type[], ...) WHERE table.key = the first array`."""
+    names = [key, *keys]
+    types = [_plain(table.c[name].type).compile(dialect=_DIALECT) for name in names]
+    arrays = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(types))
+    sets = ", ".join(f"{name} = v.{name}" for name in keys)
+    return (
+        f"UPDATE {table.description} SET {sets} FROM unnest({arrays}) AS v({', '.join(names)})"
+        f" WHERE {table.description}.{key} = v.{key}"
+    )
+
+
+def update_part(table: FromClause, key: str, keys: Sequence[str]) -> Callable[[list[Any]], Part]:
+    """(key value, {column: value}) pairs, each with `keys`, as a part: one UPDATE of unnested
+    arrays. Of two for the same row the later wins, as in the ordinary path's executemany (an
+    UPDATE joined to the same row twice would take either)."""
+    sql = unnest_update(table, key, keys)
+
+    def part(args: list[Any]) -> Part:
+        last = {row_key: values for row_key, values in args}
+        rows = [{key: row_key, **values} for row_key, values in last.items()]
+        return Part(sql, columns(table, [key, *keys], rows), False, no_results(len(args)))
+
+    return part
+
+
 def columns(
     table: FromClause, keys: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> list[list[Any]]:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from smartcharge.platform.store import driver_sql
 from smartcharge.platform.store.models import Charger, MeterValue, Site, StatusEvent
 from smartcharge.platform.store.operator_models import ChargerLoad, SiteMeter, SiteSupply
 
@@ -152,9 +153,11 @@ class Sites:
         return [(int(i), str(name)) for i, name in rows]
 
     async def site_of(self, charger_id: int) -> int | None:
-        async with self._engine.connect() as conn:
-            found = await conn.scalar(select(Charger.site_id).where(Charger.id == charger_id))
-            return None if found is None else int(found)
+        # On the driver (driver_sql.py): site balancing asks it of every charger that connects.
+        row = await driver_sql.fetchrow(
+            self._engine, "SELECT site_id FROM chargers WHERE id = $1", charger_id
+        )
+        return None if row is None or row[0] is None else int(row[0])
 
     async def members(self, site_id: int) -> list[Member]:
         """The site's chargers with their phases, priority and maximum (defaults where unset)."""

@@ -133,3 +133,27 @@ def rows_part(table: FromClause) -> Callable[[Dialect, list[dict[str, Any]]], St
         return step
 
     return part
+
+
+def update_part(
+    table: FromClause, key: str, keys: Sequence[str]
+) -> Callable[[Dialect, list[Any]], Step]:
+    """(key value, {column: value}) pairs, each with `keys`, as a step: one executemany UPDATE,
+    in order (of two for the same row the later wins)."""
+    rows_for = rows_of(table)
+    sql = f"UPDATE {table.description} SET {', '.join(f'{k} = ?' for k in keys)} WHERE {key} = ?"
+
+    def part(dialect: Dialect, args: list[Any]) -> Step:
+        rows = rows_for(dialect)
+        values = [
+            (*(rows.value(k, given[k]) for k in keys), rows.value(key, row_key))
+            for row_key, given in args
+        ]
+
+        def step(conn: sqlite3.Connection) -> list[Any]:
+            conn.executemany(sql, values)
+            return [None] * len(values)
+
+        return step
+
+    return part
