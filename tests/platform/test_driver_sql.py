@@ -202,3 +202,13 @@ async def test_a_bad_boot_in_a_window_fails_alone(store: Store) -> None:
     row_a, row_b = await _row(store, a), await _row(store, b)
     assert row_a["vendor"] == "V" and row_a["booted_at"] == T0
     assert row_b["vendor"] is None and row_b["booted_at"] is None
+
+
+async def test_the_security_profile_is_raised_never_lowered(store: Store) -> None:
+    cid = await store.chargers.add("CP-1", None, at=T0)
+    steps = [(2, True), (1, False), (2, False), (3, True), (2, False)]
+    for profile, raised in steps:
+        assert await store.chargers.raise_security_profile(cid, profile) is raised
+    got = await store.chargers.credentials("CP-1")
+    assert got is not None and got.security_profile == 3
+    assert not await store.chargers.raise_security_profile(cid + 1, 3)  # no such charger

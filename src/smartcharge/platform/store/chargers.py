@@ -32,6 +32,10 @@ _CREDENTIALS = (
     "SELECT id, identity, password_hash, pending_password_hash, pending_password_accepted_at,"
     " security_profile FROM chargers WHERE identity = $1"
 )
+_RAISE_PROFILE = (
+    "UPDATE chargers SET security_profile = $2"
+    " WHERE id = $1 AND (security_profile IS NULL OR security_profile < $2)"
+)
 _CONNECTED = (
     "UPDATE chargers SET connected_node = $2, connected_at = $3, last_seen_at = $3 WHERE id = $1"
 )
@@ -115,17 +119,9 @@ class Chargers:
         )
 
     async def raise_security_profile(self, charger_id: int, profile: int) -> bool:
-        """Record `profile` as the one the charger is held to, if it is higher (never lower)."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(Charger)
-                .where(
-                    Charger.id == charger_id,
-                    (Charger.security_profile.is_(None)) | (Charger.security_profile < profile),
-                )
-                .values(security_profile=profile)
-            )
-            return bool(result.rowcount)
+        """Record `profile` as the one the charger is held to, if it is higher (never lower).
+        On the driver (driver_sql.py): every charger's first connection runs it."""
+        return bool(await driver_sql.execute(self._engine, _RAISE_PROFILE, charger_id, profile))
 
     # --- password rotation (the rules are in registry.rotate_password) ------------------------
 
