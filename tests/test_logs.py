@@ -1,9 +1,12 @@
 """Logs are structured and never carry a secret, whatever a caller writes into a message."""
 
 import logging
+from pathlib import Path
 
 import orjson
+import pytest
 
+import smartcharge.logs
 from smartcharge.logs import JsonFormatter, redact
 
 
@@ -19,3 +22,39 @@ def test_json_lines() -> None:
     rec = logging.LogRecord("x", logging.INFO, __file__, 1, "token=%s", ("abc",), None)
     entry = orjson.loads(JsonFormatter().format(rec))
     assert entry["level"] == "info" and entry["message"] == "token=***"
+
+
+def test_a_record_for_two_handlers_is_made_into_a_line_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    real = smartcharge.logs.redact
+
+    def counted(text: str) -> str:
+        made.append(text)
+        return real(text)
+
+    monkeypatch.setattr(smartcharge.logs, "redact", counted)
+    root = logging.getLogger()
+    kept, level = list(root.handlers), root.level
+    smartcharge.logs.setup(tmp_path, console=True)  # the serving process's two handlers
+    try:
+        logging.getLogger("smartcharge.test").info("boot identity=%s password=%s", "CP-1", "s3")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in kept:
+            root.addHandler(handler)
+        root.setLevel(level)
+    assert made == ["boot identity=CP-1 password=s3"]  # one line made, for both
+    in_file = (tmp_path / "smartcharge.log").read_text().splitlines()
+    on_stderr = [line for line in capsys.readouterr().err.splitlines() if "CP-1" in line]
+    assert in_file == on_stderr and len(in_file) == 1
+    assert orjson.loads(in_file[0])["message"] == "boot identity=CP-1 password=***"
+    # Another formatter does not take the line made by this one.
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "a=%s", ("1",), None)
+    first, other = JsonFormatter(), logging.Formatter("%(levelname)s %(message)s")
+    assert orjson.loads(first.format(record))["message"] == "a=1"
+    assert other.format(record) == "INFO a=1"
+    assert JsonFormatter().format(record) == first.format(record)
