@@ -212,3 +212,19 @@ async def test_the_security_profile_is_raised_never_lowered(store: Store) -> Non
     got = await store.chargers.credentials("CP-1")
     assert got is not None and got.security_profile == 3
     assert not await store.chargers.raise_security_profile(cid + 1, 3)  # no such charger
+
+
+async def test_last_seen_times_in_one_statement_and_a_naive_one_changes_nothing(
+    store: Store,
+) -> None:
+    ids = [await store.chargers.add(f"CP-{n}", None, at=T0) for n in range(3)]
+    seen = _Statements(store)
+    times = {cid: T0 + timedelta(seconds=n) for n, cid in enumerate(ids)}
+    await store.chargers.seen({**times, ids[-1] + 100: T0})  # one no longer there: no harm
+    assert not any("UPDATE" in s for s in seen.executed)
+    for cid, at in times.items():
+        assert (await _row(store, cid))["last_seen_at"] == at
+    later = {ids[0]: T0 + timedelta(hours=1), ids[1]: datetime(2026, 6, 1, 12, 0)}
+    with pytest.raises(ValueError, match="aware"):
+        await store.chargers.seen(later)
+    assert [(await _row(store, cid))["last_seen_at"] for cid in ids] == list(times.values())

@@ -209,18 +209,20 @@ class Chargers:
             )
 
     async def seen(self, last_seen: Mapping[int, datetime]) -> None:
-        """Record last-seen times for many chargers in one transaction."""
+        """Record last-seen times for many chargers in one statement (PostgreSQL: unnested
+        arrays, so the rows are held for that statement only, not for a transaction of one
+        UPDATE per charger) or one hand-off (SQLite)."""
         if not last_seen:
             return
-        stmt = (
-            update(Charger)
-            .where(Charger.id == bindparam("cid"))
-            .values(last_seen_at=bindparam("seen"))
-        )
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                stmt, [{"cid": cid, "seen": seen} for cid, seen in last_seen.items()]
-            )
+        args = [(cid, {"last_seen_at": at}) for cid, at in last_seen.items()]
+        if self._engine.dialect.name == "postgresql":
+            await pg_window.write(self._engine, [_SEEN_PG(args)])
+        else:
+            await sqlite_window.write(self._engine, [_SEEN_SQLITE(self._engine.dialect, args)])
+
+
+_SEEN_PG = pg_window.update_part(Charger.__table__, "id", ["last_seen_at"])
+_SEEN_SQLITE = sqlite_window.update_part(Charger.__table__, "id", ["last_seen_at"])
 
 
 def _updates(columns: list[str]) -> Batch:
