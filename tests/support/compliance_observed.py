@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+from preloaded_chargers import PreloadedSpawn
 
 from smartcharge.compliance.runner import Run, run_suite
 from smartcharge.compliance.scenarios import SCENARIOS
@@ -44,5 +45,14 @@ def _fired(out: Path, scenario: str) -> set[str]:
 
 def observe_run(out: Path) -> Observed:
     command = [sys.executable, str(BROKEN_CHARGER), "observe"]
-    run = asyncio.run(run_suite(SimulatedTarget(out, command=command), out))
+
+    async def watched() -> Run:
+        # Its chargers are forked from one process that has imported them (see there).
+        spawn = PreloadedSpawn(BROKEN_CHARGER)
+        try:
+            return await run_suite(SimulatedTarget(out, command=command, spawn=spawn), out)
+        finally:
+            await spawn.close()
+
+    run = asyncio.run(watched())
     return Observed(run, out, {s.name: _fired(out, s.name) for s in SCENARIOS})

@@ -16,7 +16,7 @@ import itertools
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,9 +116,28 @@ def render_toml(config: dict[str, Any]) -> str:
     return "\n".join(top + tables) + "\n"
 
 
+class ChargerProcess(Protocol):
+    """What the target needs of a charger's process (`asyncio.subprocess.Process` has it)."""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def terminate(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+    async def wait(self) -> int: ...
+
+
+# Starts `argv` (a program and its arguments) with stdin and stdout on /dev/null and stderr
+# appended to the file: how `SimulatedTarget` starts its chargers when given one (the tests fork
+# theirs from a process that has imported them already, tests/support/preloaded_chargers.py).
+Spawn = Callable[[list[str], Path], Awaitable[ChargerProcess]]
+
+
 @dataclass
 class _Process:
-    proc: asyncio.subprocess.Process
+    proc: ChargerProcess
     config: dict[str, Any]
     config_path: Path
     stderr: Path
@@ -129,9 +148,14 @@ class SimulatedTarget:
     simulated = True
 
     def __init__(
-        self, work_dir: Path, command: list[str] | None = None, hardware: str = "simulated"
+        self,
+        work_dir: Path,
+        command: list[str] | None = None,
+        hardware: str = "simulated",
+        spawn: Spawn | None = None,
     ) -> None:
         self.work_dir = work_dir
+        self.spawn = spawn
         # "simulated-devices": the simulated charger driven through its real device drivers
         # (docs/hardware.md); the scenarios and their checks are the same.
         self.hardware = hardware
@@ -264,15 +288,19 @@ class SimulatedTarget:
             extra = os.environ.get("PYTHONPATH")
             parent = str(Path(software).parent)
             env = {**os.environ, "PYTHONPATH": parent + (os.pathsep + extra if extra else "")}
-        proc = await asyncio.create_subprocess_exec(
-            *self.command,
-            "--config",
-            str(path),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=stderr.open("ab"),
-            env=env,
-        )
+        argv = [*self.command, "--config", str(path)]
+        proc: ChargerProcess
+        if self.spawn is not None and env is None:
+            proc = await self.spawn(argv, stderr)
+        else:  # a copy of the software (R31) needs an interpreter of its own: exec, always
+            with stderr.open("ab") as err:
+                proc = await asyncio.create_subprocess_exec(
+                    *argv,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=err,
+                    env=env,
+                )
         self._procs[identity] = _Process(proc, config, path, stderr, log_from)
 
     def _stderr_tail(self, identity: str) -> str:
