@@ -114,8 +114,8 @@ async def make_platform(tmp_path: Path, platform_database: str) -> AsyncIterator
     apps: list[PlatformApp] = []
     databases = contextlib.AsyncExitStack()
 
-    async def make(**settings: Any) -> Platform:
-        clock = FakeClock()
+    async def make(clock: FakeClock | None = None, **settings: Any) -> Platform:
+        clock = clock or FakeClock()
         if platform_database == "postgresql" and "database_url" not in settings:
             settings["database_url"] = await databases.enter_async_context(fresh_pg_database())
         values: dict[str, Any] = {

@@ -6,6 +6,7 @@ import asyncio
 import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from csms_peer import now_iso as now_iso  # the peers' clock, re-exported for the tests here
@@ -13,7 +14,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from websockets.asyncio.client import ClientConnection, connect
 
-from smartcharge.clock import SystemClock
+from smartcharge.clock import Clock, SystemClock
 from smartcharge.platform.app import PlatformApp
 from smartcharge.platform.registry import add_charger
 from smartcharge.platform.store import Store
@@ -28,6 +29,18 @@ class FakeClock(SystemClock):
 
     def monotonic(self) -> float:
         return self.t
+
+
+class SharedClock(FakeClock):
+    """The platform on the same simulated wall time as a charger (`clock`): what happens at a
+    whole minute of the plan comes in seconds, not in up to a real minute."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.shared = clock
+
+    def now(self) -> datetime:
+        return self.shared.now()
 
 
 @dataclass

@@ -18,12 +18,13 @@ from waiting import until
 from smartcharge.chargepoint.app import ChargePointApp
 from smartcharge.chargepoint.config import parse_config
 from smartcharge.chargepoint.security.provisioning import open_vault, provision
+from smartcharge.clock import Clock
 from smartcharge.platform.services.passwords import rotate_password
 from smartcharge.platform.store.models import MeterValue, StatusEvent, Transaction
 
 
 def our_charge_point(
-    platform: Platform, password: str, tmp_path: Path, **extra: Any
+    platform: Platform, password: str, tmp_path: Path, clock: Clock | None = None, **extra: Any
 ) -> ChargePointApp:
     # A provisioned charger whose vault holds the password the platform issued: the vault is
     # also where a rotated AuthorizationKey goes.
@@ -43,7 +44,7 @@ def our_charge_point(
         },
         base_dir=tmp_path,
     )
-    return ChargePointApp(config, rng=random.Random(7))
+    return ChargePointApp(config, clock=clock, rng=random.Random(7))
 
 
 async def test_our_charge_point_completes_a_session(platform: Platform, tmp_path: Path) -> None:

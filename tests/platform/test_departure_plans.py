@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from platform_harness import Platform
+from platform_harness import Platform, SharedClock
 from test_chargepoint_against_platform import our_charge_point, until
 
 from smartcharge.ocpp import uk_extension
@@ -21,20 +21,25 @@ from smartcharge.platform.services.departure_plans import replan, to_spec
 from smartcharge.platform.services.departure_profile import profile_id
 from smartcharge.platform.services.departures import Departure
 from smartcharge.regulations import Cause
+from smartcharge.sim.clock import SimulatedClock
+
+SPEED = 20.0
 
 
 async def _platform_and_charger(
     make_platform: Callable[..., Awaitable[Platform]], tmp_path: Path, **extra: Any
 ) -> tuple[Platform, Any, datetime]:
     """A platform whose plan keeper waits for the test, and our own charge point on the same
-    wall time (so a plan's profile is in force on the charger when the platform says)."""
-    platform = await make_platform(plan_keeper_interval_s=3600)
-    password = await platform.add("SC-1")
+    simulated wall time, 20 times faster than real time (so a plan's profile is in force on the
+    charger when the platform says, and the next whole minute is 3 s away at most)."""
     start = datetime.now(UTC).replace(microsecond=0)
-    simulator = {"speed": 1, "start_time": start.isoformat()}
+    clock = SimulatedClock(start, SPEED)
+    platform = await make_platform(clock=SharedClock(clock), plan_keeper_interval_s=3600)
+    password = await platform.add("SC-1")
+    simulator = {"speed": SPEED, "start_time": start.isoformat()}
     return (
         platform,
-        our_charge_point(platform, password, tmp_path, simulator=simulator, **extra),
+        our_charge_point(platform, password, tmp_path, clock=clock, simulator=simulator, **extra),
         start,
     )
 
