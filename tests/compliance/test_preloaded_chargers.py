@@ -5,20 +5,20 @@ signals that reach it and only it."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
 
 import pytest
 from preloaded_chargers import PreloadedSpawn
+from waiting import until
 
 SCRIPT = """
-import os, sys, time
+import os, signal, sys
 print("on stdout: must not reach the preloader's answers", flush=True)
 print(f"args={sys.argv[1:]} main={__name__} pid={os.getpid()}", file=sys.stderr, flush=True)
 if sys.argv[1] == "wait":
-    time.sleep(120)
+    signal.pause()  # until a signal ends it
 if sys.argv[1] == "fail":
     raise RuntimeError("broken on purpose")
 sys.exit(int(sys.argv[1]))
@@ -34,14 +34,6 @@ def script(tmp_path: Path) -> Path:
 
 def _wrote(err: Path, pid: int) -> bool:
     return err.exists() and f"pid={pid}" in err.read_text()
-
-
-async def _started(err: Path, pid: int) -> None:
-    for _ in range(600):  # what the child wrote once it ran, however slow the machine
-        if _wrote(err, pid):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"child {pid} never wrote to {err}")
 
 
 async def test_each_child_runs_the_script_as_main_with_its_own_args_stderr_and_exit_code(
@@ -75,7 +67,7 @@ async def test_terminate_and_kill_reach_the_child_and_close_ends_the_rest(
         b = await spawn([sys.executable, str(script), "wait"], tmp_path / "b.err")
         c = await spawn([sys.executable, str(script), "wait"], tmp_path / "c.err")
         for p, name in ((a, "a"), (b, "b"), (c, "c")):
-            await _started(tmp_path / f"{name}.err", p.pid)
+            await until(lambda p=p, name=name: _wrote(tmp_path / f"{name}.err", p.pid))
         a.terminate()
         assert await a.wait() == -15
         b.kill()

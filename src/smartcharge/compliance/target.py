@@ -11,12 +11,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,13 @@ from typing import Any, Protocol
 
 from smartcharge.chargepoint.security.provisioning import provision
 from smartcharge.compliance.charger import Charger, TargetError
+from smartcharge.compliance.charger_process import (
+    ChargerProcess,
+    Spawn,
+    exec_charger,
+    render_toml,
+    stop_process,
+)
 from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.firmware_images import FirmwareImages
 from smartcharge.compliance.owner_client import CERT_PATH, OwnerClient
@@ -94,45 +100,6 @@ PORT_LOGGED = {
     "control": re.compile(r"simulator control API on port (\d+)"),
     "owner": re.compile(r"owner API on https port (\d+)"),
 }
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
-    if isinstance(v, datetime):
-        return v.isoformat()
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def render_toml(config: dict[str, Any]) -> str:
-    top = [f"{k} = {_toml_value(v)}" for k, v in config.items() if not isinstance(v, dict)]
-    tables = []
-    for k, v in config.items():
-        if isinstance(v, dict):
-            tables.append(f"\n[{k}]")
-            tables.extend(f"{kk} = {_toml_value(vv)}" for kk, vv in v.items())
-    return "\n".join(top + tables) + "\n"
-
-
-class ChargerProcess(Protocol):
-    """What the target needs of a charger's process (`asyncio.subprocess.Process` has it)."""
-
-    @property
-    def returncode(self) -> int | None: ...
-
-    def terminate(self) -> None: ...
-
-    def kill(self) -> None: ...
-
-    async def wait(self) -> int: ...
-
-
-# Starts `argv` (a program and its arguments) with stdin and stdout on /dev/null and stderr
-# appended to the file: how `SimulatedTarget` starts its chargers when given one (the tests fork
-# theirs from a process that has imported them already, tests/support/preloaded_chargers.py).
-Spawn = Callable[[list[str], Path], Awaitable[ChargerProcess]]
 
 
 @dataclass
@@ -289,18 +256,10 @@ class SimulatedTarget:
             parent = str(Path(software).parent)
             env = {**os.environ, "PYTHONPATH": parent + (os.pathsep + extra if extra else "")}
         argv = [*self.command, "--config", str(path)]
-        proc: ChargerProcess
         if self.spawn is not None and env is None:
             proc = await self.spawn(argv, stderr)
         else:  # a copy of the software (R31) needs an interpreter of its own: exec, always
-            with stderr.open("ab") as err:
-                proc = await asyncio.create_subprocess_exec(
-                    *argv,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=err,
-                    env=env,
-                )
+            proc = await exec_charger(argv, stderr, env)
         self._procs[identity] = _Process(proc, config, path, stderr, log_from)
 
     def _stderr_tail(self, identity: str) -> str:
@@ -311,15 +270,8 @@ class SimulatedTarget:
 
     async def _kill(self, identity: str) -> None:
         p = self._procs.get(identity)
-        if p is None or p.proc.returncode is not None:
-            return
-        p.proc.terminate()
-        try:
-            await asyncio.wait_for(p.proc.wait(), 5)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                p.proc.kill()
-            await p.proc.wait()
+        if p is not None:
+            await stop_process(p.proc)
 
     async def stop(self, charger: Charger) -> None:
         await self._kill(charger.identity)
