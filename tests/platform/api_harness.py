@@ -19,6 +19,7 @@ from websockets.asyncio.client import connect
 from smartcharge.ocpp import uk_extension
 from smartcharge.ocpp.rpc import RpcEndpoint
 from smartcharge.platform.registry import hash_password
+from smartcharge.platform.services.tariffs.agile import public_tls
 
 
 async def add_user(
@@ -61,7 +62,9 @@ async def logged_in(
     platform: Platform, email: str, password: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client with a bearer token got by logging in over HTTP."""
-    async with httpx.AsyncClient(base_url=api_url(platform), timeout=30) as client:
+    # Plain HTTP on loopback; the shared context only spares loading a CA bundle per client.
+    tls = public_tls()
+    async with httpx.AsyncClient(base_url=api_url(platform), timeout=30, verify=tls) as client:
         r = await client.post("/api/auth/login", json={"email": email, "password": password})
         assert r.status_code == 200, r.text
         r = await client.post("/api/auth/tokens", json={"name": "test"})

@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 import pytest
 from compliance_expected import DECLARED, KNOWN_GAPS
+from preloaded_chargers import STATISTICS, SUITE_ENV, SUITE_PRELOAD, PreloadedSpawn
 
 from smartcharge.compliance.results import Outcome
 from smartcharge.compliance.scenarios import SCENARIOS
@@ -179,16 +180,21 @@ def scenarios_for(fault: str) -> list[str]:
 
 def run_doubles(faults: list[str], tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """Each fault's suite in a process of its own (suite_process.py), a few at once: the
-    scenarios it ran and its results by requirement."""
+    scenarios it ran and its results by requirement. The processes are forked from one that has
+    imported the suite already (preloaded_chargers.py)."""
+    script = DOUBLES / "suite_process.py"
+    sampled = any(s.uses_statistics for s in SCENARIOS if s.name in _all_chosen(faults))
+    preload = SUITE_PRELOAD + STATISTICS if sampled else SUITE_PRELOAD
+    spawn = PreloadedSpawn(script, preload=preload, env=SUITE_ENV)
 
     async def suite(fault: str, stagger_s: float) -> tuple[list[str], dict[str, dict[str, Any]]]:
         await asyncio.sleep(stagger_s)  # their chargers need not all boot in one second
         out = tmp_path_factory.mktemp(fault)
         chosen = scenarios_for(fault)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(DOUBLES / "suite_process.py"), fault, str(out), ",".join(chosen)
-        )
-        assert await proc.wait() == 0, f"{fault}: the suite process failed"
+        stderr = out / "suite.stderr"
+        proc = await spawn([sys.executable, str(script), fault, str(out), ",".join(chosen)], stderr)
+        code = await proc.wait()
+        assert code == 0, f"{fault}: the suite process failed ({code}):\n{_tail(stderr)}"
         saved = orjson.loads((out / "results.json").read_bytes())
         return chosen, {r["requirement"]: r for r in saved["results"]}
 
@@ -202,12 +208,26 @@ def run_doubles(faults: list[str], tmp_path_factory: pytest.TempPathFactory) -> 
             async with gate:
                 return await suite(fault, stagger_s)
 
-        found = await asyncio.gather(
-            *(gated(f, 2.0 * min(i, AT_ONCE)) for i, f in enumerate(order))
-        )
+        try:
+            found = await asyncio.gather(
+                *(gated(f, 2.0 * min(i, AT_ONCE)) for i, f in enumerate(order))
+            )
+        finally:
+            await spawn.close()
         return dict(zip(order, found, strict=True))
 
     return asyncio.run(all_faults())
+
+
+def _all_chosen(faults: list[str]) -> set[str]:
+    return {name for fault in faults for name in scenarios_for(fault)}
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(it wrote nothing)"
 
 
 def misjudged(fault: str, runs: Runs) -> dict[str, tuple[str, str]]:

@@ -12,7 +12,11 @@ thread and opens no file or socket that a charger keeps.
 own (the suite's copy of the software, R31) cannot be forked from imports of the installed one:
 the target starts those with exec, as always.
 
-    python preloaded_chargers.py SCRIPT     (reads JSON commands on stdin; see _serve)
+The broken chargers' suite processes (tests/compliance/suite_process.py) are forked the same
+way, from a preloader that has imported the suite and SciPy (`SUITE_PRELOAD`): some 1.5 s of
+CPU each, and the tests run 34 of them.
+
+    python preloaded_chargers.py SCRIPT MODULE,MODULE,...   (JSON commands on stdin; see _serve)
 """
 
 from __future__ import annotations
@@ -43,6 +47,18 @@ PRELOAD = (
     "smartcharge.logs",
 )
 
+# What a broken charger's suite process imports before its first charger starts; SciPy's tests
+# too when one of its scenarios judges a sample of delays (STATISTICS). SciPy loads numpy, whose
+# BLAS starts a thread pool at import unless told to use one thread: a fork keeps only the
+# forking thread, so the preloader's environment says one (SUITE_ENV).
+SUITE_PRELOAD = (
+    "smartcharge.compliance.runner",
+    "smartcharge.compliance.scenarios",
+    "smartcharge.compliance.target",
+)
+STATISTICS = ("scipy.stats",)
+SUITE_ENV = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
 
 class Forked:
     """A charger forked by the preloader: what `asyncio.subprocess.Process` offers the target."""
@@ -71,10 +87,16 @@ class Forked:
 
 
 class PreloadedSpawn:
-    """Starts `script` (run as `python script ARGS`) by forking it from a preloader."""
+    """Starts `script` (run as `python script ARGS`) by forking it from a preloader that has
+    imported `preload` (the charger's modules unless told otherwise), with `env` added to its
+    environment (and so to every child's)."""
 
-    def __init__(self, script: Path) -> None:
+    def __init__(
+        self, script: Path, preload: tuple[str, ...] = PRELOAD, env: dict[str, str] | None = None
+    ) -> None:
         self.script = script
+        self.preload = preload
+        self.env = env
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._started: asyncio.Queue[int] = asyncio.Queue()
@@ -92,8 +114,10 @@ class PreloadedSpawn:
                     sys.executable,
                     __file__,
                     str(self.script),
+                    ",".join(self.preload),
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
+                    env=None if self.env is None else {**os.environ, **self.env},
                 )
                 self._reader = asyncio.create_task(self._read())
             self._send({"argv": argv[2:], "stderr": str(stderr)})
@@ -191,7 +215,7 @@ def _child(script: str, argv: list[str], stderr: str, keep: list[int]) -> None:
         os._exit(code)
 
 
-def _serve(script: str) -> None:
+def _serve(script: str, preload: list[str]) -> None:
     """Read commands on stdin: {"argv": [...], "stderr": PATH} starts a charger and answers
     {"started": PID}; {"signal": PID, "sig": N} signals a child not yet reaped. Each child's exit
     is told as {"exited": PID, "code": N} (-N for signal N, as asyncio says it). At the end of
@@ -200,8 +224,13 @@ def _serve(script: str) -> None:
     import selectors
 
     sys.path.insert(0, str(Path(script).parent))
-    for name in PRELOAD:
+    for name in preload:
         importlib.import_module(name)
+    # A fork keeps only the forking thread: a thread started by an import (a BLAS pool) would
+    # be missing in every child, with whatever it held.
+    threads = len(os.listdir("/proc/self/task"))
+    if threads != 1:
+        raise SystemExit(f"the preloader has {threads} threads after importing {preload}")
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -261,4 +290,4 @@ def _serve(script: str) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1])
+    _serve(sys.argv[1], [name for name in sys.argv[2].split(",") if name])

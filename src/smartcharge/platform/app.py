@@ -38,7 +38,7 @@ from smartcharge.platform.services.certificates import CertificateService
 from smartcharge.platform.services.local_lists import LocalListSync
 from smartcharge.platform.services.passwords import Rotation, rotate_password
 from smartcharge.platform.services.site_balancer import SiteBalancer
-from smartcharge.platform.services.tariffs.agile import AgileClient
+from smartcharge.platform.services.tariffs.agile import AgileClient, public_tls
 from smartcharge.platform.store import Store
 from smartcharge.platform.store.models import ROLES
 from smartcharge.platform.web import WebSettings
@@ -171,7 +171,7 @@ class PlatformApp:
         )
         self.ocpp.on_connected.append(self.balancer.charger_connected)
         tls = settings.security_profile >= 2
-        self.tariff_http = httpx.AsyncClient(follow_redirects=False)
+        self.tariff_http = httpx.AsyncClient(follow_redirects=False, verify=public_tls())
         self.api_context = ApiContext(
             store=self.store,
             ocpp=self.ocpp,

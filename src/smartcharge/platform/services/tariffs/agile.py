@@ -18,9 +18,11 @@ page or a replan does not ask Octopus again. Only ``next`` links to the same hos
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import re
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +35,15 @@ import orjson
 from smartcharge.ocpp.times import MissingOffset, format_time, parse_time
 
 log = logging.getLogger("smartcharge.platform.tariffs")
+
+
+@functools.cache
+def public_tls() -> ssl.SSLContext:
+    """The trust store for Octopus's HTTPS, httpx's own default (certifi's, or SSL_CERT_FILE),
+    loaded once per process: loading it costs about 25 ms of CPU, and a platform starts even
+    where it never asks for prices (a context is shared safely by every connection)."""
+    return httpx.create_ssl_context()
+
 
 REGIONS = frozenset("ABCDEFGHJKLMNP")
 """The grid supply point groups (the letter after the underscore in a postcode's GSP)."""
