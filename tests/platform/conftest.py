@@ -116,7 +116,8 @@ _sqlite_template: list[Path] = []  # this test process's; made by the first plat
 async def migrated_sqlite(base: Path) -> Path:
     """A SQLite database at the newest schema, migrated once per test process. A platform on
     SQLite starts on a copy, as one restarted on its database does (its migrations then find
-    nothing to do): migrating a new database took about 0.1 s of CPU, for hundreds of platforms.
+    nothing to do): migrating a new database took 0.08 to 0.15 s of CPU, for every platform
+    a test starts.
     A first start's migrations are still run by the template, the `store` fixture, the migration
     tests and every platform on PostgreSQL or in a process of its own (the CLI's, the demo's)."""
     if not _sqlite_template:
