@@ -3,7 +3,10 @@
 In CI the platform's stop once waited forever: the plan keeper was cancelled mid-query, the
 rollback of the interrupted transaction raised an ordinary exception (the id-tag cache's rollback
 listener read an invalidated connection), the loop logged it as a failed pass and slept on. These
-tests interrupt a real SQLite statement at a moment the statement itself signals."""
+tests interrupt a real statement at a moment the statement itself signals. On SQLite it is a
+function of the test that holds the statement in the driver until the test has cancelled the
+pass (an interrupted SQLite statement still runs to its end: a long query burnt 6.5 s of CPU); on
+PostgreSQL a long query, which the driver cancels on the server."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ SLOW = text(
     "SELECT count(*) FROM n"
 )
 GUARD_S = 60.0  # only a failure waits this long
+HELD = text("SELECT held_until_released()")
 
 
 def _started(store: Store) -> threading.Event:
@@ -41,16 +45,37 @@ async def _in_flight(started: threading.Event) -> None:
     assert started.is_set()
 
 
-async def _slow_pass(store: Store) -> None:
+class Release:
+    """The SQLite statement's hold: released once the test has cancelled the pass."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def held_until_released(self) -> int:
+        # Runs in the driver's thread, inside the statement.
+        return int(self.event.wait(GUARD_S))
+
+    def set(self) -> None:
+        self.event.set()
+
+
+async def _slow_pass(store: Store, release: Release) -> None:
     async with store.engine.connect() as conn:
-        await conn.execute(SLOW)
+        if store.dialect == "sqlite":
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection  # aiosqlite's connection
+            await driver.create_function("held_until_released", 0, release.held_until_released)
+            await conn.execute(HELD)
+        else:
+            await conn.execute(SLOW)
 
 
 async def test_a_pass_cancelled_mid_statement_ends_cancelled(store: Store) -> None:
-    started = _started(store)
-    task = asyncio.create_task(_slow_pass(store))
+    started, release = _started(store), Release()
+    task = asyncio.create_task(_slow_pass(store, release))
     await _in_flight(started)
     task.cancel()
+    release.set()  # the statement ends only now: the cancel came while it was in the driver
     done, _ = await asyncio.wait([task], timeout=GUARD_S)
     assert task in done
     assert task.cancelled(), f"ended with {task.exception()!r} instead of being cancelled"
@@ -58,7 +83,7 @@ async def test_a_pass_cancelled_mid_statement_ends_cancelled(store: Store) -> No
 
 async def test_a_loop_that_logs_failed_passes_still_stops(store: Store) -> None:
     log = logging.getLogger("test.background")
-    started = _started(store)
+    started, release = _started(store), Release()
     passes = 0
 
     async def loop() -> None:
@@ -67,7 +92,7 @@ async def test_a_loop_that_logs_failed_passes_still_stops(store: Store) -> None:
             passes += 1
             try:
                 try:
-                    await _slow_pass(store)
+                    await _slow_pass(store, release)
                 except asyncio.CancelledError:  # what a driver or a listener may turn it into
                     raise RuntimeError("rollback failed") from None
             except Exception:
@@ -77,6 +102,7 @@ async def test_a_loop_that_logs_failed_passes_still_stops(store: Store) -> None:
     task = asyncio.create_task(loop())
     await _in_flight(started)
     task.cancel()
+    release.set()
     done, _ = await asyncio.wait([task], timeout=GUARD_S)
     assert task in done and task.cancelled()
     assert passes == 1
