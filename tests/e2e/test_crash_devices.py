@@ -55,6 +55,16 @@ units = [11, 12]
     )
 
 
+def status_of(peer: CentralSystemPeer, connector: int) -> str | None:
+    """The connector's last status as the charger reported it."""
+    reports = [
+        m.payload["status"]
+        for m in peer.of("StatusNotification")
+        if m.payload["connector_id"] == connector
+    ]
+    return reports[-1] if reports else None
+
+
 def energies(peer: CentralSystemPeer, tx: int) -> list[float]:
     out = []
     for m in peer.of("MeterValues"):
@@ -96,7 +106,11 @@ async def test_sigkill_during_a_modbus_read_loses_nothing(tmp_path: Path) -> Non
                         call.ChangeConfiguration(key="RandomisedDelayMaxSeconds", value="0")
                     )
                     world.plug(1, battery_kwh=200, soc=10, max_power_w=11000)
-                    await cp.call(call.RemoteStartTransaction(id_tag="K1", connector_id=1))
+                    # On a busy machine the first Modbus reads can time out and fault the
+                    # connectors for a moment: start once the charger reports the plug.
+                    await peer.wait_for(lambda: status_of(peer, 1) == "Preparing", timeout=30)
+                    res = await cp.call(call.RemoteStartTransaction(id_tag="K1", connector_id=1))
+                    assert res.status == "Accepted"
                 await peer.wait_for(lambda: world.connector(1).contactor_closed(), timeout=30)
                 mvs = len(peer.of("MeterValues")) + 2
                 await peer.wait_for(lambda m=mvs: len(peer.of("MeterValues")) >= m, timeout=30)
