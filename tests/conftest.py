@@ -38,6 +38,9 @@ OBSERVED_FILES = (
     "tests/compliance/test_suite_simulated.py",
     "tests/compliance/test_broken_chargers.py",
 )
+# Tests that run in one guest kernel where this machine's has no gpio-sim
+# (tests/support/gpio_guest_items.py): one worker runs them all, so the guest boots once.
+GUEST_KERNEL_FILES = ("tests/chargepoint/devices/test_gpio.py",)
 # A fixture scoped to a module or package, written out or made by compliance_doubles's factory.
 MODULE_SCOPE = re.compile(r"""scope\s*=\s*["'](module|package)["']|\bmodule_of_doubles\(""")
 
@@ -64,7 +67,7 @@ def unit_of(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     if path.endswith(OBSERVED_FILES):
         return "compliance-observed"
-    if _module_fixtures(path):
+    if path.endswith(GUEST_KERNEL_FILES) or _module_fixtures(path):
         return path
     return nodeid
 

@@ -37,3 +37,9 @@ def test_each_file_of_broken_chargers_is_one_unit(conftest: ModuleType) -> None:
 def test_a_test_without_a_wider_fixture_is_its_own_unit(conftest: ModuleType) -> None:
     node = "tests/test_xdist_units.py::test_a_test_without_a_wider_fixture_is_its_own_unit"
     assert conftest.unit_of(node) == node
+
+
+def test_the_gpio_tests_are_one_unit_so_one_guest_kernel_boots(conftest: ModuleType) -> None:
+    path = "tests/chargepoint/devices/test_gpio.py"
+    for name in ("test_the_leds_show_the_connectors_status", "test_lines_held_by_another_program"):
+        assert conftest.unit_of(f"{path}::{name}") == path

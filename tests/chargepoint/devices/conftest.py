@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import gpio_guest
+import gpio_guest_items
 import pytest
 
 from smartcharge.chargepoint.hardware.config import HardwareConfig
@@ -70,3 +72,10 @@ async def bench(transport: str) -> AsyncIterator[Bench]:
     if b.drivers is not None:
         b.drivers.close()
     await b.rig.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Where this machine's kernel has no gpio-sim, the tests marked gpio_sim run in a guest
+    kernel that has it (tests/support/gpio_guest_items.py)."""
+    if gpio_guest.gpio_sim_missing() is not None:
+        gpio_guest_items.replace(items)
