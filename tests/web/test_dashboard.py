@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from owner_app import log_in, wait_text
+from playwright.sync_api import expect
 
 
 @pytest.mark.parametrize("width", [1366, 390])
@@ -40,6 +41,14 @@ def test_dashboard_shows_each_socket_and_is_pushed_live(
     assert "You chose Charge now" in state
     wait_text(page, "#dashboard", rf"{card}[\s\S]*Energy\s+\d+\.\d\d kWh[\s\S]*Time\s+\d+ min")
     assert page.evaluate("window.notReloaded === true")  # updated in place
+    # A button that did not change stays the same element across an update, so a press that
+    # spans one is not lost between the old button and its copy (live.js patches what changed).
+    stop = f"stop-HOME-1-{socket}"
+    page.evaluate(f"window.stopButton = document.getElementById('{stop}')")
+    updated = page.locator("#dashboard").get_attribute("data-updated")
+    assert updated  # the figures above came by updates
+    expect(page.locator("#dashboard")).not_to_have_attribute("data-updated", updated)
+    assert page.evaluate(f"window.stopButton === document.getElementById('{stop}')")
     assert any(u.endswith("/app/dashboard/stream") for u in asked)
     assert not [u for u in asked[since:] if re.search(r"/app/dashboard$", u)]  # pushed, not polled
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

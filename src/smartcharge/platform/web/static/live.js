@@ -10,11 +10,36 @@
   "use strict";
   var PERIOD_MS = 3000;
 
+  // Only what changed is replaced: a button that stays the same stays the same element, so a
+  // press that spans an update (the meter's figures change every few seconds) is not lost
+  // between the old button and its copy.
+  function patch(old, fresh) {
+    var olds = Array.prototype.slice.call(old.childNodes);
+    var news = Array.prototype.slice.call(fresh.childNodes);
+    news.forEach(function (n, i) {
+      var o = olds[i];
+      if (!o) { old.appendChild(n); return; }
+      if (o.isEqualNode(n)) { return; }
+      if (o.nodeType === 3 && n.nodeType === 3) { o.nodeValue = n.nodeValue; return; }
+      if (o.nodeType !== 1 || o.nodeName !== n.nodeName) { old.replaceChild(n, o); return; }
+      Array.prototype.slice.call(o.attributes).forEach(function (a) {
+        if (!n.hasAttribute(a.name)) { o.removeAttribute(a.name); }
+      });
+      Array.prototype.forEach.call(n.attributes, function (a) {
+        if (o.getAttribute(a.name) !== a.value) { o.setAttribute(a.name, a.value); }
+      });
+      patch(o, n);
+    });
+    olds.slice(news.length).forEach(function (o) { old.removeChild(o); });
+  }
+
   function swap(el, html) {
     if (html === null || html === el.getAttribute("data-last")) { return; }
     var focused = document.activeElement && el.contains(document.activeElement)
       ? document.activeElement.id : null;
-    el.innerHTML = html;
+    var fresh = document.createElement(el.tagName);
+    fresh.innerHTML = html;
+    patch(el, fresh);
     el.setAttribute("data-last", html);
     el.setAttribute("data-updated", String(Date.now()));
     if (focused) {
