@@ -17,6 +17,7 @@ from smartcharge.compliance.csms import CentralSystem
 from smartcharge.compliance.results import Outcome
 from smartcharge.compliance.runner import run_suite
 from smartcharge.compliance.scenarios import SCENARIOS
+from smartcharge.compliance.scenarios.base import SATURDAY_NOON_UK
 from smartcharge.compliance.simulator import SimulatorControl
 from smartcharge.compliance.target import ListenTarget, render_toml
 
@@ -44,7 +45,13 @@ async def test_a_session_is_measured_from_meter_values(tmp_path: Path) -> None:
                 "csms_url": csms.url,
                 "data_dir": str(tmp_path / "data"),
                 "security": {"profile": 1, "credentials_dir": str(credentials)},
-                "simulator": {"control": f"127.0.0.1:{control}", "speed": 10.0},
+                # On a Saturday noon of its own: on real time, a run in a weekday's peak hours
+                # found the charger rightly holding the current at 0 A by its default hours.
+                "simulator": {
+                    "control": f"127.0.0.1:{control}",
+                    "speed": 10.0,
+                    "start_time": SATURDAY_NOON_UK.isoformat(),
+                },
                 "charging": {"random_delay_max_s": 0},
             }
         )
