@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cp_harness import start_process
 
@@ -30,7 +32,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_a_session_is_measured_from_meter_values(tmp_path: Path) -> None:
+async def session_on(tmp_path: Path, start: datetime) -> tuple[Any, list[str]]:
+    """The session scenario against our charger on a clock of its own from `start`, ten times
+    real time, with the test as the operator: (the suite's run, what it asked)."""
     csms = CentralSystem()
     await csms.start()
     identity = "SESSION01"
@@ -45,12 +49,10 @@ async def test_a_session_is_measured_from_meter_values(tmp_path: Path) -> None:
                 "csms_url": csms.url,
                 "data_dir": str(tmp_path / "data"),
                 "security": {"profile": 1, "credentials_dir": str(credentials)},
-                # On a Saturday noon of its own: on real time, a run in a weekday's peak hours
-                # found the charger rightly holding the current at 0 A by its default hours.
                 "simulator": {
                     "control": f"127.0.0.1:{control}",
                     "speed": 10.0,
-                    "start_time": SATURDAY_NOON_UK.isoformat(),
+                    "start_time": start.isoformat(),
                 },
                 "charging": {"random_delay_max_s": 0},
             }
@@ -76,6 +78,13 @@ async def test_a_session_is_measured_from_meter_values(tmp_path: Path) -> None:
         charger.terminate()
         await charger.wait()
         await csms.stop()
+    return run, asked
+
+
+async def test_a_session_is_measured_from_meter_values(tmp_path: Path) -> None:
+    # On a Saturday noon of its own: on real time, a run in a weekday's peak hours found the
+    # charger rightly holding the current at 0 A by its default hours.
+    run, asked = await session_on(tmp_path, SATURDAY_NOON_UK)
     assert asked and "plug a car" in asked[0]
     outcomes = run.outcomes()
     wrong = {r: run.results[r].reason for r in MEASURED if outcomes[r] is not Outcome.PASS}
@@ -86,6 +95,19 @@ async def test_a_session_is_measured_from_meter_values(tmp_path: Path) -> None:
     assert outcomes["R12"] is Outcome.NOT_RUN
     r11 = run.results["R11"].checks[0]
     assert "median interval 1.000 s" in r11.detail, r11
+
+
+async def test_a_charger_holding_0_A_in_peak_hours_is_not_failed(tmp_path: Path) -> None:
+    """Plugged in on a Monday at 09:00 UK time (BST), our charger rightly holds the current at
+    0 A by its default hours (R13, R17): the rate changes are not run, with the reason, never a
+    fail of R2, R3 or R9."""
+    run, _ = await session_on(tmp_path, datetime(2026, 6, 1, 8, 0, tzinfo=UTC))
+    outcomes = run.outcomes()
+    assert all(outcomes[r] is not Outcome.FAIL for r in MEASURED), run.results
+    for req in ("R2", "R3", "R9"):
+        assert outcomes[req] is Outcome.NOT_RUN, run.results[req]
+        assert "held the current at 0 A with its clock in peak hours" in run.results[req].reason
+        assert "Mon 09:" in run.results[req].reason
 
 
 def test_R3_a_hold_with_no_sample_in_between_is_no_evidence() -> None:

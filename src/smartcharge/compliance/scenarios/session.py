@@ -40,6 +40,8 @@ from smartcharge.compliance.scenarios.base import (
 from smartcharge.compliance.scenarios.charger_clock import latest_stamp
 from smartcharge.compliance.target import Charger, ChargerSpec
 from smartcharge.ocpp.times import parse_time
+from smartcharge.regulations import is_peak
+from smartcharge.regulations.calendar import to_uk
 
 PLUG_WAIT_S = 300.0  # the operator walks to the charger
 SAMPLE_WAIT_S = 120.0  # ends at the charger's first sample that shows the outcome
@@ -132,6 +134,20 @@ async def _start(ch: Charger, ctx: Context) -> tuple[int, int, datetime]:
     return int(start["connectorId"]), tx, parse_time(str(start["timestamp"]))
 
 
+def _not_held_by_peak_hours(ch: Charger, n: int, began: datetime) -> None:
+    """A charger as shipped does not charge in peak hours (R13, R17): one that held 0 A through
+    the first samples of the session with its clock in peak hours is doing right, and the rate
+    changes cannot be measured then. Not run, never a fail of R2, R3 or R9."""
+    offered = [v for t, v in offered_samples(ch, n) if t > began]
+    clock = latest_stamp(ch)
+    if offered and max(offered) <= 0.5 and clock is not None and is_peak(clock):
+        raise ScenarioAborted(
+            f"the charger held the current at 0 A with its clock in peak hours "
+            f"({to_uk(clock):%a %H:%M} UK time), when its default hours rightly stop charging "
+            "(R13, R17): run the session outside peak hours, or with the owner's charge now"
+        )
+
+
 def _tx_profile(tx: int, profile_id: int, limit: float, **kw: object) -> dict[str, object]:
     profile = flat_profile(profile_id, limit, purpose="TxProfile", **kw)  # type: ignore[arg-type]
     return {**profile, "transactionId": tx}
@@ -156,6 +172,7 @@ async def _session(ctx: Context) -> None:
             abs(median - 1.0) < 0.01,
             f"{len(power)} samples, median interval {median:.3f} s",
         )
+    _not_held_by_peak_hours(ch, n, began)
     # R2: lower, then raise.
     for pid, amps in ((81, 10.0), (82, 16.0)):
         since = latest_stamp(ch) or began
