@@ -65,6 +65,55 @@ async def test_R17_R7_a_whole_day_offline_charges_only_in_the_default_hours_with
     assert took < 30
 
 
+async def test_R17_R7_the_weekday_plug_in_through_the_device_drivers(tmp_path: Path) -> None:
+    """The offline weekday above, with the station on its real drivers: an SDM630 meter and an
+    EVSE-DIN board per connector over Modbus TCP, simulated at the protocol level by the
+    simulated EV physics. Every tick the harness runs reads the devices over the wire first and
+    writes the tick's decision back before time moves on, as the charger's poll loop does."""
+    from smartcharge.chargepoint.hardware.config import HardwareConfig
+    from smartcharge.chargepoint.hardware.device_sims.rig import DeviceRig
+    from smartcharge.chargepoint.hardware.devices.build import DeviceHardware
+    from smartcharge.chargepoint.hardware.simulated import SimulatedHardware
+    from smartcharge.sim.clock import ManualClock
+
+    clock = ManualClock(datetime.fromisoformat(MONDAY_17_00_UK))
+    world = SimulatedHardware(clock, connectors=2, max_current_a=32.0)
+    rig = DeviceRig(world)
+    table = await rig.start()
+    drivers = DeviceHardware(
+        HardwareConfig.model_validate(table),
+        connectors=2,
+        max_current_a=32.0,
+        phases=3,
+        monotonic=clock.monotonic,
+    )
+    drivers.network = world.simulated_network  # the charger's uplink is the world's cable
+    await drivers.poll()
+    h = StationHarness(
+        tmp_path,
+        MONDAY_17_00_UK,
+        clock=clock,
+        world=world,
+        drivers=drivers,
+        charging={"random_delay_max_s": 600},
+    )
+    try:
+        h.set_network(False)
+        h.start_session(1, "UK1", **CAR)
+        await h.until(lambda: h.state(1)["limit_cause"] == "default_hours", timeout_s=60)
+        assert h.state(1)["limit_a"] == 0.0
+        assert "charging starts at Mon 22:00" in h.state(1)["limit_reason"]
+        await h.run_until(TUESDAY_17_30_UK)
+        assert_offline_weekday(h.rate_changes(1), 600)
+        assert rig.meter_server.requests > 100 and rig.controller_server.requests > 100
+        truth = world.connector(1).simulated_meter.read().energy_import_wh
+        reported = drivers.connectors[1].meter.read().energy_import_wh
+        assert truth > 20_000 and abs(reported - truth) < 0.02 * truth  # read over Modbus
+    finally:
+        await h.close()
+        await rig.stop()
+
+
 async def test_skipping_quiet_ticks_records_what_ticking_every_second_records(
     station: Make,
 ) -> None:

@@ -2,7 +2,7 @@
 only as the test waits, and every CALL is answered before a verdict), against the `ocpp`
 package's central system: default hours (R14, R17), charge now (R18), the random delay and its
 exceptions (R24-R26), DSR (R4), load balancing. Whole days with no network (R7) run on the station
-harness (test_uk_day.py); the same day through the real device drivers runs here.
+harness (test_uk_day.py), the same day through the real device drivers too.
 
 Times: Monday 1 June 2026 is in BST (UTC+1), so 16:00Z is 17:00 UK time (peak).
 """
@@ -16,7 +16,6 @@ from typing import Any
 import orjson
 from cp_harness import MakeCP, Running
 from ocpp.v16 import call
-from station_harness import assert_offline_weekday
 
 from smartcharge.ocpp import uk_extension
 
@@ -86,63 +85,6 @@ def changes(cp: Running, n: int = 1) -> list[tuple[datetime, float, str]]:
     local = st.connectors[n].tx_local_id
     assert local is not None
     return st.store.rate_changes(local)
-
-
-async def test_R17_R7_the_weekday_plug_in_through_the_device_drivers(make_cp: MakeCP) -> None:
-    """The offline weekday of test_uk_day.py, with the whole charger on its real drivers: an
-    SDM630 meter and an EVSE-DIN board per connector over Modbus TCP, simulated at the protocol
-    level by the simulated EV physics."""
-    from smartcharge.chargepoint.hardware.device_sims.rig import DeviceRig
-    from smartcharge.chargepoint.hardware.simulated import SimulatedHardware
-    from smartcharge.sim.clock import SimulatedClock
-
-    speed = 1200.0
-    clock = SimulatedClock(datetime.fromisoformat(MONDAY_17_00_UK), speed)
-    world = SimulatedHardware(clock, connectors=2)
-    rig = DeviceRig(world)
-    table = await rig.start()
-    table["poll_interval_s"] = 0.1
-
-    def cable(app: Any) -> None:  # the charger's uplink is the simulated world's network cable
-        app.hardware.network = world.simulated_network
-        world.simulated_network.on_change(app._on_network)
-
-    try:
-        cp = await make_cp(
-            simulator={"speed": speed, "start_time": MONDAY_17_00_UK},
-            charging={"random_delay_max_s": 600},
-            hardware=table,
-            use_clock=clock,
-            prepare=cable,
-        )
-        await a_whole_day_offline(cp, world, timeout=180)
-        assert rig.meter_server.requests > 100 and rig.controller_server.requests > 100
-        truth = world.connector(1).simulated_meter.read().energy_import_wh
-        reported = cp.app.hardware.connectors[1].meter.read().energy_import_wh
-        assert truth > 20_000 and abs(reported - truth) < 0.02 * truth  # read over Modbus
-    finally:
-        await rig.stop()
-
-
-async def a_whole_day_offline(cp: Running, world: Any, timeout: float = 90) -> None:
-    await cp.until_status(1, "Available")
-    world.plug(1, battery_kwh=200.0, soc=10.0, max_power_w=11000.0)
-    # The car first, as the charger sees it: on its devices the plug shows at the next poll of
-    # the board (real time), and a remote start waits only ConnectionTimeOut on the simulated
-    # clock for a car (at 1200x, a poll late by 50 ms let that run out and no session began).
-    await cp.until_status(1, "Preparing")
-    res = await cp.call(call.RemoteStartTransaction(id_tag="UK1", connector_id=1))
-    assert res.status == "Accepted"
-    await cp.until(lambda: cp.state(1)["transaction_id"] is not None)
-    world.set_network(False)
-    await cp.until(lambda: cp.state(1)["limit_cause"] == "default_hours")
-    assert cp.state(1)["limit_a"] == 0.0
-    assert "charging starts at Mon 22:00" in cp.state(1)["limit_reason"]
-    # Let a whole simulated day pass, to 17:30 UK time on Tuesday.
-    evening = datetime.fromisoformat("2026-06-02T16:30:00+00:00")
-    await cp.until(lambda: cp.app.clock.now() >= evening, timeout=timeout)
-    assert not cp.app.hardware.network.is_up()
-    assert_offline_weekday(changes(cp), 600)
 
 
 async def test_R18_charge_now_starts_at_once(make_cp: MakeCP) -> None:

@@ -44,6 +44,9 @@ class StationHarness:
         *,
         seed: int = 7,
         per_second: bool = False,
+        clock: ManualClock | None = None,
+        world: SimulatedHardware | None = None,
+        drivers: Any = None,
         **config: Any,
     ) -> None:
         base = tmp
@@ -60,14 +63,25 @@ class StationHarness:
         }
         cfg = parse_config(data, base_dir=tmp)
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        self.clock = ManualClock(datetime.fromisoformat(start))
+        self.clock = clock or ManualClock(datetime.fromisoformat(start))
         self.store_path = cfg.data_dir / "chargepoint.sqlite"
         self.store = Store(self.store_path)
         self.settings = boot_parts.configuration(cfg, self.store)
-        self.hw = SimulatedHardware(self.clock, connectors=cfg.connectors, max_current_a=32.0)
+        # The simulated world (the car, the network); the station drives it directly, or through
+        # `drivers`: the real device drivers on the wire to it (`on_devices`).
+        self.hw = world or SimulatedHardware(
+            self.clock, connectors=cfg.connectors, max_current_a=32.0
+        )
+        self.drivers = drivers
         controls = boot_parts.owner_controls(cfg, self.store)
         self.station = boot_parts.station(
-            cfg, self.store, self.settings, self.hw, self.clock, random.Random(seed), controls
+            cfg,
+            self.store,
+            self.settings,
+            drivers or self.hw,
+            self.clock,
+            random.Random(seed),
+            controls,
         )
         self.uk_extension = UkExtension(self.station, controls, clock=self.clock)
         self.per_second = per_second
@@ -104,7 +118,11 @@ class StationHarness:
             due = min(self.station.next_due(), mono + MAX_JUMP_S)
         self._before = self._settled()
         await self.clock.advance(due - mono)
+        if self.drivers is not None:  # what the devices say now, as the tick loop's poll reads it
+            await self.drivers.poll()
         self.tick()
+        if self.drivers is not None:  # the tick's decision on the wire before time moves on
+            await self.drivers.poll()
 
     async def run_until(self, when: datetime) -> None:
         while self.clock.now() < when:
@@ -140,6 +158,8 @@ class StationHarness:
     async def close(self) -> None:
         await self.station.shutdown()
         self.store.close()
+        if self.drivers is not None:
+            self.drivers.close()
         if hasattr(self, "_scratch"):
             self._scratch.cleanup()
 
